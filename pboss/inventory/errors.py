@@ -1,0 +1,79 @@
+"""Typed errors of the inventory: every expected failure names the offending item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with one input item: which item, which field, and why."""
+
+    item: str
+    reason: str
+    field: str | None = None
+    index: int | None = None
+
+    def __str__(self) -> str:
+        where = self.item if self.field is None else f"{self.item}.{self.field}"
+        at = f"#{self.index} " if self.index is not None else ""
+        return f"{at}{where}: {self.reason}"
+
+
+class PbossError(Exception):
+    """Base of every error pboss expects and reports to its users."""
+
+    code = "error"
+
+
+class ValidationFailed(PbossError):
+    """A batch was refused; nothing of it was written."""
+
+    code = "invalid_input"
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        shown = "; ".join(str(i) for i in issues[:10])
+        more = f" (and {len(issues) - 10} more)" if len(issues) > 10 else ""
+        super().__init__(f"{len(issues)} invalid item(s): {shown}{more}")
+
+
+class NotFound(PbossError):
+    """No element has this id."""
+
+    code = "not_found"
+
+    def __init__(self, element_id: str, kind: str | None = None):
+        self.element_id = element_id
+        self.kind = kind
+        super().__init__(f"{kind or 'element'} {element_id!r} not found")
+
+
+class InvalidTransition(PbossError):
+    """A status change that the lifecycle table does not allow."""
+
+    code = "invalid_transition"
+
+    def __init__(self, element_id: str, from_status: str, to_status: str):
+        self.element_id = element_id
+        self.from_status = from_status
+        self.to_status = to_status
+        super().__init__(
+            f"{element_id!r}: status cannot change from {from_status!r} to {to_status!r}"
+        )
+
+
+@dataclass
+class HasDependants(PbossError):
+    """A delete that would orphan the elements that depend on the deleted ones."""
+
+    element_ids: list[str]
+    dependants: list[str] = field(default_factory=list)
+    code = "has_dependants"
+
+    def __post_init__(self) -> None:
+        shown = ", ".join(repr(d) for d in self.dependants[:10])
+        super().__init__(
+            f"{len(self.dependants)} element(s) depend on {self.element_ids!r} ({shown}); "
+            "delete them first or ask for a cascade"
+        )

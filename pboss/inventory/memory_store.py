@@ -1,0 +1,383 @@
+"""MemoryStore: the resource graph in a networkx MultiDiGraph, the embedded default.
+
+For trying pboss, small deployments and fast tests: everything lives in one process's memory and is
+lost when it stops (persist with `pboss export`). Writes are serialised by one lock; reads of a
+consistent snapshot are not guaranteed while a write runs in another thread, so use Neo4j when many
+writers and durability matter.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import networkx as nx
+
+from pboss.inventory.batch import plan_batch, referenced_ids, slot_clashes
+from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
+from pboss.inventory.lifecycle import check_transition, health_of
+from pboss.inventory.model import FAILURE_EDGES, Edge, Element
+from pboss.inventory.results import (
+    ChangeRecord,
+    Closure,
+    FindQuery,
+    Page,
+    Rider,
+    RiderRow,
+    Riders,
+    Trace,
+    UpsertResult,
+)
+from pboss.inventory.store import Direction
+from pboss.inventory.tracing import build_trace, impairments, rider_totals
+
+_FAILURE = frozenset(FAILURE_EDGES)
+_SLOT_EDGES = ("ROUTED_OVER", "HOLDS")
+
+
+def _matches_text(el: Element, needle: str) -> bool:
+    hay = [el.id, el.name, getattr(el, "code", None) or "", getattr(el, "address", None) or ""]
+    return any(needle in h.casefold() for h in hay)
+
+
+class MemoryStore:
+    """A GraphStore in process memory (networkx); see the module docstring for its limits."""
+
+    name = "memory"
+
+    def __init__(self, catalog: Catalog | None = None):
+        self.catalog = catalog or default_catalog()
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.lock = threading.RLock()
+        self._history: list[ChangeRecord] = []
+        self._by_kind: dict[str, set[str]] = {}
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    def _el(self, element_id: str) -> Element:
+        return self.graph.nodes[element_id]["el"]
+
+    def _record(
+        self, element_id: str, old: str | None, new: str, actor: str, reason: str
+    ) -> ChangeRecord:
+        rec = ChangeRecord(
+            element_id=element_id,
+            from_status=old,
+            to_status=new,
+            actor=actor,
+            reason=reason,
+            at=datetime.now(UTC),
+        )
+        self._history.append(rec)
+        return rec
+
+    def _put_node(self, node: Element) -> None:
+        if node.id in self.graph:
+            old = self._el(node.id)
+            self._by_kind[old.kind].discard(node.id)
+        self.graph.add_node(node.id, el=node.model_copy(deep=True))
+        self._by_kind.setdefault(node.kind, set()).add(node.id)
+
+    def slot_holdings(self, section_id: str) -> list[tuple[str, list[int]]]:
+        """Who holds which VC-12 slots of a section: circuits (ROUTED_OVER) and holds (HOLDS)."""
+        out = []
+        for src, _, key, data in self.graph.in_edges(section_id, keys=True, data=True):
+            if key in _SLOT_EDGES and data.get("slots"):
+                out.append((src, list(data["slots"])))
+        return out
+
+    def used_of(self, element_id: str) -> int | None:
+        """How much of a pool is taken: VC-12 slots of a section, occupied outputs of a splitter."""
+        kind = self._el(element_id).kind
+        if kind in ("TrunkSection", "PartnerLink"):
+            return sum(len(s) for _, s in self.slot_holdings(element_id))
+        if kind == "Splitter":
+            busy = 0
+            for port, _, key in self.graph.in_edges(element_id, keys=True):
+                if key == "PART_OF" and any(
+                    k in ("FED_BY", "HOLDS") for _, _, k in self.graph.in_edges(port, keys=True)
+                ):
+                    busy += 1
+            return busy
+        return None
+
+    def _reverse_closure(self, start: Iterable[str]) -> set[str]:
+        seen = set(start)
+        queue = deque(seen)
+        while queue:
+            cur = queue.popleft()
+            for src, _, key in self.graph.in_edges(cur, keys=True):
+                if key in _FAILURE and src not in seen:
+                    seen.add(src)
+                    queue.append(src)
+        return seen
+
+    def _forward_closure(self, root: str) -> dict[str, int]:
+        depth = {root: 0}
+        queue = deque([root])
+        while queue:
+            cur = queue.popleft()
+            for _, dst, key in self.graph.out_edges(cur, keys=True):
+                if key in _FAILURE and dst not in depth:
+                    depth[dst] = depth[cur] + 1
+                    queue.append(dst)
+        return depth
+
+    def _require(self, element_id: str) -> Element:
+        if element_id not in self.graph:
+            raise NotFound(element_id)
+        return self._el(element_id)
+
+    # ---- GraphStore -----------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        nodes: Sequence[Element],
+        edges: Sequence[Edge] = (),
+        *,
+        actor: str = "system",
+        reason: str = "upsert",
+    ) -> UpsertResult:
+        with self.lock:
+            ids = referenced_ids(nodes, edges)
+            existing = {i: self._el(i) for i in ids if i in self.graph}
+            existing_edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for e in edges:
+                if self.graph.has_edge(e.src, e.dst, key=e.type):
+                    existing_edges[e.key] = dict(self.graph.edges[e.src, e.dst, e.type])
+            plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog)
+            issues = []
+            for section_id in sorted(plan.pool_targets):
+                replaced = {
+                    e.src for e in plan.edges_new + plan.edges_changed if e.dst == section_id
+                }
+                holdings = [h for h in self.slot_holdings(section_id) if h[0] not in replaced]
+                holdings += [
+                    (e.src, e.slots or [])
+                    for e in plan.edges_new + plan.edges_changed
+                    if e.dst == section_id and e.type == "ROUTED_OVER"
+                ]
+                section = next((n for n in nodes if n.id == section_id), None) or self._el(
+                    section_id
+                )
+                issues += slot_clashes(section, holdings)
+            if issues:
+                raise ValidationFailed(issues)
+            for node in plan.nodes_new + plan.nodes_changed:
+                self._put_node(node)
+            for e in plan.edges_new + plan.edges_changed:
+                self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
+            for change in plan.status_changes:
+                self._record(change.element_id, change.from_status, change.to_status, actor, reason)
+            return UpsertResult(
+                nodes_added=len(plan.nodes_new),
+                nodes_updated=len(plan.nodes_changed),
+                nodes_unchanged=plan.nodes_unchanged,
+                edges_added=len(plan.edges_new),
+                edges_updated=len(plan.edges_changed),
+                edges_unchanged=plan.edges_unchanged,
+            )
+
+    def get(self, element_id: str) -> Element | None:
+        if element_id not in self.graph:
+            return None
+        return self._el(element_id).model_copy(deep=True)
+
+    def get_many(self, element_ids: Sequence[str]) -> dict[str, Element]:
+        return {i: self._el(i).model_copy(deep=True) for i in element_ids if i in self.graph}
+
+    def find(self, query: FindQuery) -> Page[Element]:
+        with self.lock:
+            ids: Iterable[str] = (
+                self._by_kind.get(query.kind, set()) if query.kind else self.graph.nodes
+            )
+            needle = query.text.casefold() if query.text else None
+            hits = []
+            for i in ids:
+                el = self._el(i)
+                if query.site is not None and el.site != query.site:
+                    continue
+                if query.owner is not None and el.owner != query.owner:
+                    continue
+                if query.status is not None and el.status != query.status:
+                    continue
+                if needle and not _matches_text(el, needle):
+                    continue
+                hits.append(i)
+        hits.sort()
+        start = 0
+        if query.after is not None:
+            from bisect import bisect_right
+
+            start = bisect_right(hits, query.after)
+        page = hits[start : start + query.limit]
+        more = start + query.limit < len(hits)
+        return Page(
+            items=[self._el(i).model_copy(deep=True) for i in page],
+            total=len(hits),
+            next_cursor=page[-1] if more and page else None,
+        )
+
+    def neighbours(
+        self, element_id: str, direction: Direction = "out", types: Sequence[str] | None = None
+    ) -> list[tuple[Edge, Element]]:
+        self._require(element_id)
+        raw = (
+            self.graph.out_edges(element_id, keys=True, data=True)
+            if direction == "out"
+            else self.graph.in_edges(element_id, keys=True, data=True)
+        )
+        out = []
+        for src, dst, key, data in raw:
+            if types and key not in types:
+                continue
+            other = dst if direction == "out" else src
+            extra = {k: v for k, v in data.items() if k not in ("seq", "slots")}
+            edge = Edge(
+                type=key,
+                src=src,
+                dst=dst,
+                seq=data.get("seq"),
+                slots=data.get("slots"),
+                attrs=extra,
+            )
+            out.append((edge, self._el(other).model_copy(deep=True)))
+        out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
+        return out
+
+    def closure(self, element_id: str) -> Closure:
+        """The forward dependency closure of one element, with pool usage."""
+        with self.lock:
+            self._require(element_id)
+            depth = self._forward_closure(element_id)
+            edges = []
+            for nid in depth:
+                for _, dst, key, data in self.graph.out_edges(nid, keys=True, data=True):
+                    if key in _FAILURE and dst in depth:
+                        edges.append((key, nid, dst, data.get("seq"), data.get("slots")))
+            used = {n: u for n in depth if (u := self.used_of(n)) is not None}
+            nodes = {n: self._el(n).model_copy(deep=True) for n in depth}
+        return Closure(root=element_id, nodes=nodes, depth=depth, edges=edges, used=used)
+
+    def trace(self, element_id: str) -> Trace:
+        return build_trace(self.closure(element_id))
+
+    def riders(
+        self, element_ids: Sequence[str], *, first: int = 50, after: str | None = None
+    ) -> Riders:
+        with self.lock:
+            for i in element_ids:
+                self._require(i)
+            reached = self._reverse_closure(element_ids)
+            services = sorted(i for i in reached if self._el(i).kind == "Service")
+            rows: list[RiderRow] = []
+            customer_of: dict[str, str | None] = {}
+            for sid in services:
+                svc = self._el(sid)
+                cust_id = next(
+                    (d for _, d, k in self.graph.out_edges(sid, keys=True) if k == "FOR"), None
+                )
+                customer_of[sid] = cust_id
+                cust = self._el(cust_id) if cust_id else None
+                rows.append(
+                    RiderRow(
+                        service_id=sid,
+                        product=getattr(svc, "product", None),
+                        customer_id=cust_id,
+                        customer_type=getattr(cust, "customer_type", None),
+                        sla_tier=getattr(cust, "sla_tier", None),
+                    )
+                )
+            start = 0
+            if after is not None:
+                from bisect import bisect_right
+
+                start = bisect_right(services, after)
+            page = services[start : start + first]
+            items = []
+            for sid in page:
+                chain = [self._el(n) for n in self._forward_closure(sid)]
+                cust_id = customer_of[sid]
+                items.append(
+                    Rider(
+                        service=self._el(sid).model_copy(deep=True),
+                        customer=self._el(cust_id).model_copy(deep=True) if cust_id else None,
+                        health=health_of([e.status for e in chain]),
+                        impaired_by=impairments(chain),
+                    )
+                )
+        more = start + first < len(services)
+        return Riders(
+            resource_ids=list(element_ids),
+            totals=rider_totals(rows),
+            items=items,
+            next_cursor=page[-1] if more and page else None,
+        )
+
+    def set_status(
+        self, element_id: str, status: str, *, actor: str, reason: str
+    ) -> ChangeRecord | None:
+        with self.lock:
+            el = self._require(element_id)
+            if el.status == status:
+                return None
+            old = el.status
+            check_transition(element_id, old, status)
+            el.status = status  # type: ignore[assignment]
+            return self._record(element_id, old, status, actor, reason)
+
+    def history(
+        self, element_id: str | None = None, *, actor: str | None = None, limit: int = 100
+    ) -> list[ChangeRecord]:
+        with self.lock:
+            rows = [
+                r
+                for r in reversed(self._history)
+                if (element_id is None or r.element_id == element_id)
+                and (actor is None or r.actor == actor)
+            ]
+        return rows[:limit]
+
+    def delete(
+        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+    ) -> list[str]:
+        with self.lock:
+            for i in element_ids:
+                self._require(i)
+            closure = self._reverse_closure(element_ids)
+            dependants = sorted(closure - set(element_ids))
+            if dependants and not cascade:
+                raise HasDependants(list(element_ids), dependants)
+            doomed = sorted(closure)
+            for i in doomed:
+                el = self._el(i)
+                self._by_kind[el.kind].discard(i)
+                self.graph.remove_node(i)
+                self._record(
+                    i,
+                    el.status,
+                    "deleted",
+                    actor,
+                    "cascade delete" if i not in element_ids else "delete",
+                )
+            return doomed
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            out = {k: len(v) for k, v in sorted(self._by_kind.items()) if v}
+            for _, _, key in self.graph.edges(keys=True):
+                out[f"edge:{key}"] = out.get(f"edge:{key}", 0) + 1
+        return out
+
+    def clear(self) -> None:
+        with self.lock:
+            self.graph.clear()
+            self._history.clear()
+            self._by_kind.clear()
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,413 @@
+"""The resource model: one pydantic class per kind, edges with the kinds they may join.
+
+Every node is stored flat (Neo4j keeps no nested maps): the common fields, the kind's own fields, and
+free `attrs` whose keys must not shadow a field. Edges point from the dependent to what it depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pboss.inventory.errors import Issue
+from pboss.inventory.lifecycle import Status
+
+Scalar = str | int | float | bool
+AttrValue = Scalar | list[str] | list[int] | list[float]
+
+SELF = "self"
+
+
+class Category(StrEnum):
+    """The broad label every node carries beside its kind (design.md §3)."""
+
+    PLACE = "Place"
+    PARTY = "Party"
+    RESOURCE = "Resource"
+    BUSINESS = "Business"
+    PROVISIONING = "Provisioning"
+
+
+class Element(BaseModel):
+    """Fields every node has. Subclasses set `kind` and `category` and add their own fields."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_enum_values=True, validate_default=True
+    )
+
+    kind: ClassVar[str] = "Element"
+    category: ClassVar[Category] = Category.RESOURCE
+
+    id: str = Field(min_length=1, max_length=512)
+    name: str = ""
+    owner: str = SELF
+    status: Status = Status.AVAILABLE
+    site: str | None = None
+    spec: str | None = None
+    attrs: dict[str, AttrValue] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("id must not be blank")
+        return v
+
+    @field_validator("attrs")
+    @classmethod
+    def _attrs_do_not_shadow_fields(cls, v: dict[str, AttrValue]) -> dict[str, AttrValue]:
+        clash = sorted(set(v) & (set(cls.model_fields) | {"kind"}))
+        if clash:
+            raise ValueError(f"attrs must not redefine fields {clash}")
+        return v
+
+    def props(self) -> dict[str, Any]:
+        """Flat properties as stored: fields (None dropped), `kind`, then attrs."""
+        data = self.model_dump(exclude={"attrs"}, exclude_none=True)
+        data["kind"] = self.kind
+        data.update(self.attrs)
+        return data
+
+    @property
+    def is_partner(self) -> bool:
+        """True when a partner, not the operator, owns this element."""
+        return self.owner != SELF
+
+
+# ---- places and parties ---------------------------------------------------------------------
+
+
+class Region(Element):
+    """A district or administrative region."""
+
+    kind: ClassVar[str] = "Region"
+    category: ClassVar[Category] = Category.PLACE
+    code: str | None = None
+
+
+class Site(Element):
+    """An exchange, street cabinet, office tower or housing estate."""
+
+    kind: ClassVar[str] = "Site"
+    category: ClassVar[Category] = Category.PLACE
+    code: str | None = None
+    site_type: Literal["exchange", "cabinet", "building", "estate", "customer_premises"] = (
+        "building"
+    )
+    region: str | None = None
+    address: str = ""
+    households: int = Field(default=0, ge=0)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Customer(Element):
+    """A household or an enterprise; its name, phone and address are personal data."""
+
+    kind: ClassVar[str] = "Customer"
+    category: ClassVar[Category] = Category.PARTY
+    customer_type: Literal["household", "enterprise"] = "household"
+    sla_tier: Literal["standard", "gold", "platinum"] = "standard"
+    phone: str | None = None
+    address: str | None = None
+
+
+class Partner(Element):
+    """Another operator whose resources pboss glues into the business view."""
+
+    kind: ClassVar[str] = "Partner"
+    category: ClassVar[Category] = Category.PARTY
+    partner_type: Literal["leased_line", "cable", "other"] = "other"
+    contract_id: str | None = None
+
+
+# ---- GPON access ------------------------------------------------------------------------------
+
+
+class OLT(Element):
+    """Optical line terminal at an exchange."""
+
+    kind: ClassVar[str] = "OLT"
+    vendor: str | None = None
+    model: str | None = None
+    service_slots: int | None = Field(default=None, ge=1)
+
+
+class PonPort(Element):
+    """One PON port of an OLT; `max_split` is its split budget (ONTs it may serve)."""
+
+    kind: ClassVar[str] = "PonPort"
+    slot: int | None = Field(default=None, ge=0)
+    port: int | None = Field(default=None, ge=0)
+    max_split: int = Field(default=64, ge=1)
+
+
+class Splitter(Element):
+    """Optical splitter, stage 1 (fed by a PON port) or stage 2 (fed by a stage-1 port)."""
+
+    kind: ClassVar[str] = "Splitter"
+    stage: Literal[1, 2] = 1
+    ratio: int = Field(default=8, ge=2, le=128)
+
+
+class SplitterPort(Element):
+    """One output of a splitter."""
+
+    kind: ClassVar[str] = "SplitterPort"
+    index: int = Field(default=0, ge=0)
+
+
+class ONT(Element):
+    """Optical network terminal at the customer's premises."""
+
+    kind: ClassVar[str] = "ONT"
+    ont_type: str | None = None
+    serial: str | None = None
+
+
+# ---- MSTP transport -----------------------------------------------------------------------------
+
+
+class NE(Element):
+    """An MSTP/SDH network element (ADM)."""
+
+    kind: ClassVar[str] = "NE"
+    ne_type: str | None = None
+    vendor: str | None = None
+
+
+class Port(Element):
+    """A port of an NE: STM-N, E1, FE or GE."""
+
+    kind: ClassVar[str] = "Port"
+    rate: str | None = None
+    index: int | None = Field(default=None, ge=0)
+
+
+class TrunkSection(Element):
+    """A trunk section (中继) between two NEs, with a capacity in VC-12 slots."""
+
+    kind: ClassVar[str] = "TrunkSection"
+    rate: str | None = None
+    capacity_vc12: int = Field(default=63, ge=1)
+    cost: float = Field(default=1.0, ge=0)
+
+
+class PartnerLink(Element):
+    """A segment leased from a partner between two of our sites, with a capacity and a contract."""
+
+    kind: ClassVar[str] = "PartnerLink"
+    rate: str | None = None
+    capacity_vc12: int = Field(default=63, ge=1)
+    cost: float = Field(default=3.0, ge=0)
+    contract_id: str | None = None
+    partner_circuit_code: str | None = None
+
+
+class Circuit(Element):
+    """A leased line of n × 2 Mb/s from an A-end to a Z-end over an ordered route."""
+
+    kind: ClassVar[str] = "Circuit"
+    bandwidth_2m: int = Field(default=1, ge=1)
+
+
+class PartnerAccess(Element):
+    """A partner's coverage at a site, known only as a pool of counts."""
+
+    kind: ClassVar[str] = "PartnerAccess"
+    technology: str = "cable"
+    total: int = Field(default=0, ge=0)
+    used: int = Field(default=0, ge=0)
+    reserved: int = Field(default=0, ge=0)
+
+
+# ---- business --------------------------------------------------------------------------------
+
+
+class Service(Element):
+    """A service instance a customer pays for; `product` is the catalog product it instantiates."""
+
+    kind: ClassVar[str] = "Service"
+    category: ClassVar[Category] = Category.BUSINESS
+    product: str
+    service_type: str | None = None
+
+
+class Product(Element):
+    """What CRM sells."""
+
+    kind: ClassVar[str] = "Product"
+    category: ClassVar[Category] = Category.BUSINESS
+    technology: str | None = None
+    lead_time_hours: int | None = Field(default=None, ge=0)
+
+
+KINDS: dict[str, type[Element]] = {}
+
+
+def register_kind(cls: type[Element]) -> type[Element]:
+    """Add a kind to the model (other packages register theirs, e.g. provisioning's Order)."""
+    KINDS[cls.kind] = cls
+    return cls
+
+
+for _cls in (
+    Region, Site, Customer, Partner, OLT, PonPort, Splitter, SplitterPort, ONT, NE, Port,
+    TrunkSection, PartnerLink, Circuit, PartnerAccess, Service, Product,
+):  # fmt: skip
+    register_kind(_cls)
+
+
+# ---- edges -------------------------------------------------------------------------------------
+
+
+class EdgeType(StrEnum):
+    """Relationship types. The first seven carry failure: the source fails if the target fails."""
+
+    PART_OF = "PART_OF"
+    FED_BY = "FED_BY"
+    TERMINATES = "TERMINATES"
+    A_END = "A_END"
+    Z_END = "Z_END"
+    ROUTED_OVER = "ROUTED_OVER"
+    USES = "USES"
+    FOR = "FOR"
+    HOLDS = "HOLDS"
+    FOR_ORDER = "FOR_ORDER"
+
+
+FAILURE_EDGES: tuple[str, ...] = (
+    "PART_OF",
+    "FED_BY",
+    "TERMINATES",
+    "A_END",
+    "Z_END",
+    "ROUTED_OVER",
+    "USES",
+)
+
+#: Which kinds each edge type may join (from the dependent, to what it depends on).
+EDGE_RULES: dict[str, set[tuple[str, str]]] = {
+    "PART_OF": {("PonPort", "OLT"), ("SplitterPort", "Splitter"), ("Port", "NE")},
+    "FED_BY": {("Splitter", "PonPort"), ("Splitter", "SplitterPort"), ("ONT", "SplitterPort")},
+    "TERMINATES": {
+        ("TrunkSection", "Port"),
+        ("TrunkSection", "NE"),
+        ("PartnerLink", "Port"),
+        ("PartnerLink", "NE"),
+    },
+    "A_END": {("Circuit", "Port")},
+    "Z_END": {("Circuit", "Port")},
+    "ROUTED_OVER": {("Circuit", "TrunkSection"), ("Circuit", "PartnerLink")},
+    "USES": {("Service", "ONT"), ("Service", "Circuit"), ("Service", "PartnerAccess")},
+    "FOR": {("Service", "Customer")},
+    "HOLDS": set(),
+    "FOR_ORDER": set(),
+}
+
+
+def allow_edge(edge_type: str, from_kind: str, to_kind: str) -> None:
+    """Allow one more (type, from, to) combination; used by packages that add kinds."""
+    EDGE_RULES.setdefault(edge_type, set()).add((from_kind, to_kind))
+
+
+class Edge(BaseModel):
+    """A directed relationship, unique by (type, src, dst); ROUTED_OVER carries seq and slots."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    type: str
+    src: str = Field(min_length=1)
+    dst: str = Field(min_length=1)
+    seq: int | None = Field(default=None, ge=1)
+    slots: list[int] | None = None
+    attrs: dict[str, AttrValue] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in EDGE_RULES:
+            raise ValueError(f"unknown edge type {v!r}; known: {sorted(EDGE_RULES)}")
+        return v
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The edge's identity."""
+        return (self.type, self.src, self.dst)
+
+    def props(self) -> dict[str, Any]:
+        """Flat relationship properties as stored."""
+        data: dict[str, Any] = dict(self.attrs)
+        if self.seq is not None:
+            data["seq"] = self.seq
+        if self.slots is not None:
+            data["slots"] = list(self.slots)
+        return data
+
+    def label(self) -> str:
+        """How an error message names this edge."""
+        return f"{self.type}({self.src!r} -> {self.dst!r})"
+
+
+def edge_rule_issue(edge: Edge, from_kind: str, to_kind: str) -> str | None:
+    """Why the model refuses this edge between these kinds, or None when it is allowed."""
+    if (from_kind, to_kind) in EDGE_RULES[edge.type]:
+        if edge.type == "ROUTED_OVER" and (edge.seq is None or not edge.slots):
+            return "ROUTED_OVER needs seq and a non-empty list of VC-12 slots"
+        return None
+    allowed = sorted(f"{a}->{b}" for a, b in EDGE_RULES[edge.type]) or ["none"]
+    return f"{edge.type} cannot join {from_kind} -> {to_kind} (allowed: {', '.join(allowed)})"
+
+
+# ---- parsing raw input -------------------------------------------------------------------------
+
+
+def _issues_from(exc: ValidationError, item: str, index: int | None) -> list[Issue]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or None
+        out.append(Issue(item=item, field=loc, reason=err["msg"], index=index))
+    return out
+
+
+def parse_node(raw: Mapping[str, Any], index: int | None = None) -> Element | list[Issue]:
+    """Build a typed node from a mapping with a `kind`, or return the issues that prevent it."""
+    rid = raw.get("id")
+    item = f"node {rid!r}" if rid else "node"
+    kind = raw.get("kind")
+    if not kind:
+        return [Issue(item=item, field="kind", reason="missing kind", index=index)]
+    cls = KINDS.get(str(kind))
+    if cls is None:
+        reason = f"unknown kind {kind!r}; known: {', '.join(sorted(KINDS))}"
+        return [Issue(item=item, field="kind", reason=reason, index=index)]
+    if not rid:
+        return [Issue(item=item, field="id", reason="missing id", index=index)]
+    data = {k: v for k, v in raw.items() if k != "kind"}
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        return _issues_from(exc, f"{kind} {rid!r}", index)
+
+
+def parse_edge(raw: Mapping[str, Any], index: int | None = None) -> Edge | list[Issue]:
+    """Build an edge from a mapping, or return the issues that prevent it."""
+    item = f"edge {raw.get('type')}({raw.get('src')!r} -> {raw.get('dst')!r})"
+    try:
+        return Edge.model_validate(dict(raw))
+    except ValidationError as exc:
+        return _issues_from(exc, item, index)
+
+
+def from_props(props: Mapping[str, Any]) -> Element:
+    """Rebuild a typed node from stored flat properties (attrs are the keys no field claims)."""
+    cls = KINDS[props["kind"]]
+    fields = set(cls.model_fields)
+    data: dict[str, Any] = {k: v for k, v in props.items() if k in fields}
+    data["attrs"] = {
+        k: v for k, v in props.items() if k not in fields and k != "kind" and not k.startswith("_")
+    }
+    return cls.model_validate(data)

@@ -1,0 +1,135 @@
+"""Value objects the stores return: pages, traces, riders, upsert counts and change records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from pboss.inventory.model import Element
+
+T = TypeVar("T")
+
+
+class FindQuery(BaseModel):
+    """Filters for a list of elements, paged by id (keyset: `after` is the last id seen)."""
+
+    kind: str | None = None
+    site: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    text: str | None = None
+    after: str | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list with the total over all pages."""
+
+    items: list[T]
+    total: int
+    next_cursor: str | None = None
+
+
+class UpsertResult(BaseModel):
+    """What one batch changed."""
+
+    nodes_added: int = 0
+    nodes_updated: int = 0
+    nodes_unchanged: int = 0
+    edges_added: int = 0
+    edges_updated: int = 0
+    edges_unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """True when the batch wrote anything."""
+        return bool(self.nodes_added + self.nodes_updated + self.edges_added + self.edges_updated)
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            **{f: getattr(self, f) + getattr(other, f) for f in UpsertResult.model_fields}
+        )
+
+
+class ChangeRecord(BaseModel):
+    """One status change: who, when, why."""
+
+    element_id: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+class Hop(BaseModel):
+    """One step of a trace, in order."""
+
+    position: int
+    role: str
+    element: Element
+    depth: int
+    partner: bool
+    seq: int | None = None
+    slots: list[int] | None = None
+    capacity: int | None = None
+    used: int | None = None
+
+
+class Trace(BaseModel):
+    """Top-down: what a service or circuit depends on, in path order."""
+
+    root: Element
+    hops: list[Hop]
+    health: str
+    impaired_by: list[str] = Field(default_factory=list)
+
+
+class Rider(BaseModel):
+    """One service riding on the resources asked about, with its customer and health."""
+
+    service: Element
+    customer: Element | None
+    health: str
+    impaired_by: list[str] = Field(default_factory=list)
+
+
+class RiderTotals(BaseModel):
+    """Riders counted by product, customer type and SLA tier."""
+
+    services: int = 0
+    customers: int = 0
+    by_product: dict[str, int] = Field(default_factory=dict)
+    by_customer_type: dict[str, int] = Field(default_factory=dict)
+    by_sla_tier: dict[str, int] = Field(default_factory=dict)
+
+
+class Riders(BaseModel):
+    """Bottom-up: the services and customers that depend on some resources, paged, with totals."""
+
+    resource_ids: list[str]
+    totals: RiderTotals
+    items: list[Rider]
+    next_cursor: str | None = None
+
+
+class Closure(BaseModel):
+    """A dependency closure as a store returns it: nodes, failure edges, and pool usage."""
+
+    root: str
+    nodes: dict[str, Element]
+    depth: dict[str, int]
+    edges: list[tuple[str, str, str, int | None, list[int] | None]]
+    used: dict[str, int] = Field(default_factory=dict)
+
+
+class RiderRow(BaseModel):
+    """The minimal facts about one rider the totals are computed from."""
+
+    service_id: str
+    product: str | None
+    customer_id: str | None
+    customer_type: str | None
+    sla_tier: str | None

@@ -1,0 +1,98 @@
+"""The GraphStore port: the small, domain-shaped protocol every store implements.
+
+One method per use case, so that on Neo4j each is one round trip. `MemoryStore` (networkx) and
+`Neo4jStore` implement it and pass the same contract tests (tests/contract/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+from pboss.inventory.model import Edge, Element
+from pboss.inventory.results import (
+    ChangeRecord,
+    FindQuery,
+    Page,
+    Riders,
+    Trace,
+    UpsertResult,
+)
+
+Direction = Literal["out", "in"]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """The system of record for the resource graph."""
+
+    name: str
+
+    def upsert(
+        self,
+        nodes: Sequence[Element],
+        edges: Sequence[Edge] = (),
+        *,
+        actor: str = "system",
+        reason: str = "upsert",
+    ) -> UpsertResult:
+        """Create or update nodes and edges, idempotent by id; the whole batch or nothing."""
+        ...
+
+    def get(self, element_id: str) -> Element | None:
+        """One element by id, or None."""
+        ...
+
+    def get_many(self, element_ids: Sequence[str]) -> dict[str, Element]:
+        """Elements by id in one call (missing ids are absent from the result)."""
+        ...
+
+    def find(self, query: FindQuery) -> Page[Element]:
+        """Elements filtered by kind, site, owner, status and text, paged by id, with a total."""
+        ...
+
+    def neighbours(
+        self, element_id: str, direction: Direction = "out", types: Sequence[str] | None = None
+    ) -> list[tuple[Edge, Element]]:
+        """The edges of one element in one direction, with the element at the other end."""
+        ...
+
+    def trace(self, element_id: str) -> Trace:
+        """Top-down: the ordered dependency chain of a service, circuit or any resource."""
+        ...
+
+    def riders(
+        self, element_ids: Sequence[str], *, first: int = 50, after: str | None = None
+    ) -> Riders:
+        """Bottom-up: the services (and customers) that depend on any of these, de-duplicated."""
+        ...
+
+    def set_status(
+        self, element_id: str, status: str, *, actor: str, reason: str
+    ) -> ChangeRecord | None:
+        """Change one status through the lifecycle table, recorded; None when unchanged."""
+        ...
+
+    def history(
+        self, element_id: str | None = None, *, actor: str | None = None, limit: int = 100
+    ) -> list[ChangeRecord]:
+        """Status changes, newest first, for one element or all, optionally by one actor."""
+        ...
+
+    def delete(
+        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+    ) -> list[str]:
+        """Delete elements; refuse (HasDependants) if others depend on them unless cascading."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes of each kind, and of edges of each type (prefixed `edge:`)."""
+        ...
+
+    def clear(self) -> None:
+        """Remove everything (tests and demos)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
