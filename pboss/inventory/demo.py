@@ -1,4 +1,5 @@
-"""A small hand-built network: two OLTs, cascaded splitters, ONTs, an MSTP circuit over a partner link.
+"""A small hand-built network: two OLTs, cascaded splitters, ONTs, an MSTP circuit over a partner
+link.
 
 It is the reference network of the contract tests and the demo `pboss serve` loads, so every answer
 about it is known by hand (see tests/contract/).

@@ -21,7 +21,7 @@ class Status(StrEnum):
 
 S = Status
 
-#: The legal transitions, and nothing else. A change to the same status is a no-op, not a transition.
+#: The legal transitions and nothing else. A change to the same status is a no-op.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.PLANNED: frozenset({S.AVAILABLE, S.IN_USE, S.RETIRED}),
     S.AVAILABLE: frozenset({S.RESERVED, S.IN_USE, S.FAULTY, S.MAINTENANCE, S.RETIRED}),

@@ -26,10 +26,14 @@ from pboss.inventory.results import (
     Closure,
     FindQuery,
     Page,
+    PortView,
     Rider,
     RiderRow,
     Riders,
+    SiteView,
+    SplitterView,
     Trace,
+    TransportLink,
     UpsertResult,
 )
 from pboss.inventory.store import Direction
@@ -55,6 +59,7 @@ class MemoryStore:
         self.lock = threading.RLock()
         self._history: list[ChangeRecord] = []
         self._by_kind: dict[str, set[str]] = {}
+        self._by_site: dict[str, set[str]] = {}
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -77,10 +82,23 @@ class MemoryStore:
 
     def _put_node(self, node: Element) -> None:
         if node.id in self.graph:
-            old = self._el(node.id)
-            self._by_kind[old.kind].discard(node.id)
+            self._unindex(self._el(node.id))
         self.graph.add_node(node.id, el=node.model_copy(deep=True))
         self._by_kind.setdefault(node.kind, set()).add(node.id)
+        if node.site:
+            self._by_site.setdefault(node.site, set()).add(node.id)
+
+    def _unindex(self, el: Element) -> None:
+        self._by_kind[el.kind].discard(el.id)
+        if el.site:
+            self._by_site.get(el.site, set()).discard(el.id)
+
+    def _at_site(self, site_id: str, kind: str) -> list[Element]:
+        found = (self._el(i) for i in self._by_site.get(site_id, ()))
+        return sorted((e for e in found if e.kind == kind), key=lambda e: e.id)
+
+    def _has_in(self, element_id: str, types: tuple[str, ...]) -> bool:
+        return any(k in types for _, _, k in self.graph.in_edges(element_id, keys=True))
 
     def slot_holdings(self, section_id: str) -> list[tuple[str, list[int]]]:
         """Who holds which VC-12 slots of a section: circuits (ROUTED_OVER) and holds (HOLDS)."""
@@ -355,7 +373,7 @@ class MemoryStore:
             doomed = sorted(closure)
             for i in doomed:
                 el = self._el(i)
-                self._by_kind[el.kind].discard(i)
+                self._unindex(el)
                 self.graph.remove_node(i)
                 self._record(
                     i,
@@ -365,6 +383,116 @@ class MemoryStore:
                     "cascade delete" if i not in element_ids else "delete",
                 )
             return doomed
+
+    def _pon_load(self, pon_id: str) -> int:
+        """ONTs fed from a PON port plus splitter ports held for new ONTs under it."""
+        below = self._reverse_closure([pon_id])
+        onts = sum(1 for i in below if self._el(i).kind == "ONT")
+        held = sum(
+            1 for i in below if self._el(i).kind == "SplitterPort" and self._has_in(i, ("HOLDS",))
+        )
+        return onts + held
+
+    def _upstream(self, element_id: str) -> list[Element]:
+        chain: list[Element] = []
+        cur = element_id
+        while True:
+            nxt = next(
+                (
+                    d
+                    for _, d, k in self.graph.out_edges(cur, keys=True)
+                    if k in ("FED_BY", "PART_OF")
+                ),
+                None,
+            )
+            if nxt is None or len(chain) > 16:
+                return chain
+            chain.append(self._el(nxt))
+            cur = nxt
+
+    def site_view(self, site_id: str) -> SiteView:
+        with self.lock:
+            site = self._require(site_id)
+            if site.kind != "Site":
+                raise NotFound(site_id, "Site")
+            pon_loads: dict[str, int] = {}
+            splitters = []
+            for spl in self._at_site(site_id, "Splitter"):
+                ports = sorted(
+                    (
+                        self._el(p)
+                        for p, _, k in self.graph.in_edges(spl.id, keys=True)
+                        if k == "PART_OF"
+                    ),
+                    key=lambda e: (getattr(e, "index", 0), e.id),
+                )
+                busy = [p.id for p in ports if self._has_in(p.id, ("FED_BY", "HOLDS"))]
+                free = [p.id for p in ports if p.id not in busy and p.status == "available"]
+                upstream = self._upstream(spl.id)
+                pon = next((e for e in upstream if e.kind == "PonPort"), None)
+                olt = next((e.id for e in upstream if e.kind == "OLT"), None)
+                if pon is not None and pon.id not in pon_loads:
+                    pon_loads[pon.id] = self._pon_load(pon.id)
+                splitters.append(
+                    SplitterView(
+                        splitter=spl.model_copy(deep=True),
+                        free_ports=free,
+                        busy_ports=len(busy),
+                        upstream=[e.model_copy(deep=True) for e in upstream],
+                        pon_port=pon.id if pon else None,
+                        olt=olt,
+                        pon_load=pon_loads.get(pon.id, 0) if pon else 0,
+                        pon_budget=getattr(pon, "max_split", 0) if pon else 0,
+                    )
+                )
+            nes = self._at_site(site_id, "NE")
+            ports = []
+            for ne in nes:
+                for p, _, k in self.graph.in_edges(ne.id, keys=True):
+                    if k == "PART_OF":
+                        busy = self._has_in(p, ("A_END", "Z_END", "TERMINATES", "HOLDS"))
+                        ports.append(
+                            PortView(port=self._el(p).model_copy(deep=True), ne=ne.id, busy=busy)
+                        )
+            ports.sort(key=lambda v: v.port.id)
+            return SiteView(
+                site=site.model_copy(deep=True),
+                splitters=splitters,
+                partner_access=[
+                    e.model_copy(deep=True) for e in self._at_site(site_id, "PartnerAccess")
+                ],
+                nes=[e.model_copy(deep=True) for e in nes],
+                ports=ports,
+            )
+
+    def transport_links(self) -> list[TransportLink]:
+        with self.lock:
+            out = []
+            for kind in ("TrunkSection", "PartnerLink"):
+                for lid in sorted(self._by_kind.get(kind, ())):
+                    ends = []
+                    for _, dst, k in self.graph.out_edges(lid, keys=True):
+                        if k != "TERMINATES":
+                            continue
+                        if self._el(dst).kind == "NE":
+                            ends.append(dst)
+                        else:
+                            ends += [
+                                d
+                                for _, d, k2 in self.graph.out_edges(dst, keys=True)
+                                if k2 == "PART_OF"
+                            ]
+                    ends.sort()
+                    used = sorted(s for _, slots in self.slot_holdings(lid) for s in slots)
+                    out.append(
+                        TransportLink(
+                            link=self._el(lid).model_copy(deep=True),
+                            a_ne=ends[0] if ends else None,
+                            z_ne=ends[1] if len(ends) > 1 else None,
+                            used_slots=used,
+                        )
+                    )
+            return out
 
     def counts(self) -> dict[str, int]:
         with self.lock:
@@ -378,6 +506,7 @@ class MemoryStore:
             self.graph.clear()
             self._history.clear()
             self._by_kind.clear()
+            self._by_site.clear()
 
     def close(self) -> None:
         """Nothing to release."""

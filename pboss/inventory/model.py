@@ -1,7 +1,8 @@
 """The resource model: one pydantic class per kind, edges with the kinds they may join.
 
-Every node is stored flat (Neo4j keeps no nested maps): the common fields, the kind's own fields, and
-free `attrs` whose keys must not shadow a field. Edges point from the dependent to what it depends on.
+Every node is stored flat (Neo4j keeps no nested maps): the common fields, the kind's own fields,
+and free `attrs` whose keys must not shadow a field. Edges point from the dependent to what it
+depends on.
 """
 
 from __future__ import annotations

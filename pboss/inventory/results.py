@@ -133,3 +133,50 @@ class RiderRow(BaseModel):
     customer_id: str | None
     customer_type: str | None
     sla_tier: str | None
+
+
+class SplitterView(BaseModel):
+    """One splitter at a site: its free outputs and the health and load of the chain above it."""
+
+    splitter: Element
+    free_ports: list[str]
+    busy_ports: int
+    upstream: list[Element]
+    pon_port: str | None
+    olt: str | None
+    pon_load: int
+    pon_budget: int
+
+
+class PortView(BaseModel):
+    """A port of an NE at a site, and whether a circuit or a hold already ends on it."""
+
+    port: Element
+    ne: str
+    busy: bool
+
+
+class SiteView(BaseModel):
+    """Everything at one site that availability, packaging and FTTH path choice need."""
+
+    site: Element
+    splitters: list[SplitterView]
+    partner_access: list[Element]
+    nes: list[Element]
+    ports: list[PortView]
+
+
+class TransportLink(BaseModel):
+    """A trunk section or partner link as path computation sees it."""
+
+    link: Element
+    a_ne: str | None
+    z_ne: str | None
+    used_slots: list[int]
+
+    @property
+    def free_slots(self) -> list[int]:
+        """VC-12 slots nobody holds, in order."""
+        taken = set(self.used_slots)
+        capacity = self.link.capacity_vc12  # type: ignore[attr-defined]
+        return [s for s in range(1, capacity + 1) if s not in taken]

@@ -15,7 +15,9 @@ from pboss.inventory.results import (
     FindQuery,
     Page,
     Riders,
+    SiteView,
     Trace,
+    TransportLink,
     UpsertResult,
 )
 
@@ -83,6 +85,14 @@ class GraphStore(Protocol):
         self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
     ) -> list[str]:
         """Delete elements; refuse (HasDependants) if others depend on them unless cascading."""
+        ...
+
+    def site_view(self, site_id: str) -> SiteView:
+        """Splitters, partner pools, NEs and ports at a site with chain health and load."""
+        ...
+
+    def transport_links(self) -> list[TransportLink]:
+        """Every trunk section and partner link with its end NEs and the VC-12 slots in use."""
         ...
 
     def counts(self) -> dict[str, int]:

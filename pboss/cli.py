@@ -1,0 +1,40 @@
+"""The `pboss` command: serve, neo4j, load/export/generate, bench helpers."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="pboss: resource inventory and provisioning for broadband operators.")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="address to listen on (PBOSS_HOST)"),
+    port: int | None = typer.Option(None, help="port to listen on (PBOSS_PORT)"),
+    store: str | None = typer.Option(None, help="memory (default) or neo4j (PBOSS_STORE)"),
+) -> None:
+    """Run the API service on the configured store (the embedded one by default)."""
+    import uvicorn
+
+    from pboss.config import Settings
+
+    overrides = {k: v for k, v in {"host": host, "port": port, "store": store}.items() if v}
+    settings = Settings(**overrides)
+    from pboss.app import create_app
+
+    typer.echo(
+        f"pboss on the {settings.store} store: http://{settings.host}:{settings.port}/graphql"
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _mount_subcommands() -> None:
+    """Mount the command groups other modules define (each owns its own file)."""
+    try:
+        from pboss.cli_neo4j import neo4j_app
+    except ImportError:  # the launcher module is optional while it is being written
+        return
+    app.add_typer(neo4j_app, name="neo4j", help="Start, stop or check a local Neo4j (no Docker).")
+
+
+_mount_subcommands()

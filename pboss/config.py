@@ -1,0 +1,41 @@
+"""Settings, read from the environment (prefix PBOSS_) or a .env file."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="PBOSS_", env_file=".env", extra="ignore")
+
+    store: Literal["memory", "neo4j"] = "memory"
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str | None = None
+    neo4j_password: str | None = None
+    neo4j_database: str | None = None
+    catalog: Path | None = Field(
+        default=None, description="catalog TOML; the packaged one if unset"
+    )
+    demo: bool = Field(default=True, description="load the demo network into an empty store")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def neo4j_auth(self) -> tuple[str, str] | None:
+        """Basic auth for the driver, or None when Neo4j runs without auth."""
+        if self.neo4j_user is None:
+            return None
+        return (self.neo4j_user, self.neo4j_password or "")
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

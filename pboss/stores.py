@@ -1,0 +1,35 @@
+"""Open the configured GraphStore: the embedded MemoryStore by default, or Neo4j."""
+
+from __future__ import annotations
+
+from pboss.config import Settings
+from pboss.inventory.catalog import load_catalog
+from pboss.inventory.store import GraphStore
+
+
+def open_store(settings: Settings) -> GraphStore:
+    """Build the store the settings name, with its catalog; Neo4j gets its schema ensured."""
+    catalog = load_catalog(settings.catalog)
+    if settings.store == "neo4j":
+        from pboss.inventory.neo4j_store import Neo4jStore
+
+        return Neo4jStore(
+            settings.neo4j_uri,
+            auth=settings.neo4j_auth,
+            database=settings.neo4j_database,
+            catalog=catalog,
+        )
+    from pboss.inventory.memory_store import MemoryStore
+
+    return MemoryStore(catalog=catalog)
+
+
+def load_demo_if_empty(store: GraphStore) -> bool:
+    """Load the demo network into an empty store; True when it did."""
+    from pboss.inventory.demo import demo_network
+
+    if store.counts():
+        return False
+    nodes, edges = demo_network()
+    store.upsert(nodes, edges, actor="demo", reason="demo network")
+    return True
