@@ -159,12 +159,15 @@ def plan_batch(
     return plan
 
 
-def slot_clashes(section: Element, holdings: Iterable[tuple[str, list[int]]]) -> list[Issue]:
-    """Issues for VC-12 slots of one section held by more than one circuit or out of its range."""
+def slot_clashes(
+    section: Element, holdings: Iterable[tuple[str, list[int]]], newcomers: set[str] | None = None
+) -> list[Issue]:
+    """Issues for VC-12 slots of one section held twice or out of range (newcomers are blamed)."""
+    fresh = newcomers or set()
     owner_of: dict[int, str] = {}
     issues = []
     capacity = getattr(section, "capacity_vc12", 0)
-    for holder, slots in sorted(holdings):
+    for holder, slots in sorted(holdings, key=lambda h: (h[0] in fresh, h[0])):
         for slot in slots:
             if slot < 1 or slot > capacity:
                 reason = f"VC-12 slot {slot} outside 1..{capacity}"

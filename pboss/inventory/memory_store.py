@@ -182,7 +182,7 @@ class MemoryStore:
                 section = next((n for n in nodes if n.id == section_id), None) or self._el(
                     section_id
                 )
-                issues += slot_clashes(section, holdings)
+                issues += slot_clashes(section, holdings, replaced)
             if issues:
                 raise ValidationFailed(issues)
             for node in plan.nodes_new + plan.nodes_changed:

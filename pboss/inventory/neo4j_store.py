@@ -1,0 +1,725 @@
+"""Neo4jStore: the resource graph in Neo4j, the system of record.
+
+Every protocol call is one managed transaction and, for reads, one Cypher query (one round trip).
+Values always travel as parameters; labels and relationship types come only from the model's own
+whitelists. Schema (uniqueness constraint, indexes) is ensured at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
+
+from pboss.inventory.batch import BatchPlan, plan_batch, referenced_ids, slot_clashes
+from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
+from pboss.inventory.lifecycle import DEGRADED, DOWN, check_transition, health_of
+from pboss.inventory.model import EDGE_RULES, FAILURE_EDGES, KINDS, Edge, Element, from_props
+from pboss.inventory.results import (
+    ChangeRecord,
+    Closure,
+    FindQuery,
+    Page,
+    PortView,
+    Rider,
+    Riders,
+    RiderTotals,
+    SiteView,
+    SplitterView,
+    Trace,
+    TransportLink,
+    UpsertResult,
+)
+from pboss.inventory.store import Direction
+from pboss.inventory.tracing import build_trace
+
+T = TypeVar("T")
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+FAIL = "|".join(FAILURE_EDGES)
+_IMPAIRING = sorted(str(s) for s in DOWN | DEGRADED)
+
+SCHEMA = (
+    "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX entity_site IF NOT EXISTS FOR (n:Entity) ON (n.site)",
+    "CREATE INDEX entity_kind IF NOT EXISTS FOR (n:Entity) ON (n.kind)",
+    "CREATE INDEX entity_owner IF NOT EXISTS FOR (n:Entity) ON (n.owner)",
+    "CREATE INDEX entity_status IF NOT EXISTS FOR (n:Entity) ON (n.status)",
+    "CREATE INDEX change_element IF NOT EXISTS FOR (c:Change) ON (c.element_id)",
+    "CREATE INDEX change_at IF NOT EXISTS FOR (c:Change) ON (c.at)",
+)
+
+
+def _labels(kind: str) -> str:
+    """`:Entity:<Category>:<Kind>` for a registered kind (never from raw input)."""
+    cls = KINDS[kind]
+    if not _IDENT.match(kind):  # pragma: no cover - kinds are code-defined identifiers
+        raise ValueError(f"kind {kind!r} is not a valid label")
+    return f":Entity:{cls.category.value}:{kind}"
+
+
+def _rel_type(edge_type: str) -> str:
+    if edge_type not in EDGE_RULES or not _IDENT.match(edge_type):
+        raise ValueError(f"unknown edge type {edge_type!r}")
+    return edge_type
+
+
+def _native(value: Any) -> Any:
+    to_native = getattr(value, "to_native", None)
+    return to_native() if to_native else value
+
+
+def _element(props: dict[str, Any]) -> Element:
+    return from_props({k: v for k, v in props.items() if not k.startswith("_")})
+
+
+def _change(props: dict[str, Any]) -> ChangeRecord:
+    return ChangeRecord(
+        element_id=props["element_id"],
+        from_status=props.get("from_status"),
+        to_status=props["to_status"],
+        actor=props["actor"],
+        reason=props["reason"],
+        at=_native(props["at"]),
+    )
+
+
+class Neo4jStore:
+    """A GraphStore on Neo4j (official driver, managed transactions, parameters only)."""
+
+    name = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        auth: tuple[str, str] | None = None,
+        database: str | None = None,
+        catalog: Catalog | None = None,
+        driver: Driver | None = None,
+    ):
+        self.catalog = catalog or default_catalog()
+        self.driver: Driver = driver or GraphDatabase.driver(uri, auth=auth)
+        self.database = database
+        self.queries_run = 0
+        self.on_query: Callable[[str, float], None] | None = None
+        self.ensure_schema()
+
+    # ---- plumbing --------------------------------------------------------------------------------
+
+    def run(
+        self, tx: ManagedTransaction, name: str, cypher: str, **params: Any
+    ) -> list[dict[str, Any]]:
+        """Run one named query in a transaction; counted and timed for metrics and tests."""
+        started = time.perf_counter()
+        records = [r.data() for r in tx.run(Query(cypher), params)]
+        self.queries_run += 1
+        if self.on_query is not None:
+            self.on_query(name, time.perf_counter() - started)
+        return records
+
+    def execute_write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run `work` in one managed write transaction (retried on transient errors)."""
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def execute_read(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run `work` in one managed read transaction (retried on transient errors)."""
+        with self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    def read(self, name: str, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        """One read query in its own transaction."""
+        return self.execute_read(lambda tx: self.run(tx, name, cypher, **params))
+
+    def ensure_schema(self) -> None:
+        """Create the uniqueness constraint and indexes if they are missing."""
+        with self.driver.session(database=self.database) as session:
+            for statement in SCHEMA:
+                session.run(Query(statement)).consume()
+
+    # ---- writes ----------------------------------------------------------------------------------
+
+    def _fetch_existing(
+        self, tx: ManagedTransaction, ids: set[str], edges: Sequence[Edge]
+    ) -> tuple[dict[str, Element], dict[tuple[str, str, str], dict[str, Any]]]:
+        rows = self.run(
+            tx,
+            "upsert.existing",
+            """
+            CALL () {
+              MATCH (n:Entity) WHERE n.id IN $ids
+              RETURN collect(properties(n)) AS nodes
+            }
+            CALL () {
+              UNWIND $keys AS k
+              MATCH (a:Entity {id: k[1]})-[r]->(b:Entity {id: k[2]})
+              WHERE type(r) = k[0]
+              RETURN collect([k, properties(r)]) AS edges
+            }
+            RETURN nodes, edges
+            """,
+            ids=sorted(ids),
+            keys=[list(e.key) for e in edges],
+        )[0]
+        existing = {p["id"]: _element(p) for p in rows["nodes"]}
+        existing_edges = {tuple(k): dict(props) for k, props in rows["edges"]}
+        return existing, existing_edges  # type: ignore[return-value]
+
+    def _write_nodes(self, tx: ManagedTransaction, nodes: list[Element]) -> None:
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for n in nodes:
+            by_kind[n.kind].append(n.props())
+        for kind, rows in sorted(by_kind.items()):
+            self.run(
+                tx,
+                "upsert.nodes",
+                f"UNWIND $rows AS r MERGE (n:Entity {{id: r.id}}) SET n = r, n{_labels(kind)}",
+                rows=rows,
+            )
+
+    def _write_edges(self, tx: ManagedTransaction, edges: list[Edge]) -> None:
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for e in edges:
+            by_type[e.type].append({"src": e.src, "dst": e.dst, "props": e.props()})
+        for etype, rows in sorted(by_type.items()):
+            self.run(
+                tx,
+                "upsert.edges",
+                f"""
+                UNWIND $rows AS r
+                MATCH (a:Entity {{id: r.src}}), (b:Entity {{id: r.dst}})
+                MERGE (a)-[e:{_rel_type(etype)}]->(b)
+                SET e = r.props
+                """,
+                rows=rows,
+            )
+
+    def _check_slots(self, tx: ManagedTransaction, plan: BatchPlan) -> None:
+        section_ids = plan.pool_targets
+        newcomers = {e.src for e in plan.edges_new + plan.edges_changed}
+        if not section_ids:
+            return
+        rows = self.run(
+            tx,
+            "upsert.slots",
+            """
+            UNWIND $ids AS sid
+            MATCH (s:Entity {id: sid})
+            OPTIONAL MATCH (s)<-[h:ROUTED_OVER|HOLDS]-(holder)
+            RETURN properties(s) AS section, collect([holder.id, h.slots]) AS holdings
+            """,
+            ids=sorted(section_ids),
+        )
+        issues = []
+        for row in rows:
+            holdings = [(h, list(s or [])) for h, s in row["holdings"] if h is not None]
+            issues += slot_clashes(_element(row["section"]), holdings, newcomers)
+        if issues:
+            raise ValidationFailed(issues)
+
+    def _record_changes(self, tx: ManagedTransaction, changes: list[dict[str, Any]]) -> None:
+        if changes:
+            self.run(
+                tx,
+                "history.record",
+                "UNWIND $rows AS r CREATE (c:Change) SET c = r",
+                rows=changes,
+            )
+
+    @staticmethod
+    def _change_rows(
+        triples: Sequence[tuple[str, str | None, str]], actor: str, reason: str
+    ) -> list[dict[str, Any]]:
+        at = datetime.now(UTC)
+        return [
+            {
+                "element_id": eid,
+                "from_status": old,
+                "to_status": new,
+                "actor": actor,
+                "reason": reason,
+                "at": at,
+                "n": i,
+            }
+            for i, (eid, old, new) in enumerate(triples)
+        ]
+
+    def upsert(
+        self,
+        nodes: Sequence[Element],
+        edges: Sequence[Edge] = (),
+        *,
+        actor: str = "system",
+        reason: str = "upsert",
+    ) -> UpsertResult:
+        def work(tx: ManagedTransaction) -> UpsertResult:
+            batch = [n.model_copy(deep=True) for n in nodes]
+            existing, existing_edges = self._fetch_existing(tx, referenced_ids(batch, edges), edges)
+            plan = plan_batch(batch, edges, existing, existing_edges, self.catalog)
+            self._write_nodes(tx, plan.nodes_new + plan.nodes_changed)
+            self._write_edges(tx, plan.edges_new + plan.edges_changed)
+            self._check_slots(tx, plan)
+            triples = [(c.element_id, c.from_status, c.to_status) for c in plan.status_changes]
+            self._record_changes(tx, self._change_rows(triples, actor, reason))
+            return UpsertResult(
+                nodes_added=len(plan.nodes_new),
+                nodes_updated=len(plan.nodes_changed),
+                nodes_unchanged=plan.nodes_unchanged,
+                edges_added=len(plan.edges_new),
+                edges_updated=len(plan.edges_changed),
+                edges_unchanged=plan.edges_unchanged,
+            )
+
+        return self.execute_write(work)
+
+    def set_status(
+        self, element_id: str, status: str, *, actor: str, reason: str
+    ) -> ChangeRecord | None:
+        def work(tx: ManagedTransaction) -> ChangeRecord | None:
+            rows = self.run(
+                tx,
+                "status.lock",
+                "MATCH (n:Entity {id: $id}) SET n._lock = true REMOVE n._lock RETURN n.status AS s",
+                id=element_id,
+            )
+            if not rows:
+                raise NotFound(element_id)
+            old = rows[0]["s"]
+            if old == status:
+                return None
+            check_transition(element_id, old, status)
+            change = self._change_rows([(element_id, old, status)], actor, reason)[0]
+            self.run(
+                tx,
+                "status.set",
+                "MATCH (n:Entity {id: $id}) SET n.status = $status "
+                "CREATE (c:Change) SET c = $change",
+                id=element_id,
+                status=status,
+                change=change,
+            )
+            return _change(change)
+
+        return self.execute_write(work)
+
+    def delete(
+        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+    ) -> list[str]:
+        def work(tx: ManagedTransaction) -> list[str]:
+            rows = self.run(
+                tx,
+                "delete.plan",
+                f"""
+                UNWIND $ids AS rid
+                OPTIONAL MATCH (x:Entity {{id: rid}})
+                OPTIONAL MATCH (d:Entity)-[:{FAIL}*1..32]->(x)
+                RETURN rid, x IS NOT NULL AS found, x.status AS status,
+                       collect(DISTINCT [d.id, d.status]) AS dependants
+                """,
+                ids=list(element_ids),
+            )
+            missing = [r["rid"] for r in rows if not r["found"]]
+            if missing:
+                raise NotFound(missing[0])
+            status = {r["rid"]: r["status"] for r in rows}
+            for r in rows:
+                status.update({d: s for d, s in r["dependants"] if d is not None})
+            dependants = sorted(set(status) - set(element_ids))
+            if dependants and not cascade:
+                raise HasDependants(list(element_ids), dependants)
+            doomed = sorted(status)
+            self.run(
+                tx,
+                "delete.nodes",
+                "UNWIND $ids AS did MATCH (n:Entity {id: did}) DETACH DELETE n",
+                ids=doomed,
+            )
+            at = datetime.now(UTC)
+            changes = [
+                {
+                    "element_id": d,
+                    "from_status": status[d],
+                    "to_status": "deleted",
+                    "actor": actor,
+                    "reason": "delete" if d in element_ids else "cascade delete",
+                    "at": at,
+                    "n": i,
+                }
+                for i, d in enumerate(doomed)
+            ]
+            self._record_changes(tx, changes)
+            return doomed
+
+        return self.execute_write(work)
+
+    def clear(self) -> None:
+        with self.driver.session(database=self.database) as session:
+            session.run(
+                Query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+            ).consume()
+
+    # ---- reads -----------------------------------------------------------------------------------
+
+    def get(self, element_id: str) -> Element | None:
+        rows = self.read(
+            "get", "MATCH (n:Entity {id: $id}) RETURN properties(n) AS p", id=element_id
+        )
+        return _element(rows[0]["p"]) if rows else None
+
+    def get_many(self, element_ids: Sequence[str]) -> dict[str, Element]:
+        rows = self.read(
+            "get_many",
+            "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS p",
+            ids=list(element_ids),
+        )
+        return {r["p"]["id"]: _element(r["p"]) for r in rows}
+
+    def find(self, query: FindQuery) -> Page[Element]:
+        clauses = []
+        params: dict[str, Any] = {}
+        for field in ("kind", "site", "owner", "status"):
+            value = getattr(query, field)
+            if value is not None:
+                clauses.append(f"n.{field} = ${field}")
+                params[field] = value
+        if query.text:
+            clauses.append(
+                "(toLower(n.id) CONTAINS $text OR toLower(n.name) CONTAINS $text "
+                "OR toLower(coalesce(n.code, '')) CONTAINS $text "
+                "OR toLower(coalesce(n.address, '')) CONTAINS $text)"
+            )
+            params["text"] = query.text.casefold()
+        where = " AND ".join(clauses) or "true"
+        rows = self.read(
+            "find",
+            f"""
+            CALL () {{ MATCH (n:Entity) WHERE {where} RETURN count(n) AS total }}
+            CALL () {{
+              MATCH (n:Entity) WHERE {where} AND ($after IS NULL OR n.id > $after)
+              WITH n ORDER BY n.id LIMIT $limit
+              RETURN collect(properties(n)) AS page
+            }}
+            RETURN total, page
+            """,
+            after=query.after,
+            limit=query.limit + 1,
+            **params,
+        )[0]
+        page = rows["page"]
+        more = len(page) > query.limit
+        items = [_element(p) for p in page[: query.limit]]
+        return Page(
+            items=items, total=rows["total"], next_cursor=items[-1].id if more and items else None
+        )
+
+    def neighbours(
+        self, element_id: str, direction: Direction = "out", types: Sequence[str] | None = None
+    ) -> list[tuple[Edge, Element]]:
+        pattern = "(n)-[r]->(m)" if direction == "out" else "(n)<-[r]-(m)"
+        rows = self.read(
+            "neighbours",
+            f"""
+            MATCH (n:Entity {{id: $id}})
+            OPTIONAL MATCH {pattern} WHERE $types IS NULL OR type(r) IN $types
+            RETURN collect([type(r), properties(r), properties(m)]) AS out
+            """,
+            id=element_id,
+            types=list(types) if types else None,
+        )
+        if not rows:
+            raise NotFound(element_id)
+        out = []
+        for etype, props, other in rows[0]["out"]:
+            extra = {k: v for k, v in props.items() if k not in ("seq", "slots")}
+            src, dst = (
+                (element_id, other["id"]) if direction == "out" else (other["id"], element_id)
+            )
+            edge = Edge(
+                type=etype, src=src, dst=dst, seq=props.get("seq"), slots=props.get("slots"),
+                attrs=extra,
+            )  # fmt: skip
+            out.append((edge, _element(other)))
+        out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
+        return out
+
+    def closure(self, element_id: str) -> Closure:
+        """The forward dependency closure of one element, with pool usage, in one query."""
+        rows = self.read(
+            "closure",
+            f"""
+            MATCH (root:Entity {{id: $id}})
+            OPTIONAL MATCH p = (root)-[:{FAIL}*1..24]->(m)
+            WITH root, m, min(length(p)) AS depth
+            WITH root, [x IN collect([m, depth]) WHERE x[0] IS NOT NULL] AS found
+            WITH [[root, 0]] + found AS members
+            WITH members, [x IN members | x[0]] AS ns
+            UNWIND members AS mem
+            WITH mem[0] AS n, mem[1] AS depth, ns
+            CALL (n, ns) {{
+              OPTIONAL MATCH (n)-[r:{FAIL}]->(m) WHERE m IN ns
+              RETURN collect([type(r), m.id, r.seq, r.slots]) AS out
+            }}
+            CALL (n) {{
+              OPTIONAL MATCH (n)<-[h:ROUTED_OVER|HOLDS]-()
+              WHERE n:TrunkSection OR n:PartnerLink
+              RETURN sum(size(coalesce(h.slots, []))) AS slots_used
+            }}
+            CALL (n) {{
+              OPTIONAL MATCH (n)<-[:PART_OF]-(sp:SplitterPort)
+              WHERE n:Splitter AND EXISTS {{ (sp)<-[:FED_BY|HOLDS]-() }}
+              RETURN count(sp) AS busy
+            }}
+            RETURN properties(n) AS props, depth, out, slots_used, busy
+            """,
+            id=element_id,
+        )
+        if not rows:
+            raise NotFound(element_id)
+        nodes: dict[str, Element] = {}
+        depth: dict[str, int] = {}
+        edges = []
+        used: dict[str, int] = {}
+        for row in rows:
+            el = _element(row["props"])
+            nodes[el.id] = el
+            depth[el.id] = row["depth"]
+            edges += [(t, el.id, d, s, sl) for t, d, s, sl in row["out"] if t is not None]
+            if el.kind in ("TrunkSection", "PartnerLink"):
+                used[el.id] = row["slots_used"]
+            elif el.kind == "Splitter":
+                used[el.id] = row["busy"]
+        return Closure(root=element_id, nodes=nodes, depth=depth, edges=edges, used=used)
+
+    def trace(self, element_id: str) -> Trace:
+        return build_trace(self.closure(element_id))
+
+    def riders(
+        self, element_ids: Sequence[str], *, first: int = 50, after: str | None = None
+    ) -> Riders:
+        rows = self.read(
+            "riders",
+            f"""
+            UNWIND $ids AS rid
+            OPTIONAL MATCH (x:Entity {{id: rid}})
+            WITH collect(x) AS xs, collect(CASE WHEN x IS NULL THEN rid END) AS missing
+            CALL (xs) {{
+              UNWIND xs AS x
+              MATCH (svc:Service)-[:{FAIL}*0..32]->(x)
+              WITH DISTINCT svc
+              OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
+              WITH svc, head(collect(c)) AS c ORDER BY svc.id
+              RETURN collect({{s: svc.id, p: svc.product, c: c.id, t: c.customer_type,
+                              tier: c.sla_tier}}) AS rows
+            }}
+            CALL (rows) {{
+              UNWIND rows AS r WITH coalesce(r.p, 'unknown') AS k, count(*) AS n
+              RETURN collect([k, n]) AS by_product
+            }}
+            CALL (rows) {{
+              UNWIND rows AS r WITH DISTINCT r.c AS c, r.t AS t, r.tier AS tier WHERE c IS NOT NULL
+              RETURN count(c) AS customers, collect([coalesce(t, 'unknown'),
+                     coalesce(tier, 'unknown')]) AS kinds
+            }}
+            WITH missing, rows, by_product, customers, kinds,
+                 [r IN rows WHERE $after IS NULL OR r.s > $after] AS rest
+            WITH missing, size(rows) AS services, by_product, customers, kinds,
+                 rest[0..$first] AS page, size(rest) > $first AS more
+            CALL (page) {{
+              UNWIND page AS r
+              MATCH (svc:Entity {{id: r.s}})
+              OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
+              CALL (svc) {{
+                OPTIONAL MATCH (svc)-[:{FAIL}*0..32]->(bad)
+                WHERE bad.status IN $impairing
+                RETURN collect(DISTINCT [bad.id, bad.status]) AS bads
+              }}
+              RETURN collect([properties(svc), properties(c), bads]) AS items
+            }}
+            RETURN missing, services, by_product, customers, kinds, items, more
+            """,
+            ids=list(element_ids),
+            first=first,
+            after=after,
+            impairing=_IMPAIRING,
+        )[0]
+        if rows["missing"]:
+            raise NotFound(rows["missing"][0])
+        by_type: dict[str, int] = defaultdict(int)
+        by_tier: dict[str, int] = defaultdict(int)
+        for ctype, tier in rows["kinds"]:
+            by_type[ctype] += 1
+            by_tier[tier] += 1
+        items = []
+        for svc, cust, bads in rows["items"]:
+            statuses = [s for _, s in bads]
+            items.append(
+                Rider(
+                    service=_element(svc),
+                    customer=_element(cust) if cust else None,
+                    health=health_of(statuses),
+                    impaired_by=sorted(b for b, _ in bads),
+                )
+            )
+        totals = RiderTotals(
+            services=rows["services"],
+            customers=rows["customers"],
+            by_product=dict(sorted((k, n) for k, n in rows["by_product"])),
+            by_customer_type=dict(sorted(by_type.items())),
+            by_sla_tier=dict(sorted(by_tier.items())),
+        )
+        return Riders(
+            resource_ids=list(element_ids),
+            totals=totals,
+            items=items,
+            next_cursor=items[-1].service.id if rows["more"] and items else None,
+        )
+
+    def history(
+        self, element_id: str | None = None, *, actor: str | None = None, limit: int = 100
+    ) -> list[ChangeRecord]:
+        rows = self.read(
+            "history",
+            """
+            MATCH (c:Change)
+            WHERE ($id IS NULL OR c.element_id = $id) AND ($actor IS NULL OR c.actor = $actor)
+            RETURN properties(c) AS c ORDER BY c.at DESC, c.n DESC LIMIT $limit
+            """,
+            id=element_id,
+            actor=actor,
+            limit=limit,
+        )
+        return [_change(r["c"]) for r in rows]
+
+    def site_view(self, site_id: str) -> SiteView:
+        rows = self.read(
+            "site_view",
+            """
+            MATCH (site:Entity {id: $site})
+            CALL (site) {
+              MATCH (spl:Entity {site: site.id}) WHERE spl:Splitter
+              CALL (spl) {
+                OPTIONAL MATCH (sp:SplitterPort)-[:PART_OF]->(spl)
+                WITH sp ORDER BY sp.index, sp.id
+                RETURN collect([sp.id, sp.status,
+                                EXISTS { (sp)<-[:FED_BY|HOLDS]-() }]) AS ports
+              }
+              CALL (spl) {
+                OPTIONAL MATCH p = (spl)-[:FED_BY|PART_OF*1..16]->(top)
+                WHERE NOT EXISTS { (top)-[:FED_BY|PART_OF]->() }
+                WITH p ORDER BY length(p) DESC LIMIT 1
+                RETURN CASE WHEN p IS NULL THEN [] ELSE nodes(p)[1..] END AS chain
+              }
+              WITH spl, ports, chain, [n IN chain WHERE n:PonPort][0] AS pon
+              CALL (pon) {
+                OPTIONAL MATCH (pon)<-[:FED_BY|PART_OF*1..16]-(o)
+                WHERE o:ONT OR (o:SplitterPort AND EXISTS { (o)<-[:HOLDS]-() })
+                RETURN count(DISTINCT o) AS load
+              }
+              WITH spl, ports, chain, pon, load ORDER BY spl.id
+              RETURN collect([properties(spl), ports, [n IN chain | properties(n)],
+                              pon.id, pon.max_split, load]) AS splitters
+            }
+            CALL (site) {
+              OPTIONAL MATCH (pa:Entity {site: site.id}) WHERE pa:PartnerAccess
+              WITH pa ORDER BY pa.id
+              RETURN collect(properties(pa)) AS pools
+            }
+            CALL (site) {
+              OPTIONAL MATCH (ne:Entity {site: site.id}) WHERE ne:NE
+              WITH ne ORDER BY ne.id
+              RETURN collect(properties(ne)) AS nes
+            }
+            CALL (site) {
+              MATCH (ne:Entity {site: site.id}) WHERE ne:NE
+              MATCH (p:Port)-[:PART_OF]->(ne)
+              WITH p, ne ORDER BY p.id
+              RETURN collect([properties(p), ne.id,
+                              EXISTS { (p)<-[:A_END|Z_END|TERMINATES|HOLDS]-() }]) AS ports
+            }
+            RETURN properties(site) AS site, splitters, pools, nes, ports
+            """,
+            site=site_id,
+        )
+        if not rows or rows[0]["site"].get("kind") != "Site":
+            raise NotFound(site_id, "Site")
+        row = rows[0]
+        splitters = []
+        for spl, ports, chain, pon, budget, load in row["splitters"]:
+            upstream = [_element(p) for p in chain]
+            splitters.append(
+                SplitterView(
+                    splitter=_element(spl),
+                    free_ports=[p for p, st, busy in ports if p and not busy and st == "available"],
+                    busy_ports=sum(1 for p, _, busy in ports if p and busy),
+                    upstream=upstream,
+                    pon_port=pon,
+                    olt=next((e.id for e in upstream if e.kind == "OLT"), None),
+                    pon_load=load if pon else 0,
+                    pon_budget=budget or 0,
+                )
+            )
+        return SiteView(
+            site=_element(row["site"]),
+            splitters=splitters,
+            partner_access=[_element(p) for p in row["pools"]],
+            nes=[_element(p) for p in row["nes"]],
+            ports=[PortView(port=_element(p), ne=ne, busy=busy) for p, ne, busy in row["ports"]],
+        )
+
+    def transport_links(self) -> list[TransportLink]:
+        rows = self.read(
+            "transport_links",
+            """
+            MATCH (l:Entity) WHERE l:TrunkSection OR l:PartnerLink
+            CALL (l) {
+              OPTIONAL MATCH (l)-[:TERMINATES]->(t)
+              OPTIONAL MATCH (t)-[:PART_OF]->(ne:NE)
+              WITH CASE WHEN t:NE THEN t.id ELSE ne.id END AS e
+              WITH e WHERE e IS NOT NULL
+              RETURN collect(e) AS ends
+            }
+            CALL (l) {
+              OPTIONAL MATCH (l)<-[h:ROUTED_OVER|HOLDS]-()
+              RETURN collect(h.slots) AS held
+            }
+            RETURN properties(l) AS link, ends, held
+            """,
+        )
+        order = {"TrunkSection": 0, "PartnerLink": 1}
+        out = []
+        for row in rows:
+            ends = sorted(row["ends"])
+            out.append(
+                TransportLink(
+                    link=_element(row["link"]),
+                    a_ne=ends[0] if ends else None,
+                    z_ne=ends[1] if len(ends) > 1 else None,
+                    used_slots=sorted(s for slots in row["held"] if slots for s in slots),
+                )
+            )
+        out.sort(key=lambda t: (order[t.link.kind], t.link.id))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        rows = self.read(
+            "counts",
+            """
+            CALL () {
+              MATCH (n:Entity) WITH n.kind AS k, count(*) AS c RETURN collect([k, c]) AS kinds
+            }
+            CALL () { MATCH (:Entity)-[r]->(:Entity) WITH type(r) AS t, count(*) AS c
+                      RETURN collect([t, c]) AS types }
+            RETURN kinds, types
+            """,
+        )[0]
+        out = {k: c for k, c in sorted(rows["kinds"])}
+        out.update({f"edge:{t}": c for t, c in sorted(rows["types"])})
+        return out
+
+    def close(self) -> None:
+        self.driver.close()
