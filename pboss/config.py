@@ -26,6 +26,22 @@ class Settings(BaseSettings):
     demo: bool = Field(default=True, description="load the demo network into an empty store")
     host: str = "127.0.0.1"
     port: int = 8000
+    # ---- API access and limits (pboss/graphql) ----
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        repr=False,
+        description='API key -> role ("crm", "engineer", "admin", "partner:<id>"), as JSON',
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="TOML file of [[key]] tables with key, role and name"
+    )
+    graphiql: bool = Field(default=True, description="serve GraphiQL at /graphql (off in prod)")
+    introspection: bool = Field(default=True, description="allow schema introspection")
+    max_depth: int = Field(default=12, ge=1, description="deepest selection a query may nest")
+    max_aliases: int = Field(default=50, ge=1, description="aliases one document may use")
+    max_tokens: int = Field(default=5000, ge=10, description="tokens one document may hold")
+    max_body_bytes: int = Field(default=64_000, ge=1024, description="largest request body")
+    store_threads: int = Field(default=16, ge=1, description="threads running store calls")
 
     @property
     def neo4j_auth(self) -> tuple[str, str] | None:
