@@ -116,7 +116,7 @@ class Neo4jStore:
     ) -> list[dict[str, Any]]:
         """Run one named query in a transaction; counted and timed for metrics and tests."""
         started = time.perf_counter()
-        records = [r.data() for r in tx.run(Query(cypher), params)]
+        records = [r.data() for r in tx.run(cypher, params)]
         self.queries_run += 1
         if self.on_query is not None:
             self.on_query(name, time.perf_counter() - started)
@@ -426,7 +426,9 @@ class Neo4jStore:
             f"""
             MATCH (n:Entity {{id: $id}})
             OPTIONAL MATCH {pattern} WHERE $types IS NULL OR type(r) IN $types
-            RETURN collect([type(r), properties(r), properties(m)]) AS out
+            RETURN n.id AS id,
+                   collect(CASE WHEN r IS NOT NULL THEN [type(r), properties(r), properties(m)] END)
+                   AS out
             """,
             id=element_id,
             types=list(types) if types else None,
@@ -536,7 +538,7 @@ class Neo4jStore:
               CALL (svc) {{
                 OPTIONAL MATCH (svc)-[:{FAIL}*0..32]->(bad)
                 WHERE bad.status IN $impairing
-                RETURN collect(DISTINCT [bad.id, bad.status]) AS bads
+                RETURN collect(DISTINCT CASE WHEN bad IS NOT NULL THEN [bad.id, bad.status] END) AS bads
               }}
               RETURN collect([properties(svc), properties(c), bads]) AS items
             }}
