@@ -538,7 +538,8 @@ class Neo4jStore:
               CALL (svc) {{
                 OPTIONAL MATCH (svc)-[:{FAIL}*0..32]->(bad)
                 WHERE bad.status IN $impairing
-                RETURN collect(DISTINCT CASE WHEN bad IS NOT NULL THEN [bad.id, bad.status] END) AS bads
+                WITH DISTINCT bad
+                RETURN collect(CASE WHEN bad IS NOT NULL THEN [bad.id, bad.status] END) AS bads
               }}
               RETURN collect([properties(svc), properties(c), bads]) AS items
             }}
