@@ -1,0 +1,179 @@
+"""The local Neo4j launcher (pboss.neo4j_local) against a real JVM: never skipped in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from pboss import neo4j_local
+from tests.neo4j_server import free_port
+
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def launcher_ready() -> None:
+    """Java and Maven are there (outside CI their absence skips; in CI it fails)."""
+    missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
+    if missing and not os.environ.get("PBOSS_JAVA_HOME"):
+        if IN_CI:
+            pytest.fail(f"CI=true and {', '.join(missing)} not installed", pytrace=False)
+        pytest.skip(f"{', '.join(missing)} not installed")
+    neo4j_local.build()
+
+
+def test_parse_size() -> None:
+    assert neo4j_local._parse_size("512m") == 512 << 20
+    assert neo4j_local._parse_size("1G") == 1 << 30
+    assert neo4j_local._parse_size("64MiB") == 64 << 20
+    assert neo4j_local._jvm_size(1 << 30) == "1g"
+    with pytest.raises(ValueError):
+        neo4j_local._parse_size("lots")
+
+
+def test_status_of_unknown_home_is_none(tmp_path: Path) -> None:
+    assert neo4j_local.status(tmp_path / "nothing") is None
+    assert neo4j_local.stop(tmp_path / "nothing") is False
+
+
+@pytest.mark.neo4j
+def test_build_is_cached(launcher_ready: None) -> None:
+    started = time.monotonic()
+    jar = neo4j_local.build()
+    assert jar.is_file()
+    assert time.monotonic() - started < 5, "an up-to-date launcher must not run Maven again"
+
+
+@pytest.mark.neo4j
+@pytest.mark.timeout(420)
+def test_start_query_stop(launcher_ready: None, tmp_path: Path) -> None:
+    import neo4j
+
+    home = tmp_path / "n1"
+    port = free_port()
+    uri = neo4j_local.start(home, port=port, heap="512m", pagecache="64m")
+    try:
+        assert uri == f"bolt://127.0.0.1:{port}"
+        info = neo4j_local.status(home)
+        assert info is not None
+        assert info["alive"] and info["ready"]
+        assert info["port"] == port and info["uri"] == uri
+        assert (home / "neo4j.pid").read_text().strip() == str(info["pid"])
+
+        with neo4j.GraphDatabase.driver(uri) as driver:
+            driver.verify_connectivity()
+            records, _, _ = driver.execute_query("RETURN 1 AS one")
+            assert records[0]["one"] == 1
+            driver.execute_query("CREATE (:Probe {name: $name, n: 42})", name="launcher")
+            records, _, _ = driver.execute_query(
+                "MATCH (p:Probe {name: $name}) RETURN p.n AS n", name="launcher"
+            )
+            assert [r["n"] for r in records] == [42]
+
+        # Idempotent: a second start for the same home returns the running instance.
+        assert neo4j_local.start(home, port=port) == uri
+        assert neo4j_local.status(home)["pid"] == info["pid"]  # type: ignore[index]
+    finally:
+        assert neo4j_local.stop(home) is True
+    assert not _port_open(port)
+    assert neo4j_local.status(home) is None
+    assert not (home / "neo4j.pid").exists()
+    assert neo4j_local.stop(home) is False
+    assert "stopped" in (home / "neo4j.log").read_text()
+
+
+@pytest.mark.neo4j
+@pytest.mark.timeout(420)
+def test_two_instances_coexist_and_data_persists(launcher_ready: None, tmp_path: Path) -> None:
+    import neo4j
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    uri_a = neo4j_local.start(a, port=free_port(), heap="512m", pagecache="64m")
+    try:
+        uri_b = neo4j_local.start(b, port=free_port(), heap="512m", pagecache="64m")
+        try:
+            assert uri_a != uri_b
+            with neo4j.GraphDatabase.driver(uri_a) as da, neo4j.GraphDatabase.driver(uri_b) as db:
+                da.execute_query("CREATE (:Only {where: 'a'})")
+                n_b, _, _ = db.execute_query("MATCH (n:Only) RETURN count(n) AS c")
+                assert n_b[0]["c"] == 0, "instances must not share data"
+        finally:
+            neo4j_local.stop(b)
+        assert neo4j_local.status(a)["alive"]  # type: ignore[index]
+    finally:
+        neo4j_local.stop(a)
+
+    # The store survives a clean stop/start of the same home.
+    port = free_port()
+    uri = neo4j_local.start(a, port=port, heap="512m", pagecache="64m")
+    try:
+        with neo4j.GraphDatabase.driver(uri) as driver:
+            records, _, _ = driver.execute_query("MATCH (n:Only) RETURN n.where AS w")
+            assert [r["w"] for r in records] == ["a"]
+    finally:
+        neo4j_local.stop(a)
+    assert not _port_open(port)
+
+
+@pytest.mark.neo4j
+def test_port_in_use_is_a_clear_error(launcher_ready: None, tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(neo4j_local.Neo4jLaunchError, match="in use"):
+            neo4j_local.start(tmp_path / "busy", port=port)
+
+
+def test_one_neo4j_version_everywhere() -> None:
+    """pom.xml, docker-compose.yml and the test container pin the same Neo4j."""
+    import re
+
+    from tests.neo4j_server import TEST_IMAGE
+
+    root = Path(__file__).resolve().parent.parent
+    version = neo4j_local.NEO4J_VERSION
+    assert re.fullmatch(r"5\.26\.\d+", version), "5.26 LTS is the last line that runs on Java 17"
+    pom = (root / "tools" / "neo4j-local" / "pom.xml").read_text()
+    assert f"<neo4j.version>{version}</neo4j.version>" in pom
+    compose = (root / "docker-compose.yml").read_text()
+    assert f"image: neo4j:{version}-community" in compose
+    assert f"neo4j:{version}-community" == TEST_IMAGE
+
+
+@pytest.mark.neo4j
+@pytest.mark.timeout(300)
+def test_owner_pid_stops_an_orphaned_server(launcher_ready: None, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    home = tmp_path / "owned"
+    port = free_port()
+    try:
+        neo4j_local.start(home, port=port, heap="512m", pagecache="64m", owner_pid=owner.pid)
+        pid = neo4j_local.status(home)["pid"]  # type: ignore[index]
+        owner.kill()
+        owner.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and neo4j_local.status(home)["alive"]:  # type: ignore[index]
+            time.sleep(0.5)
+        assert not neo4j_local.status(home)["alive"], f"JVM {pid} outlived its owner"  # type: ignore[index]
+        assert not _port_open(port)
+        assert "has exited; stopping" in (home / "neo4j.log").read_text()
+    finally:
+        owner.kill()
+        neo4j_local.stop(home)
