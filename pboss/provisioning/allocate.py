@@ -1,0 +1,105 @@
+"""Re-check ranked candidates against what the store holds *under lock*, and pick what to take.
+
+Both store adapters gather the same `Facts` inside their write transaction, after locking, and call
+`allocate`; so the decision (which port, which VC-12 slots) is the same code on every store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, Field
+
+from pboss.provisioning.paths import USABLE
+from pboss.provisioning.plan import Allocation, Candidate, Claim, HeldItem
+
+#: Incoming edge types that make an exclusive resource busy (as `site_view` counts them).
+BUSY_BY: dict[str, frozenset[str]] = {
+    "SplitterPort": frozenset({"FED_BY", "HOLDS"}),
+    "Port": frozenset({"A_END", "Z_END", "TERMINATES", "HOLDS"}),
+}
+
+
+class Facts(BaseModel):
+    """What a transaction saw of one resource after locking it."""
+
+    id: str
+    kind: str
+    status: str
+    incoming: list[str] = Field(default_factory=list)
+    capacity: int | None = None
+    used_slots: list[int] = Field(default_factory=list)
+    load: int | None = None
+    budget: int | None = None
+    pool_free: int | None = None
+
+    @property
+    def busy(self) -> bool:
+        """True when an exclusive resource is already taken or held."""
+        return bool(set(self.incoming) & BUSY_BY.get(self.kind, frozenset()))
+
+    @property
+    def free_slots(self) -> list[int]:
+        """VC-12 slots of a section nobody uses or holds, in order."""
+        taken = set(self.used_slots)
+        return [s for s in range(1, (self.capacity or 0) + 1) if s not in taken]
+
+
+def _take_port(claim: Claim, facts: Mapping[str, Facts], taken: set[str]) -> HeldItem | str:
+    for pid in claim.options:
+        f = facts.get(pid)
+        if f and not f.busy and f.status == "available" and pid not in taken:
+            return HeldItem(id=pid, kind=f.kind, role=claim.role)
+    return f"{claim.role} port(s) {', '.join(claim.options)} no longer free"
+
+
+def _check(claim: Claim, facts: Mapping[str, Facts], taken: set[str]) -> HeldItem | str | None:
+    """The item a claim takes, None when it takes nothing (budget), or why it cannot be met."""
+    if claim.type == "port":
+        return _take_port(claim, facts, taken)
+    rid = claim.options[0]
+    f = facts.get(rid)
+    if f is None:
+        return f"{rid} no longer exists"
+    if f.status not in USABLE:
+        return f"{rid} is {f.status}"
+    if claim.type == "slots":
+        free = f.free_slots
+        if len(free) < claim.slots:
+            return f"{rid} has {len(free)} free VC-12 slots, {claim.slots} needed"
+        return HeldItem(
+            id=rid, kind=f.kind, role=claim.role, seq=claim.seq, slots=free[: claim.slots]
+        )
+    if claim.type == "budget":
+        if (f.load or 0) + 1 > (f.budget or 0):
+            return f"PON port {rid} reached its split budget ({f.load}/{f.budget})"
+        return None
+    if (f.pool_free or 0) < 1:
+        return f"pool {rid} has no free unit"
+    return HeldItem(id=rid, kind=f.kind, role=claim.role)
+
+
+def allocate(
+    candidates: Sequence[Candidate], facts: Mapping[str, Facts]
+) -> tuple[Allocation | None, list[str]]:
+    """The first candidate whose every claim still holds, with the exact items to take.
+
+    Returns (None, reasons) when concurrent reservations took every candidate since it was ranked.
+    """
+    lost: list[str] = []
+    for index, cand in enumerate(candidates):
+        items: list[HeldItem] = []
+        taken: set[str] = set()
+        failure = None
+        for claim in cand.claims:
+            got = _check(claim, facts, taken)
+            if isinstance(got, str):
+                failure = got
+                break
+            if got is not None:
+                items.append(got)
+                taken.add(got.id)
+        if failure is None:
+            return Allocation(candidate=index, label=cand.label, items=items, lost=lost), lost
+        lost.append(f"{cand.label}: {failure}")
+    return None, lost

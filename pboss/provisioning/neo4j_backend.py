@@ -1,0 +1,263 @@
+"""The provisioning adapter for Neo4j: each step is one managed write transaction.
+
+Neo4j runs at read-committed, so two transactions can both read a port as free. Every step
+therefore takes the write lock first (`SET n._lock = true REMOVE n._lock`, in sorted-id order so
+no two transactions wait on each other in a cycle), then re-reads what it decides on, then writes.
+Writes are buffered and flushed at the end of the step in a few `UNWIND $rows` statements (one per
+kind or relationship type). The driver re-runs a step on transient errors (deadlock, leader
+switch); steps are pure functions of what they read, so that is safe. Values always travel as
+parameters; labels and relationship types come only from the model's registries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from neo4j import ManagedTransaction, Query
+from neo4j.exceptions import ConstraintError
+
+from pboss.inventory.errors import Issue, ValidationFailed
+from pboss.inventory.model import EDGE_RULES, KINDS, Edge, Element, from_props
+from pboss.provisioning.allocate import Facts
+from pboss.provisioning.errors import Conflict
+from pboss.provisioning.model import stamp
+from pboss.provisioning.tx import AlreadyExists, Direction
+
+T = TypeVar("T")
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+SCHEMA = (
+    "CREATE INDEX reservation_due IF NOT EXISTS FOR (r:Reservation) ON (r.state, r.valid_until)",
+    "CREATE INDEX work_order_state IF NOT EXISTS FOR (w:WorkOrder) ON (w.state)",
+)
+
+LOCK = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+SET n._lock = true REMOVE n._lock
+RETURN properties(n) AS p
+"""
+
+PEEK = "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS p"
+
+INSPECT = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+RETURN n.id AS id, n.kind AS kind, n.status AS status,
+       COLLECT { MATCH (n)<-[r]-() RETURN DISTINCT type(r) } AS incoming,
+       n.capacity_vc12 AS capacity,
+       CASE WHEN n:TrunkSection OR n:PartnerLink
+            THEN COLLECT { MATCH (n)<-[h:ROUTED_OVER|HOLDS]-() UNWIND coalesce(h.slots, []) AS s
+                           RETURN s }
+            ELSE [] END AS used_slots,
+       CASE WHEN n:PonPort
+            THEN size(COLLECT { MATCH (n)<-[:FED_BY|PART_OF*1..16]-(o)
+                                WHERE o:ONT OR (o:SplitterPort AND EXISTS { (o)<-[:HOLDS]-() })
+                                RETURN DISTINCT o.id })
+            END AS load,
+       n.max_split AS budget,
+       CASE WHEN n:PartnerAccess THEN n.total - n.used - n.reserved END AS pool_free
+"""
+
+
+def _label(kind: str) -> str:
+    """`:Entity:<Category>:<Kind>` for a registered kind (never from request data)."""
+    if kind not in KINDS or not _IDENT.match(kind):
+        raise ValueError(f"unknown kind {kind!r}")
+    return f":Entity:{KINDS[kind].category.value}:{kind}"
+
+
+def _rel(edge_type: str) -> str:
+    if edge_type not in EDGE_RULES or not _IDENT.match(edge_type):
+        raise ValueError(f"unknown edge type {edge_type!r}")
+    return edge_type
+
+
+def _element(props: dict[str, Any]) -> Element:
+    return from_props({k: v for k, v in props.items() if not k.startswith("_")})
+
+
+class Neo4jTx:
+    """One step's view of Neo4j inside one managed write transaction."""
+
+    def __init__(self, store: Any, tx: ManagedTransaction):
+        self.store = store
+        self.tx = tx
+        self._new: dict[str, Element] = {}
+        self._changed: dict[str, Element] = {}
+        self._links: dict[tuple[str, str, str], Edge] = {}
+        self._unlinks: list[tuple[str, str, str]] = []
+
+    def _q(self, name: str, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        return self.store.run(self.tx, f"provisioning.{name}", cypher, **params)
+
+    def lock(self, ids: Iterable[str]) -> dict[str, Element]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {r["p"]["id"]: _element(r["p"]) for r in self._q("lock", LOCK, ids=wanted)}
+
+    def peek(self, ids: Iterable[str]) -> dict[str, Element]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {r["p"]["id"]: _element(r["p"]) for r in self._q("peek", PEEK, ids=wanted)}
+
+    def inspect(self, ids: Sequence[str]) -> dict[str, Facts]:
+        if not ids:
+            return {}
+        rows = self._q("inspect", INSPECT, ids=list(ids))
+        return {
+            r["id"]: Facts(
+                id=r["id"],
+                kind=r["kind"],
+                status=r["status"],
+                incoming=sorted(r["incoming"]),
+                capacity=r["capacity"],
+                used_slots=sorted(r["used_slots"]),
+                load=r["load"],
+                budget=r["budget"],
+                pool_free=r["pool_free"],
+            )
+            for r in rows
+        }
+
+    def linked(
+        self, element_id: str, edge_type: str, direction: Direction
+    ) -> list[tuple[Edge, Element]]:
+        arrow = f"-[r:{_rel(edge_type)}]->" if direction == "out" else f"<-[r:{_rel(edge_type)}]-"
+        rows = self._q(
+            "linked",
+            f"MATCH (n:Entity {{id: $id}}){arrow}(m:Entity) "
+            "RETURN properties(r) AS r, properties(m) AS m ORDER BY m.id",
+            id=element_id,
+        )
+        out = []
+        for row in rows:
+            props, other = row["r"], row["m"]
+            src, dst = (
+                (element_id, other["id"]) if direction == "out" else (other["id"], element_id)
+            )
+            extra = {k: v for k, v in props.items() if k not in ("seq", "slots")}
+            edge = Edge(
+                type=edge_type,
+                src=src,
+                dst=dst,
+                seq=props.get("seq"),
+                slots=props.get("slots"),
+                attrs=extra,
+            )
+            out.append((edge, _element(other)))
+        return out
+
+    def put(self, element: Element, *, new: bool = False) -> None:
+        (self._new if new else self._changed)[element.id] = element.model_copy(deep=True)
+
+    def link(self, edge: Edge) -> None:
+        self._links[edge.key] = edge
+
+    def unlink(self, edge_type: str, src: str, dst: str) -> None:
+        self._unlinks.append((edge_type, src, dst))
+
+    # ---- the writes, at the end of the step ---------------------------------------------------
+
+    def flush(self) -> None:
+        """Write what the step decided: unlinks, new nodes, changed nodes, then links."""
+        by_type: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for etype, src, dst in self._unlinks:
+            by_type[etype].append({"src": src, "dst": dst})
+        for etype, rows in sorted(by_type.items()):
+            self._q(
+                "unlink",
+                f"UNWIND $rows AS r MATCH (:Entity {{id: r.src}})-[e:{_rel(etype)}]->"
+                "(:Entity {id: r.dst}) DELETE e",
+                rows=rows,
+            )
+        for kind, rows in self._grouped(self._new.values()):
+            try:
+                self._q(
+                    "create", f"UNWIND $rows AS r CREATE (n{_label(kind)}) SET n = r", rows=rows
+                )
+            except ConstraintError:
+                raise AlreadyExists(", ".join(r["id"] for r in rows)) from None
+        for kind, rows in self._grouped(self._changed.values()):
+            found = self._q(
+                "update",
+                "UNWIND $rows AS r MATCH (n:Entity {id: r.id}) WHERE n.kind = r.kind "
+                "SET n = r RETURN n.id AS id",
+                rows=rows,
+            )
+            missing = sorted({r["id"] for r in rows} - {f["id"] for f in found})
+            if missing:
+                raise Conflict(f"cannot update {kind}", [f"no {kind} with id {i}" for i in missing])
+        links: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for e in self._links.values():
+            links[e.type].append({"src": e.src, "dst": e.dst, "props": e.props()})
+        for etype, rows in sorted(links.items()):
+            made = self._q(
+                "link",
+                f"UNWIND $rows AS r MATCH (a:Entity {{id: r.src}}), (b:Entity {{id: r.dst}}) "
+                f"MERGE (a)-[e:{_rel(etype)}]->(b) SET e = r.props "
+                "RETURN r.src AS src, r.dst AS dst",
+                rows=rows,
+            )
+            done = {(m["src"], m["dst"]) for m in made}
+            issues = [
+                Issue(
+                    item=f"edge {etype}({r['src']!r} -> {r['dst']!r})",
+                    reason="edge to a missing node",
+                )
+                for r in rows
+                if (r["src"], r["dst"]) not in done
+            ]
+            if issues:
+                raise ValidationFailed(issues)
+
+    @staticmethod
+    def _grouped(elements: Iterable[Element]) -> list[tuple[str, list[dict[str, Any]]]]:
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for el in elements:
+            by_kind[el.kind].append(el.props())
+        return sorted(by_kind.items())
+
+
+class Neo4jBackend:
+    """Runs provisioning steps on a Neo4jStore, one managed write transaction each."""
+
+    def __init__(self, store: Any):
+        self.store = store
+        with store.driver.session(database=store.database) as session:
+            for statement in SCHEMA:
+                session.run(Query(statement)).consume()
+
+    def run(self, work: Callable[[Neo4jTx], T]) -> T:
+        def in_tx(mtx: ManagedTransaction) -> T:
+            tx = Neo4jTx(self.store, mtx)
+            result = work(tx)
+            tx.flush()
+            return result
+
+        return self.store.execute_write(in_tx)
+
+    def due_reservations(self, now: datetime, limit: int) -> list[str]:
+        rows = self.store.read(
+            "provisioning.due_reservations",
+            "MATCH (r:Reservation) WHERE r.state = 'held' AND r.valid_until <= $now "
+            "RETURN r.id AS id ORDER BY r.valid_until, r.id LIMIT $limit",
+            now=stamp(now),
+            limit=limit,
+        )
+        return [r["id"] for r in rows]
+
+    def open_work_orders(self, limit: int) -> list[str]:
+        rows = self.store.read(
+            "provisioning.open_work_orders",
+            "MATCH (w:WorkOrder) WHERE w.state IN ['open', 'held'] "
+            "RETURN w.id AS id ORDER BY w.due_at, w.id LIMIT $limit",
+            limit=limit,
+        )
+        return [r["id"] for r in rows]

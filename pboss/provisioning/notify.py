@@ -1,0 +1,92 @@
+"""Reporting back to CRM: order state changes and milestones as TMF641-style events.
+
+The order's own history (written in the same transaction as the change) is the durable record;
+a notifier delivers each event once the transaction has committed. Two implementations: an
+in-process outbox CRM (or a relay) drains, and a callback (e.g. an HTTP client to CRM) whose
+failed deliveries are kept for a retry instead of being lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+
+
+class OrderEvent(BaseModel):
+    """One thing CRM hears about an order: its state after the change, and what happened."""
+
+    order_id: str
+    crm_order_id: str
+    state: str
+    event: str
+    at: datetime
+    note: str = ""
+    reservation_id: str | None = None
+    work_order_id: str | None = None
+    service_id: str | None = None
+
+
+class CrmNotifier(Protocol):
+    """Where committed order events go."""
+
+    def publish(self, event: OrderEvent) -> None:
+        """Deliver one event (must not raise: a failed delivery is the notifier's to keep)."""
+        ...
+
+
+class Outbox:
+    """Events kept in order until drained; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[OrderEvent] = []
+
+    def publish(self, event: OrderEvent) -> None:
+        """Append one event."""
+        with self._lock:
+            self._events.append(event)
+
+    def drain(self) -> list[OrderEvent]:
+        """Take every pending event, oldest first."""
+        with self._lock:
+            out, self._events = self._events, []
+        return out
+
+    def peek(self) -> list[OrderEvent]:
+        """The pending events without taking them."""
+        with self._lock:
+            return list(self._events)
+
+
+class CallbackNotifier:
+    """Calls a function per event; events whose delivery raised wait in `failed` for `retry`."""
+
+    def __init__(self, deliver: Callable[[OrderEvent], None]):
+        self._deliver = deliver
+        self._lock = threading.Lock()
+        self.failed: list[OrderEvent] = []
+
+    def publish(self, event: OrderEvent) -> None:
+        """Deliver now; on failure keep the event for a later retry."""
+        try:
+            self._deliver(event)
+        except Exception:
+            log.exception("CRM delivery failed for %s %s", event.crm_order_id, event.event)
+            with self._lock:
+                self.failed.append(event)
+
+    def retry(self) -> int:
+        """Deliver the failed events again, in order; returns how many are still failing."""
+        with self._lock:
+            pending, self.failed = self.failed, []
+        for event in pending:
+            self.publish(event)
+        with self._lock:
+            return len(self.failed)

@@ -1,0 +1,408 @@
+"""The provisioning service layer: what CRM and the GraphQL API call.
+
+Each public method is one step: compute what it can outside the transaction (path candidates, from
+reads), run one transaction through the store's backend, then report the committed events to CRM.
+Every method is idempotent: calling it again after it succeeded changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.model import Customer, Element
+from pboss.inventory.results import FindQuery, Page, TransportLink
+from pboss.inventory.store import GraphStore
+from pboss.provisioning import steps
+from pboss.provisioning.errors import (
+    Expired,
+    InvalidRequest,
+    InvalidState,
+    NoCapacity,
+    NotFound,
+    ProvisioningError,
+)
+from pboss.provisioning.model import (
+    LONG_PROCESS,
+    Milestone,
+    Order,
+    OrderState,
+    Reservation,
+    ReservationState,
+    Technology,
+    WorkOrder,
+)
+from pboss.provisioning.notify import CrmNotifier, Outbox
+from pboss.provisioning.paths import cable_plan, ftth_plan, leased_line_plan
+from pboss.provisioning.plan import Plan
+from pboss.provisioning.settings import ProvisioningSettings
+from pboss.provisioning.tx import AlreadyExists, ProvisioningBackend
+
+log = logging.getLogger(__name__)
+
+
+class OrderRequest(BaseModel):
+    """An activation order as CRM sends it."""
+
+    crm_order_id: str = Field(min_length=1, max_length=200)
+    product: str
+    customer: str = Field(min_length=1)
+    site: str | None = None
+    a_site: str | None = None
+    z_site: str | None = None
+    bandwidth_2m: int = Field(default=1, ge=1, le=1008)
+    requested_date: str | None = None
+    customer_name: str | None = None
+    customer_type: Literal["household", "enterprise"] = "household"
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    expired: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+
+def order_id_for(crm_order_id: str) -> str:
+    """The order's node id, derived from CRM's order id (the idempotency key)."""
+    return f"ORD-{crm_order_id}"
+
+
+def backend_for(store: GraphStore) -> ProvisioningBackend:
+    """The provisioning adapter of a store."""
+    from pboss.inventory.memory_store import MemoryStore
+
+    if isinstance(store, MemoryStore):
+        from pboss.provisioning.memory_backend import MemoryBackend
+
+        return MemoryBackend(store)
+    if hasattr(store, "execute_write"):
+        from pboss.provisioning.neo4j_backend import Neo4jBackend
+
+        return Neo4jBackend(store)
+    raise TypeError(f"no provisioning adapter for the {getattr(store, 'name', store)!r} store")
+
+
+class ProvisioningService:
+    """Orders, reservations, confirmation, release and construction on one GraphStore."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        *,
+        backend: ProvisioningBackend | None = None,
+        notifier: CrmNotifier | None = None,
+        settings: ProvisioningSettings | None = None,
+        clock: Callable[[], datetime] | None = None,
+        catalog: Catalog | None = None,
+    ):
+        self.store = store
+        self.backend = backend or backend_for(store)
+        self.notifier: CrmNotifier = notifier or Outbox()
+        self.settings = settings or ProvisioningSettings()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.catalog = catalog or getattr(store, "catalog", None) or default_catalog()
+        self._net_lock = threading.Lock()
+        self._net: tuple[float, list[TransportLink], dict[str, Element]] | None = None
+
+    # ---- plumbing -------------------------------------------------------------------------------
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        out = self.backend.run(work)
+        for event in getattr(out, "events", ()):
+            self.notifier.publish(event)
+        return out
+
+    def _get(self, element_id: str, cls: type[Any]) -> Any:
+        el = self.store.get(element_id)
+        if not isinstance(el, cls):
+            raise NotFound(element_id, cls.kind)
+        return el
+
+    # ---- lookups --------------------------------------------------------------------------------
+
+    def order(self, order_id: str) -> Order:
+        """One order by its id."""
+        return self._get(order_id, Order)
+
+    def order_by_crm_id(self, crm_order_id: str) -> Order:
+        """One order by CRM's order id."""
+        return self.order(order_id_for(crm_order_id))
+
+    def reservation(self, reservation_id: str) -> Reservation:
+        """One reservation by id."""
+        return self._get(reservation_id, Reservation)
+
+    def work_order(self, work_order_id: str) -> WorkOrder:
+        """One work order by id."""
+        return self._get(work_order_id, WorkOrder)
+
+    def _of_order(self, order_id: str, cls: type[Any]) -> list[Any]:
+        self.order(order_id)
+        found = [el for _, el in self.store.neighbours(order_id, "in", ["FOR_ORDER"])]
+        return sorted((el for el in found if isinstance(el, cls)), key=lambda e: e.id)
+
+    def reservations_of(self, order_id: str) -> list[Reservation]:
+        """Every reservation made for an order, oldest first."""
+        return self._of_order(order_id, Reservation)
+
+    def work_orders_of(self, order_id: str) -> list[WorkOrder]:
+        """Every construction order of an order, oldest first."""
+        return self._of_order(order_id, WorkOrder)
+
+    def orders(
+        self, *, after: str | None = None, limit: int = 100, text: str | None = None
+    ) -> Page[Element]:
+        """Orders paged by id."""
+        return self.store.find(FindQuery(kind="Order", after=after, limit=limit, text=text))
+
+    # ---- submit ---------------------------------------------------------------------------------
+
+    def submit_order(self, request: OrderRequest) -> Order:
+        """Record a CRM order (acknowledged); the same order again returns it unchanged."""
+        product = self.catalog.products.get(request.product)
+        if product is None:
+            known = ", ".join(sorted(self.catalog.products))
+            raise InvalidRequest(f"unknown product {request.product!r}", [f"known: {known}"])
+        try:
+            tech = Technology(product.technology)
+        except ValueError:
+            raise InvalidRequest(
+                f"product {product.id} cannot be provisioned",
+                [f"technology {product.technology!r} has no provisioning flow"],
+            ) from None
+        now = self.clock()
+        site = request.site if tech != Technology.MSTP else None
+        try:
+            order = Order(
+                id=order_id_for(request.crm_order_id),
+                name=f"{request.product} for {request.customer}",
+                crm_order_id=request.crm_order_id,
+                product=request.product,
+                technology=tech,
+                site=site,
+                a_site=request.a_site if tech == Technology.MSTP else None,
+                z_site=request.z_site if tech == Technology.MSTP else None,
+                bandwidth_2m=request.bandwidth_2m if tech == Technology.MSTP else 1,
+                customer=request.customer,
+                requested_date=request.requested_date,
+                created_at=now,
+                updated_at=now,
+            )
+        except ValidationError as exc:
+            reasons = [e["msg"].removeprefix("Value error, ") for e in exc.errors()]
+            raise InvalidRequest("the order is malformed", reasons) from None
+        order = steps.record(order, "acknowledged", now, f"from CRM order {request.crm_order_id}")
+        customer = Customer(
+            id=request.customer,
+            name=request.customer_name or request.customer,
+            customer_type=request.customer_type,
+            site=site or request.a_site,
+        )
+        try:
+            return self._run(lambda tx: steps.create_order(tx, order, customer)).value
+        except AlreadyExists:  # a concurrent submit created it first: now it is found
+            return self._run(lambda tx: steps.create_order(tx, order, customer)).value
+
+    # ---- path computation -----------------------------------------------------------------------
+
+    def _network(self, fresh: bool) -> tuple[list[TransportLink], dict[str, Element]]:
+        """Trunk sections, partner links and their NEs; a snapshot reused for a short while."""
+        with self._net_lock:
+            now = time.monotonic()
+            cached = self._net
+            if fresh or cached is None or now - cached[0] > self.settings.links_cache_seconds:
+                links = self.store.transport_links()
+                ne_ids = sorted({n for tl in links for n in (tl.a_ne, tl.z_ne) if n})
+                cached = (now, links, self.store.get_many(ne_ids))
+                self._net = cached
+            return cached[1], cached[2]
+
+    def plan(self, order: Order, *, fresh: bool = False) -> Plan:
+        """Rank the ways to serve an order (NoCapacity when there is none); writes nothing."""
+        s = self.settings
+        tech = Technology(order.technology)
+        if tech == Technology.FTTH:
+            view = self.store.site_view(order.site or "")
+            return ftth_plan(
+                view, max_candidates=s.max_candidates, options_per_claim=s.options_per_claim
+            )
+        if tech == Technology.CABLE:
+            return cable_plan(self.store.site_view(order.site or ""), tech.value)
+        a_view = self.store.site_view(order.a_site or "")
+        z_view = self.store.site_view(order.z_site or "")
+        links, nes = self._network(fresh)
+        return leased_line_plan(
+            a_view,
+            z_view,
+            links,
+            order.bandwidth_2m,
+            nes=nes,
+            k=s.k_paths,
+            options_per_claim=s.options_per_claim,
+        )
+
+    # ---- reserve --------------------------------------------------------------------------------
+
+    def _live(self, order: Order) -> Reservation | None:
+        """The order's held or confirmed reservation, expiring a lapsed hold on the way."""
+        for res in self.reservations_of(order.id):
+            if res.is_lapsed(self.clock()):
+                self._expire(res.id, self.clock())
+            elif res.state in (ReservationState.HELD, ReservationState.CONFIRMED):
+                return res
+        return None
+
+    def _valid_until(self, tech: Technology, now: datetime, ttl_seconds: float | None) -> datetime:
+        if ttl_seconds is not None:
+            return now + timedelta(seconds=ttl_seconds)
+        if tech in LONG_PROCESS:
+            hours = self.settings.sla_hours + self.settings.long_hold_grace_hours
+            return now + timedelta(hours=hours)
+        return now + timedelta(seconds=self.settings.hold_ttl_seconds)
+
+    def reserve(self, order_id: str, *, ttl_seconds: float | None = None) -> Reservation:
+        """Hold the best path for an order (TTL: 30 min, or the SLA for construction orders).
+
+        Raises NoCapacity with the reasons when nothing can serve it; nothing is written then.
+        """
+        if ttl_seconds is not None and ttl_seconds <= 0:
+            raise InvalidRequest("ttl_seconds must be positive", [f"got {ttl_seconds}"])
+        order = self.order(order_id)
+        live = self._live(order)
+        if live is not None:
+            return live
+        if order.state in (OrderState.CANCELLED, OrderState.FAILED):
+            raise InvalidState(f"order {order.id} is {order.state}", ["nothing can be reserved"])
+        tech = Technology(order.technology)
+        lost: list[str] = []
+        for attempt in range(self.settings.reserve_attempts):
+            plan = self.plan(order, fresh=attempt > 0)
+            now = self.clock()
+            valid_until = self._valid_until(tech, now, ttl_seconds)
+
+            def work(
+                tx: Any, plan: Plan = plan, now: datetime = now, until: datetime = valid_until
+            ) -> Any:
+                return steps.hold(
+                    tx,
+                    order_id=order_id,
+                    plan=plan,
+                    now=now,
+                    valid_until=until,
+                    sla_hours=self.settings.sla_hours,
+                )
+
+            try:
+                out = self._run(work)
+            except Expired:  # a hold lapsed between our read and the lock: expire it, go again
+                self._live(order)
+                continue
+            if isinstance(out, steps.Lost):
+                lost += out.reasons
+                continue
+            return out.value
+        raise NoCapacity("every candidate was taken by concurrent reservations", lost)
+
+    # ---- confirm, release, cancel ---------------------------------------------------------------
+
+    def confirm(self, reservation_id: str) -> Reservation:
+        """Put a hold into service: the Service (and ONT or circuit) exist afterwards."""
+        now = self.clock()
+        return self._run(
+            lambda tx: steps.confirm(
+                tx, reservation_id=reservation_id, now=now, catalog=self.catalog
+            )
+        ).value
+
+    def release(self, reservation_id: str, reason: str = "released by CRM") -> Reservation:
+        """Free everything a hold holds; the order waits (pending) for a new reservation."""
+        now = self.clock()
+        return self._run(
+            lambda tx: steps.release(tx, reservation_id=reservation_id, now=now, reason=reason)
+        ).value
+
+    def cancel(self, order_id: str, reason: str = "cancelled by CRM") -> Order:
+        """Cancel an order and free whatever it holds."""
+        now = self.clock()
+        return self._run(
+            lambda tx: steps.cancel(tx, order_id=order_id, now=now, reason=reason)
+        ).value
+
+    def _expire(self, reservation_id: str, now: datetime) -> bool:
+        out = self._run(
+            lambda tx: steps.release(
+                tx, reservation_id=reservation_id, now=now, reason="hold expired", expire=True
+            )
+        )
+        return bool(out.changed)
+
+    # ---- construction ---------------------------------------------------------------------------
+
+    def record_milestone(
+        self,
+        work_order_id: str,
+        milestone: Milestone | str,
+        outcome: Literal["done", "held", "failed"] = "done",
+        note: str = "",
+    ) -> WorkOrder:
+        """Record survey, installation, remote test or acceptance; acceptance confirms the hold."""
+        try:
+            name = Milestone(milestone)
+        except ValueError:
+            known = ", ".join(m.value for m in Milestone)
+            raise InvalidRequest(f"unknown milestone {milestone!r}", [f"known: {known}"]) from None
+        now = self.clock()
+        wo: WorkOrder = self._run(
+            lambda tx: steps.milestone(
+                tx, work_order_id=work_order_id, name=name, outcome=outcome, note=note, now=now
+            )
+        ).value
+        if wo.accepted and self.settings.auto_confirm_on_acceptance:
+            try:
+                self.confirm(wo.reservation)
+            except ProvisioningError as exc:
+                log.warning("acceptance of %s could not confirm %s: %s", wo.id, wo.reservation, exc)
+        return wo
+
+    # ---- sweeper --------------------------------------------------------------------------------
+
+    def sweep_expired(self, now: datetime | None = None) -> SweepReport:
+        """Expire lapsed holds and flag work orders in SLA jeopardy; safe to run in many processes.
+
+        Each item is its own transaction that locks and re-checks, so a hold another process
+        already expired (or CRM just confirmed) is left alone.
+        """
+        now = now or self.clock()
+        report = SweepReport()
+        batch = self.settings.sweep_batch
+        for rid in self.backend.due_reservations(now, batch):
+            try:
+                if self._expire(rid, now):
+                    report.expired.append(rid)
+            except NotFound:
+                continue
+        for wid in self.backend.open_work_orders(batch):
+            try:
+                out = self._run(
+                    lambda tx, wid=wid: steps.watch_sla(
+                        tx,
+                        work_order_id=wid,
+                        now=now,
+                        jeopardy_fraction=self.settings.jeopardy_fraction,
+                    )
+                )
+            except NotFound:
+                continue
+            if out.changed:
+                report.flagged.append(wid)
+        return report

@@ -1,0 +1,554 @@
+"""The transactional steps of provisioning, written once against `ProvisioningTx`.
+
+Each function is one transaction's work: lock (order, then reservation or work order, then
+resources in sorted-id order), re-read, decide, write. A step that finds its work already done
+returns `changed=False` and writes nothing, so repeating any step is harmless. Steps return the
+CRM events to publish once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pboss.inventory.catalog import Catalog
+from pboss.inventory.model import ONT, Circuit, Customer, Edge, Element, Service
+from pboss.provisioning.allocate import allocate
+from pboss.provisioning.errors import Conflict, Expired, InvalidState, NotFound
+from pboss.provisioning.model import (
+    FINAL_ORDER_STATES,
+    LONG_PROCESS,
+    ORDER_TRANSITIONS,
+    Event,
+    Milestone,
+    Order,
+    OrderState,
+    Reservation,
+    ReservationState,
+    Technology,
+    WorkOrder,
+    WorkOrderState,
+    utc,
+)
+from pboss.provisioning.notify import OrderEvent
+from pboss.provisioning.plan import Plan, explain
+from pboss.provisioning.tx import ProvisioningTx
+
+RS = ReservationState
+OS = OrderState
+WS = WorkOrderState
+OPEN_WORK = frozenset({WS.OPEN, WS.HELD})
+
+
+@dataclass
+class Outcome:
+    """What a step did: the resulting element, whether it wrote anything, the events to send."""
+
+    value: Any
+    changed: bool
+    events: list[OrderEvent] = field(default_factory=list)
+
+
+@dataclass
+class Lost:
+    """Every candidate was taken by a concurrent reservation since it was ranked."""
+
+    reasons: list[str]
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _locked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
+    el = tx.lock([element_id]).get(element_id)
+    if el is None or el.kind != kind:
+        raise NotFound(element_id, kind)
+    return el
+
+
+def _peeked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
+    el = tx.peek([element_id]).get(element_id)
+    if el is None or el.kind != kind:
+        raise NotFound(element_id, kind)
+    return el
+
+
+def _of_order(tx: ProvisioningTx, order_id: str) -> tuple[list[Reservation], list[WorkOrder]]:
+    """The reservations and work orders of an order (stable while the order is locked)."""
+    linked = [el for _, el in tx.linked(order_id, "FOR_ORDER", "in")]
+    res = [el for el in linked if isinstance(el, Reservation)]
+    wos = [el for el in linked if isinstance(el, WorkOrder)]
+    return res, wos
+
+
+def _event(order: Order, event: str, at: datetime, note: str = "", **ids: str | None) -> OrderEvent:
+    return OrderEvent(
+        order_id=order.id,
+        crm_order_id=order.crm_order_id,
+        state=str(order.state),
+        event=event,
+        at=at,
+        note=note,
+        reservation_id=ids.get("reservation"),
+        work_order_id=ids.get("work_order"),
+        service_id=ids.get("service"),
+    )
+
+
+def record(
+    order: Order, event: str, now: datetime, note: str = "", to: OrderState | None = None
+) -> Order:
+    """A copy of the order with one more history entry, moved to `to` if given (TMF641 table)."""
+    new = order.model_copy(deep=True)
+    if to is not None and to != order.state:
+        if to not in ORDER_TRANSITIONS[OrderState(order.state)]:
+            raise InvalidState(f"order {order.id} is {order.state}", [f"cannot become {to}"])
+        new.state = to
+    new.updated_at = now
+    new.history = [
+        *order.history,
+        Event(at=now, event=event, state=str(new.state), note=note).dumps(),
+    ]
+    return new
+
+
+def _wo_record(wo: WorkOrder, event: str, now: datetime, note: str = "") -> WorkOrder:
+    new = wo.model_copy(deep=True)
+    new.history = [*wo.history, Event(at=now, event=event, state=str(wo.state), note=note).dumps()]
+    return new
+
+
+def _close(res: Reservation, state: ReservationState, now: datetime, reason: str) -> Reservation:
+    new = res.model_copy(deep=True)
+    new.state = state
+    new.closed_at = now
+    new.close_reason = reason
+    return new
+
+
+@dataclass
+class _Freed:
+    """What releasing one hold touches, gathered before any write."""
+
+    reservation: Reservation
+    holds: list[tuple[Edge, Element]]
+
+
+def _gather_holds(tx: ProvisioningTx, reservations: list[Reservation]) -> list[_Freed]:
+    """Read and lock (sorted) everything these reservations hold."""
+    gathered = [_Freed(r, tx.linked(r.id, "HOLDS", "out")) for r in reservations]
+    locked = tx.lock(sorted({e.dst for f in gathered for e, _ in f.holds}))
+    for f in gathered:
+        f.holds = [(e, locked.get(e.dst, el)) for e, el in f.holds]
+    return gathered
+
+
+def _free(
+    tx: ProvisioningTx, freed: _Freed, state: ReservationState, now: datetime, reason: str
+) -> Reservation:
+    """Delete a reservation's holds, give back pool units, and close it."""
+    for edge, el in freed.holds:
+        if el.kind == "PartnerAccess":
+            pool = el.model_copy(deep=True)
+            pool.reserved = max(0, pool.reserved - 1)  # type: ignore[attr-defined]
+            tx.put(pool)
+        tx.unlink("HOLDS", edge.src, edge.dst)
+    closed = _close(freed.reservation, state, now, reason)
+    tx.put(closed)
+    return closed
+
+
+def _cancel_work(tx: ProvisioningTx, wos: list[WorkOrder], now: datetime, reason: str) -> None:
+    for wo in wos:
+        if wo.state in OPEN_WORK:
+            new = _wo_record(wo, "cancelled", now, reason)
+            new.state = WS.CANCELLED
+            tx.put(new)
+
+
+# ---- submit -------------------------------------------------------------------------------------
+
+
+def create_order(tx: ProvisioningTx, order: Order, customer: Customer) -> Outcome:
+    """Record a CRM order once; the same request again returns it, a different one is a Conflict."""
+    existing = tx.lock([order.id]).get(order.id)
+    if existing is not None:
+        if not isinstance(existing, Order):
+            raise Conflict(f"id {order.id} is taken", [f"it is a {existing.kind}"])
+        old, new = existing.request_fingerprint(), order.request_fingerprint()
+        diff = [f"{k}: {old[k]!r} recorded, {new[k]!r} sent" for k in old if old[k] != new[k]]
+        if diff:
+            raise Conflict(
+                f"CRM order {order.crm_order_id} was already submitted differently", diff
+            )
+        return Outcome(existing, changed=False)
+    sites = [s for s in (order.site, order.a_site, order.z_site) if s]
+    known = tx.peek([*sites, order.customer])
+    for s in sites:
+        if s not in known or known[s].kind != "Site":
+            raise NotFound(s, "Site")
+    have = known.get(order.customer)
+    if have is not None and have.kind != "Customer":
+        raise Conflict(f"customer id {order.customer} is taken", [f"it is a {have.kind}"])
+    if have is None:
+        tx.put(customer, new=True)
+    tx.put(order, new=True)
+    tx.link(Edge(type="FOR", src=order.id, dst=order.customer))
+    return Outcome(order, changed=True, events=[_event(order, "acknowledged", order.created_at)])
+
+
+# ---- hold ---------------------------------------------------------------------------------------
+
+
+def _assignee(order: Order, partners: list[str]) -> tuple[str, str]:
+    if partners:
+        return partners[0], "partner"
+    return f"crew:{order.site or order.a_site}", "own_crew"
+
+
+def hold(
+    tx: ProvisioningTx,
+    *,
+    order_id: str,
+    plan: Plan,
+    now: datetime,
+    valid_until: datetime,
+    sla_hours: int,
+) -> Outcome | Lost:
+    """Hold the best candidate still free for an order; its live reservation if it has one."""
+    order: Order = _locked(tx, order_id, "Order")
+    reservations, _ = _of_order(tx, order_id)
+    live = [r for r in reservations if r.state in (RS.HELD, RS.CONFIRMED)]
+    if live:
+        res = live[0]
+        if res.is_lapsed(now):
+            raise Expired(f"reservation {res.id} lapsed at {res.valid_until}", [res.id])
+        return Outcome(res, changed=False)
+    if order.state in FINAL_ORDER_STATES:
+        raise InvalidState(f"order {order.id} is {order.state}", ["nothing can be reserved for it"])
+    ids = sorted({i for c in plan.candidates for i in c.lock_ids})
+    locked = tx.lock(ids)
+    allocation, lost = allocate(plan.candidates, tx.inspect(ids))
+    if allocation is None:
+        return Lost(lost)
+    attempt = len(reservations) + 1
+    res = Reservation(
+        id=f"RSV-{order.crm_order_id}-{attempt}",
+        name=f"hold for {order.crm_order_id}",
+        order=order.id,
+        technology=order.technology,
+        valid_from=now,
+        valid_until=valid_until,
+        resources=[i.id for i in allocation.items],
+        allocation=json.dumps([i.model_dump(exclude_none=True) for i in allocation.items]),
+        explanation=explain(plan, allocation).dumps(),
+    )
+    tx.put(res, new=True)
+    tx.link(Edge(type="FOR_ORDER", src=res.id, dst=order.id))
+    for item in allocation.items:
+        tx.link(
+            Edge(
+                type="HOLDS",
+                src=res.id,
+                dst=item.id,
+                seq=item.seq,
+                slots=item.slots,
+                attrs={"role": item.role},
+            )
+        )
+        if item.kind == "PartnerAccess":
+            pool = locked[item.id].model_copy(deep=True)
+            pool.reserved += 1  # type: ignore[attr-defined]
+            tx.put(pool)
+    note = f"{res.id} holds {', '.join(res.resources)} until {utc(valid_until).isoformat()}"
+    new_order = record(order, "resourcesReserved", now, note, to=OS.IN_PROGRESS)
+    events = [_event(new_order, "resourcesReserved", now, note, reservation=res.id)]
+    if Technology(order.technology) in LONG_PROCESS:
+        partners = sorted({locked[i.id].owner for i in allocation.items if locked[i.id].is_partner})
+        assignee, assignee_type = _assignee(order, partners)
+        wo = WorkOrder(
+            id=f"WO-{order.crm_order_id}-{attempt}",
+            name=f"construction for {order.crm_order_id}",
+            order=order.id,
+            reservation=res.id,
+            assignee=assignee,
+            assignee_type=assignee_type,  # type: ignore[arg-type]
+            sla_hours=sla_hours,
+            created_at=now,
+            due_at=now + timedelta(hours=sla_hours),
+            history=[Event(at=now, event="dispatched", state=WS.OPEN, note=assignee).dumps()],
+        )
+        tx.put(wo, new=True)
+        tx.link(Edge(type="FOR_ORDER", src=wo.id, dst=order.id))
+        wo_note = f"{wo.id} to {assignee} ({assignee_type}), due {wo.due_at.isoformat()}"
+        new_order = record(new_order, "constructionDispatched", now, wo_note)
+        events.append(
+            _event(
+                new_order,
+                "constructionDispatched",
+                now,
+                wo_note,
+                reservation=res.id,
+                work_order=wo.id,
+            )
+        )
+    tx.put(new_order)
+    return Outcome(res, changed=True, events=events)
+
+
+# ---- confirm ------------------------------------------------------------------------------------
+
+
+def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: Catalog) -> Outcome:
+    """Turn a hold into the service: ONT or circuit (with its slots), Service, USES and FOR."""
+    order_id = _peeked(tx, reservation_id, "Reservation").order
+    order: Order = _locked(tx, order_id, "Order")
+    res: Reservation = _locked(tx, reservation_id, "Reservation")
+    if res.state == RS.CONFIRMED:
+        return Outcome(res, changed=False)
+    if res.state == RS.EXPIRED or res.is_lapsed(now):
+        raise Expired(f"reservation {res.id} expired at {res.valid_until}", ["reserve again"])
+    if res.state != RS.HELD:
+        raise InvalidState(
+            f"reservation {res.id} is {res.state}", ["only a held reservation confirms"]
+        )
+    _, wos = _of_order(tx, order_id)
+    work = [w for w in wos if w.reservation == res.id]
+    if work and not work[0].accepted:
+        nxt = work[0].next_milestone
+        raise InvalidState(
+            f"construction {work[0].id} is not accepted yet",
+            [f"{work[0].id} is {work[0].state}, next milestone {nxt.value if nxt else 'none'}"],
+        )
+    if order.state != OS.IN_PROGRESS:
+        raise InvalidState(f"order {order.id} is {order.state}", ["it must be inProgress"])
+    holds = tx.linked(res.id, "HOLDS", "out")
+    locked = tx.lock(sorted(e.dst for e, _ in holds))
+    crm = order.crm_order_id
+    product = catalog.products.get(order.product)
+    service = Service(
+        id=f"SVC-{crm}",
+        name=f"{order.product} for {order.customer}",
+        product=order.product,
+        service_type=product.service_type if product else None,
+        status="in_use",
+        site=order.site,
+    )
+    nodes: list[Element] = [service]
+    edges = [
+        Edge(type="FOR", src=service.id, dst=order.customer),
+        Edge(type="FOR_ORDER", src=service.id, dst=order.id),
+    ]
+    pools: list[Element] = []
+    by_role = {e.attrs.get("role"): e for e, _ in holds}
+    tech = Technology(order.technology)
+    if tech == Technology.FTTH:
+        ont = ONT(id=f"ONT-{crm}", site=order.site, status="in_use", ont_type="HGU")
+        nodes.append(ont)
+        edges += [
+            Edge(type="FED_BY", src=ont.id, dst=by_role["access"].dst),
+            Edge(type="USES", src=service.id, dst=ont.id),
+        ]
+        res_links = {"ont": ont.id}
+    elif tech == Technology.MSTP:
+        n = order.bandwidth_2m
+        circuit = Circuit(
+            id=f"CIR-{crm}",
+            name=f"{order.a_site}—{order.z_site} {n}x2M",
+            bandwidth_2m=n,
+            status="in_use",
+        )
+        nodes.append(circuit)
+        edges += [
+            Edge(type="A_END", src=circuit.id, dst=by_role["a_end"].dst),
+            Edge(type="Z_END", src=circuit.id, dst=by_role["z_end"].dst),
+            Edge(type="USES", src=service.id, dst=circuit.id),
+        ]
+        edges += [
+            Edge(type="ROUTED_OVER", src=circuit.id, dst=e.dst, seq=e.seq, slots=e.slots)
+            for e, _ in holds
+            if e.attrs.get("role") == "section"
+        ]
+        res_links = {"circuit": circuit.id}
+    else:
+        pool = locked[by_role["pool"].dst].model_copy(deep=True)
+        pool.reserved = max(0, pool.reserved - 1)  # type: ignore[attr-defined]
+        pool.used += 1  # type: ignore[attr-defined]
+        pools.append(pool)
+        edges.append(Edge(type="USES", src=service.id, dst=pool.id))
+        res_links = {}
+    taken = tx.peek([n.id for n in nodes])
+    if taken:
+        raise Conflict(
+            f"reservation {res.id} cannot confirm",
+            [f"id {i} already exists" for i in sorted(taken)],
+        )
+    for edge, _ in holds:
+        tx.unlink("HOLDS", edge.src, edge.dst)
+    for el in nodes:
+        tx.put(el, new=True)
+    for el in pools:
+        tx.put(el)
+    for edge in edges:
+        tx.link(edge)
+    done = _close(res, RS.CONFIRMED, now, "confirmed")
+    done.service = service.id
+    done.circuit = res_links.get("circuit")
+    done.ont = res_links.get("ont")
+    tx.put(done)
+    note = f"{service.id} in service for {order.customer}"
+    new_order = record(order, "serviceActivated", now, note, to=OS.COMPLETED)
+    tx.put(new_order)
+    event = _event(new_order, "serviceActivated", now, note, reservation=res.id, service=service.id)
+    return Outcome(done, changed=True, events=[event])
+
+
+# ---- release, expiry, cancel --------------------------------------------------------------------
+
+
+def release(
+    tx: ProvisioningTx,
+    *,
+    reservation_id: str,
+    now: datetime,
+    reason: str,
+    expire: bool = False,
+) -> Outcome:
+    """Free everything a hold holds; with `expire`, only if its validity has run out."""
+    order_id = _peeked(tx, reservation_id, "Reservation").order
+    order: Order = _locked(tx, order_id, "Order")
+    res: Reservation = _locked(tx, reservation_id, "Reservation")
+    if res.state == RS.CONFIRMED and not expire:
+        raise InvalidState(
+            f"reservation {res.id} is confirmed",
+            ["its service is live; cancel the service instead"],
+        )
+    if res.state != RS.HELD or (expire and not res.is_lapsed(now)):
+        return Outcome(res, changed=False)
+    _, wos = _of_order(tx, order_id)
+    [freed] = _gather_holds(tx, [res])
+    state = RS.EXPIRED if expire else RS.RELEASED
+    closed = _free(tx, freed, state, now, reason)
+    _cancel_work(tx, [w for w in wos if w.reservation == res.id], now, reason)
+    event = "reservationExpired" if expire else "reservationReleased"
+    to = None if order.state in FINAL_ORDER_STATES else OS.PENDING
+    new_order = record(order, event, now, f"{res.id}: {reason}", to=to)
+    tx.put(new_order)
+    return Outcome(
+        closed, changed=True, events=[_event(new_order, event, now, reason, reservation=res.id)]
+    )
+
+
+def cancel(tx: ProvisioningTx, *, order_id: str, now: datetime, reason: str) -> Outcome:
+    """Cancel an order (TMF641 `cancelled`), releasing its holds and its open construction."""
+    order: Order = _locked(tx, order_id, "Order")
+    if order.state == OS.CANCELLED:
+        return Outcome(order, changed=False)
+    if order.state in FINAL_ORDER_STATES:
+        raise InvalidState(
+            f"order {order.id} is {order.state}", ["a finished order cannot be cancelled"]
+        )
+    reservations, wos = _of_order(tx, order_id)
+    held = [r for r in reservations if r.state == RS.HELD]
+    tx.lock(sorted(r.id for r in held))
+    for freed in _gather_holds(tx, held):
+        _free(tx, freed, RS.RELEASED, now, f"order cancelled: {reason}")
+    _cancel_work(tx, wos, now, reason)
+    new_order = record(order, "cancelled", now, reason, to=OS.CANCELLED)
+    tx.put(new_order)
+    return Outcome(new_order, changed=True, events=[_event(new_order, "cancelled", now, reason)])
+
+
+# ---- construction -------------------------------------------------------------------------------
+
+
+def milestone(
+    tx: ProvisioningTx,
+    *,
+    work_order_id: str,
+    name: Milestone,
+    outcome: str,
+    note: str,
+    now: datetime,
+) -> Outcome:
+    """Record a construction milestone: `done` (in order), `held` (stopped) or `failed`."""
+    order_id = _peeked(tx, work_order_id, "WorkOrder").order
+    order: Order = _locked(tx, order_id, "Order")
+    wo: WorkOrder = _locked(tx, work_order_id, "WorkOrder")
+    if outcome == "done" and name.value in wo.done:
+        return Outcome(wo, changed=False)
+    if (outcome, wo.state) in (("held", WS.HELD), ("failed", WS.FAILED)):
+        return Outcome(wo, changed=False)
+    if wo.state not in OPEN_WORK:
+        raise InvalidState(
+            f"work order {wo.id} is {wo.state}", [f"cannot record {name.value} {outcome}"]
+        )
+    ids = {"reservation": wo.reservation, "work_order": wo.id}
+    if outcome == "done":
+        nxt = wo.next_milestone
+        if name != nxt:
+            raise InvalidState(
+                f"milestone {name.value} is out of order",
+                [f"next for {wo.id} is {nxt.value if nxt else 'none'}"],
+            )
+        new = _wo_record(wo, name.value, now, note)
+        new.done = [*wo.done, name.value]
+        new.state = WS.DONE if name == Milestone.ACCEPTANCE else WS.OPEN
+        to = OS.IN_PROGRESS if order.state == OS.HELD else None
+        new_order = record(order, name.value, now, note or f"{wo.id}: {name.value} done", to=to)
+    elif outcome == "held":
+        new = _wo_record(wo, "held", now, note)
+        new.state = WS.HELD
+        new_order = record(
+            order, "constructionHeld", now, note or f"{wo.id} held at {name.value}", to=OS.HELD
+        )
+    elif outcome == "failed":
+        res = tx.lock([wo.reservation]).get(wo.reservation)
+        held = [res] if isinstance(res, Reservation) and res.state == RS.HELD else []
+        for freed in _gather_holds(tx, held):
+            _free(tx, freed, RS.RELEASED, now, f"construction failed: {note}")
+        new = _wo_record(wo, "failed", now, note)
+        new.state = WS.FAILED
+        new_order = record(
+            order,
+            "constructionFailed",
+            now,
+            note or f"{wo.id} failed at {name.value}",
+            to=OS.FAILED,
+        )
+    else:
+        raise InvalidState(f"unknown milestone outcome {outcome!r}", ["use done, held or failed"])
+    tx.put(new)
+    tx.put(new_order)
+    last = new_order.events()[-1]
+    return Outcome(new, changed=True, events=[_event(new_order, last.event, now, last.note, **ids)])
+
+
+def watch_sla(
+    tx: ProvisioningTx, *, work_order_id: str, now: datetime, jeopardy_fraction: float
+) -> Outcome:
+    """Flag a work order in jeopardy (SLA at risk) or breached, once each."""
+    order_id = _peeked(tx, work_order_id, "WorkOrder").order
+    order: Order = _locked(tx, order_id, "Order")
+    wo: WorkOrder = _locked(tx, work_order_id, "WorkOrder")
+    if wo.state not in OPEN_WORK:
+        return Outcome(wo, changed=False)
+    start, due = utc(wo.created_at), utc(wo.due_at)
+    at_risk = start + (due - start) * jeopardy_fraction
+    new, new_order, events = wo, order, []
+    ids = {"reservation": wo.reservation, "work_order": wo.id}
+    for flag, when, event in (("jeopardy", at_risk, "jeopardy"), ("breached", due, "slaBreached")):
+        if not getattr(new, flag) and utc(now) >= when:
+            nxt = new.next_milestone
+            note = f"{wo.id} due {due.isoformat()}, next milestone {nxt.value if nxt else 'none'}"
+            new = _wo_record(new, event, now, note)
+            setattr(new, flag, True)
+            new_order = record(new_order, event, now, note)
+            events.append(_event(new_order, event, now, note, **ids))
+    if not events:
+        return Outcome(wo, changed=False)
+    tx.put(new)
+    tx.put(new_order)
+    return Outcome(new, changed=True, events=events)
