@@ -78,17 +78,20 @@ def order_id_for(crm_order_id: str) -> str:
 
 
 def backend_for(store: GraphStore) -> ProvisioningBackend:
-    """The provisioning adapter of a store."""
+    """The provisioning adapter of a store (seen through wrappers such as the metrics proxy)."""
     from pboss.inventory.memory_store import MemoryStore
 
-    if isinstance(store, MemoryStore):
+    raw: Any = store
+    while hasattr(raw, "inner"):
+        raw = raw.inner
+    if isinstance(raw, MemoryStore):
         from pboss.provisioning.memory_backend import MemoryBackend
 
-        return MemoryBackend(store)
-    if hasattr(store, "execute_write"):
+        return MemoryBackend(raw)
+    if hasattr(raw, "execute_write"):
         from pboss.provisioning.neo4j_backend import Neo4jBackend
 
-        return Neo4jBackend(store)
+        return Neo4jBackend(raw)
     raise TypeError(f"no provisioning adapter for the {getattr(store, 'name', store)!r} store")
 
 
