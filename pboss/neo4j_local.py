@@ -399,7 +399,10 @@ def _running_pid(home: Path) -> int | None:
 
 
 def _port_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:``port`` (connections in TIME_WAIT do not count: Netty
+    binds with SO_REUSEADDR, so a restart on the same port works)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -94,38 +95,51 @@ def test_start_query_stop(launcher_ready: None, tmp_path: Path) -> None:
     assert neo4j_local.stop(home) is False
     assert "stopped" in (home / "neo4j.log").read_text()
 
+    # Restart right away on the same port (closed connections may linger in TIME_WAIT): the
+    # store survived the clean shutdown.
+    assert neo4j_local.start(home, port=port, heap="512m", pagecache="64m") == uri
+    try:
+        with neo4j.GraphDatabase.driver(uri) as driver:
+            records, _, _ = driver.execute_query("MATCH (p:Probe) RETURN p.n AS n")
+            assert [r["n"] for r in records] == [42]
+    finally:
+        neo4j_local.stop(home)
+    assert not _port_open(port)
+
 
 @pytest.mark.neo4j
 @pytest.mark.timeout(420)
-def test_two_instances_coexist_and_data_persists(launcher_ready: None, tmp_path: Path) -> None:
+def test_two_instances_coexist(launcher_ready: None, tmp_path: Path) -> None:
+    """Two homes on two ports run side by side; concurrent starts of one home share one JVM."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import neo4j
 
     a, b = tmp_path / "a", tmp_path / "b"
-    uri_a = neo4j_local.start(a, port=free_port(), heap="512m", pagecache="64m")
+    port_a, port_b = free_port(), free_port()
+    jobs = [(a, port_a), (b, port_b), (a, port_a)]
     try:
-        uri_b = neo4j_local.start(b, port=free_port(), heap="512m", pagecache="64m")
-        try:
-            assert uri_a != uri_b
-            with neo4j.GraphDatabase.driver(uri_a) as da, neo4j.GraphDatabase.driver(uri_b) as db:
-                da.execute_query("CREATE (:Only {where: 'a'})")
-                n_b, _, _ = db.execute_query("MATCH (n:Only) RETURN count(n) AS c")
-                assert n_b[0]["c"] == 0, "instances must not share data"
-        finally:
-            neo4j_local.stop(b)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            uri_a, uri_b, uri_a2 = pool.map(
+                lambda job: neo4j_local.start(job[0], port=job[1], heap="512m", pagecache="64m"),
+                jobs,
+            )
+        assert uri_a == uri_a2 == f"bolt://127.0.0.1:{port_a}"
+        assert uri_b == f"bolt://127.0.0.1:{port_b}"
+        with neo4j.GraphDatabase.driver(uri_a) as da, neo4j.GraphDatabase.driver(uri_b) as db:
+            da.execute_query("CREATE (:Only {where: 'a'})")
+            n_b, _, _ = db.execute_query("MATCH (n:Only) RETURN count(n) AS c")
+            assert n_b[0]["c"] == 0, "instances must not share data"
+        assert neo4j_local.stop(b) is True
+        assert not _port_open(port_b)
         assert neo4j_local.status(a)["alive"]  # type: ignore[index]
+        with neo4j.GraphDatabase.driver(uri_a) as da:
+            n_a, _, _ = da.execute_query("MATCH (n:Only) RETURN count(n) AS c")
+            assert n_a[0]["c"] == 1
     finally:
         neo4j_local.stop(a)
-
-    # The store survives a clean stop/start of the same home.
-    port = free_port()
-    uri = neo4j_local.start(a, port=port, heap="512m", pagecache="64m")
-    try:
-        with neo4j.GraphDatabase.driver(uri) as driver:
-            records, _, _ = driver.execute_query("MATCH (n:Only) RETURN n.where AS w")
-            assert [r["w"] for r in records] == ["a"]
-    finally:
-        neo4j_local.stop(a)
-    assert not _port_open(port)
+        neo4j_local.stop(b)
+    assert not _port_open(port_a)
 
 
 @pytest.mark.neo4j
@@ -177,3 +191,24 @@ def test_owner_pid_stops_an_orphaned_server(launcher_ready: None, tmp_path: Path
     finally:
         owner.kill()
         neo4j_local.stop(home)
+
+
+@pytest.mark.neo4j
+@pytest.mark.timeout(300)
+def test_stop_kills_a_hung_server(launcher_ready: None, tmp_path: Path) -> None:
+    import signal
+
+    home = tmp_path / "hung"
+    port = free_port()
+    neo4j_local.start(home, port=port, heap="512m", pagecache="64m")
+    pid = neo4j_local.status(home)["pid"]  # type: ignore[index]
+    os.kill(pid, signal.SIGSTOP)  # SIGTERM now goes unanswered
+    try:
+        started = time.monotonic()
+        assert neo4j_local.stop(home, timeout=2) is True
+        assert time.monotonic() - started < 30
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert neo4j_local.status(home) is None
+    assert not _port_open(port)
