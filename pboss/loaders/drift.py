@@ -1,0 +1,95 @@
+"""Drift: what the store holds, within what a feed covers, that the feed no longer mentions.
+
+The scope is the (kind, owner) pairs of the feed's nodes, so a partner's circuit list only speaks
+for that partner's links, and a self-built export only for the kinds it contains. Edges drift when
+they leave a node the feed defines, with a type the feed carries, and the feed lacks them. Nothing
+is deleted unless pruning is asked for; edges cannot be pruned (the store port has no edge delete).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pboss.inventory.errors import HasDependants, NotFound
+from pboss.inventory.store import GraphStore
+from pboss.loaders.index import edge_digest
+from pboss.loaders.native import node_kinds_in_order
+from pboss.loaders.scan import iter_edges, iter_ids
+from pboss.loaders.validate import Validation
+
+_EXAMPLES = 20
+_DELETE_CHUNK = 1000
+
+
+@dataclass
+class Drift:
+    """Store elements in the feed's scope that the feed does not mention."""
+
+    node_ids: dict[str, list[str]] = field(default_factory=dict)
+    edges_by_type: Counter[str] = field(default_factory=Counter)
+    edge_examples: list[str] = field(default_factory=list)
+
+    @property
+    def nodes(self) -> int:
+        """How many nodes drifted."""
+        return sum(len(v) for v in self.node_ids.values())
+
+    @property
+    def edges(self) -> int:
+        """How many edges drifted."""
+        return sum(self.edges_by_type.values())
+
+    def summary(self) -> str:
+        """One line per kind and type, with a few example ids."""
+        if not self.nodes and not self.edges:
+            return "no drift: the store holds nothing in the feed's scope that the feed lacks"
+        lines = []
+        for kind, ids in sorted(self.node_ids.items()):
+            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+            lines.append(f"  {kind}: {len(ids)} not in the feed ({shown})")
+        for etype, n in sorted(self.edges_by_type.items()):
+            lines.append(f"  edge {etype}: {n} not in the feed")
+        lines += [f"    e.g. {e}" for e in self.edge_examples[:5]]
+        return "drift (in the store, in the feed's scope, not in the feed):\n" + "\n".join(lines)
+
+
+def compute_drift(store: GraphStore, validation: Validation) -> Drift:
+    """Scan the store within the feed's scope for nodes and edges the feed does not mention."""
+    drift = Drift()
+    mentioned = validation.feed
+    for kind, owner in sorted(validation.scope):
+        ids = sorted(
+            i for i in iter_ids(store, kind, owner)
+            if i not in mentioned and i not in validation.rejected
+        )  # fmt: skip
+        if ids:
+            drift.node_ids.setdefault(kind, []).extend(ids)
+    for etype in sorted(validation.edge_types):
+        for src, dst, _ in iter_edges(store, etype, ordered=False):
+            if src in mentioned and edge_digest(etype, src, dst) not in validation.edge_digests:
+                drift.edges_by_type[etype] += 1
+                if len(drift.edge_examples) < _EXAMPLES:
+                    drift.edge_examples.append(f"{etype}({src!r} -> {dst!r})")
+    return drift
+
+
+def prune(store: GraphStore, drift: Drift, actor: str) -> tuple[list[str], list[str]]:
+    """Delete drifted nodes, dependants first; returns (deleted, kept because others need them)."""
+    order = node_kinds_in_order()
+    kinds = sorted(drift.node_ids, key=lambda k: -order.index(k) if k in order else 0)
+    deleted: list[str] = []
+    kept: list[str] = []
+    for kind in kinds:
+        ids = drift.node_ids[kind]
+        for start in range(0, len(ids), _DELETE_CHUNK):
+            chunk = ids[start : start + _DELETE_CHUNK]
+            try:
+                deleted += store.delete(chunk, actor=actor)
+            except HasDependants:
+                for one in chunk:
+                    try:
+                        deleted += store.delete([one], actor=actor)
+                    except (HasDependants, NotFound):
+                        kept.append(one)
+    return deleted, kept

@@ -1,0 +1,229 @@
+"""The native interchange format (docs/interchange-format.md): finding its files and reading rows.
+
+A bundle is a directory with `manifest.json`, `nodes/<Kind>.ndjson` and `edges/<TYPE>.ndjson`: one
+JSON object per line, flat properties exactly as stored. Files are read in dependency order (places
+and parties, then resources parent-first, then edges) so that references point backwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pboss.inventory.model import EDGE_RULES, KINDS
+from pboss.loaders import jsonio
+from pboss.loaders.issues import LoadError, RowIssue
+from pboss.loaders.lines import read_lines
+from pboss.loaders.records import Record
+
+FORMAT = "pboss-interchange"
+VERSION = 1
+MANIFEST = "manifest.json"
+NODE_DIR = "nodes"
+EDGE_DIR = "edges"
+SUFFIX = ".ndjson"
+
+#: Load order of node kinds: what others refer to (sites, owners, parents) comes first.
+NODE_ORDER = (
+    "Partner", "Region", "Site", "Customer", "Product", "OLT", "PonPort", "Splitter",
+    "SplitterPort", "ONT", "NE", "Port", "TrunkSection", "PartnerLink", "Circuit",
+    "PartnerAccess", "Service",
+)  # fmt: skip
+_EDGE_KEYS = ("type", "src", "dst", "seq", "slots")
+
+
+def node_kinds_in_order() -> list[str]:
+    """Every registered kind in load order (kinds other packages add come last, by name)."""
+    known = [k for k in NODE_ORDER if k in KINDS]
+    return known + sorted(set(KINDS) - set(known))
+
+
+def edge_types_in_order() -> list[str]:
+    """Every edge type in the model's order."""
+    return list(EDGE_RULES)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One file to load: its path, how errors name it, what it holds and the rows it should have."""
+
+    path: Path
+    display: str
+    is_edges: bool
+    kind: str | None = None
+    edge_type: str | None = None
+    expected_rows: int | None = None
+
+    @property
+    def order(self) -> tuple[int, int, str]:
+        """Sort key: node files in kind order (mixed first), then edge files in type order."""
+        if self.is_edges:
+            types = edge_types_in_order()
+            rank = types.index(self.edge_type) + 1 if self.edge_type in types else 0
+            return (1, rank, self.display)
+        kinds = node_kinds_in_order()
+        rank = kinds.index(self.kind) + 1 if self.kind in kinds else 0
+        return (0, rank, self.display)
+
+
+def _classify(path: Path, display: str, expected: int | None = None) -> InputFile:
+    stem = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
+    parent = path.parent.name
+    if parent == EDGE_DIR or stem in EDGE_RULES or stem.startswith("edges"):
+        etype = stem if stem in EDGE_RULES else None
+        if parent == EDGE_DIR and etype is None and not stem.startswith("edges"):
+            raise LoadError(f"{display}: no edge type is named {stem!r}")
+        return InputFile(path, display, True, edge_type=etype, expected_rows=expected)
+    if parent == NODE_DIR or stem in KINDS or stem.startswith("nodes"):
+        kind = stem if stem in KINDS else None
+        if parent == NODE_DIR and kind is None and not stem.startswith("nodes"):
+            raise LoadError(f"{display}: no node kind is named {stem!r}")
+        return InputFile(path, display, False, kind=kind, expected_rows=expected)
+    raise LoadError(
+        f"{display}: cannot tell what it holds; name it <Kind>{SUFFIX}, <EDGE_TYPE>{SUFFIX}, "
+        f"nodes*{SUFFIX} or edges*{SUFFIX}, or put it in a bundle's nodes/ or edges/"
+    )
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    """The bundle's manifest, or None if it has none; LoadError if it is not ours."""
+    path = directory / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LoadError(f"{path}: not a valid manifest ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise LoadError(f"{path}: not a {FORMAT} manifest")
+    if data.get("version") != VERSION:
+        raise LoadError(
+            f"{path}: format version {data.get('version')!r}; this pboss reads {VERSION}"
+        )
+    return data
+
+
+def _bundle_files(directory: Path) -> list[InputFile]:
+    manifest = read_manifest(directory)
+    out: list[InputFile] = []
+    if manifest is not None:
+        for entry in manifest.get("files", []):
+            path = directory / entry["path"]
+            display = str(directory / entry["path"])
+            if not path.exists():
+                raise LoadError(f"{display}: listed in the manifest but missing")
+            out.append(_classify(path, display, entry.get("rows")))
+        return out
+    for sub in (NODE_DIR, EDGE_DIR):
+        for path in sorted((directory / sub).glob(f"*{SUFFIX}")):
+            out.append(_classify(path, str(path)))
+    if not out:
+        raise LoadError(f"{directory}: no {MANIFEST}, {NODE_DIR}/ or {EDGE_DIR}/ files in it")
+    return out
+
+
+def is_bundle(directory: Path) -> bool:
+    """True when the directory looks like a bundle (a manifest or nodes/ or edges/ files)."""
+    return (directory / MANIFEST).exists() or any(
+        (directory / sub).is_dir() for sub in (NODE_DIR, EDGE_DIR)
+    )
+
+
+def discover(paths: Sequence[Path]) -> list[InputFile]:
+    """The files to load, from bundle directories and single files, in load order."""
+    files: list[InputFile] = []
+    for path in paths:
+        if path.is_dir():
+            files += _bundle_files(path)
+        elif path.is_file():
+            files.append(_classify(path, str(path)))
+        else:
+            raise LoadError(f"{path}: no such file or directory")
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        if f.path.resolve() not in seen:
+            seen.add(f.path.resolve())
+            unique.append(f)
+    return sorted(unique, key=lambda f: f.order)
+
+
+def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None:
+    kind = row.get("kind", file_kind)
+    if file_kind is not None and kind != file_kind:
+        rec.issues.append(rec.issue(f"kind {kind!r} in a {file_kind} file", "kind"))
+        return
+    if not isinstance(kind, str) or kind not in KINDS:
+        known = ", ".join(sorted(KINDS))
+        rec.issues.append(rec.issue(f"unknown or missing kind {kind!r} (known: {known})", "kind"))
+        return
+    fields = KINDS[kind].model_fields
+    data: dict[str, Any] = {"kind": kind}
+    attrs: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "kind":
+            continue
+        if key in fields and key != "attrs":
+            data[key] = value
+        elif key == "attrs" or key.startswith("_"):
+            reason = "reserved key; attributes are flat top-level keys not starting with '_'"
+            rec.issues.append(rec.issue(reason, key))
+        else:
+            attrs[key] = value
+    data["attrs"] = attrs
+    rec.nodes.append(data)
+
+
+def _edge_input(rec: Record, row: dict[str, Any], file_type: str | None) -> None:
+    etype = row.get("type", file_type)
+    if file_type is not None and etype != file_type:
+        rec.issues.append(rec.issue(f"type {etype!r} in a {file_type} file", "type"))
+        return
+    data = {k: row[k] for k in _EDGE_KEYS if k in row}
+    data["type"] = etype
+    data["attrs"] = {k: v for k, v in row.items() if k not in _EDGE_KEYS}
+    rec.edges.append(data)
+
+
+def read_records(
+    source: int, file: InputFile, encoding: str, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[Record]:
+    """Yield one record per non-blank line; bad JSON, bad bytes and truncation become issues."""
+    rows = 0
+    last = 0
+    for line in read_lines(file.path, encoding, file.display, on_bytes):
+        last = line.number
+        if line.issue is not None:
+            rows += 1
+            text = line.raw.decode(encoding, errors="replace")
+            yield Record(source, file.display, line.number, text, issues=[line.issue])
+            continue
+        text = line.text or ""
+        if not text.strip():
+            continue
+        rows += 1
+        rec = Record(source, file.display, line.number, text)
+        try:
+            row = jsonio.loads(text)
+        except jsonio.JSONDecodeError as exc:
+            reason = f"invalid JSON: {exc.msg}"
+            if not line.complete:
+                reason = f"truncated last line (no newline at the end of the file); {reason}"
+            rec.issues.append(RowIssue(file.display, line.number, exc.colno, reason))
+            yield rec
+            continue
+        if not isinstance(row, dict):
+            rec.issues.append(rec.issue(f"a line must be a JSON object, not {type(row).__name__}"))
+        elif file.is_edges:
+            _edge_input(rec, row, file.edge_type)
+        else:
+            _node_input(rec, row, file.kind)
+        yield rec
+    if file.expected_rows is not None and rows != file.expected_rows:
+        reason = f"{rows} row(s) but the manifest lists {file.expected_rows} (truncated or edited?)"
+        yield Record(
+            source, file.display, last + 1, "", issues=[RowIssue(file.display, last + 1, 1, reason)]
+        )

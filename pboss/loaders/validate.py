@@ -1,0 +1,342 @@
+"""Pass 1 of a load: validate every record before anything is written, so a load is atomic.
+
+It repeats, over the whole stream, every check `plan_batch` and the stores make per batch: the
+model and the catalog, one kind per id, `site` and `owner` references, status transitions against
+the store, edge endpoints and rules, splitter stages, VC-12 slots in range and held once. A feed
+that passes can then be written in many batches and no batch will be refused.
+
+Memory: one tag per feed id (see `index.py`), one 64-bit digest per feed edge (for the drift
+report), the slot map of the sections the feed routes over, and the keys of rejected rows. Row
+contents are never kept, except for the rare rows that refer forward to an id defined later.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pboss.inventory.catalog import Catalog
+from pboss.inventory.errors import NotFound
+from pboss.inventory.lifecycle import allowed
+from pboss.inventory.model import SELF, Edge, Element, edge_rule_issue
+from pboss.inventory.store import GraphStore
+from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
+from pboss.loaders.issues import RowIssue
+from pboss.loaders.records import Key, Parsed, Record, parse_record
+
+_LOOKUP_CHUNK = 2000
+_SLOT_HOLDERS = ["ROUTED_OVER", "HOLDS"]
+
+
+@dataclass
+class _Ref:
+    """One reference of a record that must resolve to an id of some kind."""
+
+    field: str
+    target: str
+    expected: str | None
+    column_of: str
+
+
+@dataclass
+class _Deferred:
+    """A record that refers to an id not seen yet, waiting for the end of its file."""
+
+    record: Record
+    parsed: Parsed
+    refs: list[_Ref]
+
+
+@dataclass
+class Validation:
+    """What pass 1 found: bad and late rows, the feed's ids and edges, counts and issues."""
+
+    bad: dict[Key, str] = field(default_factory=dict)
+    forward: dict[Key, tuple[int, int]] = field(default_factory=dict)
+    issues: list[RowIssue] = field(default_factory=list)
+    issue_count: int = 0
+    feed: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, Key] = field(default_factory=dict)
+    scope: set[tuple[str, str]] = field(default_factory=set)
+    edge_types: set[str] = field(default_factory=set)
+    edge_digests: set[int] = field(default_factory=set)
+    rows: int = 0
+    valid_rows: int = 0
+    nodes_by_kind: Counter[str] = field(default_factory=Counter)
+    edges_by_type: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row is valid."""
+        return self.issue_count == 0
+
+
+class Validator:
+    """Checks records chunk by chunk against the model, catalog, feed so far and store."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        catalog: Catalog,
+        *,
+        store_empty: bool,
+        max_issues: int = 1000,
+    ):
+        self.store = store
+        self.catalog = catalog
+        self.store_empty = store_empty
+        self.max_issues = max_issues
+        self.result = Validation()
+        self._store_tags: dict[str, str] = {}
+        self._sections: dict[str, SectionSlots] = {}
+        self._deferred: list[_Deferred] = []
+        self._deferred_ids: set[str] = set()
+        self._kinds_done: frozenset[str] | None = None
+        self._file = 0
+        self._late = 0
+
+    # ---- the loader drives these ---------------------------------------------------------------
+
+    def begin_file(self, source: int, kinds_done: frozenset[str] | None) -> None:
+        """Start a file; `kinds_done` are kinds no later row can define (None: all of them)."""
+        self._file = source
+        self._kinds_done = kinds_done
+
+    def end_file(self) -> None:
+        """Accept deferred rows whose forward references the file resolved."""
+        progress = True
+        while progress and self._deferred:
+            progress = False
+            waiting = []
+            for d in self._deferred:
+                issues, unresolved = self._check_refs(d.record, d.refs, d.parsed)
+                if issues:
+                    self._reject(d.record, issues, d.parsed)
+                    progress = True
+                elif unresolved:
+                    waiting.append(d)
+                else:
+                    self._accept(d.record, d.parsed, late=True)
+                    progress = True
+            self._deferred = waiting
+            self._deferred_ids = {n.id for d in waiting for n in d.parsed.nodes}
+
+    def finish(self) -> Validation:
+        """Reject rows whose references never resolved; the result of the whole pass."""
+        self._kinds_done = None
+        self.end_file()
+        for d in self._deferred:
+            issues, _ = self._check_refs(d.record, d.refs, d.parsed, final=True)
+            self._reject(d.record, issues, d.parsed)
+        self._deferred = []
+        return self.result
+
+    @property
+    def too_many(self) -> bool:
+        """True once more issues were found than are worth listing."""
+        return self.result.issue_count > self.max_issues
+
+    def check(self, records: Sequence[Record]) -> None:
+        """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
+        parsed = [parse_record(r, self.catalog) for r in records]
+        existing = self._lookup(parsed)
+        for rec, p in zip(records, parsed, strict=True):
+            self.result.rows += 1
+            if p.issues:
+                self._reject(rec, p.issues, p)
+                continue
+            issues = self._check_nodes(rec, p.nodes, existing)
+            refs = self._refs(rec, p)
+            ref_issues, unresolved = self._check_refs(rec, refs, p)
+            issues += ref_issues
+            if issues:
+                self._reject(rec, issues, p)
+            elif unresolved:
+                self._deferred.append(_Deferred(rec, p, refs))
+                self._deferred_ids.update(n.id for n in p.nodes)
+            else:
+                self._accept(rec, p)
+
+    # ---- checks --------------------------------------------------------------------------------
+
+    def _lookup(self, parsed: Sequence[Parsed]) -> dict[str, Element]:
+        """Fetch from the store the feed's nodes (prior versions) and unknown referenced ids."""
+        if self.store_empty:
+            return {}
+        wanted: set[str] = set()
+        node_ids: set[str] = set()
+        for p in parsed:
+            for n in p.nodes:
+                node_ids.add(n.id)
+                wanted.update(r for r in (n.site, n.owner) if r and r != SELF)
+            for e in p.edges:
+                wanted.update((e.src, e.dst))
+        wanted = {
+            i for i in wanted if i not in self.result.feed and i not in self._store_tags
+        } - node_ids
+        ids = sorted(wanted | node_ids)
+        found: dict[str, Element] = {}
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            found.update(self.store.get_many(ids[start : start + _LOOKUP_CHUNK]))
+        for i in wanted:
+            self._store_tags[i] = tag_of(found[i]) if i in found else ""
+        return {i: found[i] for i in node_ids if i in found}
+
+    def _check_nodes(
+        self, rec: Record, nodes: list[Element], existing: dict[str, Element]
+    ) -> list[RowIssue]:
+        issues = []
+        for n in nodes:
+            prior = self.result.feed.get(n.id)
+            if prior is not None or n.id in self.result.rejected:
+                what = f"a {kind_of(prior)}" if prior else "a rejected row"
+                issues.append(rec.issue(f"id {n.id!r} already defined by {what} earlier", "id"))
+                continue
+            old = existing.get(n.id)
+            if old is None:
+                continue
+            if old.kind != n.kind:
+                issues.append(rec.issue(f"id {n.id!r} is a {old.kind} in the store", "id"))
+            elif not allowed(old.status, n.status):
+                reason = f"status cannot change from {old.status!r} to {n.status!r} (store)"
+                issues.append(rec.issue(reason, "status"))
+        return issues
+
+    @staticmethod
+    def _refs(rec: Record, p: Parsed) -> list[_Ref]:
+        refs = []
+        for n in p.nodes:
+            if n.site is not None:
+                refs.append(_Ref("site", n.site, "Site", "site"))
+            if n.owner != SELF:
+                refs.append(_Ref("owner", n.owner, "Partner", "owner"))
+        for e in p.edges:
+            refs += [_Ref("src", e.src, None, "src"), _Ref("dst", e.dst, None, "dst")]
+        return refs
+
+    def _tag(self, element_id: str, own: dict[str, str]) -> str | None:
+        return (
+            own.get(element_id)
+            or self.result.feed.get(element_id)
+            or self._store_tags.get(element_id)
+        )
+
+    def _check_refs(
+        self, rec: Record, refs: Iterable[_Ref], p: Parsed, final: bool = False
+    ) -> tuple[list[RowIssue], bool]:
+        """Issues of the record's references and edges, and whether some wait for later rows."""
+        own = {n.id: tag_of(n) for n in p.nodes}
+        issues: list[RowIssue] = []
+        waiting = False
+        for ref in refs:
+            tag = self._tag(ref.target, own)
+            if tag:
+                if ref.expected and kind_of(tag) != ref.expected:
+                    issues.append(rec.issue(self._wrong_kind(ref, kind_of(tag)), ref.column_of))
+                continue
+            bad_at = self.result.rejected.get(ref.target)
+            if bad_at is not None:
+                reason = f"{ref.field} {ref.target!r} is in a rejected row (line {bad_at[1]})"
+                issues.append(rec.issue(reason, ref.column_of))
+            elif not final and (
+                ref.target in self._deferred_ids or self._may_come_later(ref.expected)
+            ):
+                waiting = True
+            else:
+                issues.append(rec.issue(self._missing(ref), ref.column_of))
+        if issues or waiting:
+            return issues, waiting
+        for e in p.edges:
+            issues += self._check_edge(rec, e, own)
+        return issues, False
+
+    def _may_come_later(self, expected: str | None) -> bool:
+        done = self._kinds_done
+        return done is not None and (expected is None or expected not in done)
+
+    @staticmethod
+    def _wrong_kind(ref: _Ref, actual: str) -> str:
+        if ref.field == "owner":
+            return f"owner must be 'self' or a Partner id; {ref.target!r} is a {actual}"
+        return f"unknown site {ref.target!r} ({ref.target!r} is a {actual})"
+
+    @staticmethod
+    def _missing(ref: _Ref) -> str:
+        if ref.field in ("src", "dst"):
+            return f"edge to a missing node: {ref.field} {ref.target!r} is not in the feed or store"
+        if ref.field == "owner":
+            return f"owner must be 'self' or a Partner id; {ref.target!r} is not in feed or store"
+        return f"unknown site {ref.target!r} (not in the feed or the store)"
+
+    def _check_edge(self, rec: Record, e: Edge, own: dict[str, str]) -> list[RowIssue]:
+        src, dst = self._tag(e.src, own) or "", self._tag(e.dst, own) or ""
+        why = edge_rule_issue(e, kind_of(src), kind_of(dst))
+        if why:
+            return [rec.issue(why, "dst")]
+        if e.type == "FED_BY" and kind_of(src) == "Splitter":
+            want = 1 if kind_of(dst) == "PonPort" else 2
+            if aux_of(src) != want:
+                reason = f"a stage-{aux_of(src)} splitter cannot be fed by a {kind_of(dst)}"
+                return [rec.issue(f"{reason} (needs stage {want})", "dst")]
+        if e.type == "ROUTED_OVER" and e.slots:
+            capacity = aux_of(dst)
+            outside = [s for s in e.slots if s < 1 or s > capacity]
+            if outside:
+                reason = f"VC-12 slots {outside} outside 1..{capacity} of {e.dst!r}"
+                return [rec.issue(reason, "slots")]
+            if len(set(e.slots)) != len(e.slots):
+                return [rec.issue("the same VC-12 slot is listed twice", "slots")]
+            clash = self._section(e.dst).clashes(e.src, e.slots)
+            if clash:
+                held = ", ".join(f"{s} by {h!r}" for s, h in sorted(clash.items())[:5])
+                return [rec.issue(f"VC-12 slots of {e.dst!r} already held: {held}", "slots")]
+        return []
+
+    def _section(self, section_id: str) -> SectionSlots:
+        """The slot map of a section: the store's holders first (read once), then the feed's."""
+        slots = self._sections.get(section_id)
+        if slots is None:
+            slots = SectionSlots()
+            if not self.store_empty:
+                for edge, _ in self._store_holders(section_id):
+                    slots.take(edge.src, list(edge.slots or []))
+            self._sections[section_id] = slots
+        return slots
+
+    def _store_holders(self, section_id: str) -> list[tuple[Edge, Element]]:
+        try:
+            return self.store.neighbours(section_id, "in", _SLOT_HOLDERS)
+        except NotFound:
+            return []
+
+    # ---- outcomes ------------------------------------------------------------------------------
+
+    def _accept(self, rec: Record, p: Parsed, late: bool = False) -> None:
+        res = self.result
+        for n in p.nodes:
+            res.feed[n.id] = tag_of(n)
+            res.scope.add((n.kind, n.owner))
+            res.nodes_by_kind[n.kind] += 1
+        for e in p.edges:
+            res.edge_digests.add(edge_digest(e.type, e.src, e.dst))
+            res.edge_types.add(e.type)
+            res.edges_by_type[e.type] += 1
+            if e.type == "ROUTED_OVER" and e.slots:
+                self._section(e.dst).take(e.src, list(e.slots))
+        res.valid_rows += 1
+        if late:
+            self._late += 1
+            res.forward[rec.key] = (self._file, self._late)
+
+    def _reject(self, rec: Record, issues: list[RowIssue], p: Parsed | None) -> None:
+        res = self.result
+        res.bad[rec.key] = "; ".join(str(i) for i in issues)
+        res.issue_count += len(issues)
+        room = self.max_issues - len(res.issues)
+        if room > 0:
+            res.issues += issues[:room]
+        for raw in rec.nodes:
+            rid = raw.get("id")
+            if isinstance(rid, str) and rid not in res.feed:
+                res.rejected[rid] = rec.key
