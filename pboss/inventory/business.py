@@ -305,13 +305,14 @@ def qualify(
     options = _options(packages, catalog)
     site = view.site
     if product is None:
-        own = [o for o in options if o.self_built]
-        if own:
+        if any(o.self_built for o in options):
             return Qualification(site, None, "qualified", tuple(options), ())
-        reasons = [r for pkg in packages if pkg.owner == SELF for r in pkg.reasons]
+        result: Result = "alternate" if options else "unqualified"
+        # alternate: why our own network cannot serve; unqualified: why nothing can
+        shown = [p for p in packages if p.owner == SELF or result == "unqualified"]
+        reasons = [r for pkg in shown for r in pkg.reasons]
         if not any(pkg.owner == SELF for pkg in packages):
             reasons.append(f"our own network has no access resource at {site.name or site.id}")
-        result: Result = "alternate" if options else "unqualified"
         return Qualification(site, None, result, tuple(options), tuple(dict.fromkeys(reasons)))
     exact = [o for o in options if o.product.id == product.id]
     if any(o.self_built for o in exact):
@@ -324,7 +325,14 @@ def qualify(
     ]
     alternates = exact + others
     if not alternates:
-        reasons.append(f"no partner or alternative product can serve {product.id} here either")
+        related = [
+            r
+            for pkg in packages
+            if pkg.owner != SELF or product not in pkg.sells
+            if any(p.service_type == product.service_type for p in pkg.sells)
+            for r in pkg.reasons
+        ]
+        reasons += related or [f"no partner or alternative product can serve {product.id} here"]
         return Qualification(site, product, "unqualified", (), tuple(dict.fromkeys(reasons)))
     why = tuple(dict.fromkeys(reasons))
     return Qualification(site, product, "alternate", tuple(alternates), why)

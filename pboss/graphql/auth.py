@@ -1,0 +1,117 @@
+"""API keys and the principal each maps to: who is calling, in which role, for which partner.
+
+Keys come from configuration (PBOSS_API_KEYS as JSON `{"<key>": "<role>"}`, or a TOML file named
+by PBOSS_API_KEYS_FILE with `[[key]]` tables of key, role and name), never from code. Roles are
+`crm`, `engineer`, `admin` and `partner:<partner id>`. Only when nothing is configured and the
+store is the embedded demo do the documented development keys (DEV_KEYS) apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pboss.config import Settings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("crm", "engineer", "admin", "partner")
+
+#: Development keys, active only with no keys configured on the embedded demo store.
+DEV_KEYS: dict[str, str] = {
+    "dev-crm": "crm",
+    "dev-engineer": "engineer",
+    "dev-admin": "admin",
+    "dev-partner-tt": "partner:P-TT",
+    "dev-partner-oc": "partner:P-OC",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a role, a name for the audit trail, and the partner it speaks for."""
+
+    role: str
+    name: str
+    partner_id: str | None = None
+
+    @property
+    def is_partner(self) -> bool:
+        """True for a partner key, which sees only its own resources."""
+        return self.role == "partner"
+
+    @property
+    def actor(self) -> str:
+        """How status changes and writes record who made them."""
+        return f"{self.role}:{self.name}"
+
+
+ANONYMOUS = Principal(role="anonymous", name="anonymous")
+
+
+def parse_role(spec: str, name: str) -> Principal:
+    """Turn a role spec (`crm`, `engineer`, `admin`, `partner:<id>`) into a principal."""
+    role, _, partner = spec.strip().partition(":")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {spec!r}; use one of crm, engineer, admin, partner:<id>")
+    if role == "partner":
+        if not partner:
+            raise ValueError("a partner role names its partner: partner:<partner id>")
+        return Principal(role="partner", name=name, partner_id=partner)
+    if partner:
+        raise ValueError(f"role {role!r} takes no suffix, got {spec!r}")
+    return Principal(role=role, name=name)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyRing:
+    """Looks up the principal of an API key (keys are held only as SHA-256 digests)."""
+
+    def __init__(self, keys: Mapping[str, Principal]):
+        self._by_digest = {_digest(k): p for k, p in keys.items()}
+
+    def __len__(self) -> int:
+        return len(self._by_digest)
+
+    def principal(self, key: str | None) -> Principal | None:
+        """The principal of a key, or None when the key is missing or unknown."""
+        if not key:
+            return None
+        return self._by_digest.get(_digest(key))
+
+
+def _from_file(path: str) -> dict[str, Principal]:
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    out = {}
+    for i, row in enumerate(data.get("key", [])):
+        if "key" not in row or "role" not in row:
+            raise ValueError(f"{path}: [[key]] #{i + 1} needs key and role")
+        out[row["key"]] = parse_role(row["role"], row.get("name") or f"key{i + 1}")
+    return out
+
+
+def load_keyring(settings: Settings, store_name: str) -> KeyRing:
+    """The configured keys; the development keys only if none are configured on the demo store."""
+    keys = {k: parse_role(r, _digest(k)[:8]) for k, r in settings.api_keys.items()}
+    if settings.api_keys_file is not None:
+        keys.update(_from_file(str(settings.api_keys_file)))
+    if not keys and store_name == "memory" and settings.demo:
+        log.warning("no API keys configured: the development keys (dev-crm, ...) are active")
+        keys = {k: parse_role(r, k) for k, r in DEV_KEYS.items()}
+    return KeyRing(keys)
+
+
+def key_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The API key of a request: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    auth = headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get("x-api-key") or None

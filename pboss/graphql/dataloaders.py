@@ -1,0 +1,50 @@
+"""Per-request DataLoaders: every element a query mentions is fetched in one `get_many` batch.
+
+Nested fields (`site`, `partner`, `region`, links) ask the loader, never the store, so a page of
+fifty elements costs one store call for their sites, not fifty. Loaders live for one request, so
+a write is never hidden behind a stale cache across requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from pboss.inventory.model import Edge, Element
+from pboss.inventory.store import Direction, GraphStore
+
+Runner = Callable[..., Awaitable[Any]]
+NeighbourKey = tuple[str, Direction, tuple[str, ...]]
+
+
+class Loaders:
+    """The DataLoaders of one request, over one store, running store calls through `run`."""
+
+    def __init__(self, store: GraphStore, run: Runner):
+        self._store = store
+        self._run = run
+        self.elements: DataLoader[str, Element | None] = DataLoader(self._load_elements)
+        self.neighbours: DataLoader[NeighbourKey, list[tuple[Edge, Element]]] = DataLoader(
+            self._load_neighbours
+        )
+
+    async def _load_elements(self, ids: list[str]) -> list[Element | None]:
+        found = await self._run(self._store.get_many, ids)
+        return [found.get(i) for i in ids]
+
+    async def _load_neighbours(
+        self, keys: list[NeighbourKey]
+    ) -> Sequence[list[tuple[Edge, Element]] | BaseException]:
+        calls = [
+            self._run(self._store.neighbours, eid, direction, list(types) or None)
+            for eid, direction, types in keys
+        ]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    def prime(self, elements: Sequence[Element]) -> None:
+        """Seed the element cache with elements a store call already returned."""
+        for el in elements:
+            self.elements.prime(el.id, el)

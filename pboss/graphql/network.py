@@ -1,0 +1,189 @@
+"""Engineers' view types: traces (top-down hops) and riders (bottom-up services, with totals).
+
+Builders turn the store's Trace and Riders into GraphQL objects for one caller: hops and riders
+the caller may not see are dropped or blanked (a partner sees its own hops, and riders only as
+counts and health, never the services or customers).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from pboss.graphql.connections import PageInfo, encode_cursor
+from pboss.graphql.context import Context, Info
+from pboss.graphql.errors import StatusEnum
+from pboss.graphql.types import Customer, Element, Partner, Service, to_type
+from pboss.inventory import results as r
+from pboss.inventory.lifecycle import Status
+
+
+@strawberry.enum(description="What a dependant inherits from what it depends on.")
+class Health(Enum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+def worst(healths: list[Health]) -> Health:
+    """The worst of several healths (OK when there are none)."""
+    order = [Health.OK, Health.DEGRADED, Health.DOWN]
+    return max(healths, key=order.index, default=Health.OK)
+
+
+@strawberry.type(description="One step of a path, in order, with its owner and capacity use.")
+class Hop:
+    position: int
+    role: str = strawberry.field(
+        description="ont, splitter_port, splitter, pon_port, olt, a_end, trunk, z_end, circuit, "
+        "partner_access"
+    )
+    depth: int
+    element: Element
+    owner: str = strawberry.field(description='who owns it: "self" or the partner id')
+    is_partner: bool
+    status: StatusEnum
+    seq: int | None = strawberry.field(description="position in a circuit's route")
+    slots: list[int] | None = strawberry.field(description="VC-12 slots the circuit uses here")
+    capacity: int | None = strawberry.field(description="VC-12 slots, splitter outputs, pool size")
+    used: int | None
+
+    @strawberry.field(description="capacity - used, when both are known")
+    def free(self) -> int | None:
+        if self.capacity is None or self.used is None:
+            return None
+        return self.capacity - self.used
+
+    @strawberry.field(description="The partner owning this hop (null when self-built).")
+    async def partner(self, info: Info) -> Partner | None:
+        return await self.element.partner(info)  # type: ignore[misc,arg-type]
+
+
+@strawberry.type(description="Top-down: what a service or circuit depends on, in path order.")
+class Trace:
+    root: Element
+    hops: list[Hop]
+    health: Health
+    impaired_by: list[strawberry.ID]
+
+
+@strawberry.type(description="The paths of all of a customer's services.")
+class CustomerTrace:
+    customer: Customer
+    traces: list[Trace]
+    health: Health
+
+
+@strawberry.type(description="A key and how many.")
+class Count:
+    key: str
+    count: int
+
+
+@strawberry.type(description="Riders counted by product, customer type and SLA tier.")
+class RiderTotals:
+    services: int
+    customers: int
+    by_product: list[Count]
+    by_customer_type: list[Count]
+    by_sla_tier: list[Count]
+
+
+@strawberry.type(description="A service riding on the resources asked about.")
+class Rider:
+    service: Service | None = strawberry.field(description="null for a partner key")
+    customer: Customer | None = strawberry.field(description="null for a partner key")
+    product: str | None
+    health: Health
+    impaired_by: list[strawberry.ID]
+
+
+@strawberry.type
+class RiderEdge:
+    cursor: str
+    node: Rider
+
+
+@strawberry.type(description="Bottom-up: the services depending on some resources, paged.")
+class RiderConnection:
+    resources: list[strawberry.ID]
+    totals: RiderTotals
+    total_count: int
+    edges: list[RiderEdge]
+    page_info: PageInfo
+
+
+RIDER_CURSOR = "rider"
+
+
+def build_hop(ctx: Context, hop: r.Hop, position: int) -> Hop:
+    """A visible hop, renumbered in the caller's view."""
+    el = hop.element
+    return Hop(
+        position=position,
+        role=hop.role,
+        depth=hop.depth,
+        element=to_type(el),
+        owner=el.owner,
+        is_partner=el.is_partner,
+        status=Status(el.status),
+        seq=hop.seq,
+        slots=hop.slots,
+        capacity=hop.capacity,
+        used=hop.used,
+    )
+
+
+def build_trace(ctx: Context, trace: r.Trace) -> Trace:
+    """The caller's view of a trace: hidden hops dropped, impairments only among visible ones."""
+    shown = [h for h in trace.hops if ctx.sees(h.element)]
+    visible = {h.element.id for h in shown} | {trace.root.id}
+    return Trace(
+        root=to_type(trace.root),
+        hops=[build_hop(ctx, h, i) for i, h in enumerate(shown, start=1)],
+        health=Health(trace.health),
+        impaired_by=[i for i in trace.impaired_by if i in visible],
+    )
+
+
+def _counts(d: dict[str, int]) -> list[Count]:
+    return [Count(key=k, count=v) for k, v in d.items()]
+
+
+def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
+    """The caller's view of riders: partners get counts and health, not services or customers."""
+    ctx.loaders.prime([x.service for x in riders.items])
+    ctx.loaders.prime([x.customer for x in riders.items if x.customer])
+    asked = set(riders.resource_ids)
+    edges = []
+    for x in riders.items:
+        service = to_type(x.service) if ctx.sees(x.service) else None
+        customer = to_type(x.customer) if x.customer and ctx.sees(x.customer) else None
+        node = Rider(
+            service=service,  # type: ignore[arg-type]
+            customer=customer,  # type: ignore[arg-type]
+            product=getattr(x.service, "product", None),
+            health=Health(x.health),
+            impaired_by=[i for i in x.impaired_by if i in asked]
+            if ctx.principal.is_partner
+            else list(x.impaired_by),
+        )
+        edges.append(RiderEdge(cursor=encode_cursor(RIDER_CURSOR, x.service.id), node=node))
+    t = riders.totals
+    return RiderConnection(
+        resources=list(riders.resource_ids),
+        totals=RiderTotals(
+            services=t.services,
+            customers=t.customers,
+            by_product=_counts(t.by_product),
+            by_customer_type=_counts(t.by_customer_type),
+            by_sla_tier=_counts(t.by_sla_tier),
+        ),
+        total_count=t.services,
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=riders.next_cursor is not None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

@@ -1,0 +1,73 @@
+"""What each role may see and do. Every element the API returns passes `can_see` first.
+
+A partner key sees its own resources (owner == its partner id), its own Partner record, regions
+and sites (places, not people, except customer premises) and the catalog's products. It never sees
+a customer, a service or anything another owner holds, by any path: lookups, lists, traces,
+riders, nested fields. Reads are open to every other role; writes are for engineers and admins,
+cascading deletes for admins only; a partner may write only its own resources.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pboss.graphql.auth import Principal
+from pboss.inventory.model import Element
+
+#: Kinds a partner may read whoever owns them (places and the catalog, no people).
+PLACE_KINDS = frozenset({"Region", "Site", "Product"})
+#: Kinds a partner may never create or change, even as owner.
+NOT_PARTNER_WRITABLE = frozenset({"Customer", "Service", "Partner", "Site", "Region", "Product"})
+
+
+class Action(StrEnum):
+    """Things a caller may be allowed to do."""
+
+    READ = "read"
+    BUSINESS_VIEW = "business view"
+    WRITE = "write"
+    SET_STATUS = "set status"
+    DELETE = "delete"
+    CASCADE_DELETE = "cascade delete"
+
+
+_ALLOWED: dict[str, frozenset[Action]] = {
+    "crm": frozenset({Action.READ, Action.BUSINESS_VIEW}),
+    "engineer": frozenset(
+        {Action.READ, Action.BUSINESS_VIEW, Action.WRITE, Action.SET_STATUS, Action.DELETE}
+    ),
+    "admin": frozenset(Action),
+    "partner": frozenset({Action.READ, Action.WRITE, Action.SET_STATUS}),
+}
+
+
+def allows(principal: Principal, action: Action) -> bool:
+    """True when the principal's role may perform the action at all."""
+    return action in _ALLOWED.get(principal.role, frozenset())
+
+
+def can_see(principal: Principal, el: Element) -> bool:
+    """True when this element may be shown to the principal."""
+    if not principal.is_partner:
+        return principal.role in _ALLOWED
+    if el.kind == "Customer":
+        return False
+    if el.kind == "Partner":
+        return el.id == principal.partner_id
+    if el.kind in PLACE_KINDS:
+        return getattr(el, "site_type", None) != "customer_premises"
+    return el.owner == principal.partner_id
+
+
+def owner_scope(principal: Principal) -> str | None:
+    """The owner every list must be restricted to for this principal (None: no restriction)."""
+    return principal.partner_id if principal.is_partner else None
+
+
+def can_write(principal: Principal, el: Element) -> bool:
+    """True when the principal may create or change this element (as it will be after the write)."""
+    if not allows(principal, Action.WRITE):
+        return False
+    if not principal.is_partner:
+        return True
+    return el.kind not in NOT_PARTNER_WRITABLE and el.owner == principal.partner_id

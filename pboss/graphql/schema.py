@@ -1,0 +1,87 @@
+"""The schema: `Query` and `Mutation` merged from per-domain classes, with the safety limits.
+
+Domains add their classes to QUERY_TYPES / MUTATION_TYPES (see the marked place below). Limits:
+depth, aliases and tokens per document, masked unexpected errors, introspection switchable off;
+the request body limit is enforced before parsing, in `pboss.graphql.limits`.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.tools import merge_types
+
+from pboss.config import Settings
+from pboss.graphql.business import BusinessQuery
+from pboss.graphql.errors import ERROR_TYPES
+from pboss.graphql.extensions import OperationMetrics, should_mask
+from pboss.graphql.mutations import InventoryMutation
+from pboss.graphql.queries import InventoryQuery, NetworkQuery
+from pboss.graphql.types import ELEMENT_TYPES
+from pboss.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+QUERY_TYPES: list[type] = [InventoryQuery, NetworkQuery, BusinessQuery]
+MUTATION_TYPES: list[type] = [InventoryMutation]
+
+# ---- provisioning: the lead wires the provisioning engineer's classes in here --------------------
+# from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
+# QUERY_TYPES.append(ProvisioningQuery)
+# MUTATION_TYPES.append(ProvisioningMutation)
+# then re-export the SDL: python -m pboss.graphql.export
+# ------------------------------------------------------------------------------------------------
+
+
+class Schema(strawberry.Schema):
+    """The strawberry schema, logging refused requests in one line and real failures in full."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
+        for error in errors:
+            if should_mask(error):
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+            else:
+                log.info("refused: %s", error.message[:300])
+
+
+def build_schema(
+    settings: Settings | None = None, metrics: Metrics | None = None
+) -> strawberry.Schema:
+    """The executable schema with the limits the settings ask for (and metrics when given)."""
+    settings = settings or Settings()
+    rules = [depth_rule(settings.max_depth, None), alias_rule(settings.max_aliases)]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions: list = [
+        partial(MaxTokensLimiter, settings.max_tokens),
+        partial(AddValidationRules, rules),
+        partial(ParserCache, maxsize=512),
+        partial(ValidationCache, maxsize=512),
+        partial(MaskErrors, should_mask_error=should_mask),
+    ]
+    if metrics is not None:
+        extensions.append(partial(OperationMetrics, metrics))
+    return Schema(
+        query=merge_types("Query", tuple(QUERY_TYPES)),
+        mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
+        types=[*ELEMENT_TYPES, *ERROR_TYPES],
+        extensions=extensions,
+    )
+
+
+def schema_sdl() -> str:
+    """The schema in SDL, as exported to schema.graphql."""
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,310 @@
+"""GraphQL types of the inventory's elements: an `Element` interface and one type per kind.
+
+Each type wraps the stored element (`_el`) and copies the kind's own fields; references to other
+elements (`site`, `partner`, `region`, links) resolve through the request's DataLoader and pass the
+caller's visibility check, so no path shows what the caller may not see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from pboss.graphql.context import Info
+from pboss.graphql.errors import EdgeTypeEnum, StatusEnum
+from pboss.inventory import model as m
+from pboss.inventory.catalog import ProductDef
+from pboss.inventory.lifecycle import Status, tmf639_state
+
+
+@strawberry.type(description="TMF639 resource states derived from the lifecycle status.")
+class ResourceState:
+    administrative_state: str
+    operational_state: str
+    usage_state: str
+    resource_status: str
+
+
+@strawberry.type(description="A product CRM sells, from the catalog.")
+class ProductInfo:
+    id: strawberry.ID
+    name: str
+    service_type: str
+    technology: str
+    lead_time_hours: int
+
+    @classmethod
+    def of(cls, p: ProductDef) -> ProductInfo:
+        """From the catalog's definition."""
+        return cls(
+            id=p.id,
+            name=p.name,
+            service_type=p.service_type,
+            technology=p.technology,
+            lead_time_hours=p.lead_time_hours,
+        )
+
+
+@strawberry.type(description="One recorded status change: who, when, why.")
+class StatusChange:
+    element_id: strawberry.ID
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+@strawberry.type(description="A relationship to a neighbouring element.")
+class Link:
+    type: EdgeTypeEnum
+    seq: int | None
+    slots: list[int] | None
+    node: Element
+
+
+@strawberry.interface(description="Every node of the resource graph.")
+class Element:
+    _el: strawberry.Private[m.Element]
+    id: strawberry.ID
+    kind: str
+    name: str
+    owner: str = strawberry.field(description='who owns it: "self" or the partner id')
+    spec: str | None
+
+    @strawberry.field(description="Lifecycle status.")
+    def status(self) -> StatusEnum:
+        return Status(self._el.status)
+
+    @strawberry.field(description="TMF639 states (administrative, operational, usage, status).")
+    def state(self) -> ResourceState:
+        return ResourceState(**{_snake(k): v for k, v in tmf639_state(self._el.status).items()})
+
+    @strawberry.field(description="True when a partner, not the operator, owns it.")
+    def is_partner(self) -> bool:
+        return self._el.is_partner
+
+    @strawberry.field(description="Id of the site it is located at.")
+    def site_id(self) -> strawberry.ID | None:
+        return self._el.site
+
+    @strawberry.field(description="The site it is located at.")
+    async def site(self, info: Info) -> Site | None:
+        if not self._el.site:
+            return None
+        return _as(await info.context.element(self._el.site), Site)
+
+    @strawberry.field(description="The partner that owns it (null when self-built).")
+    async def partner(self, info: Info) -> Partner | None:
+        if not self._el.is_partner:
+            return None
+        return _as(await info.context.element(self._el.owner), Partner)
+
+    @strawberry.field(description="Free attributes beyond the kind's own fields.")
+    def attrs(self) -> JSON:
+        return dict(self._el.attrs)
+
+    @strawberry.field(description="What it depends on (outgoing edges), optionally by type.")
+    async def dependencies(self, info: Info, types: list[EdgeTypeEnum] | None = None) -> list[Link]:
+        return await _links(info, self._el.id, "out", types)
+
+    @strawberry.field(description="What depends on it (incoming edges), optionally by type.")
+    async def dependants(self, info: Info, types: list[EdgeTypeEnum] | None = None) -> list[Link]:
+        return await _links(info, self._el.id, "in", types)
+
+    @strawberry.field(description="Its status changes, newest first.")
+    async def history(self, info: Info, limit: int = 20) -> list[StatusChange]:
+        rows = await info.context.call(
+            info.context.store.history, self._el.id, limit=max(1, min(limit, 200))
+        )
+        return [StatusChange(**r.model_dump()) for r in rows]
+
+
+@strawberry.type(description="A district or administrative region.")
+class Region(Element):
+    code: str | None
+
+
+@strawberry.type(description="An exchange, street cabinet, office tower or housing estate.")
+class Site(Element):
+    code: str | None
+    site_type: str
+    region_id: strawberry.ID | None
+    address: str
+    households: int
+    lat: float | None
+    lon: float | None
+
+    @strawberry.field(description="The region it belongs to.")
+    async def region(self, info: Info) -> Region | None:
+        rid = self._el.region  # type: ignore[attr-defined]
+        return _as(await info.context.element(rid), Region) if rid else None
+
+
+@strawberry.type(
+    description="A household or enterprise customer (personal data: never shown to partners)."
+)
+class Customer(Element):
+    customer_type: str
+    sla_tier: str
+    phone: str | None
+    address: str | None
+
+
+@strawberry.type(description="Another operator whose resources pboss glues into the business view.")
+class Partner(Element):
+    partner_type: str
+    contract_id: str | None
+
+
+@strawberry.type(description="Optical line terminal.")
+class OLT(Element):
+    vendor: str | None
+    model: str | None
+    service_slots: int | None
+
+
+@strawberry.type(description="A PON port of an OLT; maxSplit is its split budget.")
+class PonPort(Element):
+    slot: int | None
+    port: int | None
+    max_split: int
+
+
+@strawberry.type(description="An optical splitter, stage 1 or 2, ratio 1:n.")
+class Splitter(Element):
+    stage: int
+    ratio: int
+
+
+@strawberry.type(description="One output of a splitter.")
+class SplitterPort(Element):
+    index: int
+
+
+@strawberry.type(description="Optical network terminal at the customer's premises.")
+class ONT(Element):
+    ont_type: str | None
+    serial: str | None
+
+
+@strawberry.type(description="An MSTP/SDH network element.")
+class NE(Element):
+    ne_type: str | None
+    vendor: str | None
+
+
+@strawberry.type(description="A port of an NE: STM-N, E1, FE or GE.")
+class Port(Element):
+    rate: str | None
+    index: int | None
+
+
+@strawberry.type(description="A trunk section between two NEs, capacity in VC-12 slots.")
+class TrunkSection(Element):
+    rate: str | None
+    capacity_vc12: int
+    cost: float
+
+
+@strawberry.type(description="A segment leased from a partner, capacity in VC-12 slots.")
+class PartnerLink(Element):
+    rate: str | None
+    capacity_vc12: int
+    cost: float
+    contract_id: str | None
+    partner_circuit_code: str | None
+
+
+@strawberry.type(description="A leased line of n x 2 Mb/s from an A-end to a Z-end.")
+class Circuit(Element):
+    bandwidth_2m: int
+
+
+@strawberry.type(description="A partner's coverage at a site, known only as a pool of counts.")
+class PartnerAccess(Element):
+    technology: str
+    total: int
+    used: int
+    reserved: int
+
+
+@strawberry.type(description="A service instance a customer pays for.")
+class Service(Element):
+    product: str
+    service_type: str | None
+
+    @strawberry.field(description="The catalog product it instantiates.")
+    def catalog_product(self, info: Info) -> ProductInfo | None:
+        p = info.context.catalog.products.get(self._el.product)  # type: ignore[attr-defined]
+        return ProductInfo.of(p) if p else None
+
+
+@strawberry.type(description="A product node stored in the graph.")
+class Product(Element):
+    technology: str | None
+    lead_time_hours: int | None
+
+
+@strawberry.type(description="An element of a kind registered by another module (e.g. Order).")
+class GenericElement(Element):
+    @strawberry.field(description="The kind's own fields, as stored.")
+    def fields(self) -> JSON:
+        common = set(m.Element.model_fields) | {"kind"}
+        return {k: v for k, v in self._el.model_dump().items() if k not in common}
+
+
+KIND_TYPES: dict[str, type[Element]] = {
+    t.__name__: t
+    for t in (
+        Region, Site, Customer, Partner, OLT, PonPort, Splitter, SplitterPort, ONT, NE, Port,
+        TrunkSection, PartnerLink, Circuit, PartnerAccess, Service, Product,
+    )
+}  # fmt: skip
+ELEMENT_TYPES: list[type[Element]] = [*KIND_TYPES.values(), GenericElement]
+_ALIASES = {"region_id": "region"}
+
+
+def _snake(camel: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+
+
+@cache
+def _plain_fields(cls: type[Element]) -> tuple[tuple[str, str], ...]:
+    """(python name, model attribute) of the plain fields a type copies from its element."""
+    out = []
+    for f in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        if f.base_resolver is None and f.python_name not in ("kind", "_el"):
+            out.append((f.python_name, _ALIASES.get(f.python_name, f.python_name)))
+    return tuple(out)
+
+
+def to_type(el: m.Element) -> Element:
+    """The GraphQL object of a stored element (no visibility check: callers filter first)."""
+    cls = KIND_TYPES.get(el.kind, GenericElement)
+    values: dict[str, Any] = {name: getattr(el, attr, None) for name, attr in _plain_fields(cls)}
+    return cls(_el=el, kind=el.kind, **values)
+
+
+def _as(el: m.Element | None, cls: type[Element]) -> Any:
+    """The element as `cls` when it is of that kind (else None: a dangling or odd reference)."""
+    if el is None or KIND_TYPES.get(el.kind) is not cls:
+        return None
+    return to_type(el)
+
+
+async def _links(
+    info: Info, element_id: str, direction: str, types: list[Any] | None
+) -> list[Link]:
+    ctx = info.context
+    key = (element_id, direction, tuple(sorted(str(t.value) for t in types or ())))
+    pairs = await ctx.loaders.neighbours.load(key)  # type: ignore[arg-type]
+    return [
+        Link(type=m.EdgeType(e.type), seq=e.seq, slots=e.slots, node=to_type(other))
+        for e, other in pairs
+        if ctx.sees(other)
+    ]

@@ -1,0 +1,199 @@
+"""Abuse and bad input: depth, alias, token and size limits, keys, masking, and fuzzing.
+Whatever comes in, the answer is a clear refusal and never a 500."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pboss.app import create_app
+from pboss.inventory.store import GraphStore
+from tests.api.conftest import ENGINEER, Api, api_settings
+
+
+def _nested_sites(depth: int) -> str:
+    inner = "site { " * (depth - 3) + "id" + " }" * (depth - 3)
+    return '{ element(id: "SPL-JZ-2A") { ... on Element { ' + inner + " } } }"
+
+
+def test_a_query_nested_30_deep_is_refused(api: Api) -> None:
+    [error] = api.errors(_nested_sites(30))
+    assert error["message"] == "'anonymous' exceeds maximum operation depth of 12"
+    assert api.data(_nested_sites(8))["element"]["site"]["site"] is None
+
+
+def test_a_query_with_500_aliases_is_refused(api: Api) -> None:
+    query = "{ " + " ".join(f"a{i}: __typename" for i in range(500)) + " }"
+    [error] = api.errors(query)
+    assert error["message"] == "500 aliases found. Allowed: 50"
+
+
+def test_a_1mb_query_is_refused_before_parsing(api: Api) -> None:
+    query = "{ products { id } " + "# padding\n" * 110_000 + "}"
+    response = api.post(query)
+    assert response.status_code == 413
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "REQUEST_TOO_LARGE", "limit": 64000}
+    pattern = r"request body too large: \d{7} bytes, the limit is 64000 bytes"
+    assert re.fullmatch(pattern, error["message"])
+
+
+def test_a_body_streamed_without_length_is_cut_off_too(api: Api) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b" " * 10_000
+
+    response = api.client.post(
+        "/graphql",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {ENGINEER}", "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+
+
+def test_a_document_with_too_many_tokens_is_refused(api: Api) -> None:
+    query = "{ " + " ".join(f"a{i}: __typename" for i in range(3000)) + " }"
+    assert len(query.encode()) < 64_000
+    [error] = api.errors(query)
+    assert "Document contains more than 5000 tokens" in error["message"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"X-API-Key": ""}])
+def test_requests_without_a_known_key_get_401(api: Api, headers: dict) -> None:
+    response = api.client.post("/graphql", json={"query": "{ products { id } }"}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_both_key_headers_work(api: Api) -> None:
+    for headers in ({"X-API-Key": "crm-key"}, {"Authorization": "bearer crm-key"}):
+        response = api.client.post(
+            "/graphql", json={"query": "{ products { id } }"}, headers=headers
+        )
+        assert response.status_code == 200 and "errors" not in response.json()
+
+
+class _Exploding:
+    """A store whose riders call fails the way a broken backend would."""
+
+    def __init__(self, inner: GraphStore):
+        self._inner = inner
+
+    def riders(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("bolt://db:7687 password=hunter2 refused")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_unexpected_errors_are_masked(demo_store: GraphStore) -> None:
+    app = create_app(api_settings(), store=_Exploding(demo_store))  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        api = Api(client)
+        response = api.post('{ riders(resource: "OLT-1") { __typename } }')
+        assert response.status_code == 200
+        assert response.json()["errors"][0]["message"] == "Unexpected error."
+        assert "hunter2" not in response.text
+        metrics = client.get("/metrics").text
+        assert 'pboss_store_call_errors_total{error="RuntimeError",method="riders"' in metrics
+
+
+def test_introspection_and_graphiql_can_be_switched_off(demo_store: GraphStore) -> None:
+    settings = api_settings(introspection=False, graphiql=False)
+    with TestClient(create_app(settings, store=demo_store)) as client:
+        api = Api(client)
+        errors = api.errors("{ __schema { types { name } } }")
+        assert "introspection" in errors[0]["message"].lower()
+        assert api.data("{ products { id } }")["products"]
+        page = client.get("/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 401
+        page = client.get("/graphql", headers={"accept": "text/html", "X-API-Key": ENGINEER})
+        assert "graphiql" not in page.text.lower()
+
+
+def test_graphiql_is_served_when_enabled(api: Api) -> None:
+    page = api.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+BAD_BODIES: list[tuple[str, bytes | str]] = [
+    ("application/json", b"{not json"),
+    ("application/json", b"[]"),
+    ("application/json", b"null"),
+    ("application/json", json.dumps({"query": 5})),
+    ("application/json", json.dumps({"query": "{ products { id } }", "variables": [1]})),
+    ("application/json", json.dumps({"query": "{", "operationName": 3})),
+    ("application/json", "\x00\x01\x02"),
+    ("text/plain", "{ products { id } }"),
+    ("application/graphql", "{ products { id } }"),
+    ("application/json", json.dumps({"query": "query A { products { id } } query B { x }"})),
+]
+
+BAD_QUERIES: list[tuple[str, dict[str, Any]]] = [
+    ("{ element(id: 1) { __typename } }", {}),
+    ("{ element { __typename } }", {}),
+    ("{ elements(first: -1) { totalCount } }", {}),
+    ("{ elements(first: 99999999999) { totalCount } }", {}),
+    ('{ elements(after: "%%%", first: 2) { totalCount } }', {}),
+    ("{ elements(status: BROKEN, first: 2) { totalCount } }", {}),
+    ('{ trace(id: "") { __typename } }', {}),
+    ('{ trace(id: "' + "x" * 5000 + '") { __typename } }', {}),
+    ('{ riders(resource: "OLT-1", first: 100000) { __typename } }', {}),
+    ('{ availability(site: "B-JZ", product: "") { __typename } }', {}),
+    ('{ sites(query: "") { id } }', {}),
+    ('{ sites(query: "   ％％ ") { id } }', {}),
+    ('{ sites(query: "x", first: 0) { id } }', {}),
+    ("{ impact(resources: []) { __typename } }", {}),
+    ('mutation { setStatus(id: "OLT-1", status: NOPE, reason: "x") { __typename } }', {}),
+    (
+        "mutation($in: UpsertInput!) { upsertElements(input: $in) { __typename } }",
+        {"in": {"elements": [{"kind": "ONT", "id": "X", "fields": [1, 2]}]}},
+    ),
+    (
+        "mutation($in: UpsertInput!) { upsertElements(input: $in) { __typename } }",
+        {"in": {"elements": [{"kind": "ONT", "id": " ", "attrs": {"a": {"nested": 1}}}]}},
+    ),
+    (
+        "mutation($in: UpsertInput!) { upsertElements(input: $in) { __typename } }",
+        {"in": {"edges": [{"type": "ROUTED_OVER", "src": "CIR-1", "dst": "TS-1", "slots": [-5]}]}},
+    ),
+    ("subscription { products { id } }", {}),
+    ("{ __typename ...F } fragment F on Query { ...F }", {}),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body"), BAD_BODIES)
+def test_malformed_requests_never_give_a_500(api: Api, content_type: str, body: Any) -> None:
+    headers = {"Authorization": f"Bearer {ENGINEER}", "content-type": content_type}
+    response = api.client.post("/graphql", content=body, headers=headers)
+    assert 400 <= response.status_code < 500 or (
+        response.status_code == 200 and response.json().get("errors")
+    ), response.text
+
+
+@pytest.mark.parametrize(("query", "variables"), BAD_QUERIES)
+def test_bad_queries_get_errors_or_typed_results_never_a_500(
+    api: Api, query: str, variables: dict
+) -> None:
+    response = api.post(query, **variables)
+    assert response.status_code < 500, response.text
+    assert "Unexpected error" not in response.text, response.text
+
+
+def test_random_junk_never_gives_a_500(api: Api) -> None:
+    rng = random.Random(639)
+    alphabet = '{}()[]:!$@#"\\ \n,.=abcdefghijklmnopqrstuvwxyz0123456789_ 中文ＡＢ'
+    fragments = ["element", "riders", "trace", "availability", "elements", "...", "on", "query"]
+    for _ in range(150):
+        parts = [rng.choice(fragments) if rng.random() < 0.3 else rng.choice(alphabet)
+                 for _ in range(rng.randint(1, 60))]  # fmt: skip
+        response = api.post("".join(parts))
+        assert response.status_code < 500, ("".join(parts), response.text)
