@@ -1,9 +1,11 @@
 """Site search by id, code, name and normalised address (Chinese included).
 
-Addresses are compared after `normalise`: NFKC (full-width digits, letters and spaces become
-half-width), case folded, whitespace and punctuation removed, so "上海市浦东新区 世纪大道８号" finds
-"上海市浦东新区世纪大道8号". The index holds every site, rebuilt when older than its TTL or after a
-write through the API, because a store cannot search normalised text itself.
+Text is compared after `normalise`: NFKC (full-width digits, letters and spaces become half-width),
+case folded, whitespace and punctuation removed, so "上海市浦东新区 世纪大道８号" finds
+"上海市浦东新区世纪大道8号". Addresses are also compared in the loaders' canonical form
+(`pboss.loaders.feeds.address.normalise_address`: city and district prefixes dropped, 號/幢 variants
+folded), so "世纪大道8號" finds it too. The index holds every site, rebuilt when older than its TTL
+or after a write through the API, because a store cannot search normalised text itself.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pboss.inventory.model import Element
 from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
+from pboss.loaders.feeds.address import normalise_address
 
 _NOISE = re.compile(r"[\s\-_‐‑–—―·•.,，、。:：;；()（）\[\]【】{}「」『』#/\\'\"]+")
 
@@ -33,17 +36,18 @@ class _Entry:
     site: Element
     exact: tuple[str, ...]
     text: tuple[str, ...]
+    address: str
 
 
-def _score(entry: _Entry, needle: str) -> int | None:
+def _score(entry: _Entry, needle: str, address: str) -> int | None:
     """0 exact id/code, 1 exact name/address, 2 prefix, 3 substring; None when no match."""
     if needle in entry.exact:
         return 0
-    if needle in entry.text:
+    if needle in entry.text or (address and address == entry.address):
         return 1
     if any(h.startswith(needle) for h in entry.exact + entry.text):
         return 2
-    if any(needle in h for h in entry.text):
+    if any(needle in h for h in entry.text) or (address and address in entry.address):
         return 3
     return None
 
@@ -76,6 +80,7 @@ class SiteIndex:
                             s,
                             (normalise(s.id), normalise(code)),
                             (normalise(s.name), normalise(address)),
+                            normalise_address(address or ""),
                         )
                     )
                 if page.next_cursor is None:
@@ -86,12 +91,12 @@ class SiteIndex:
 
     def search(self, store: GraphStore, query: str, limit: int = 20) -> list[tuple[int, Element]]:
         """Best matches first, as (score, site): see `_score`."""
-        needle = normalise(query)
+        needle, address = normalise(query), normalise_address(query)
         if not needle:
             return []
         hits = []
         for entry in self._refresh(store):
-            score = _score(entry, needle)
+            score = _score(entry, needle, address)
             if score is not None:
                 hits.append((score, entry.site.id, entry.site))
         hits.sort(key=lambda h: (h[0], h[1]))

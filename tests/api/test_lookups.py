@@ -150,6 +150,7 @@ SITES = "query S($q: String!) { sites(query: $q) { id name code address } }"
         ("都华", ["B-DH"]),
         ("上海市浦东新区 世纪大道８号", ["B-JZ"]),
         ("世纪大道 8 号", ["B-JZ"]),
+        ("上海浦东新区世纪大道8號", ["B-JZ"]),
         ("ｌｊｚ０１", ["EX-2"]),
         ("浦东新区", ["B-DH", "B-JZ", "CP-XX", "EX-1", "EX-2"]),
         ("no such place", []),
