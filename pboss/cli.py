@@ -31,6 +31,7 @@ def serve(
 def _mount_subcommands() -> None:
     """Mount the command groups other modules define (each owns its own file)."""
     __import__("pboss.cli_data", fromlist=["register"]).register(app)
+    __import__("pboss.graphql.cli", fromlist=["register"]).register(app)
     try:
         from pboss.cli_neo4j import neo4j_app
     except ImportError:  # the launcher module is optional while it is being written
