@@ -7,7 +7,9 @@ and parties, then resources parent-first, then edges) so that references point b
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ NODE_ORDER = (
     "PartnerAccess", "Service",
 )  # fmt: skip
 _EDGE_KEYS = ("type", "src", "dst", "seq", "slots")
+_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 def node_kinds_in_order() -> list[str]:
@@ -188,6 +191,15 @@ def _edge_input(rec: Record, row: dict[str, Any], file_type: str | None) -> None
     rec.edges.append(data)
 
 
+def _salvage_id(rec: Record) -> None:
+    """Note the id of an unreadable row (undecodable or cut short; ids come first and are mostly
+    ASCII), so rows that refer to it are reported as depending on it, not as dangling."""
+    match = _ID.search(rec.text)
+    if match:
+        with contextlib.suppress(ValueError):
+            rec.nodes.append({"id": json.loads(f'"{match.group(1)}"')})
+
+
 def read_records(
     source: int, file: InputFile, encoding: str, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[Record]:
@@ -199,7 +211,10 @@ def read_records(
         if line.issue is not None:
             rows += 1
             text = line.raw.decode(encoding, errors="replace")
-            yield Record(source, file.display, line.number, text, issues=[line.issue])
+            rec = Record(source, file.display, line.number, text, issues=[line.issue])
+            if not file.is_edges:
+                _salvage_id(rec)
+            yield rec
             continue
         text = line.text or ""
         if not text.strip():
@@ -213,6 +228,8 @@ def read_records(
             if not line.complete:
                 reason = f"truncated last line (no newline at the end of the file); {reason}"
             rec.issues.append(RowIssue(file.display, line.number, exc.colno, reason))
+            if not file.is_edges:
+                _salvage_id(rec)
             yield rec
             continue
         if not isinstance(row, dict):

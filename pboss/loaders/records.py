@@ -46,7 +46,11 @@ def field_of(issue_field: str | None) -> str | None:
 
 @dataclass(slots=True)
 class Record:
-    """One input row: what it declares (model-input mappings), where it is, and its read issues."""
+    """One input row: what it declares (model-input mappings), where it is, and its read issues.
+
+    A record with read issues is never parsed; its `nodes` then only tell which ids it meant to
+    define, so that rows depending on them are reported as such.
+    """
 
     source: int
     file: str

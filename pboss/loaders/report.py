@@ -60,6 +60,7 @@ class LoadReport:
             "valid_rows": v.valid_rows,
             "invalid_rows": len(v.bad),
             "issues": v.issue_count,
+            "dependent_rows": v.dependent_rows,
             "nodes": dict(v.nodes_by_kind),
             "edges": dict(v.edges_by_type),
             "written": self.result.model_dump() if self.result else None,
@@ -83,6 +84,8 @@ class LoadReport:
             out.append(str(issue))
         if v.issue_count > min(len(v.issues), max_issues):
             out.append(f"... and {v.issue_count - min(len(v.issues), max_issues)} more issue(s)")
+        if v.dependent_rows:
+            out.append(f"{v.dependent_rows:,} more row(s) refer to rejected rows and go with them")
         if self.stopped_early:
             out.append("validation stopped early: too many issues")
         out.append(

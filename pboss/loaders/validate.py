@@ -49,6 +49,16 @@ class _Deferred:
 
 
 @dataclass
+class _Outcome:
+    """What checking a record's references found: its own issues, rejected rows it depends on,
+    and whether it waits for rows further on."""
+
+    issues: list[RowIssue] = field(default_factory=list)
+    because: list[RowIssue] = field(default_factory=list)
+    waiting: bool = False
+
+
+@dataclass
 class Validation:
     """What pass 1 found: bad and late rows, the feed's ids and edges, counts and issues."""
 
@@ -56,6 +66,7 @@ class Validation:
     forward: dict[Key, tuple[int, int]] = field(default_factory=dict)
     issues: list[RowIssue] = field(default_factory=list)
     issue_count: int = 0
+    dependent_rows: int = 0
     feed: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, Key] = field(default_factory=dict)
     scope: set[tuple[str, str]] = field(default_factory=set)
@@ -69,7 +80,7 @@ class Validation:
     @property
     def ok(self) -> bool:
         """True when every row is valid."""
-        return self.issue_count == 0
+        return not self.bad and self.issue_count == 0
 
 
 class Validator:
@@ -110,11 +121,11 @@ class Validator:
             progress = False
             waiting = []
             for d in self._deferred:
-                issues, unresolved = self._check_refs(d.record, d.refs, d.parsed)
-                if issues:
-                    self._reject(d.record, issues, d.parsed)
+                out = self._check_refs(d.record, d.refs, d.parsed)
+                if out.issues or out.because:
+                    self._reject(d.record, out.issues, out.because)
                     progress = True
-                elif unresolved:
+                elif out.waiting:
                     waiting.append(d)
                 else:
                     self._accept(d.record, d.parsed, late=True)
@@ -127,8 +138,8 @@ class Validator:
         self._kinds_done = None
         self.end_file()
         for d in self._deferred:
-            issues, _ = self._check_refs(d.record, d.refs, d.parsed, final=True)
-            self._reject(d.record, issues, d.parsed)
+            out = self._check_refs(d.record, d.refs, d.parsed, final=True)
+            self._reject(d.record, out.issues, out.because)
         self._deferred = []
         return self.result
 
@@ -144,15 +155,15 @@ class Validator:
         for rec, p in zip(records, parsed, strict=True):
             self.result.rows += 1
             if p.issues:
-                self._reject(rec, p.issues, p)
+                self._reject(rec, p.issues)
                 continue
             issues = self._check_nodes(rec, p.nodes, existing)
             refs = self._refs(rec, p)
-            ref_issues, unresolved = self._check_refs(rec, refs, p)
-            issues += ref_issues
-            if issues:
-                self._reject(rec, issues, p)
-            elif unresolved:
+            out = self._check_refs(rec, refs, p)
+            issues += out.issues
+            if issues or out.because:
+                self._reject(rec, issues, out.because)
+            elif out.waiting:
                 self._deferred.append(_Deferred(rec, p, refs))
                 self._deferred_ids.update(n.id for n in p.nodes)
             else:
@@ -224,32 +235,32 @@ class Validator:
 
     def _check_refs(
         self, rec: Record, refs: Iterable[_Ref], p: Parsed, final: bool = False
-    ) -> tuple[list[RowIssue], bool]:
+    ) -> _Outcome:
         """Issues of the record's references and edges, and whether some wait for later rows."""
         own = {n.id: tag_of(n) for n in p.nodes}
-        issues: list[RowIssue] = []
-        waiting = False
+        out = _Outcome()
         for ref in refs:
             tag = self._tag(ref.target, own)
             if tag:
                 if ref.expected and kind_of(tag) != ref.expected:
-                    issues.append(rec.issue(self._wrong_kind(ref, kind_of(tag)), ref.column_of))
+                    reason = self._wrong_kind(ref, kind_of(tag))
+                    out.issues.append(rec.issue(reason, ref.column_of))
                 continue
             bad_at = self.result.rejected.get(ref.target)
             if bad_at is not None:
                 reason = f"{ref.field} {ref.target!r} is in a rejected row (line {bad_at[1]})"
-                issues.append(rec.issue(reason, ref.column_of))
+                out.because.append(rec.issue(reason, ref.column_of))
             elif not final and (
                 ref.target in self._deferred_ids or self._may_come_later(ref.expected)
             ):
-                waiting = True
+                out.waiting = True
             else:
-                issues.append(rec.issue(self._missing(ref), ref.column_of))
-        if issues or waiting:
-            return issues, waiting
+                out.issues.append(rec.issue(self._missing(ref), ref.column_of))
+        if out.issues or out.because or out.waiting:
+            return out
         for e in p.edges:
-            issues += self._check_edge(rec, e, own)
-        return issues, False
+            out.issues += self._check_edge(rec, e, own)
+        return out
 
     def _may_come_later(self, expected: str | None) -> bool:
         done = self._kinds_done
@@ -329,9 +340,15 @@ class Validator:
             self._late += 1
             res.forward[rec.key] = (self._file, self._late)
 
-    def _reject(self, rec: Record, issues: list[RowIssue], p: Parsed | None) -> None:
+    def _reject(
+        self, rec: Record, issues: list[RowIssue], because: list[RowIssue] | None = None
+    ) -> None:
+        """Mark a row bad: its own issues are listed; a row only refused because it depends on a
+        rejected row is counted (its reason still goes to the rejects file)."""
         res = self.result
-        res.bad[rec.key] = "; ".join(str(i) for i in issues)
+        res.bad[rec.key] = "; ".join(str(i) for i in issues + (because or []))
+        if not issues:
+            res.dependent_rows += 1
         res.issue_count += len(issues)
         room = self.max_issues - len(res.issues)
         if room > 0:
