@@ -22,7 +22,7 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", 2, 2, 1, 1, 1 / 16, 1, 2, 0.5),  # ~1k nodes
-    "small": Scale("small", 4, 3, 1, 4, 0.3, 3, 6, 0.3),  # ~50k
+    "small": Scale("small", 4, 3, 1, 4, 0.33, 3, 6, 0.3),  # ~50k
     "medium": Scale("medium", 16, 4, 2, 8, 0.15, 4, 24, 0.3),  # ~500k
     "large": Scale("large", 16, 10, 4, 12, 0.2, 6, 60, 0.3),  # ~5M
 }
