@@ -104,8 +104,13 @@ def load_keyring(settings: Settings, store_name: str) -> KeyRing:
         keys.update(_from_file(str(settings.api_keys_file)))
     if not keys and store_name == "memory" and settings.demo:
         log.warning("no API keys configured: the development keys (dev-crm, ...) are active")
-        keys = {k: parse_role(r, k) for k, r in DEV_KEYS.items()}
+        return dev_keyring()
     return KeyRing(keys)
+
+
+def dev_keyring() -> KeyRing:
+    """The documented development keys, each named after itself in the audit trail."""
+    return KeyRing({k: parse_role(r, k) for k, r in DEV_KEYS.items()})
 
 
 def key_from_headers(headers: Mapping[str, str]) -> str | None:

@@ -53,7 +53,7 @@ class Forbidden(Error):
     @classmethod
     def of(cls, action: str, role: str, detail: str = "") -> Forbidden:
         """The refusal of an action to a role."""
-        msg = f"role {role!r} may not {action}" + (f": {detail}" if detail else "")
+        msg = f"{action} is not allowed for role {role!r}" + (f": {detail}" if detail else "")
         return cls(message=msg, code="FORBIDDEN", action=action, role=role)
 
 
