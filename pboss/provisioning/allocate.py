@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
+from pboss.inventory.model import Element
 from pboss.provisioning.paths import USABLE
 from pboss.provisioning.plan import Allocation, Candidate, Claim, HeldItem
 
@@ -21,17 +22,27 @@ BUSY_BY: dict[str, frozenset[str]] = {
 
 
 class Facts(BaseModel):
-    """What a transaction saw of one resource after locking it."""
+    """What a transaction saw of one resource after locking it: the node and its occupancy."""
 
-    id: str
-    kind: str
-    status: str
+    element: Element
     incoming: list[str] = Field(default_factory=list)
-    capacity: int | None = None
     used_slots: list[int] = Field(default_factory=list)
     load: int | None = None
-    budget: int | None = None
-    pool_free: int | None = None
+
+    @property
+    def id(self) -> str:
+        """The resource's id."""
+        return self.element.id
+
+    @property
+    def kind(self) -> str:
+        """The resource's kind."""
+        return self.element.kind
+
+    @property
+    def status(self) -> str:
+        """The resource's lifecycle status."""
+        return str(self.element.status)
 
     @property
     def busy(self) -> bool:
@@ -39,10 +50,22 @@ class Facts(BaseModel):
         return bool(set(self.incoming) & BUSY_BY.get(self.kind, frozenset()))
 
     @property
+    def budget(self) -> int:
+        """A PON port's split budget."""
+        return int(getattr(self.element, "max_split", 0))
+
+    @property
+    def pool_free(self) -> int:
+        """Free units of a partner pool."""
+        el = self.element
+        return int(getattr(el, "total", 0) - getattr(el, "used", 0) - getattr(el, "reserved", 0))
+
+    @property
     def free_slots(self) -> list[int]:
         """VC-12 slots of a section nobody uses or holds, in order."""
         taken = set(self.used_slots)
-        return [s for s in range(1, (self.capacity or 0) + 1) if s not in taken]
+        capacity = int(getattr(self.element, "capacity_vc12", 0))
+        return [s for s in range(1, capacity + 1) if s not in taken]
 
 
 def _take_port(claim: Claim, facts: Mapping[str, Facts], taken: set[str]) -> HeldItem | str:
@@ -71,10 +94,10 @@ def _check(claim: Claim, facts: Mapping[str, Facts], taken: set[str]) -> HeldIte
             id=rid, kind=f.kind, role=claim.role, seq=claim.seq, slots=free[: claim.slots]
         )
     if claim.type == "budget":
-        if (f.load or 0) + 1 > (f.budget or 0):
+        if (f.load or 0) + 1 > f.budget:
             return f"PON port {rid} reached its split budget ({f.load}/{f.budget})"
         return None
-    if (f.pool_free or 0) < 1:
+    if f.pool_free < 1:
         return f"pool {rid} has no free unit"
     return HeldItem(id=rid, kind=f.kind, role=claim.role)
 

@@ -64,31 +64,27 @@ class MemoryTx:
                     load += kind == "ONT" or (kind == "SplitterPort" and held)
         return load
 
-    def inspect(self, ids: Sequence[str]) -> dict[str, Facts]:
-        self._reading()
+    def claim(
+        self, ids: Sequence[str], *, lead: Sequence[str] = ()
+    ) -> tuple[dict[str, Element], dict[str, Facts]]:
+        leaders = self.peek(lead)
         out = {}
-        for i in ids:
+        for i in sorted(set(ids)):
             if i not in self.graph:
                 continue
             el = self._el(i)
             facts = Facts(
-                id=i,
-                kind=el.kind,
-                status=el.status,
+                element=el.model_copy(deep=True),
                 incoming=sorted({k for _, _, k in self.graph.in_edges(i, keys=True)}),
             )
             if el.kind in _SECTIONS:
-                facts.capacity = el.capacity_vc12  # type: ignore[attr-defined]
                 facts.used_slots = sorted(
                     s for _, slots in self.store.slot_holdings(i) for s in slots
                 )
             elif el.kind == "PonPort":
                 facts.load = self._pon_load(i)
-                facts.budget = el.max_split  # type: ignore[attr-defined]
-            elif el.kind == "PartnerAccess":
-                facts.pool_free = el.total - el.used - el.reserved  # type: ignore[attr-defined]
             out[i] = facts
-        return out
+        return leaders, out
 
     def linked(
         self, element_id: str, edge_type: str, direction: Direction

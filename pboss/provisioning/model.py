@@ -142,6 +142,8 @@ class Order(_Provisioning):
     state: OrderState = OrderState.ACKNOWLEDGED
     created_at: datetime
     updated_at: datetime
+    reservations: list[str] = Field(default_factory=list)
+    work_orders: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -44,23 +44,36 @@ RETURN properties(n) AS p
 
 PEEK = "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS p"
 
-INSPECT = """
-UNWIND $ids AS id
-MATCH (n:Entity {id: id})
-RETURN n.id AS id, n.kind AS kind, n.status AS status,
-       COLLECT { MATCH (n)<-[r]-() RETURN DISTINCT type(r) } AS incoming,
-       n.capacity_vc12 AS capacity,
-       CASE WHEN n:TrunkSection OR n:PartnerLink
-            THEN COLLECT { MATCH (n)<-[h:ROUTED_OVER|HOLDS]-() UNWIND coalesce(h.slots, []) AS s
-                           RETURN s }
-            ELSE [] END AS used_slots,
-       CASE WHEN n:PonPort
-            THEN size(COLLECT { MATCH (n)<-[:FED_BY|PART_OF*1..16]-(o)
-                                WHERE o:ONT OR (o:SplitterPort AND EXISTS { (o)<-[:HOLDS]-() })
-                                RETURN DISTINCT o.id })
-            END AS load,
-       n.max_split AS budget,
-       CASE WHEN n:PartnerAccess THEN n.total - n.used - n.reserved END AS pool_free
+CLAIM = """
+CALL () {
+  UNWIND $lead AS id
+  MATCH (n:Entity {id: id})
+  SET n._lock = true REMOVE n._lock
+  RETURN collect(properties(n)) AS lead
+}
+CALL () {
+  UNWIND $ids AS id
+  MATCH (n:Entity {id: id})
+  SET n._lock = true REMOVE n._lock
+  RETURN collect(n) AS locked
+}
+CALL (locked) {
+  UNWIND locked AS n
+  RETURN collect({
+    p: properties(n),
+    incoming: COLLECT { MATCH (n)<-[r]-() RETURN DISTINCT type(r) },
+    used_slots: CASE WHEN n:TrunkSection OR n:PartnerLink
+      THEN COLLECT { MATCH (n)<-[h:ROUTED_OVER|HOLDS]-() UNWIND coalesce(h.slots, []) AS s
+                     RETURN s }
+      ELSE [] END,
+    load: CASE WHEN n:PonPort
+      THEN size(COLLECT { MATCH (n)<-[:FED_BY|PART_OF*1..16]-(o)
+                          WHERE o:ONT OR (o:SplitterPort AND EXISTS { (o)<-[:HOLDS]-() })
+                          RETURN DISTINCT o.id })
+      END
+  }) AS facts
+}
+RETURN lead, facts
 """
 
 
@@ -107,24 +120,21 @@ class Neo4jTx:
             return {}
         return {r["p"]["id"]: _element(r["p"]) for r in self._q("peek", PEEK, ids=wanted)}
 
-    def inspect(self, ids: Sequence[str]) -> dict[str, Facts]:
-        if not ids:
-            return {}
-        rows = self._q("inspect", INSPECT, ids=list(ids))
-        return {
-            r["id"]: Facts(
-                id=r["id"],
-                kind=r["kind"],
-                status=r["status"],
-                incoming=sorted(r["incoming"]),
-                capacity=r["capacity"],
-                used_slots=sorted(r["used_slots"]),
-                load=r["load"],
-                budget=r["budget"],
-                pool_free=r["pool_free"],
+    def claim(
+        self, ids: Sequence[str], *, lead: Sequence[str] = ()
+    ) -> tuple[dict[str, Element], dict[str, Facts]]:
+        [row] = self._q("claim", CLAIM, ids=sorted(set(ids)), lead=list(lead))
+        leaders = {p["id"]: _element(p) for p in row["lead"]}
+        facts = {}
+        for f in row["facts"]:
+            el = _element(f["p"])
+            facts[el.id] = Facts(
+                element=el,
+                incoming=sorted(f["incoming"]),
+                used_slots=sorted(f["used_slots"]),
+                load=f["load"],
             )
-            for r in rows
-        }
+        return leaders, facts
 
     def linked(
         self, element_id: str, edge_type: str, direction: Direction
@@ -166,56 +176,69 @@ class Neo4jTx:
     # ---- the writes, at the end of the step ---------------------------------------------------
 
     def flush(self) -> None:
-        """Write what the step decided: unlinks, new nodes, changed nodes, then links."""
+        """Write what the step decided in one statement: unlinks, new nodes, changes, links."""
+        parts: list[str] = []
+        params: dict[str, Any] = {}
         by_type: dict[str, list[dict[str, str]]] = defaultdict(list)
         for etype, src, dst in self._unlinks:
             by_type[etype].append({"src": src, "dst": dst})
-        for etype, rows in sorted(by_type.items()):
-            self._q(
-                "unlink",
-                f"UNWIND $rows AS r MATCH (:Entity {{id: r.src}})-[e:{_rel(etype)}]->"
-                "(:Entity {id: r.dst}) DELETE e",
-                rows=rows,
+        for n, (etype, rows) in enumerate(sorted(by_type.items())):
+            params[f"u{n}"] = rows
+            parts.append(
+                f"CALL () {{ UNWIND $u{n} AS r MATCH (:Entity {{id: r.src}})-[e:{_rel(etype)}]->"
+                "(:Entity {id: r.dst}) DELETE e }"
             )
-        for kind, rows in self._grouped(self._new.values()):
-            try:
-                self._q(
-                    "create", f"UNWIND $rows AS r CREATE (n{_label(kind)}) SET n = r", rows=rows
-                )
-            except ConstraintError:
-                raise AlreadyExists(", ".join(r["id"] for r in rows)) from None
-        for kind, rows in self._grouped(self._changed.values()):
-            found = self._q(
-                "update",
-                "UNWIND $rows AS r MATCH (n:Entity {id: r.id}) WHERE n.kind = r.kind "
-                "SET n = r RETURN n.id AS id",
-                rows=rows,
+        for n, (kind, rows) in enumerate(self._grouped(self._new.values())):
+            params[f"c{n}"] = rows
+            parts.append(f"CALL () {{ UNWIND $c{n} AS r CREATE (x{_label(kind)}) SET x = r }}")
+        changed = self._grouped(self._changed.values())
+        for n, (_, rows) in enumerate(changed):
+            params[f"m{n}"] = rows
+            parts.append(
+                f"CALL () {{ UNWIND $m{n} AS r MATCH (x:Entity {{id: r.id}}) WHERE x.kind = r.kind "
+                f"SET x = r RETURN collect(x.id) AS m{n} }}"
             )
-            missing = sorted({r["id"] for r in rows} - {f["id"] for f in found})
-            if missing:
-                raise Conflict(f"cannot update {kind}", [f"no {kind} with id {i}" for i in missing])
         links: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for e in self._links.values():
             links[e.type].append({"src": e.src, "dst": e.dst, "props": e.props()})
-        for etype, rows in sorted(links.items()):
-            made = self._q(
-                "link",
-                f"UNWIND $rows AS r MATCH (a:Entity {{id: r.src}}), (b:Entity {{id: r.dst}}) "
-                f"MERGE (a)-[e:{_rel(etype)}]->(b) SET e = r.props "
-                "RETURN r.src AS src, r.dst AS dst",
-                rows=rows,
+        for n, (etype, rows) in enumerate(sorted(links.items())):
+            params[f"l{n}"] = rows
+            parts.append(
+                f"CALL () {{ UNWIND $l{n} AS r MATCH (a:Entity {{id: r.src}}), "
+                f"(b:Entity {{id: r.dst}}) MERGE (a)-[e:{_rel(etype)}]->(b) SET e = r.props "
+                f"RETURN collect([r.src, r.dst]) AS l{n} }}"
             )
-            done = {(m["src"], m["dst"]) for m in made}
-            issues = [
-                Issue(
-                    item=f"edge {etype}({r['src']!r} -> {r['dst']!r})",
-                    reason="edge to a missing node",
-                )
+        if not parts:
+            return
+        outputs = [f"m{n}" for n in range(len(changed))] + [f"l{n}" for n in range(len(links))]
+        statement = "\n".join(parts) + "\nRETURN " + (", ".join(outputs) or "true AS done")
+        try:
+            [row] = self._q("write", statement, **params)
+        except ConstraintError:
+            raise AlreadyExists(", ".join(sorted(self._new))) from None
+        self._check(row, changed, sorted(links.items()))
+
+    @staticmethod
+    def _check(
+        row: dict[str, Any],
+        changed: list[tuple[str, list[dict[str, Any]]]],
+        links: list[tuple[str, list[dict[str, Any]]]],
+    ) -> None:
+        """Refuse (roll back) when a changed node or an edge's end was not there."""
+        for n, (kind, rows) in enumerate(changed):
+            missing = sorted({r["id"] for r in rows} - set(row[f"m{n}"]))
+            if missing:
+                raise Conflict(f"cannot update {kind}", [f"no {kind} with id {i}" for i in missing])
+        issues = []
+        for n, (etype, rows) in enumerate(links):
+            made = {tuple(pair) for pair in row[f"l{n}"]}
+            issues += [
+                Issue(item=f"edge {etype}({r['src']!r} -> {r['dst']!r})", reason="missing node")
                 for r in rows
-                if (r["src"], r["dst"]) not in done
+                if (r["src"], r["dst"]) not in made
             ]
-            if issues:
-                raise ValidationFailed(issues)
+        if issues:
+            raise ValidationFailed(issues)
 
     @staticmethod
     def _grouped(elements: Iterable[Element]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,9 @@ from pboss.provisioning.settings import ProvisioningSettings
 from pboss.provisioning.tx import AlreadyExists, ProvisioningBackend
 
 log = logging.getLogger(__name__)
+
+#: Recently submitted or reserved orders whose request part path computation reuses.
+REQUEST_CACHE = 10_000
 
 
 class OrderRequest(BaseModel):
@@ -116,6 +120,7 @@ class ProvisioningService:
         self.catalog = catalog or getattr(store, "catalog", None) or default_catalog()
         self._net_lock = threading.Lock()
         self._net: tuple[float, list[TransportLink], dict[str, Element]] | None = None
+        self._requests: OrderedDict[str, Order] = OrderedDict()
 
     # ---- plumbing -------------------------------------------------------------------------------
 
@@ -124,6 +129,24 @@ class ProvisioningService:
         for event in getattr(out, "events", ()):
             self.notifier.publish(event)
         return out
+
+    def _request(self, order_id: str) -> Order:
+        """An order as far as path computation needs it: what CRM asked for never changes once
+        recorded, so a recent copy will do (the transaction re-reads the order under lock)."""
+        with self._net_lock:
+            known = self._requests.get(order_id)
+        if known is not None:
+            return known
+        order = self.order(order_id)
+        self._remember(order)
+        return order
+
+    def _remember(self, order: Order) -> None:
+        with self._net_lock:
+            self._requests[order.id] = order
+            self._requests.move_to_end(order.id)
+            while len(self._requests) > REQUEST_CACHE:
+                self._requests.popitem(last=False)
 
     def _get(self, element_id: str, cls: type[Any]) -> Any:
         el = self.store.get(element_id)
@@ -149,18 +172,17 @@ class ProvisioningService:
         """One work order by id."""
         return self._get(work_order_id, WorkOrder)
 
-    def _of_order(self, order_id: str, cls: type[Any]) -> list[Any]:
-        self.order(order_id)
-        found = [el for _, el in self.store.neighbours(order_id, "in", ["FOR_ORDER"])]
-        return sorted((el for el in found if isinstance(el, cls)), key=lambda e: e.id)
+    def _many(self, ids: list[str], cls: type[Any]) -> list[Any]:
+        found = self.store.get_many(ids) if ids else {}
+        return [found[i] for i in ids if isinstance(found.get(i), cls)]
 
     def reservations_of(self, order_id: str) -> list[Reservation]:
         """Every reservation made for an order, oldest first."""
-        return self._of_order(order_id, Reservation)
+        return self._many(self.order(order_id).reservations, Reservation)
 
     def work_orders_of(self, order_id: str) -> list[WorkOrder]:
         """Every construction order of an order, oldest first."""
-        return self._of_order(order_id, WorkOrder)
+        return self._many(self.order(order_id).work_orders, WorkOrder)
 
     def orders(
         self, *, after: str | None = None, limit: int = 100, text: str | None = None
@@ -212,9 +234,11 @@ class ProvisioningService:
             site=site or request.a_site,
         )
         try:
-            return self._run(lambda tx: steps.create_order(tx, order, customer)).value
+            recorded = self._run(lambda tx: steps.create_order(tx, order, customer)).value
         except AlreadyExists:  # a concurrent submit created it first: now it is found
-            return self._run(lambda tx: steps.create_order(tx, order, customer)).value
+            recorded = self._run(lambda tx: steps.create_order(tx, order, customer)).value
+        self._remember(recorded)
+        return recorded
 
     # ---- path computation -----------------------------------------------------------------------
 
@@ -258,7 +282,7 @@ class ProvisioningService:
 
     def _live(self, order: Order) -> Reservation | None:
         """The order's held or confirmed reservation, expiring a lapsed hold on the way."""
-        for res in self.reservations_of(order.id):
+        for res in self._many(order.reservations, Reservation):
             if res.is_lapsed(self.clock()):
                 self._expire(res.id, self.clock())
             elif res.state in (ReservationState.HELD, ReservationState.CONFIRMED):
@@ -280,16 +304,22 @@ class ProvisioningService:
         """
         if ttl_seconds is not None and ttl_seconds <= 0:
             raise InvalidRequest("ttl_seconds must be positive", [f"got {ttl_seconds}"])
-        order = self.order(order_id)
-        live = self._live(order)
-        if live is not None:
-            return live
-        if order.state in (OrderState.CANCELLED, OrderState.FAILED):
-            raise InvalidState(f"order {order.id} is {order.state}", ["nothing can be reserved"])
+        order = self._request(order_id)
         tech = Technology(order.technology)
         lost: list[str] = []
         for attempt in range(self.settings.reserve_attempts):
-            plan = self.plan(order, fresh=attempt > 0)
+            try:
+                plan = self.plan(order, fresh=attempt > 0)
+            except NoCapacity:  # a repeated reserve: the order may hold what is now gone
+                current = self.order(order_id)
+                live = self._live(current)
+                if live is not None:
+                    return live
+                if current.state in (OrderState.CANCELLED, OrderState.FAILED):
+                    raise InvalidState(
+                        f"order {order_id} is {current.state}", ["nothing can be reserved"]
+                    ) from None
+                raise
             now = self.clock()
             valid_until = self._valid_until(tech, now, ttl_seconds)
 
@@ -307,8 +337,8 @@ class ProvisioningService:
 
             try:
                 out = self._run(work)
-            except Expired:  # a hold lapsed between our read and the lock: expire it, go again
-                self._live(order)
+            except Expired:  # its hold lapsed: expire it, then reserve afresh
+                self._live(self.order(order_id))
                 continue
             if isinstance(out, steps.Lost):
                 lost += out.reasons

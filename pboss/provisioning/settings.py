@@ -23,7 +23,7 @@ class ProvisioningSettings(BaseSettings):
     )
     k_paths: int = Field(default=4, ge=1, le=20, description="routes kept for a leased line")
     max_candidates: int = Field(default=4, ge=1, le=32, description="splitters kept for FTTH")
-    options_per_claim: int = Field(default=8, ge=1, le=64, description="ports tried per claim")
+    options_per_claim: int = Field(default=4, ge=1, le=64, description="ports tried per claim")
     reserve_attempts: int = Field(default=3, ge=1, le=10, description="recompute after races")
     links_cache_seconds: float = Field(
         default=2.0, ge=0, description="reuse the transport-link snapshot for path search"

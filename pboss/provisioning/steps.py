@@ -75,11 +75,12 @@ def _peeked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
     return el
 
 
-def _of_order(tx: ProvisioningTx, order_id: str) -> tuple[list[Reservation], list[WorkOrder]]:
+def _of_order(tx: ProvisioningTx, order: Order) -> tuple[list[Reservation], list[WorkOrder]]:
     """The reservations and work orders of an order (stable while the order is locked)."""
-    linked = [el for _, el in tx.linked(order_id, "FOR_ORDER", "in")]
-    res = [el for el in linked if isinstance(el, Reservation)]
-    wos = [el for el in linked if isinstance(el, WorkOrder)]
+    ids = [*order.reservations, *order.work_orders]
+    found = tx.peek(ids) if ids else {}
+    res = [r for i in order.reservations if isinstance(r := found.get(i), Reservation)]
+    wos = [w for i in order.work_orders if isinstance(w := found.get(i), WorkOrder)]
     return res, wos
 
 
@@ -218,8 +219,12 @@ def hold(
     sla_hours: int,
 ) -> Outcome | Lost:
     """Hold the best candidate still free for an order; its live reservation if it has one."""
-    order: Order = _locked(tx, order_id, "Order")
-    reservations, _ = _of_order(tx, order_id)
+    ids = sorted({i for c in plan.candidates for i in c.lock_ids})
+    lead, facts = tx.claim(ids, lead=[order_id])
+    order = lead.get(order_id)
+    if not isinstance(order, Order):
+        raise NotFound(order_id, "Order")
+    reservations, _ = _of_order(tx, order)
     live = [r for r in reservations if r.state in (RS.HELD, RS.CONFIRMED)]
     if live:
         res = live[0]
@@ -228,9 +233,7 @@ def hold(
         return Outcome(res, changed=False)
     if order.state in FINAL_ORDER_STATES:
         raise InvalidState(f"order {order.id} is {order.state}", ["nothing can be reserved for it"])
-    ids = sorted({i for c in plan.candidates for i in c.lock_ids})
-    locked = tx.lock(ids)
-    allocation, lost = allocate(plan.candidates, tx.inspect(ids))
+    allocation, lost = allocate(plan.candidates, facts)
     if allocation is None:
         return Lost(lost)
     attempt = len(reservations) + 1
@@ -259,14 +262,16 @@ def hold(
             )
         )
         if item.kind == "PartnerAccess":
-            pool = locked[item.id].model_copy(deep=True)
+            pool = facts[item.id].element.model_copy(deep=True)
             pool.reserved += 1  # type: ignore[attr-defined]
             tx.put(pool)
     note = f"{res.id} holds {', '.join(res.resources)} until {utc(valid_until).isoformat()}"
     new_order = record(order, "resourcesReserved", now, note, to=OS.IN_PROGRESS)
+    new_order.reservations = [*order.reservations, res.id]
     events = [_event(new_order, "resourcesReserved", now, note, reservation=res.id)]
     if Technology(order.technology) in LONG_PROCESS:
-        partners = sorted({locked[i.id].owner for i in allocation.items if locked[i.id].is_partner})
+        held = [facts[i.id].element for i in allocation.items]
+        partners = sorted({el.owner for el in held if el.is_partner})
         assignee, assignee_type = _assignee(order, partners)
         wo = WorkOrder(
             id=f"WO-{order.crm_order_id}-{attempt}",
@@ -284,6 +289,7 @@ def hold(
         tx.link(Edge(type="FOR_ORDER", src=wo.id, dst=order.id))
         wo_note = f"{wo.id} to {assignee} ({assignee_type}), due {wo.due_at.isoformat()}"
         new_order = record(new_order, "constructionDispatched", now, wo_note)
+        new_order.work_orders = [*order.work_orders, wo.id]
         events.append(
             _event(
                 new_order,
@@ -314,7 +320,7 @@ def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: 
         raise InvalidState(
             f"reservation {res.id} is {res.state}", ["only a held reservation confirms"]
         )
-    _, wos = _of_order(tx, order_id)
+    _, wos = _of_order(tx, order)
     work = [w for w in wos if w.reservation == res.id]
     if work and not work[0].accepted:
         nxt = work[0].next_milestone
@@ -427,7 +433,7 @@ def release(
         )
     if res.state != RS.HELD or (expire and not res.is_lapsed(now)):
         return Outcome(res, changed=False)
-    _, wos = _of_order(tx, order_id)
+    _, wos = _of_order(tx, order)
     [freed] = _gather_holds(tx, [res])
     state = RS.EXPIRED if expire else RS.RELEASED
     closed = _free(tx, freed, state, now, reason)
@@ -450,7 +456,7 @@ def cancel(tx: ProvisioningTx, *, order_id: str, now: datetime, reason: str) -> 
         raise InvalidState(
             f"order {order.id} is {order.state}", ["a finished order cannot be cancelled"]
         )
-    reservations, wos = _of_order(tx, order_id)
+    reservations, wos = _of_order(tx, order)
     held = [r for r in reservations if r.state == RS.HELD]
     tx.lock(sorted(r.id for r in held))
     for freed in _gather_holds(tx, held):

@@ -36,8 +36,11 @@ class ProvisioningTx(Protocol):
         """Read nodes unlocked: only for facts that never change (a reservation's order)."""
         ...
 
-    def inspect(self, ids: Sequence[str]) -> dict[str, Facts]:
-        """Occupancy of resources: incoming edge types, VC-12 slots in use, PON load, pool room."""
+    def claim(
+        self, ids: Sequence[str], *, lead: Sequence[str] = ()
+    ) -> tuple[dict[str, Element], dict[str, Facts]]:
+        """Lock `lead` (in its order: e.g. the order), then resources in sorted-id order, in one
+        go; return the lead nodes, and what each resource is and how occupied it is."""
         ...
 
     def linked(
