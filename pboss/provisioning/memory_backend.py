@@ -19,8 +19,8 @@ from pboss.inventory.results import FindQuery
 from pboss.provisioning.allocate import Facts
 from pboss.provisioning.errors import Conflict
 from pboss.provisioning.model import Reservation, WorkOrder, utc
-from pboss.provisioning.steps import OPEN_WORK
 from pboss.provisioning.tx import AlreadyExists, Direction
+from pboss.provisioning.txkit import OPEN_WORK
 
 T = TypeVar("T")
 _SECTIONS = ("TrunkSection", "PartnerLink")

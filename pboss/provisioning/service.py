@@ -22,7 +22,7 @@ from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.model import Customer, Element
 from pboss.inventory.results import FindQuery, Page, TransportLink
 from pboss.inventory.store import GraphStore
-from pboss.provisioning import steps
+from pboss.provisioning import construction, steps
 from pboss.provisioning.errors import (
     Expired,
     InvalidRequest,
@@ -396,7 +396,7 @@ class ProvisioningService:
             raise InvalidRequest(f"unknown milestone {milestone!r}", [f"known: {known}"]) from None
         now = self.clock()
         wo: WorkOrder = self._run(
-            lambda tx: steps.milestone(
+            lambda tx: construction.milestone(
                 tx, work_order_id=work_order_id, name=name, outcome=outcome, note=note, now=now
             )
         ).value
@@ -427,7 +427,7 @@ class ProvisioningService:
         for wid in self.backend.open_work_orders(batch):
             try:
                 out = self._run(
-                    lambda tx, wid=wid: steps.watch_sla(
+                    lambda tx, wid=wid: construction.watch_sla(
                         tx,
                         work_order_id=wid,
                         now=now,

@@ -1,17 +1,16 @@
-"""The transactional steps of provisioning, written once against `ProvisioningTx`.
+"""The transactional steps of an order: record it, hold a path, confirm, release, cancel.
 
-Each function is one transaction's work: lock (order, then reservation or work order, then
-resources in sorted-id order), re-read, decide, write. A step that finds its work already done
-returns `changed=False` and writes nothing, so repeating any step is harmless. Steps return the
-CRM events to publish once the transaction has committed.
+Each function is one transaction's work against `ProvisioningTx`: lock (order, then reservation,
+then resources in sorted-id order), re-read, decide, write. A step that finds its work already
+done returns `changed=False` and writes nothing, so repeating any step is harmless. Steps return
+the CRM events to publish once the transaction has committed. Construction steps are in
+construction.py, shared helpers in txkit.py.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.model import ONT, Circuit, Customer, Edge, Element, Service
@@ -20,153 +19,33 @@ from pboss.provisioning.errors import Conflict, Expired, InvalidState, NotFound
 from pboss.provisioning.model import (
     FINAL_ORDER_STATES,
     LONG_PROCESS,
-    ORDER_TRANSITIONS,
     Event,
-    Milestone,
     Order,
-    OrderState,
     Reservation,
-    ReservationState,
     Technology,
     WorkOrder,
-    WorkOrderState,
     utc,
 )
-from pboss.provisioning.notify import OrderEvent
 from pboss.provisioning.plan import Plan, explain
 from pboss.provisioning.tx import ProvisioningTx
+from pboss.provisioning.txkit import (
+    OS,
+    RS,
+    WS,
+    Lost,
+    Outcome,
+    cancel_work,
+    close,
+    free,
+    gather_holds,
+    locked,
+    of_order,
+    order_event,
+    peeked,
+    record,
+)
 
-RS = ReservationState
-OS = OrderState
-WS = WorkOrderState
-OPEN_WORK = frozenset({WS.OPEN, WS.HELD})
-
-
-@dataclass
-class Outcome:
-    """What a step did: the resulting element, whether it wrote anything, the events to send."""
-
-    value: Any
-    changed: bool
-    events: list[OrderEvent] = field(default_factory=list)
-
-
-@dataclass
-class Lost:
-    """Every candidate was taken by a concurrent reservation since it was ranked."""
-
-    reasons: list[str]
-
-
-# ---- helpers ------------------------------------------------------------------------------------
-
-
-def _locked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
-    el = tx.lock([element_id]).get(element_id)
-    if el is None or el.kind != kind:
-        raise NotFound(element_id, kind)
-    return el
-
-
-def _peeked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
-    el = tx.peek([element_id]).get(element_id)
-    if el is None or el.kind != kind:
-        raise NotFound(element_id, kind)
-    return el
-
-
-def _of_order(tx: ProvisioningTx, order: Order) -> tuple[list[Reservation], list[WorkOrder]]:
-    """The reservations and work orders of an order (stable while the order is locked)."""
-    ids = [*order.reservations, *order.work_orders]
-    found = tx.peek(ids) if ids else {}
-    res = [r for i in order.reservations if isinstance(r := found.get(i), Reservation)]
-    wos = [w for i in order.work_orders if isinstance(w := found.get(i), WorkOrder)]
-    return res, wos
-
-
-def _event(order: Order, event: str, at: datetime, note: str = "", **ids: str | None) -> OrderEvent:
-    return OrderEvent(
-        order_id=order.id,
-        crm_order_id=order.crm_order_id,
-        state=str(order.state),
-        event=event,
-        at=at,
-        note=note,
-        reservation_id=ids.get("reservation"),
-        work_order_id=ids.get("work_order"),
-        service_id=ids.get("service"),
-    )
-
-
-def record(
-    order: Order, event: str, now: datetime, note: str = "", to: OrderState | None = None
-) -> Order:
-    """A copy of the order with one more history entry, moved to `to` if given (TMF641 table)."""
-    new = order.model_copy(deep=True)
-    if to is not None and to != order.state:
-        if to not in ORDER_TRANSITIONS[OrderState(order.state)]:
-            raise InvalidState(f"order {order.id} is {order.state}", [f"cannot become {to}"])
-        new.state = to
-    new.updated_at = now
-    new.history = [
-        *order.history,
-        Event(at=now, event=event, state=str(new.state), note=note).dumps(),
-    ]
-    return new
-
-
-def _wo_record(wo: WorkOrder, event: str, now: datetime, note: str = "") -> WorkOrder:
-    new = wo.model_copy(deep=True)
-    new.history = [*wo.history, Event(at=now, event=event, state=str(wo.state), note=note).dumps()]
-    return new
-
-
-def _close(res: Reservation, state: ReservationState, now: datetime, reason: str) -> Reservation:
-    new = res.model_copy(deep=True)
-    new.state = state
-    new.closed_at = now
-    new.close_reason = reason
-    return new
-
-
-@dataclass
-class _Freed:
-    """What releasing one hold touches, gathered before any write."""
-
-    reservation: Reservation
-    holds: list[tuple[Edge, Element]]
-
-
-def _gather_holds(tx: ProvisioningTx, reservations: list[Reservation]) -> list[_Freed]:
-    """Read and lock (sorted) everything these reservations hold."""
-    gathered = [_Freed(r, tx.linked(r.id, "HOLDS", "out")) for r in reservations]
-    locked = tx.lock(sorted({e.dst for f in gathered for e, _ in f.holds}))
-    for f in gathered:
-        f.holds = [(e, locked.get(e.dst, el)) for e, el in f.holds]
-    return gathered
-
-
-def _free(
-    tx: ProvisioningTx, freed: _Freed, state: ReservationState, now: datetime, reason: str
-) -> Reservation:
-    """Delete a reservation's holds, give back pool units, and close it."""
-    for edge, el in freed.holds:
-        if el.kind == "PartnerAccess":
-            pool = el.model_copy(deep=True)
-            pool.reserved = max(0, pool.reserved - 1)  # type: ignore[attr-defined]
-            tx.put(pool)
-        tx.unlink("HOLDS", edge.src, edge.dst)
-    closed = _close(freed.reservation, state, now, reason)
-    tx.put(closed)
-    return closed
-
-
-def _cancel_work(tx: ProvisioningTx, wos: list[WorkOrder], now: datetime, reason: str) -> None:
-    for wo in wos:
-        if wo.state in OPEN_WORK:
-            new = _wo_record(wo, "cancelled", now, reason)
-            new.state = WS.CANCELLED
-            tx.put(new)
+__all__ = ["Lost", "Outcome", "cancel", "confirm", "create_order", "hold", "record", "release"]
 
 
 # ---- submit -------------------------------------------------------------------------------------
@@ -197,7 +76,9 @@ def create_order(tx: ProvisioningTx, order: Order, customer: Customer) -> Outcom
         tx.put(customer, new=True)
     tx.put(order, new=True)
     tx.link(Edge(type="FOR", src=order.id, dst=order.customer))
-    return Outcome(order, changed=True, events=[_event(order, "acknowledged", order.created_at)])
+    return Outcome(
+        order, changed=True, events=[order_event(order, "acknowledged", order.created_at)]
+    )
 
 
 # ---- hold ---------------------------------------------------------------------------------------
@@ -224,7 +105,7 @@ def hold(
     order = lead.get(order_id)
     if not isinstance(order, Order):
         raise NotFound(order_id, "Order")
-    reservations, _ = _of_order(tx, order)
+    reservations, _ = of_order(tx, order)
     live = [r for r in reservations if r.state in (RS.HELD, RS.CONFIRMED)]
     if live:
         res = live[0]
@@ -268,7 +149,7 @@ def hold(
     note = f"{res.id} holds {', '.join(res.resources)} until {utc(valid_until).isoformat()}"
     new_order = record(order, "resourcesReserved", now, note, to=OS.IN_PROGRESS)
     new_order.reservations = [*order.reservations, res.id]
-    events = [_event(new_order, "resourcesReserved", now, note, reservation=res.id)]
+    events = [order_event(new_order, "resourcesReserved", now, note, reservation=res.id)]
     if Technology(order.technology) in LONG_PROCESS:
         held = [facts[i.id].element for i in allocation.items]
         partners = sorted({el.owner for el in held if el.is_partner})
@@ -291,7 +172,7 @@ def hold(
         new_order = record(new_order, "constructionDispatched", now, wo_note)
         new_order.work_orders = [*order.work_orders, wo.id]
         events.append(
-            _event(
+            order_event(
                 new_order,
                 "constructionDispatched",
                 now,
@@ -309,9 +190,9 @@ def hold(
 
 def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: Catalog) -> Outcome:
     """Turn a hold into the service: ONT or circuit (with its slots), Service, USES and FOR."""
-    order_id = _peeked(tx, reservation_id, "Reservation").order
-    order: Order = _locked(tx, order_id, "Order")
-    res: Reservation = _locked(tx, reservation_id, "Reservation")
+    order_id = peeked(tx, reservation_id, "Reservation").order
+    order: Order = locked(tx, order_id, "Order")
+    res: Reservation = locked(tx, reservation_id, "Reservation")
     if res.state == RS.CONFIRMED:
         return Outcome(res, changed=False)
     if res.state == RS.EXPIRED or res.is_lapsed(now):
@@ -320,7 +201,7 @@ def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: 
         raise InvalidState(
             f"reservation {res.id} is {res.state}", ["only a held reservation confirms"]
         )
-    _, wos = _of_order(tx, order)
+    _, wos = of_order(tx, order)
     work = [w for w in wos if w.reservation == res.id]
     if work and not work[0].accepted:
         nxt = work[0].next_milestone
@@ -331,7 +212,7 @@ def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: 
     if order.state != OS.IN_PROGRESS:
         raise InvalidState(f"order {order.id} is {order.state}", ["it must be inProgress"])
     holds = tx.linked(res.id, "HOLDS", "out")
-    locked = tx.lock(sorted(e.dst for e, _ in holds))
+    held = tx.lock(sorted(e.dst for e, _ in holds))
     crm = order.crm_order_id
     product = catalog.products.get(order.product)
     service = Service(
@@ -379,7 +260,7 @@ def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: 
         ]
         res_links = {"circuit": circuit.id}
     else:
-        pool = locked[by_role["pool"].dst].model_copy(deep=True)
+        pool = held[by_role["pool"].dst].model_copy(deep=True)
         pool.reserved = max(0, pool.reserved - 1)  # type: ignore[attr-defined]
         pool.used += 1  # type: ignore[attr-defined]
         pools.append(pool)
@@ -399,7 +280,7 @@ def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: 
         tx.put(el)
     for edge in edges:
         tx.link(edge)
-    done = _close(res, RS.CONFIRMED, now, "confirmed")
+    done = close(res, RS.CONFIRMED, now, "confirmed")
     done.service = service.id
     done.circuit = res_links.get("circuit")
     done.ont = res_links.get("ont")
@@ -407,7 +288,9 @@ def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: 
     note = f"{service.id} in service for {order.customer}"
     new_order = record(order, "serviceActivated", now, note, to=OS.COMPLETED)
     tx.put(new_order)
-    event = _event(new_order, "serviceActivated", now, note, reservation=res.id, service=service.id)
+    event = order_event(
+        new_order, "serviceActivated", now, note, reservation=res.id, service=service.id
+    )
     return Outcome(done, changed=True, events=[event])
 
 
@@ -423,9 +306,9 @@ def release(
     expire: bool = False,
 ) -> Outcome:
     """Free everything a hold holds; with `expire`, only if its validity has run out."""
-    order_id = _peeked(tx, reservation_id, "Reservation").order
-    order: Order = _locked(tx, order_id, "Order")
-    res: Reservation = _locked(tx, reservation_id, "Reservation")
+    order_id = peeked(tx, reservation_id, "Reservation").order
+    order: Order = locked(tx, order_id, "Order")
+    res: Reservation = locked(tx, reservation_id, "Reservation")
     if res.state == RS.CONFIRMED and not expire:
         raise InvalidState(
             f"reservation {res.id} is confirmed",
@@ -433,128 +316,39 @@ def release(
         )
     if res.state != RS.HELD or (expire and not res.is_lapsed(now)):
         return Outcome(res, changed=False)
-    _, wos = _of_order(tx, order)
-    [freed] = _gather_holds(tx, [res])
+    _, wos = of_order(tx, order)
+    [freed] = gather_holds(tx, [res])
     state = RS.EXPIRED if expire else RS.RELEASED
-    closed = _free(tx, freed, state, now, reason)
-    _cancel_work(tx, [w for w in wos if w.reservation == res.id], now, reason)
+    closed = free(tx, freed, state, now, reason)
+    cancel_work(tx, [w for w in wos if w.reservation == res.id], now, reason)
     event = "reservationExpired" if expire else "reservationReleased"
     to = None if order.state in FINAL_ORDER_STATES else OS.PENDING
     new_order = record(order, event, now, f"{res.id}: {reason}", to=to)
     tx.put(new_order)
     return Outcome(
-        closed, changed=True, events=[_event(new_order, event, now, reason, reservation=res.id)]
+        closed,
+        changed=True,
+        events=[order_event(new_order, event, now, reason, reservation=res.id)],
     )
 
 
 def cancel(tx: ProvisioningTx, *, order_id: str, now: datetime, reason: str) -> Outcome:
     """Cancel an order (TMF641 `cancelled`), releasing its holds and its open construction."""
-    order: Order = _locked(tx, order_id, "Order")
+    order: Order = locked(tx, order_id, "Order")
     if order.state == OS.CANCELLED:
         return Outcome(order, changed=False)
     if order.state in FINAL_ORDER_STATES:
         raise InvalidState(
             f"order {order.id} is {order.state}", ["a finished order cannot be cancelled"]
         )
-    reservations, wos = _of_order(tx, order)
+    reservations, wos = of_order(tx, order)
     held = [r for r in reservations if r.state == RS.HELD]
     tx.lock(sorted(r.id for r in held))
-    for freed in _gather_holds(tx, held):
-        _free(tx, freed, RS.RELEASED, now, f"order cancelled: {reason}")
-    _cancel_work(tx, wos, now, reason)
+    for freed in gather_holds(tx, held):
+        free(tx, freed, RS.RELEASED, now, f"order cancelled: {reason}")
+    cancel_work(tx, wos, now, reason)
     new_order = record(order, "cancelled", now, reason, to=OS.CANCELLED)
     tx.put(new_order)
-    return Outcome(new_order, changed=True, events=[_event(new_order, "cancelled", now, reason)])
-
-
-# ---- construction -------------------------------------------------------------------------------
-
-
-def milestone(
-    tx: ProvisioningTx,
-    *,
-    work_order_id: str,
-    name: Milestone,
-    outcome: str,
-    note: str,
-    now: datetime,
-) -> Outcome:
-    """Record a construction milestone: `done` (in order), `held` (stopped) or `failed`."""
-    order_id = _peeked(tx, work_order_id, "WorkOrder").order
-    order: Order = _locked(tx, order_id, "Order")
-    wo: WorkOrder = _locked(tx, work_order_id, "WorkOrder")
-    if outcome == "done" and name.value in wo.done:
-        return Outcome(wo, changed=False)
-    if (outcome, wo.state) in (("held", WS.HELD), ("failed", WS.FAILED)):
-        return Outcome(wo, changed=False)
-    if wo.state not in OPEN_WORK:
-        raise InvalidState(
-            f"work order {wo.id} is {wo.state}", [f"cannot record {name.value} {outcome}"]
-        )
-    ids = {"reservation": wo.reservation, "work_order": wo.id}
-    if outcome == "done":
-        nxt = wo.next_milestone
-        if name != nxt:
-            raise InvalidState(
-                f"milestone {name.value} is out of order",
-                [f"next for {wo.id} is {nxt.value if nxt else 'none'}"],
-            )
-        new = _wo_record(wo, name.value, now, note)
-        new.done = [*wo.done, name.value]
-        new.state = WS.DONE if name == Milestone.ACCEPTANCE else WS.OPEN
-        to = OS.IN_PROGRESS if order.state == OS.HELD else None
-        new_order = record(order, name.value, now, note or f"{wo.id}: {name.value} done", to=to)
-    elif outcome == "held":
-        new = _wo_record(wo, "held", now, note)
-        new.state = WS.HELD
-        new_order = record(
-            order, "constructionHeld", now, note or f"{wo.id} held at {name.value}", to=OS.HELD
-        )
-    elif outcome == "failed":
-        res = tx.lock([wo.reservation]).get(wo.reservation)
-        held = [res] if isinstance(res, Reservation) and res.state == RS.HELD else []
-        for freed in _gather_holds(tx, held):
-            _free(tx, freed, RS.RELEASED, now, f"construction failed: {note}")
-        new = _wo_record(wo, "failed", now, note)
-        new.state = WS.FAILED
-        new_order = record(
-            order,
-            "constructionFailed",
-            now,
-            note or f"{wo.id} failed at {name.value}",
-            to=OS.FAILED,
-        )
-    else:
-        raise InvalidState(f"unknown milestone outcome {outcome!r}", ["use done, held or failed"])
-    tx.put(new)
-    tx.put(new_order)
-    last = new_order.events()[-1]
-    return Outcome(new, changed=True, events=[_event(new_order, last.event, now, last.note, **ids)])
-
-
-def watch_sla(
-    tx: ProvisioningTx, *, work_order_id: str, now: datetime, jeopardy_fraction: float
-) -> Outcome:
-    """Flag a work order in jeopardy (SLA at risk) or breached, once each."""
-    order_id = _peeked(tx, work_order_id, "WorkOrder").order
-    order: Order = _locked(tx, order_id, "Order")
-    wo: WorkOrder = _locked(tx, work_order_id, "WorkOrder")
-    if wo.state not in OPEN_WORK:
-        return Outcome(wo, changed=False)
-    start, due = utc(wo.created_at), utc(wo.due_at)
-    at_risk = start + (due - start) * jeopardy_fraction
-    new, new_order, events = wo, order, []
-    ids = {"reservation": wo.reservation, "work_order": wo.id}
-    for flag, when, event in (("jeopardy", at_risk, "jeopardy"), ("breached", due, "slaBreached")):
-        if not getattr(new, flag) and utc(now) >= when:
-            nxt = new.next_milestone
-            note = f"{wo.id} due {due.isoformat()}, next milestone {nxt.value if nxt else 'none'}"
-            new = _wo_record(new, event, now, note)
-            setattr(new, flag, True)
-            new_order = record(new_order, event, now, note)
-            events.append(_event(new_order, event, now, note, **ids))
-    if not events:
-        return Outcome(wo, changed=False)
-    tx.put(new)
-    tx.put(new_order)
-    return Outcome(new, changed=True, events=events)
+    return Outcome(
+        new_order, changed=True, events=[order_event(new_order, "cancelled", now, reason)]
+    )
