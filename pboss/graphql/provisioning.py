@@ -429,7 +429,7 @@ async def _attempt(
         return _error(exc)
 
 
-async def _not_partners(ctx: Context, svc: ProvisioningService, work_order_id: str) -> Any:
+async def _hidden_from_partner(ctx: Context, svc: ProvisioningService, work_order_id: str) -> Any:
     """For a partner key: NotFound unless the construction order is assigned to it."""
     try:
         wo = await ctx.call(svc.work_order, work_order_id)
@@ -496,7 +496,7 @@ class ProvisioningQuery:
         ctx = info.context
         svc = service_of(ctx)
         if ctx.principal.is_partner:
-            hidden = await _not_partners(ctx, svc, id)
+            hidden = await _hidden_from_partner(ctx, svc, id)
             if hidden is not None:
                 return hidden
             return _work_order(await ctx.call(svc.work_order, id))
@@ -586,7 +586,7 @@ class ProvisioningMutation:
         svc = service_of(ctx)
         args = (work_order_id, milestone, outcome.value, note[:500])
         if ctx.principal.is_partner:
-            hidden = await _not_partners(ctx, svc, work_order_id)
+            hidden = await _hidden_from_partner(ctx, svc, work_order_id)
             if hidden is not None:
                 return hidden
             try:
