@@ -8,6 +8,7 @@ and parties, then resources parent-first, then edges) so that references point b
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,7 @@ NODE_ORDER = (
     "PartnerAccess", "Service",
 )  # fmt: skip
 _EDGE_KEYS = ("type", "src", "dst", "seq", "slots")
+_EDGE_KEY_SET = frozenset(_EDGE_KEYS)
 _ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
@@ -154,6 +156,12 @@ def discover(paths: Sequence[Path]) -> list[InputFile]:
     return sorted(unique, key=lambda f: f.order)
 
 
+@functools.cache
+def _fields(kind: str) -> frozenset[str]:
+    """Field names of a kind (read once: pydantic's `model_fields` is not free per row)."""
+    return frozenset(KINDS[kind].model_fields)
+
+
 def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None:
     kind = row.get("kind", file_kind)
     if file_kind is not None and kind != file_kind:
@@ -163,7 +171,7 @@ def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None
         known = ", ".join(sorted(KINDS))
         rec.issues.append(rec.issue(f"unknown or missing kind {kind!r} (known: {known})", "kind"))
         return
-    fields = KINDS[kind].model_fields
+    fields = _fields(kind)
     data: dict[str, Any] = {"kind": kind}
     attrs: dict[str, Any] = {}
     for key, value in row.items():
@@ -187,7 +195,7 @@ def _edge_input(rec: Record, row: dict[str, Any], file_type: str | None) -> None
         return
     data = {k: row[k] for k in _EDGE_KEYS if k in row}
     data["type"] = etype
-    data["attrs"] = {k: v for k, v in row.items() if k not in _EDGE_KEYS}
+    data["attrs"] = {k: v for k, v in row.items() if k not in _EDGE_KEY_SET}
     rec.edges.append(data)
 
 
