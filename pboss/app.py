@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pboss.config import Settings, get_settings
 from pboss.graphql.auth import load_keyring
 from pboss.graphql.limits import BodyLimit, graphql_error_body
+from pboss.graphql.partners import PartnerNames
 from pboss.graphql.router import Unauthenticated, graphql_router
 from pboss.graphql.schema import build_schema
 from pboss.graphql.sites import SiteIndex
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         "keyring": load_keyring(settings, raw.name),
         "metrics": metrics,
         "site_index": SiteIndex(),
+        "partner_names": PartnerNames(),
     }
 
     @asynccontextmanager

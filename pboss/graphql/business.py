@@ -17,6 +17,7 @@ import strawberry
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import Forbidden, NotFound, ValidationError
 from pboss.graphql.network import Health, Hop, build_trace, worst
+from pboss.graphql.partners import PartnerNames
 from pboss.graphql.permissions import Action
 from pboss.graphql.sites import SiteIndex
 from pboss.graphql.types import Customer, Element, Partner, ProductInfo, Service, Site, to_type
@@ -144,22 +145,17 @@ async def _partner(info: Info, owner: str) -> Partner | None:
     return to_type(el) if el is not None and el.kind == "Partner" else None  # type: ignore[return-value]
 
 
-async def _partner_names(ctx: Context, view: SiteView) -> dict[str, str]:
-    owners = {e.owner for e in view.partner_access} | {s.splitter.owner for s in view.splitters}
-    owners |= {e.owner for e in view.nes}
-    ids = sorted(o for o in owners if o != SELF)
-    found = await ctx.loaders.elements.load_many(ids)
-    return {i: (el.name or i) for i, el in zip(ids, found, strict=True) if el is not None}
+async def _partner_names(ctx: Context) -> dict[str, str]:
+    names: PartnerNames = ctx.state["partner_names"]
+    return names.cached() if names.fresh else await ctx.call(names.refresh, ctx.store)
 
 
 async def _site_view(ctx: Context, site_id: str) -> SiteView | NotFound:
-    site = await ctx.element(site_id)
-    if site is None or site.kind != "Site":
-        return NotFound.of(site_id, "Site")
     try:
-        return await ctx.call(ctx.store.site_view, site_id)
+        view = await ctx.call(ctx.store.site_view, site_id)
     except inv.NotFound:
         return NotFound.of(site_id, "Site")
+    return view if ctx.sees(view.site) else NotFound.of(site_id, "Site")
 
 
 async def _site_by_address(ctx: Context, address: str) -> str | NotFound | ValidationError:
@@ -285,7 +281,7 @@ class BusinessQuery:
         view = await _site_view(ctx, site_id)
         if isinstance(view, NotFound):
             return view
-        names = await _partner_names(ctx, view)
+        names = await _partner_names(ctx)
         try:
             q = biz.qualify(view, ctx.catalog, product, names)
         except biz.UnknownProduct as exc:
@@ -309,7 +305,7 @@ class BusinessQuery:
         view = await _site_view(ctx, site)
         if isinstance(view, NotFound):
             return view
-        packages = biz.package_site(view, ctx.catalog, await _partner_names(ctx, view))
+        packages = biz.package_site(view, ctx.catalog, await _partner_names(ctx))
         return BusinessResources(
             site=to_type(view.site),  # type: ignore[arg-type]
             packages=[_package(p) for p in packages],

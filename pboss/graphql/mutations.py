@@ -82,6 +82,7 @@ def _partner_refusal(
 
 def _changed(ctx: Context) -> None:
     ctx.state["site_index"].invalidate()
+    ctx.state["partner_names"].invalidate()
 
 
 @strawberry.type

@@ -1,0 +1,505 @@
+"""The GraphQL API over HTTP against the same answers computed by raw Cypher, in one run.
+
+On a generated network in Neo4j (`medium` by default) it measures, for `riders(OLT)` (first page
+of 50 + totals), `trace(circuit)` and `availability(site)`:
+
+  * p50 and p99 latency with one client, HTTP (uvicorn on 127.0.0.1, a separate process) beside
+    raw Cypher through the driver in this process, and their ratio;
+  * throughput and p99 with 1, 8 and 32 concurrent clients, for both.
+
+It first checks on a sample that both paths give the same answers. Targets: riders HTTP p50 <=
+1.5x raw Cypher; availability >= 200 req/s with p99 <= 100 ms.
+
+    python bench/bench_api.py                          # local Neo4j (started here), medium
+    python bench/bench_api.py --uri bolt://h:7687 --reuse --scale small --seconds 5
+    python bench/bench_api.py --bundle /tmp/gen-medium --json result.json
+
+`--reuse` keeps a network already loaded (it never clears a store holding SplitterPorts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pboss import neo4j_local
+from pboss.inventory.business import BLOCKING
+from pboss.inventory.model import FAILURE_EDGES
+from pboss.inventory.neo4j_store import Neo4jStore
+
+FAIL = "|".join(FAILURE_EDGES)
+BAD = sorted(str(s) for s in BLOCKING)
+KEY = "bench-api-key"
+
+# ---- the GraphQL operations -------------------------------------------------------------------
+
+GQL = {
+    "riders": """query Riders($id: ID!) { riders(resource: $id, first: 50) {
+        ... on RiderConnection { totalCount
+          totals { services customers byProduct { key count } byCustomerType { key count }
+                   bySlaTier { key count } }
+          edges { cursor node { health impairedBy product service { id } customer { id name } } }
+          pageInfo { hasNextPage endCursor } } } }""",
+    "trace": """query Trace($id: ID!) { trace(id: $id) {
+        ... on Trace { health impairedBy
+          hops { position role element { id kind } owner status seq slots capacity used } } } }""",
+    "availability": """query Avail($id: ID!) { availability(site: $id) {
+        ... on Availability { qualificationResult reasons
+          options { product { id } network freeCapacity leadTimeHours } } } }""",
+}
+
+# ---- the same answers by raw Cypher -------------------------------------------------------------
+
+RAW_RIDERS = f"""
+MATCH (x:Entity {{id: $id}})
+CALL (x) {{
+  MATCH (svc:Service)-[:{FAIL}*0..32]->(x)
+  WITH DISTINCT svc
+  OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
+  RETURN svc, c ORDER BY svc.id
+}}
+WITH collect([svc, c]) AS rows
+CALL (rows) {{
+  UNWIND rows AS r WITH r[0].product AS k, count(*) AS n RETURN collect([k, n]) AS by_product
+}}
+CALL (rows) {{
+  UNWIND rows AS r WITH DISTINCT r[1] AS c WHERE c IS NOT NULL
+  RETURN count(c) AS customers, collect([c.customer_type, c.sla_tier]) AS kinds
+}}
+CALL (rows) {{
+  UNWIND rows[0..$first] AS r
+  WITH r[0] AS svc, r[1] AS c
+  CALL (svc) {{
+    OPTIONAL MATCH (svc)-[:{FAIL}*0..32]->(bad) WHERE bad.status IN $impairing
+    RETURN collect(DISTINCT bad.id) AS bads
+  }}
+  RETURN collect([svc.id, svc.product, c.id, c.name, bads]) AS page
+}}
+RETURN size(rows) AS services, customers, by_product, kinds, page,
+       size(rows) > $first AS more
+"""
+RAW_TRACE = f"""
+MATCH (c:Entity {{id: $id}})
+CALL (c) {{
+  MATCH (c)-[:{FAIL}*1..32]->(n) WITH DISTINCT n
+  RETURN collect(n.status) AS statuses
+}}
+CALL (c) {{
+  OPTIONAL MATCH (c)-[:A_END]->(a) OPTIONAL MATCH (a)-[:PART_OF]->(ane)
+  RETURN [ane.id, a.id] AS a_end
+}}
+CALL (c) {{
+  OPTIONAL MATCH (c)-[r:ROUTED_OVER]->(s)
+  CALL (s) {{ OPTIONAL MATCH (s)<-[h:ROUTED_OVER|HOLDS]-() RETURN sum(size(h.slots)) AS used }}
+  WITH r, s, used ORDER BY r.seq
+  RETURN collect([s.id, s.owner, s.status, r.seq, r.slots, s.capacity_vc12, used]) AS trunks
+}}
+CALL (c) {{
+  OPTIONAL MATCH (c)-[:Z_END]->(z) OPTIONAL MATCH (z)-[:PART_OF]->(zne)
+  RETURN [z.id, zne.id] AS z_end
+}}
+RETURN a_end, trunks, z_end, statuses
+"""
+RAW_AVAILABILITY = """
+MATCH (site:Entity {id: $id})
+CALL (site) {
+  OPTIONAL MATCH (spl:Entity {site: site.id}) WHERE spl:Splitter AND spl.stage = 2
+  CALL (spl) {
+    OPTIONAL MATCH (sp:SplitterPort)-[:PART_OF]->(spl)
+    WHERE sp.status = 'available' AND NOT EXISTS { (sp)<-[:FED_BY|HOLDS]-() }
+    RETURN count(sp) AS free
+  }
+  CALL (spl) {
+    OPTIONAL MATCH p = (spl)-[:FED_BY|PART_OF*1..16]->(top)
+    WHERE NOT EXISTS { (top)-[:FED_BY|PART_OF]->() }
+    WITH p ORDER BY length(p) DESC LIMIT 1
+    RETURN CASE WHEN p IS NULL THEN [] ELSE nodes(p) END AS chain
+  }
+  WITH spl, free, chain, [n IN chain WHERE n:PonPort][0] AS pon
+  CALL (pon) {
+    OPTIONAL MATCH (pon)<-[:FED_BY|PART_OF*1..16]-(o)
+    WHERE o:ONT OR (o:SplitterPort AND EXISTS { (o)<-[:HOLDS]-() })
+    RETURN count(DISTINCT o) AS load
+  }
+  WITH pon, load, spl, free, none(n IN chain WHERE n.status IN $bad) AS healthy
+  WHERE spl IS NOT NULL
+  RETURN collect([pon.id, pon.max_split, load, CASE WHEN healthy THEN free ELSE 0 END])
+         AS splitters
+}
+CALL (site) {
+  OPTIONAL MATCH (pa:Entity {site: site.id}) WHERE pa:PartnerAccess AND NOT pa.status IN $bad
+  RETURN collect([pa.owner, pa.total - pa.used - pa.reserved]) AS pools
+}
+CALL (site) {
+  OPTIONAL MATCH (ne:Entity {site: site.id}) WHERE ne:NE AND NOT ne.status IN $bad
+  OPTIONAL MATCH (p:Port)-[:PART_OF]->(ne)
+  WHERE p.status = 'available' AND NOT EXISTS { (p)<-[:A_END|Z_END|TERMINATES|HOLDS]-() }
+  RETURN count(p) AS ne_ports
+}
+RETURN splitters, pools, ne_ports
+"""
+
+
+def raw_riders(driver: Any, target: str) -> dict[str, Any]:
+    """Riders of one resource, first page of 50 and totals, straight from Cypher."""
+    rec = driver.execute_query(
+        RAW_RIDERS, id=target, first=50, impairing=BAD, routing_="r"
+    ).records[0]
+    return {"services": rec["services"], "customers": rec["customers"], "page": rec["page"]}
+
+
+def raw_trace(driver: Any, target: str) -> dict[str, Any]:
+    """A circuit's A-end, trunks in order and Z-end, with slot use and health inputs."""
+    rec = driver.execute_query(RAW_TRACE, id=target, routing_="r").records[0]
+    hops = [h for h in rec["a_end"] if h] + [t[0] for t in rec["trunks"] if t[0]]
+    hops += [h for h in rec["z_end"] if h]
+    return {"hops": hops, "bad": [s for s in rec["statuses"] if s in BAD]}
+
+
+def raw_availability(driver: Any, target: str) -> dict[str, Any]:
+    """Whether the site qualifies: free healthy splitter outputs within the PON budget, else a
+    partner pool (alternate), else nothing."""
+    rec = driver.execute_query(RAW_AVAILABILITY, id=target, bad=BAD, routing_="r").records[0]
+    by_pon: dict[str, list[int]] = {}
+    for pon, budget, load, free in rec["splitters"]:
+        if pon is not None:
+            by_pon.setdefault(pon, [max((budget or 0) - load, 0), 0])[1] += free
+    ftth = sum(min(left, free) for left, free in by_pon.values())
+    partner = sum(free for _, free in rec["pools"] if free is not None and free > 0)
+    own = ftth > 0 or rec["ne_ports"] > 0
+    result = "qualified" if own else ("alternate" if partner else "unqualified")
+    return {"result": result, "ftth_free": ftth, "partner_free": partner}
+
+
+RAW: dict[str, Callable[[Any, str], dict[str, Any]]] = {
+    "riders": raw_riders,
+    "trace": raw_trace,
+    "availability": raw_availability,
+}
+
+TARGETS = {
+    "riders": "MATCH (o:OLT) RETURN o.id AS id ORDER BY id",
+    "trace": "MATCH (c:Circuit)-[:ROUTED_OVER]->() RETURN DISTINCT c.id AS id ORDER BY id",
+    "availability": """MATCH (s:Entity) WHERE s:Splitter AND s.stage = 2
+                       RETURN DISTINCT s.site AS id ORDER BY id""",
+}
+
+# ---- running the server and the clients ------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(uri: str, auth: Any, workers: int) -> tuple[subprocess.Popen, str]:
+    """uvicorn serving pboss on the Neo4j store, in its own process; returns it and its URL."""
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        PBOSS_STORE="neo4j",
+        PBOSS_NEO4J_URI=uri,
+        PBOSS_DEMO="false",
+        PBOSS_GRAPHIQL="false",
+        PBOSS_API_KEYS=json.dumps({KEY: "engineer"}),
+    )
+    if auth:
+        env.update(PBOSS_NEO4J_USER=auth[0], PBOSS_NEO4J_PASSWORD=auth[1])
+    cmd = [
+        sys.executable, "-m", "uvicorn", "pboss.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        "--workers", str(workers), "--no-access-log",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parents[1])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {proc.returncode}")
+        time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("uvicorn did not become ready in 60 s")
+
+
+@dataclass
+class Level:
+    """One measurement: an operation, a path (http or cypher), a number of clients."""
+
+    op: str
+    path: str
+    clients: int
+    requests: int
+    errors: int
+    seconds: float
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _summary(op: str, path: str, clients: int, lat: list[float], errors: int, secs: float) -> Level:
+    lat.sort()
+    pick = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: 0)
+    return Level(
+        op, path, clients, len(lat), errors, round(secs, 2), round(len(lat) / secs, 1),
+        round(statistics.median(lat) * 1000, 2) if lat else 0.0, round(pick(0.99), 2),
+    )  # fmt: skip
+
+
+def run_cypher(op: str, driver: Any, targets: list[str], clients: int, seconds: float) -> Level:
+    """`clients` threads calling the raw Cypher for `seconds`."""
+    fn = RAW[op]
+    lat: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        mine: list[float] = []
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            try:
+                fn(driver, rng.choice(targets))
+            except Exception:
+                with lock:
+                    errors[0] += 1
+                continue
+            mine.append(time.perf_counter() - t)
+        with lock:
+            lat.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return _summary(op, "cypher", clients, lat, errors[0], time.monotonic() - started)
+
+
+async def _http_level(op: str, url: str, targets: list[str], clients: int, seconds: float) -> Level:
+    lat: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    headers = {"Authorization": f"Bearer {KEY}"}
+    async with httpx.AsyncClient(base_url=url, limits=limits, headers=headers, timeout=30) as http:
+        stop = time.monotonic() + seconds
+
+        async def client(seed: int) -> None:
+            nonlocal errors
+            rng = random.Random(seed)
+            while time.monotonic() < stop:
+                body = {"query": GQL[op], "variables": {"id": rng.choice(targets)}}
+                t = time.perf_counter()
+                try:
+                    r = await http.post("/graphql", json=body)
+                    ok = r.status_code == 200 and "errors" not in r.json()
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    lat.append(time.perf_counter() - t)
+                else:
+                    errors += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        return _summary(op, "http", clients, lat, errors, time.monotonic() - started)
+
+
+def run_http(op: str, url: str, targets: list[str], clients: int, seconds: float) -> Level:
+    """`clients` concurrent HTTP clients (asyncio) posting the GraphQL operation for `seconds`."""
+    return asyncio.run(_http_level(op, url, targets, clients, seconds))
+
+
+# ---- agreement of the two paths ---------------------------------------------------------------
+
+
+def _http_answer(url: str, op: str, target: str) -> dict[str, Any]:
+    body = {"query": GQL[op], "variables": {"id": target}}
+    r = httpx.post(f"{url}/graphql", json=body, headers={"X-API-Key": KEY}, timeout=60)
+    return r.json()["data"][op]
+
+
+def agree(url: str, driver: Any, op: str, target: str) -> str | None:
+    """Why the HTTP answer and the raw Cypher answer differ for one target (None if they agree)."""
+    got, raw = _http_answer(url, op, target), RAW[op](driver, target)
+    if op == "riders":
+        mine = (got["totals"]["services"], got["totals"]["customers"])
+        page = [e["node"]["service"]["id"] for e in got["edges"]]
+        if mine != (raw["services"], raw["customers"]) or page != [p[0] for p in raw["page"]]:
+            return f"riders {target}: http {mine} {page[:3]} vs cypher {raw['services']}"
+    elif op == "trace":
+        ids = [h["element"]["id"] for h in got["hops"]]
+        if ids != raw["hops"]:
+            return f"trace {target}: http {ids} vs cypher {raw['hops']}"
+    elif got["qualificationResult"] != raw["result"]:
+        return f"availability {target}: http {got['qualificationResult']} vs cypher {raw}"
+    return None
+
+
+# ---- set-up: a Neo4j with a generated network --------------------------------------------------
+
+
+def _endpoint(args: argparse.Namespace) -> tuple[str, Any, bool]:
+    uri = args.uri or os.environ.get("NEO4J_URI")
+    if uri:
+        user, password = os.environ.get("NEO4J_USER"), os.environ.get("NEO4J_PASSWORD")
+        return uri, ((user, password or "") if user else None), False
+    home = Path(args.home)
+    print(f"starting a local Neo4j in {home} (heap {args.heap}, page cache {args.pagecache})")
+    uri = neo4j_local.start(home, port=args.port, heap=args.heap, pagecache=args.pagecache)
+    return uri, None, True
+
+
+def _load(store: Neo4jStore, args: argparse.Namespace) -> None:
+    from pboss.loaders.generator import generate
+    from pboss.loaders.loader import load_directory
+
+    if args.reuse and store.counts().get("SplitterPort", 0) > 0:
+        print(f"reusing the loaded network: {store.counts().get('OLT', 0)} OLTs")
+        return
+    bundle = Path(args.bundle or tempfile.mkdtemp(prefix=f"pboss-{args.scale}-"))
+    if not (bundle / "manifest.json").exists():
+        started = time.perf_counter()
+        summary = generate(bundle, args.scale, args.seed, overwrite=True)
+        took = time.perf_counter() - started
+        print(f"generated {summary.nodes} nodes, {summary.edges} edges in {took:.0f} s")
+    started = time.perf_counter()
+    store.clear()
+    load_directory(store, bundle)
+    print(f"loaded {bundle} in {time.perf_counter() - started:.0f} s")
+
+
+def _print_table(levels: list[Level]) -> None:
+    print(f"{'op':13}{'path':8}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for lv in levels:
+        print(
+            f"{lv.op:13}{lv.path:8}{lv.clients:>8}{lv.per_second:>9.1f}{lv.p50_ms:>9.2f}"
+            f"{lv.p99_ms:>9.2f}{lv.errors:>8}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uri", help="Neo4j bolt URI (default: NEO4J_URI, else a local Neo4j)")
+    parser.add_argument("--scale", default="medium")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bundle", help="a generated bundle to load (generated if missing)")
+    parser.add_argument("--reuse", action="store_true", help="keep a network already loaded")
+    parser.add_argument("--ops", default="riders,trace,availability")
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per measurement")
+    parser.add_argument("--targets", type=int, default=200, help="sampled ids per operation")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--home", default=".pboss/bench-api-neo4j")
+    parser.add_argument("--port", type=int, default=7698)
+    parser.add_argument("--heap", default="1g")
+    parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--keep", action="store_true", help="leave the local Neo4j running")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+
+    uri, auth, started_local = _endpoint(args)
+    store = Neo4jStore(uri, auth=auth)
+    server = None
+    try:
+        _load(store, args)
+        driver = store.driver
+        rng = random.Random(args.seed)
+        ops = args.ops.split(",")
+        targets = {}
+        for op in ops:
+            ids = [r["id"] for r in store.read(f"bench.{op}", TARGETS[op])]
+            targets[op] = rng.sample(ids, min(args.targets, len(ids)))
+            print(f"{op}: {len(ids)} candidates, sampling {len(targets[op])}")
+        server, url = start_server(uri, auth, args.workers)
+        problems = [
+            why for op in ops for t in targets[op][:20] if (why := agree(url, driver, op, t))
+        ]
+        print(f"answers agree on {20 * len(ops) - len(problems)} of {20 * len(ops)} samples")
+        for why in problems[:10]:
+            print(f"  differs: {why}")
+        levels: list[Level] = []
+        for op in ops:
+            for clients in (int(c) for c in args.clients.split(",")):
+                run_cypher(op, driver, targets[op], clients, min(2.0, args.seconds))  # warm-up
+                run_http(op, url, targets[op], clients, min(2.0, args.seconds))
+                levels.append(run_cypher(op, driver, targets[op], clients, args.seconds))
+                levels.append(run_http(op, url, targets[op], clients, args.seconds))
+                _print_table(levels[-2:])
+        print()
+        _print_table(levels)
+        print()
+        verdicts = []
+        for op in ops:
+            one = {lv.path: lv for lv in levels if lv.op == op and lv.clients == 1}
+            if "http" in one and "cypher" in one and one["cypher"].p50_ms:
+                ratio = one["http"].p50_ms / one["cypher"].p50_ms
+                ratio99 = one["http"].p99_ms / max(one["cypher"].p99_ms, 1e-9)
+                print(f"{op}: HTTP/Cypher with 1 client: p50 x{ratio:.2f}, p99 x{ratio99:.2f}")
+                if op == "riders":
+                    verdicts.append(("riders p50 <= 1.5x raw Cypher", ratio <= 1.5))
+        best = max(
+            (lv for lv in levels if lv.op == "availability" and lv.path == "http"),
+            key=lambda lv: lv.per_second,
+            default=None,
+        )
+        if best is not None:
+            target_met = best.per_second >= 200 and best.p99_ms <= 100
+            verdicts.append(
+                (
+                    f"availability >= 200 req/s with p99 <= 100 ms (best: {best.per_second} req/s, "
+                    f"p99 {best.p99_ms} ms at {best.clients} clients)",
+                    target_met,
+                )
+            )
+        for text, ok in verdicts:
+            print(f"  [{'met' if ok else 'MISSED'}] {text}")
+        counts = store.counts()
+        result = {
+            "scale": args.scale,
+            "nodes": sum(v for k, v in counts.items() if not k.startswith("edge:")),
+            "edges": sum(v for k, v in counts.items() if k.startswith("edge:")),
+            "workers": args.workers,
+            "agreement_problems": problems,
+            "levels": [asdict(lv) for lv in levels],
+            "verdicts": {text: ok for text, ok in verdicts},
+        }
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0 if not problems else 1
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        store.close()
+        if started_local and not args.keep:
+            neo4j_local.stop(Path(args.home))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
