@@ -8,6 +8,7 @@ from its API key, the store, settings, app-wide state and fresh DataLoaders.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics, instrument
 from pboss.stores import load_demo_if_empty, open_store
 
+log = logging.getLogger(__name__)
 ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
 READY_TIMEOUT_S = 2.0
 
@@ -96,13 +98,27 @@ def _add_routes(app: FastAPI, state: dict[str, Any]) -> None:
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _seed(store: GraphStore, settings: Settings) -> None:
+    """Load PBOSS_LOAD_DIR's bundles, then the demo network if the store is still empty."""
+    if settings.load_dir is not None:
+        from pboss.loaders.loader import load_directory
+
+        report = load_directory(store, settings.load_dir)
+        if report.refused:
+            shown = "; ".join(str(i) for i in report.issues[:5])
+            raise RuntimeError(f"{settings.load_dir}: invalid rows, nothing loaded: {shown}")
+        log.info("loaded %s at start-up: %s", settings.load_dir, report.result)
+    if settings.demo:
+        load_demo_if_empty(store)
+
+
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """The pboss service on the configured store (or on `store`, which the caller then owns)."""
     settings = settings or get_settings()
     owned = store is None
     raw = open_store(settings) if store is None else store
-    if owned and settings.demo:
-        load_demo_if_empty(raw)
+    if owned:
+        _seed(raw, settings)
     metrics = Metrics()
     executor = ThreadPoolExecutor(settings.store_threads, thread_name_prefix="pboss-store")
     state: dict[str, Any] = {

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         default=None, description="catalog TOML; the packaged one if unset"
     )
     demo: bool = Field(default=True, description="load the demo network into an empty store")
+    load_dir: Path | None = Field(
+        default=None, description="bundles `pboss serve` loads at start-up (loaders' format)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     # ---- API access and limits (pboss/graphql) ----

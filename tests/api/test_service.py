@@ -100,3 +100,17 @@ def test_roles_are_parsed_strictly() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_the_app_loads_bundles_from_load_dir_at_start_up(tmp_path) -> None:
+    from pboss.loaders.generator import generate
+
+    generate(tmp_path / "tiny", "tiny", 1)
+    settings = Settings(load_dir=tmp_path, demo=True, api_keys={"k": "engineer"})
+    with TestClient(create_app(settings)) as client:
+        query = '{ elements(kind: "OLT", first: 1) { totalCount } }'
+        got = client.post("/graphql", json={"query": query}, headers={"X-API-Key": "k"}).json()
+        assert got["data"]["elements"]["totalCount"] > 0
+        demo = '{ element(id: "OLT-1") { __typename } }'
+        got = client.post("/graphql", json={"query": demo}, headers={"X-API-Key": "k"}).json()
+        assert got["data"]["element"]["__typename"] == "NotFound"  # not empty: no demo on top
