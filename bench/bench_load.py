@@ -1,0 +1,246 @@
+"""Load benchmark: the pboss loader beside a bare `UNWIND … MERGE` loop, same Neo4j, same rows.
+
+    python bench/bench_load.py                      # small and medium, local Neo4j on port 7690
+    python bench/bench_load.py --uri bolt://h:7687  # an existing Neo4j (its data is deleted!)
+    python bench/bench_load.py --scales medium --repeat 3 --proposal
+
+For each scale it generates the metro once (cached under --work), then, `--repeat` times and in
+alternation, clears the database and loads the bundle with: `baseline` (read the NDJSON, batches
+of --batch-size rows per kind and type, `UNWIND $rows MERGE … SET n += r.props`, no validation),
+`loader` (pboss.loaders: pass 1 validates everything, pass 2 upserts through Neo4jStore) and,
+with --proposal, `proposal` (the loader over bench/proposed_store.py). Each run is its own
+process, so peak memory (ru_maxrss) is that run's alone. Medians are printed with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MODES = ("baseline", "loader")
+
+
+# ---- one measured run (a child process) -------------------------------------------------------
+
+
+def _write(session: Any, query: str, rows: list[dict[str, Any]]) -> int:
+    """One batch in one managed write transaction; returns the rows written."""
+    session.execute_write(lambda tx: tx.run(query, rows=rows).consume())
+    return len(rows)
+
+
+def _baseline(bundle: Path, uri: str, batch: int) -> int:
+    """The bare loop: stream the files, UNWIND batches of rows into MERGE, no validation."""
+    from neo4j import GraphDatabase
+
+    from pboss.inventory.model import KINDS
+    from pboss.loaders import jsonio
+    from pboss.loaders.native import discover
+
+    written = 0
+    with GraphDatabase.driver(uri) as driver, driver.session() as session:
+        for f in discover([bundle]):
+            if f.is_edges:
+                query = (
+                    "UNWIND $rows AS r MATCH (a:Entity {id: r.src}) MATCH (b:Entity {id: r.dst}) "
+                    f"MERGE (a)-[e:{f.edge_type}]->(b) SET e += r.props"
+                )
+            else:
+                assert f.kind is not None
+                labels = f"{KINDS[f.kind].category.value}:{f.kind}"
+                query = (
+                    f"UNWIND $rows AS r MERGE (n:Entity {{id: r.id}}) SET n += r.props, n:{labels}"
+                )
+            rows: list[dict[str, Any]] = []
+
+            with f.path.open("rb") as fh:
+                for line in fh:
+                    d = jsonio.loads(line)
+                    if f.is_edges:
+                        rows.append({"src": d.pop("src"), "dst": d.pop("dst"), "props": d})
+                    else:
+                        rows.append({"id": d["id"], "props": d})
+                    if len(rows) >= batch:
+                        written += _write(session, query, rows)
+                        rows = []
+            if rows:
+                written += _write(session, query, rows)
+    return written
+
+
+def _loader(bundle: Path, uri: str, batch: int, proposal: bool) -> tuple[int, dict[str, float]]:
+    """The pboss loader, through Neo4jStore (or the proposed store)."""
+    from pboss.loaders import Loader, LoadOptions, NativeSource
+
+    if proposal:
+        from bench.proposed_store import ProposedNeo4jStore as Store
+    else:
+        from pboss.inventory.neo4j_store import Neo4jStore as Store
+    store = Store(uri)
+    try:
+        report = Loader(store, LoadOptions(batch_size=batch)).run(NativeSource([bundle]))
+    finally:
+        store.close()
+    if not report.validation.ok or report.result is None:
+        raise SystemExit(f"the loader refused the bundle: {report.render()}")
+    return report.elements, report.seconds
+
+
+def child(mode: str, bundle: Path, uri: str, batch: int) -> None:
+    """Run one load and print one JSON line: elements, seconds, CPU seconds, peak RSS."""
+    started = time.perf_counter()
+    phases: dict[str, float] = {}
+    if mode == "baseline":
+        elements = _baseline(bundle, uri, batch)
+    else:
+        elements, phases = _loader(bundle, uri, batch, proposal=mode == "proposal")
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "elements": elements,
+                "seconds": seconds,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "maxrss_mb": usage.ru_maxrss / 1024,
+                "phases": phases,
+            }
+        )
+    )
+
+
+# ---- the driver (parent process) --------------------------------------------------------------
+
+
+def _bundle(work: Path, scale: str, seed: int) -> Path:
+    from pboss.loaders.generator import generate
+
+    out = work / f"{scale}-{seed}"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        meta = json.loads(manifest.read_text(encoding="utf-8")).get("generator", {})
+        if meta.get("scale") == scale and meta.get("seed") == seed:
+            return out
+    t = time.perf_counter()
+    summary = generate(out, scale, seed, overwrite=True)
+    print(
+        f"generated {scale}: {summary.nodes:,} nodes, {summary.edges:,} edges "
+        f"in {time.perf_counter() - t:.0f}s",
+        flush=True,
+    )
+    return out
+
+
+def _clear(uri: str) -> dict[str, int]:
+    from pboss.inventory.neo4j_store import Neo4jStore
+
+    store = Neo4jStore(uri)  # also ensures the constraint and indexes both runs rely on
+    try:
+        counts = store.counts()
+        store.clear()
+    finally:
+        store.close()
+    return counts
+
+
+def _run(mode: str, bundle: Path, uri: str, batch: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", mode, "--bundle", str(bundle), "--uri", uri,
+           "--batch-size", str(batch)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"{mode} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _uri(args: argparse.Namespace) -> str:
+    if args.uri:
+        return args.uri
+    if os.environ.get("NEO4J_URI"):
+        return os.environ["NEO4J_URI"]
+    from pboss import neo4j_local
+
+    print(f"starting a local Neo4j in {args.home} on port {args.port} ...", flush=True)
+    return neo4j_local.start(
+        Path(args.home), port=args.port, heap=args.heap, pagecache=args.pagecache
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments; run one child, or the whole comparison."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--scales", nargs="+", default=["small", "medium"])
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--repeat", type=int, default=2, help="runs per mode (medians are shown)")
+    p.add_argument("--batch-size", type=int, default=5000)
+    p.add_argument("--proposal", action="store_true", help="also run bench/proposed_store.py")
+    p.add_argument("--uri", help="Neo4j to use (default NEO4J_URI, else a local one)")
+    p.add_argument("--home", default=str(ROOT / ".pboss" / "bench-neo4j"))
+    p.add_argument("--port", type=int, default=7690)
+    p.add_argument("--heap", default="2g")
+    p.add_argument("--pagecache", default="1g")
+    p.add_argument("--work", default=str(ROOT / ".pboss" / "bench-data"))
+    p.add_argument("--child", choices=[*MODES, "proposal"], help=argparse.SUPPRESS)
+    p.add_argument("--bundle", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        child(args.child, Path(args.bundle), args.uri, args.batch_size)
+        return
+    uri = _uri(args)
+    modes = [*MODES, "proposal"] if args.proposal else list(MODES)
+    results: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for scale in args.scales:
+        bundle = _bundle(Path(args.work), scale, args.seed)
+        for rep in range(args.repeat):
+            for mode in modes:
+                _clear(uri)
+                r = _run(mode, bundle, uri, args.batch_size)
+                graph = _clear(uri)
+                r["graph"] = sum(graph.values())
+                results[scale][mode].append(r)
+                rate = r["elements"] / r["seconds"]
+                phases = " ".join(f"{k} {v:.1f}s" for k, v in r["phases"].items())
+                print(
+                    f"{scale} #{rep + 1} {mode:9s} {r['elements']:>9,} elements in "
+                    f"{r['seconds']:6.1f}s = {rate:>8,.0f}/s  cpu {r['cpu_seconds']:6.1f}s  "
+                    f"peak {r['maxrss_mb']:6.0f} MB  {phases}",
+                    flush=True,
+                )
+    _table(results, modes)
+
+
+def _table(results: dict[str, dict[str, list[dict[str, Any]]]], modes: list[str]) -> None:
+    print()
+    head = f"{'scale':8s} {'elements':>10s}" + "".join(f" {m + ' el/s':>16s}" for m in modes)
+    head += "".join(f" {m + '/base':>14s}" for m in modes[1:])
+    head += "".join(f" {m + ' MB':>12s}" for m in modes)
+    print(head)
+    for scale, by_mode in results.items():
+        rate = {
+            m: statistics.median(r["elements"] / r["seconds"] for r in by_mode[m]) for m in modes
+        }
+        peak = {m: max(r["maxrss_mb"] for r in by_mode[m]) for m in modes}
+        elements = by_mode["loader"][0]["elements"]
+        line = f"{scale:8s} {elements:>10,}" + "".join(f" {rate[m]:>16,.0f}" for m in modes)
+        line += "".join(f" {rate[m] / rate['baseline']:>14.2f}" for m in modes[1:])
+        line += "".join(f" {peak[m]:>12.0f}" for m in modes)
+        print(line)
+        graphs = {m: {r["graph"] for r in by_mode[m]} for m in modes}
+        if len({g for s in graphs.values() for g in s}) != 1:
+            print(f"  note: graph sizes differ between modes: {graphs}")
+
+
+if __name__ == "__main__":
+    main()
