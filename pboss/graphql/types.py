@@ -255,7 +255,7 @@ class GenericElement(Element):
     @strawberry.field(description="The kind's own fields, as stored.")
     def fields(self) -> JSON:
         common = set(m.Element.model_fields) | {"kind"}
-        return {k: v for k, v in self._el.model_dump().items() if k not in common}
+        return {k: v for k, v in self._el.model_dump(mode="json").items() if k not in common}
 
 
 KIND_TYPES: dict[str, type[Element]] = {

@@ -172,3 +172,23 @@ def test_site_search_finds_a_site_written_after_the_index_was_built(api: Api) ->
     assert got == [
         {"id": "B-QA", "name": "齐爱佳苑", "code": "B0009", "address": "上海市浦东新区齐爱路１号"}
     ]
+
+
+def test_kinds_other_modules_register_come_back_as_generic_elements(api: Api) -> None:
+    from datetime import UTC, datetime
+
+    from pboss.provisioning.model import Order
+
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    order = Order(
+        id="ORD-T1", crm_order_id="T1", product="FTTH-100M", technology="ftth", site="B-JZ",
+        customer="H-1", created_at=now, updated_at=now,
+    )  # fmt: skip
+    api.client.app.state.pboss["store"].upsert([order], actor="test", reason="test")
+    query = '{ element(id: "ORD-T1") { __typename ... on GenericElement { kind fields } } }'
+    got = api.data(query)["element"]
+    assert (got["__typename"], got["kind"]) == ("GenericElement", "Order")
+    assert got["fields"]["crm_order_id"] == "T1"
+    assert got["fields"]["created_at"].startswith("2026-01-02T03:04:05")
+    hidden = api.data('{ element(id: "ORD-T1") { __typename } }', key="tt-key")["element"]
+    assert hidden == {"__typename": "NotFound"}
