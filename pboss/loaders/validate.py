@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
@@ -29,14 +30,12 @@ _LOOKUP_CHUNK = 2000
 _SLOT_HOLDERS = ["ROUTED_OVER", "HOLDS"]
 
 
-@dataclass
-class _Ref:
-    """One reference of a record that must resolve to an id of some kind."""
+class _Ref(NamedTuple):
+    """One reference of a record (the field holding it) that must resolve to an id of a kind."""
 
     field: str
     target: str
     expected: str | None
-    column_of: str
 
 
 @dataclass
@@ -219,11 +218,11 @@ class Validator:
         refs = []
         for n in p.nodes:
             if n.site is not None:
-                refs.append(_Ref("site", n.site, "Site", "site"))
+                refs.append(_Ref("site", n.site, "Site"))
             if n.owner != SELF:
-                refs.append(_Ref("owner", n.owner, "Partner", "owner"))
+                refs.append(_Ref("owner", n.owner, "Partner"))
         for e in p.edges:
-            refs += [_Ref("src", e.src, None, "src"), _Ref("dst", e.dst, None, "dst")]
+            refs += [_Ref("src", e.src, None), _Ref("dst", e.dst, None)]
         return refs
 
     def _tag(self, element_id: str, own: dict[str, str]) -> str | None:
@@ -244,18 +243,18 @@ class Validator:
             if tag:
                 if ref.expected and kind_of(tag) != ref.expected:
                     reason = self._wrong_kind(ref, kind_of(tag))
-                    out.issues.append(rec.issue(reason, ref.column_of))
+                    out.issues.append(rec.issue(reason, ref.field))
                 continue
             bad_at = self.result.rejected.get(ref.target)
             if bad_at is not None:
                 reason = f"{ref.field} {ref.target!r} is in a rejected row (line {bad_at[1]})"
-                out.because.append(rec.issue(reason, ref.column_of))
+                out.because.append(rec.issue(reason, ref.field))
             elif not final and (
                 ref.target in self._deferred_ids or self._may_come_later(ref.expected)
             ):
                 out.waiting = True
             else:
-                out.issues.append(rec.issue(self._missing(ref), ref.column_of))
+                out.issues.append(rec.issue(self._missing(ref), ref.field))
         if out.issues or out.because or out.waiting:
             return out
         for e in p.edges:
