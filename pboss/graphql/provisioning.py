@@ -371,7 +371,14 @@ SubmitOrderPayload = Annotated[
     strawberry.union("SubmitOrderPayload"),
 ]
 ReservePayload = Annotated[
-    Reservation | NoCapacity | InvalidState | Expired | NotFound | ValidationError | Forbidden,
+    Reservation
+    | NoCapacity
+    | Conflict
+    | InvalidState
+    | Expired
+    | NotFound
+    | ValidationError
+    | Forbidden,
     strawberry.union("ReservePayload"),
 ]
 ConfirmPayload = Annotated[

@@ -12,6 +12,7 @@ parameters; labels and relationship types come only from the model's registries.
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -106,7 +107,17 @@ class Neo4jTx:
         self._unlinks: list[tuple[str, str, str]] = []
 
     def _q(self, name: str, cypher: str, **params: Any) -> list[dict[str, Any]]:
-        return self.store.run(self.tx, f"provisioning.{name}", cypher, **params)
+        """Run one query in this transaction, counted and timed like the store's own.
+
+        Our queries return only maps and lists, which the driver already hands over as plain
+        dicts and lists, so records are read as they are (no `Record.data()` walk).
+        """
+        started = time.perf_counter()
+        rows = [dict(r.items()) for r in self.tx.run(cypher, params)]
+        self.store.queries_run += 1
+        if self.store.on_query is not None:
+            self.store.on_query(f"provisioning.{name}", time.perf_counter() - started)
+        return rows
 
     def lock(self, ids: Iterable[str]) -> dict[str, Element]:
         wanted = sorted(set(ids))

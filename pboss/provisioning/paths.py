@@ -72,7 +72,7 @@ def _no_candidates(what: str, plan: Plan) -> NoCapacity:
 # ---- FTTH ----------------------------------------------------------------------------------
 
 
-def ftth_plan(view: SiteView, *, max_candidates: int = 4, options_per_claim: int = 4) -> Plan:
+def ftth_plan(view: SiteView, *, max_candidates: int = 6, options_per_claim: int = 4) -> Plan:
     """Rank the splitters at a site that can take one more ONT (raises NoCapacity if none can).
 
     A splitter qualifies when it has a free output, its chain up to the OLT is healthy and its PON

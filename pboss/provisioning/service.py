@@ -24,6 +24,7 @@ from pboss.inventory.results import FindQuery, Page, TransportLink
 from pboss.inventory.store import GraphStore
 from pboss.provisioning import construction, steps
 from pboss.provisioning.errors import (
+    Conflict,
     Expired,
     InvalidRequest,
     InvalidState,
@@ -300,7 +301,8 @@ class ProvisioningService:
     def reserve(self, order_id: str, *, ttl_seconds: float | None = None) -> Reservation:
         """Hold the best path for an order (TTL: 30 min, or the SLA for construction orders).
 
-        Raises NoCapacity with the reasons when nothing can serve it; nothing is written then.
+        Raises NoCapacity with the reasons when nothing can serve it, or Conflict when concurrent
+        reservations kept winning the race (retryable); nothing is written then.
         """
         if ttl_seconds is not None and ttl_seconds <= 0:
             raise InvalidRequest("ttl_seconds must be positive", [f"got {ttl_seconds}"])
@@ -333,6 +335,7 @@ class ProvisioningService:
                     now=now,
                     valid_until=until,
                     sla_hours=self.settings.sla_hours,
+                    tries=self.settings.lock_candidates,
                 )
 
             try:
@@ -344,7 +347,7 @@ class ProvisioningService:
                 lost += out.reasons
                 continue
             return out.value
-        raise NoCapacity("every candidate was taken by concurrent reservations", lost)
+        raise Conflict("concurrent reservations kept taking the candidates; try again", lost)
 
     # ---- confirm, release, cancel ---------------------------------------------------------------
 

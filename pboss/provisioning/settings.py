@@ -22,9 +22,20 @@ class ProvisioningSettings(BaseSettings):
         default=0.75, gt=0, le=1, description="share of the SLA after which work is in jeopardy"
     )
     k_paths: int = Field(default=4, ge=1, le=20, description="routes kept for a leased line")
-    max_candidates: int = Field(default=4, ge=1, le=32, description="splitters kept for FTTH")
+    max_candidates: int = Field(
+        default=6, ge=1, le=32, description="FTTH splitters ranked and explained"
+    )
+    lock_candidates: int = Field(
+        default=2, ge=1, le=32, description="best candidates tried under one lock"
+    )
     options_per_claim: int = Field(default=4, ge=1, le=64, description="ports tried per claim")
-    reserve_attempts: int = Field(default=3, ge=1, le=10, description="recompute after races")
+    reserve_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=20,
+        description="recomputations after lost races (each one means "
+        "another reservation won meanwhile)",
+    )
     links_cache_seconds: float = Field(
         default=2.0, ge=0, description="reuse the transport-link snapshot for path search"
     )

@@ -98,9 +98,15 @@ def hold(
     now: datetime,
     valid_until: datetime,
     sla_hours: int,
+    tries: int | None = None,
 ) -> Outcome | Lost:
-    """Hold the best candidate still free for an order; its live reservation if it has one."""
-    ids = sorted({i for c in plan.candidates for i in c.lock_ids})
+    """Hold the best candidate still free for an order; its live reservation if it has one.
+
+    Only the `tries` best candidates are locked and re-checked (all when None); the others
+    still appear in the explanation.
+    """
+    tried = plan.candidates[:tries] if tries else plan.candidates
+    ids = sorted({i for c in tried for i in c.lock_ids})
     lead, facts = tx.claim(ids, lead=[order_id])
     order = lead.get(order_id)
     if not isinstance(order, Order):
@@ -114,7 +120,7 @@ def hold(
         return Outcome(res, changed=False)
     if order.state in FINAL_ORDER_STATES:
         raise InvalidState(f"order {order.id} is {order.state}", ["nothing can be reserved for it"])
-    allocation, lost = allocate(plan.candidates, facts)
+    allocation, lost = allocate(tried, facts)
     if allocation is None:
         return Lost(lost)
     attempt = len(reservations) + 1

@@ -69,6 +69,20 @@ def test_fifty_clients_for_the_last_five_ports_of_a_site(
     assert no_locks_left(net)
 
 
+def test_more_clients_than_free_outputs_over_several_splitters(
+    svc: ProvisioningService, net: GraphStore
+) -> None:
+    free = sorted(p for sv in net.site_view("B-JZ").splitters for p in sv.free_ports)
+    assert len(free) == 15  # SPL-JZ-2A: 6, SPL-JZ-2B: 7, SPL-JZ-1: 2
+    orders = [svc.submit_order(ftth(f"M{i:02}")).id for i in range(30)]
+
+    wins, losses = _split(race(svc.reserve, orders))
+
+    assert (len(wins), len(losses)) == (15, 15)  # every free output sold, none twice
+    assert sorted(r.resources[0] for r in wins) == free
+    assert no_locks_left(net)
+
+
 def test_fifty_clients_for_the_last_vc12_slots_of_one_trunk_section(
     svc: ProvisioningService, net: GraphStore
 ) -> None:
