@@ -28,7 +28,7 @@ class StrictRouter(GraphQLRouter):
     def parse_json(self, data: str | bytes) -> Any:
         try:
             parsed = self.decode_json(data)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd nesting
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(parsed, dict):
             raise HTTPException(400, "The request body must be a JSON object")

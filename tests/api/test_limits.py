@@ -132,6 +132,11 @@ BAD_BODIES: list[tuple[str, bytes | str]] = [
     ("application/json", json.dumps({"query": "{ products { id } }", "variables": [1]})),
     ("application/json", json.dumps({"query": "{", "operationName": 3})),
     ("application/json", "\x00\x01\x02"),
+    ("application/json", '{"query": "{ __typename }", "variables": {"a": ' + "[" * 30000),
+    (
+        "application/json",
+        '{"query": "{ __typename }", "variables": {"a": ' + "[" * 20000 + "]" * 20000 + "}}",
+    ),
     ("text/plain", "{ products { id } }"),
     ("application/graphql", "{ products { id } }"),
     ("application/json", json.dumps({"query": "query A { products { id } } query B { x }"})),
