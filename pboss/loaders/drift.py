@@ -66,7 +66,7 @@ def compute_drift(store: GraphStore, validation: Validation) -> Drift:
         if ids:
             drift.node_ids.setdefault(kind, []).extend(ids)
     for etype in sorted(validation.edge_types):
-        for src, dst, _ in iter_edges(store, etype, ordered=False):
+        for src, dst, _ in iter_edges(store, etype, ordered=False, props=False):
             if src in mentioned and edge_digest(etype, src, dst) not in validation.edge_digests:
                 drift.edges_by_type[etype] += 1
                 if len(drift.edge_examples) < _EXAMPLES:

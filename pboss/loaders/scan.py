@@ -101,14 +101,18 @@ def iter_ids(store: GraphStore, kind: str, owner: str) -> Iterator[str]:
         after = page.next_cursor
 
 
-def iter_edges(store: GraphStore, etype: str, *, ordered: bool = True) -> Iterator[EdgeRow]:
-    """(src, dst, properties) of every edge of a type, by src then dst when `ordered`."""
+def iter_edges(
+    store: GraphStore, etype: str, *, ordered: bool = True, props: bool = True
+) -> Iterator[EdgeRow]:
+    """(src, dst, properties) of every edge of a type; by src then dst when `ordered`; without
+    properties (an empty dict) unless `props`, for scans that only need the keys."""
     if hasattr(store, "driver"):
         rel = _checked(etype, EDGE_RULES)
         order = " ORDER BY src, dst" if ordered else ""
+        what = "properties(r)" if props else "{}"
         cypher = (
             f"MATCH (a:Entity)-[r:{rel}]->(b:Entity) "
-            f"RETURN a.id AS src, b.id AS dst, properties(r) AS p{order}"
+            f"RETURN a.id AS src, b.id AS dst, {what} AS p{order}"
         )
         for rec in _cypher_stream(store, cypher):
             yield rec["src"], rec["dst"], _clean(rec["p"])
