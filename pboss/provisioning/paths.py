@@ -6,6 +6,7 @@ same on every store; nothing here writes. The reserving transaction re-checks th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from itertools import islice
 
@@ -236,36 +237,85 @@ def link_weight(link: TransportLink) -> float:
     return HOP + float(el.cost) + LOAD_WEIGHT * len(link.used_slots) / capacity  # type: ignore[attr-defined]
 
 
-def _usable_links(
-    links: Sequence[TransportLink],
-    bandwidth_2m: int,
-    nes: Mapping[str, Element],
-    excluded: list[Exclusion],
-) -> list[TransportLink]:
-    out = []
-    for tl in links:
-        el = tl.link
-        if why := unusable(el):
-            excluded.append(Exclusion(id=el.id, reason=why))
-        elif tl.a_ne is None or tl.z_ne is None:
-            excluded.append(Exclusion(id=el.id, reason="not terminated on two NEs"))
-        elif (bad := [w for n in (tl.a_ne, tl.z_ne) if n in nes and (w := unusable(nes[n]))]) != []:
-            excluded.append(Exclusion(id=el.id, reason="end NE not usable: " + "; ".join(bad)))
-        elif len(tl.free_slots) < bandwidth_2m:
-            reason = f"only {len(tl.free_slots)} free VC-12 slots, {bandwidth_2m} needed"
-            excluded.append(Exclusion(id=el.id, reason=reason))
-        else:
-            out.append(tl)
-    return out
+def free_count(link: TransportLink) -> int:
+    """How many VC-12 slots of a link nobody uses or holds."""
+    return int(link.link.capacity_vc12) - len(set(link.used_slots))  # type: ignore[attr-defined]
+
+
+class TransportGraph:
+    """The transport network as route search sees it, built once per snapshot of the links.
+
+    For each bandwidth asked for, the usable links (with the exclusions and why) and a weighted
+    graph NE - link - NE (a node per link, so parallel links stay distinct) are made once and
+    then only read, by any number of threads.
+    """
+
+    def __init__(self, links: Sequence[TransportLink], nes: Mapping[str, Element] | None = None):
+        self.links = list(links)
+        self.nes = dict(nes or {})
+        self._lock = threading.Lock()
+        self._by_n: dict[int, tuple[nx.Graph, dict[str, TransportLink], list[Exclusion]]] = {}
+
+    def _exclusion(self, tl: TransportLink, bandwidth_2m: int) -> str | None:
+        if why := unusable(tl.link):
+            return why
+        if tl.a_ne is None or tl.z_ne is None:
+            return "not terminated on two NEs"
+        bad = [w for n in (tl.a_ne, tl.z_ne) if n in self.nes and (w := unusable(self.nes[n]))]
+        if bad:
+            return "end NE not usable: " + "; ".join(bad)
+        free = free_count(tl)
+        if free < bandwidth_2m:
+            return f"only {free} free VC-12 slots, {bandwidth_2m} needed"
+        return None
+
+    def for_bandwidth(
+        self, bandwidth_2m: int
+    ) -> tuple[nx.Graph, dict[str, TransportLink], list[Exclusion]]:
+        """The graph of links with n free slots, those links by id, and the excluded ones."""
+        with self._lock:
+            cached = self._by_n.get(bandwidth_2m)
+            if cached is None:
+                graph, by_id, excluded = nx.Graph(), {}, []
+                edges = []
+                for tl in self.links:
+                    why = self._exclusion(tl, bandwidth_2m)
+                    if why:
+                        excluded.append(Exclusion(id=tl.link.id, reason=why))
+                        continue
+                    by_id[tl.link.id] = tl
+                    half = link_weight(tl) / 2
+                    edges.append((("ne", tl.a_ne), ("link", tl.link.id), {"weight": half}))
+                    edges.append((("link", tl.link.id), ("ne", tl.z_ne), {"weight": half}))
+                graph.add_edges_from(edges)
+                cached = (graph, by_id, excluded)
+                self._by_n[bandwidth_2m] = cached
+            return cached
+
+
+def _routes(
+    graph: nx.Graph, a_nes: Sequence[str], z_nes: Sequence[str], k: int
+) -> list[list[tuple[str, str]]]:
+    """The k lightest simple routes from any A NE to any Z NE (NetworkXNoPath when none)."""
+    a_in = [("ne", n) for n in a_nes if ("ne", n) in graph]
+    z_in = [("ne", n) for n in z_nes if ("ne", n) in graph]
+    if not a_in or not z_in:
+        raise nx.NetworkXNoPath("an end NE has no usable link")
+    if len(a_in) == 1 and len(z_in) == 1:
+        return list(islice(nx.shortest_simple_paths(graph, a_in[0], z_in[0], "weight"), k))
+    joined = graph.copy()
+    joined.add_edges_from((("src", ""), n, {"weight": 0.0}) for n in a_in)
+    joined.add_edges_from((n, ("dst", ""), {"weight": 0.0}) for n in z_in)
+    found = islice(nx.shortest_simple_paths(joined, ("src", ""), ("dst", ""), "weight"), k)
+    return [route[1:-1] for route in found]
 
 
 def leased_line_plan(
     a_view: SiteView,
     z_view: SiteView,
-    links: Sequence[TransportLink],
+    network: TransportGraph,
     bandwidth_2m: int,
     *,
-    nes: Mapping[str, Element] | None = None,
     k: int = 4,
     options_per_claim: int = 4,
 ) -> Plan:
@@ -277,17 +327,7 @@ def leased_line_plan(
     excluded: list[Exclusion] = []
     a_ports = end_ports(a_view, bandwidth_2m, excluded)
     z_ports = end_ports(z_view, bandwidth_2m, excluded)
-    usable = _usable_links(links, bandwidth_2m, nes or {}, excluded)
-    graph = nx.Graph()
-    by_id = {tl.link.id: tl for tl in usable}
-    for tl in usable:
-        half = link_weight(tl) / 2
-        graph.add_edge(("ne", tl.a_ne), ("link", tl.link.id), weight=half)
-        graph.add_edge(("link", tl.link.id), ("ne", tl.z_ne), weight=half)
-    for ne in a_ports:
-        graph.add_edge(("src", ""), ("ne", ne), weight=0.0)
-    for ne in z_ports:
-        graph.add_edge(("ne", ne), ("dst", ""), weight=0.0)
+    graph, by_id, dropped = network.for_bandwidth(bandwidth_2m)
     plan = Plan(
         technology="mstp",
         criteria=(
@@ -298,15 +338,13 @@ def leased_line_plan(
         ),
         ranking=LL_RANKING,
         candidates=[],
-        excluded=excluded,
+        excluded=excluded + dropped,
     )
     what = f"no route from {a_view.site.id} to {z_view.site.id} for {bandwidth_2m} x 2 Mb/s"
-    if ("src", "") not in graph or ("dst", "") not in graph:
+    if not a_ports or not z_ports:
         raise _no_candidates(what, plan)
     try:
-        routes = list(
-            islice(nx.shortest_simple_paths(graph, ("src", ""), ("dst", ""), "weight"), k)
-        )
+        routes = _routes(graph, sorted(a_ports), sorted(z_ports), k)
     except nx.NetworkXNoPath:
         plan.excluded.append(Exclusion(id="route", reason="the usable links do not connect A to Z"))
         raise _no_candidates(what, plan) from None
@@ -325,9 +363,8 @@ def _route_candidate(
     bandwidth_2m: int,
     options_per_claim: int,
 ) -> Candidate:
-    nodes = route[1:-1]
-    a_ne, z_ne = nodes[0][1], nodes[-1][1]
-    link_ids = [name for kind, name in nodes if kind == "link"]
+    a_ne, z_ne = route[0][1], route[-1][1]
+    link_ids = [name for kind, name in route if kind == "link"]
     tls = [by_id[i] for i in link_ids]
     weight = round(sum(link_weight(t) for t in tls), 2)
     partner = sum(1 for t in tls if t.link.is_partner)
@@ -338,7 +375,7 @@ def _route_candidate(
         for i, lid in enumerate(link_ids, start=1)
     ]
     claims.append(Claim(type="port", role="z_end", options=z_ports[z_ne][:options_per_claim]))
-    hops = " -> ".join(name for _, name in nodes)
+    hops = " -> ".join(name for _, name in route)
     score: dict[str, float | int | str | bool] = {
         "weight": weight,
         "hops": len(tls),

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.model import Customer, Element
-from pboss.inventory.results import FindQuery, Page, TransportLink
+from pboss.inventory.results import FindQuery, Page
 from pboss.inventory.store import GraphStore
 from pboss.provisioning import construction, steps
 from pboss.provisioning.errors import (
@@ -43,7 +43,7 @@ from pboss.provisioning.model import (
     WorkOrder,
 )
 from pboss.provisioning.notify import CrmNotifier, Outbox
-from pboss.provisioning.paths import cable_plan, ftth_plan, leased_line_plan
+from pboss.provisioning.paths import TransportGraph, cable_plan, ftth_plan, leased_line_plan
 from pboss.provisioning.plan import Plan
 from pboss.provisioning.settings import ProvisioningSettings
 from pboss.provisioning.tx import AlreadyExists, ProvisioningBackend
@@ -120,7 +120,7 @@ class ProvisioningService:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.catalog = catalog or getattr(store, "catalog", None) or default_catalog()
         self._net_lock = threading.Lock()
-        self._net: tuple[float, list[TransportLink], dict[str, Element]] | None = None
+        self._net: tuple[float, TransportGraph] | None = None
         self._requests: OrderedDict[str, Order] = OrderedDict()
 
     # ---- plumbing -------------------------------------------------------------------------------
@@ -243,7 +243,7 @@ class ProvisioningService:
 
     # ---- path computation -----------------------------------------------------------------------
 
-    def _network(self, fresh: bool) -> tuple[list[TransportLink], dict[str, Element]]:
+    def _network(self, fresh: bool) -> TransportGraph:
         """Trunk sections, partner links and their NEs; a snapshot reused for a short while."""
         with self._net_lock:
             now = time.monotonic()
@@ -251,9 +251,9 @@ class ProvisioningService:
             if fresh or cached is None or now - cached[0] > self.settings.links_cache_seconds:
                 links = self.store.transport_links()
                 ne_ids = sorted({n for tl in links for n in (tl.a_ne, tl.z_ne) if n})
-                cached = (now, links, self.store.get_many(ne_ids))
+                cached = (now, TransportGraph(links, self.store.get_many(ne_ids)))
                 self._net = cached
-            return cached[1], cached[2]
+            return cached[1]
 
     def plan(self, order: Order, *, fresh: bool = False) -> Plan:
         """Rank the ways to serve an order (NoCapacity when there is none); writes nothing."""
@@ -268,13 +268,11 @@ class ProvisioningService:
             return cable_plan(self.store.site_view(order.site or ""), tech.value)
         a_view = self.store.site_view(order.a_site or "")
         z_view = self.store.site_view(order.z_site or "")
-        links, nes = self._network(fresh)
         return leased_line_plan(
             a_view,
             z_view,
-            links,
+            self._network(fresh),
             order.bandwidth_2m,
-            nes=nes,
             k=s.k_paths,
             options_per_claim=s.options_per_claim,
         )
