@@ -198,8 +198,11 @@ def _run_level(
             try:
                 svc.reserve(oid)
                 outcome = "reserved"
-            except NoCapacity:
+            except NoCapacity as exc:
                 outcome = "no_capacity"
+                with lock:
+                    if len(samples) < 5:
+                        samples.append(f"NoCapacity: {exc}"[:300])
             except Exception as exc:
                 outcome = "error"
                 with lock:
@@ -274,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = ProvisioningSettings(links_cache_seconds=5)
         svc = ProvisioningService(store, settings=settings)
         rng = random.Random(args.seed)
+        load = os.getloadavg()[0]
         levels = []
         for clients in (int(c) for c in args.clients.split(",")):
             count = max(args.min_per_level, clients * args.per_client)
@@ -291,14 +295,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"(orders submitted at {submit_rate:.0f}/s)"
             )
             for sample in level.error_samples:
-                print(f"      error: {sample}")
+                print(f"      {sample}")
         after = _checks(store)
         counts = store.counts()
+        print(f"machine load average (1 min) before/after: {load:.1f} / {os.getloadavg()[0]:.1f}")
         print("double-booking check (independent Cypher), before -> after the run:")
         for name in CHECKS:
             print(f"  {name:36} {before[name]} -> {after[name]}")
         result = {
             "scale": args.scale,
+            "load_average_1m": [round(load, 1), round(os.getloadavg()[0], 1)],
             "nodes": sum(v for k, v in counts.items() if not k.startswith("edge:")),
             "edges": sum(v for k, v in counts.items() if k.startswith("edge:")),
             "timings": timings,
