@@ -48,11 +48,13 @@ from pboss.inventory.neo4j_store import Neo4jStore
 FAIL = "|".join(FAILURE_EDGES)
 BAD = sorted(str(s) for s in BLOCKING)
 KEY = "bench-api-key"
+#: Riders page size (set by --page): the same on the HTTP and the raw Cypher side.
+PAGE = [50]
 
 # ---- the GraphQL operations -------------------------------------------------------------------
 
 GQL = {
-    "riders": """query Riders($id: ID!) { riders(resource: $id, first: 50) {
+    "riders": """query Riders($id: ID!, $first: Int!) { riders(resource: $id, first: $first) {
         ... on RiderConnection { totalCount
           totals { services customers byProduct { key count } byCustomerType { key count }
                    bySlaTier { key count } }
@@ -65,6 +67,17 @@ GQL = {
         ... on Availability { qualificationResult reasons
           options { product { id } network freeCapacity leadTimeHours } } } }""",
 }
+
+
+def variables(op: str, target: str) -> dict[str, Any]:
+    """The variables of one operation on one target."""
+    return {"id": target, "first": PAGE[0]} if op == "riders" else {"id": target}
+
+
+def body(op: str, target: str) -> dict[str, Any]:
+    """The JSON body posting one operation on one target."""
+    return {"query": GQL[op], "variables": variables(op, target)}
+
 
 # ---- the same answers by raw Cypher -------------------------------------------------------------
 
@@ -161,7 +174,7 @@ RETURN splitters, pools, ne_ports
 def raw_riders(driver: Any, target: str) -> dict[str, Any]:
     """Riders of one resource, first page of 50 and totals, straight from Cypher."""
     rec = driver.execute_query(
-        RAW_RIDERS, id=target, first=50, impairing=BAD, routing_="r"
+        RAW_RIDERS, id=target, first=PAGE[0], impairing=BAD, routing_="r"
     ).records[0]
     return {"services": rec["services"], "customers": rec["customers"], "page": rec["page"]}
 
@@ -313,10 +326,10 @@ async def _http_level(op: str, url: str, targets: list[str], clients: int, secon
             nonlocal errors
             rng = random.Random(seed)
             while time.monotonic() < stop:
-                body = {"query": GQL[op], "variables": {"id": rng.choice(targets)}}
+                payload = body(op, rng.choice(targets))
                 t = time.perf_counter()
                 try:
-                    r = await http.post("/graphql", json=body)
+                    r = await http.post("/graphql", json=payload)
                     ok = r.status_code == 200 and "errors" not in r.json()
                 except httpx.HTTPError:
                     ok = False
@@ -335,12 +348,67 @@ def run_http(op: str, url: str, targets: list[str], clients: int, seconds: float
     return asyncio.run(_http_level(op, url, targets, clients, seconds))
 
 
+# ---- where the time goes: one client, layer by layer ------------------------------------------
+
+STORE_CALL: dict[str, Callable[[Any, str], Any]] = {
+    "riders": lambda store, t: store.riders([t], first=PAGE[0]),
+    "trace": lambda store, t: store.trace(t),
+    "availability": lambda store, t: store.site_view(t),
+}
+
+
+def breakdown(
+    op: str, store: Neo4jStore, uri: str, auth: Any, targets: list[str], url: str, n: int
+) -> dict[str, float]:
+    """p50 ms of raw Cypher, the store call, GraphQL executed in-process, and HTTP, sequentially."""
+    from pboss.app import create_app
+    from pboss.config import Settings
+    from pboss.graphql.auth import Principal
+    from pboss.graphql.context import Context
+    from pboss.graphql.schema import build_schema
+
+    user, password = auth if auth else (None, None)
+    settings = Settings(
+        store="neo4j", neo4j_uri=uri, neo4j_user=user, neo4j_password=password, demo=False
+    )
+    app = create_app(settings)
+    state = app.state.pboss
+    schema = build_schema(settings)
+    principal = Principal("engineer", "bench")
+
+    async def graphql(t: str) -> None:
+        ctx = Context(store=state["store"], principal=principal, settings=settings, state=state)
+        result = await schema.execute(GQL[op], variable_values=variables(op, t), context_value=ctx)
+        assert not result.errors, result.errors
+
+    http = httpx.Client(base_url=url, headers={"X-API-Key": KEY}, timeout=30)
+    layers: dict[str, Callable[[str], Any]] = {
+        "cypher": lambda t: RAW[op](store.driver, t),
+        "store": lambda t: STORE_CALL[op](store, t),
+        "graphql": lambda t: asyncio.run(graphql(t)),
+        "http": lambda t: http.post("/graphql", json=body(op, t)),
+    }
+    out = {}
+    try:
+        for name, fn in layers.items():
+            lat = []
+            for i in range(n):
+                started = time.perf_counter()
+                fn(targets[i % len(targets)])
+                lat.append(time.perf_counter() - started)
+            out[name] = round(statistics.median(lat) * 1000, 2)
+    finally:
+        http.close()
+        state["store"].close()
+        state["executor"].shutdown()
+    return out
+
+
 # ---- agreement of the two paths ---------------------------------------------------------------
 
 
 def _http_answer(url: str, op: str, target: str) -> dict[str, Any]:
-    body = {"query": GQL[op], "variables": {"id": target}}
-    r = httpx.post(f"{url}/graphql", json=body, headers={"X-API-Key": KEY}, timeout=60)
+    r = httpx.post(f"{url}/graphql", json=body(op, target), headers={"X-API-Key": KEY}, timeout=60)
     return r.json()["data"][op]
 
 
@@ -415,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="per measurement")
     parser.add_argument("--targets", type=int, default=200, help="sampled ids per operation")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--breakdown", type=int, default=100, help="requests per layer timing")
+    parser.add_argument("--page", type=int, default=50, help="riders page size (first)")
     parser.add_argument("--home", default=".pboss/bench-api-neo4j")
     parser.add_argument("--port", type=int, default=7698)
     parser.add_argument("--heap", default="1g")
@@ -422,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="leave the local Neo4j running")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    PAGE[0] = args.page
 
     uri, auth, started_local = _endpoint(args)
     store = Neo4jStore(uri, auth=auth)
@@ -443,6 +514,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"answers agree on {20 * len(ops) - len(problems)} of {20 * len(ops)} samples")
         for why in problems[:10]:
             print(f"  differs: {why}")
+        print("one client, p50 ms by layer (raw Cypher, store call, GraphQL in-process, HTTP):")
+        layers = {}
+        for op in ops:
+            layers[op] = breakdown(op, store, uri, auth, targets[op], url, args.breakdown)
+            print(f"  {op:13}" + "  ".join(f"{k} {v:.2f}" for k, v in layers[op].items()))
         levels: list[Level] = []
         for op in ops:
             for clients in (int(c) for c in args.clients.split(",")):
@@ -482,10 +558,12 @@ def main(argv: list[str] | None = None) -> int:
         counts = store.counts()
         result = {
             "scale": args.scale,
+            "riders_page": args.page,
             "nodes": sum(v for k, v in counts.items() if not k.startswith("edge:")),
             "edges": sum(v for k, v in counts.items() if k.startswith("edge:")),
             "workers": args.workers,
             "agreement_problems": problems,
+            "breakdown_p50_ms": layers,
             "levels": [asdict(lv) for lv in levels],
             "verdicts": {text: ok for text, ok in verdicts},
         }

@@ -43,8 +43,3 @@ class Loaders:
             for eid, direction, types in keys
         ]
         return await asyncio.gather(*calls, return_exceptions=True)
-
-    def prime(self, elements: Sequence[Element]) -> None:
-        """Seed the element cache with elements a store call already returned."""
-        for el in elements:
-            self.elements.prime(el.id, el)

@@ -153,8 +153,6 @@ def _counts(d: dict[str, int]) -> list[Count]:
 
 def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
     """The caller's view of riders: partners get counts and health, not services or customers."""
-    ctx.loaders.prime([x.service for x in riders.items])
-    ctx.loaders.prime([x.customer for x in riders.items if x.customer])
     asked = set(riders.resource_ids)
     edges = []
     for x in riders.items:

@@ -90,7 +90,6 @@ class InventoryQuery:
             limit=page_size(first),
         )
         page = await ctx.call(ctx.store.find, query)
-        ctx.loaders.prime(page.items)
         edges = [
             ElementEdge(cursor=encode_cursor(ELEMENT_CURSOR, el.id), node=to_type(el))
             for el in page.items
