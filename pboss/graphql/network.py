@@ -117,7 +117,7 @@ class RiderConnection:
 RIDER_CURSOR = "rider"
 
 
-def build_hop(ctx: Context, hop: r.Hop, position: int) -> Hop:
+def build_hop(hop: r.Hop, position: int) -> Hop:
     """A visible hop, renumbered in the caller's view."""
     el = hop.element
     return Hop(
@@ -141,7 +141,7 @@ def build_trace(ctx: Context, trace: r.Trace) -> Trace:
     visible = {h.element.id for h in shown} | {trace.root.id}
     return Trace(
         root=to_type(trace.root),
-        hops=[build_hop(ctx, h, i) for i, h in enumerate(shown, start=1)],
+        hops=[build_hop(h, i) for i, h in enumerate(shown, start=1)],
         health=Health(trace.health),
         impaired_by=[i for i in trace.impaired_by if i in visible],
     )
