@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pboss.provisioning  # noqa: F401  (registers the Order, Reservation and WorkOrder kinds)
 from pboss.config import Settings
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
