@@ -1,9 +1,9 @@
-"""Pass 2 of a load: upsert validated rows in batches, in input order, one batch in flight.
+"""Pass 2 of a load: upsert validated rows in batches, in input order.
 
-A background thread runs `store.upsert` while the main thread reads and parses the next batch, so
-Python parsing and the database's work overlap (the driver releases the GIL while it waits). The
-store re-validates each batch; since pass 1 checked the same rules over the whole feed, a refusal
-here means the store changed under the load, and the error says how far the load got.
+Optionally (`threaded`) a background thread runs `store.upsert` while the main thread parses the
+next batch, one batch in flight, so parsing overlaps the database's work when that runs elsewhere.
+The store re-validates each batch; since pass 1 checked the same rules over the whole feed, a
+refusal here means the store changed under the load, and the error says how far the load got.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class BatchWriter:
         *,
         actor: str = "loader",
         reason: str = "load",
-        threaded: bool = True,
+        threaded: bool = False,
     ):
         self.store = store
         self.size = max(1, size)

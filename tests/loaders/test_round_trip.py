@@ -65,9 +65,9 @@ def test_dry_run_writes_nothing(store: GraphStore, tiny_bundle: Path) -> None:
     assert "dry run" in report.render()
 
 
-def test_small_batches_and_no_thread_give_the_same_graph(tiny_bundle: Path) -> None:
+def test_small_batches_and_a_writer_thread_give_the_same_graph(tiny_bundle: Path) -> None:
     big, small = MemoryStore(), MemoryStore()
     load_paths(big, [tiny_bundle])
-    report = load_paths(small, [tiny_bundle], LoadOptions(batch_size=7, threaded=False))
+    report = load_paths(small, [tiny_bundle], LoadOptions(batch_size=7, threaded=True))
     assert report.result is not None and report.result.nodes_added > 0
     assert small.counts() == big.counts()
