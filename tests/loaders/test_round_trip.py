@@ -71,3 +71,22 @@ def test_small_batches_and_a_writer_thread_give_the_same_graph(tiny_bundle: Path
     report = load_paths(small, [tiny_bundle], LoadOptions(batch_size=7, threaded=True))
     assert report.result is not None and report.result.nodes_added > 0
     assert small.counts() == big.counts()
+
+
+def test_orders_and_holds_round_trip(demo_store: GraphStore, tmp_path: Path) -> None:
+    """Provisioning's kinds (orders, reservations, HOLDS with slots) export and load back too."""
+    from pboss.provisioning.service import OrderRequest, ProvisioningService
+
+    svc = ProvisioningService(demo_store)
+    order = svc.submit_order(
+        OrderRequest(crm_order_id="CRM-1", product="FTTH-100M", customer="H-1", site="B-JZ")
+    )
+    svc.reserve(order.id)
+    counts = demo_store.counts()
+    assert counts.get("Reservation") == 1 and counts.get("edge:HOLDS")
+    export_bundle(demo_store, tmp_path / "a")
+    demo_store.clear()
+    report = load_paths(demo_store, [tmp_path / "a"])
+    assert report.validation.ok and demo_store.counts() == counts
+    export_bundle(demo_store, tmp_path / "b")
+    assert _rows(tmp_path / "a") == _rows(tmp_path / "b")
