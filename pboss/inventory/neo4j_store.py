@@ -617,15 +617,17 @@ class Neo4jStore:
                 WITH p ORDER BY length(p) DESC LIMIT 1
                 RETURN CASE WHEN p IS NULL THEN [] ELSE nodes(p)[1..] END AS chain
               }
-              WITH spl, ports, chain, [n IN chain WHERE n:PonPort][0] AS pon
-              CALL (pon) {
+              WITH spl, ports, chain, [n IN chain WHERE n:PonPort][0] AS pon ORDER BY spl.id
+              WITH collect([properties(spl), ports, [n IN chain | properties(n)], pon.id,
+                            pon.max_split]) AS splitters, collect(DISTINCT pon) AS pons
+              CALL (pons) {
+                UNWIND pons AS pon
                 OPTIONAL MATCH (pon)<-[:FED_BY|PART_OF*1..16]-(o)
                 WHERE o:ONT OR (o:SplitterPort AND EXISTS { (o)<-[:HOLDS]-() })
-                RETURN count(DISTINCT o) AS load
+                WITH pon, count(DISTINCT o) AS load
+                RETURN collect([pon.id, load]) AS loads
               }
-              WITH spl, ports, chain, pon, load ORDER BY spl.id
-              RETURN collect([properties(spl), ports, [n IN chain | properties(n)],
-                              pon.id, pon.max_split, load]) AS splitters
+              RETURN splitters, loads
             }
             CALL (site) {
               OPTIONAL MATCH (pa:Entity {site: site.id}) WHERE pa:PartnerAccess
@@ -644,15 +646,16 @@ class Neo4jStore:
               RETURN collect([properties(p), ne.id,
                               EXISTS { (p)<-[:A_END|Z_END|TERMINATES|HOLDS]-() }]) AS ports
             }
-            RETURN properties(site) AS site, splitters, pools, nes, ports
+            RETURN properties(site) AS site, splitters, loads, pools, nes, ports
             """,
             site=site_id,
         )
         if not rows or rows[0]["site"].get("kind") != "Site":
             raise NotFound(site_id, "Site")
         row = rows[0]
+        loads = dict(row["loads"])
         splitters = []
-        for spl, ports, chain, pon, budget, load in row["splitters"]:
+        for spl, ports, chain, pon, budget in row["splitters"]:
             upstream = [_element(p) for p in chain]
             splitters.append(
                 SplitterView(
@@ -662,7 +665,7 @@ class Neo4jStore:
                     upstream=upstream,
                     pon_port=pon,
                     olt=next((e.id for e in upstream if e.kind == "OLT"), None),
-                    pon_load=load if pon else 0,
+                    pon_load=loads.get(pon, 0) if pon else 0,
                     pon_budget=budget or 0,
                 )
             )
