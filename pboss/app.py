@@ -134,6 +134,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # ---- provisioning: the lead starts the expiry sweeper here (pboss/provisioning/runtime):
+        # handle = start_sweeper(state["store"], settings); state["provisioning"] = handle.service
+        # and `handle.stop()` first thing in the `finally` below.
         try:
             yield
         finally:
