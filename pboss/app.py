@@ -29,6 +29,7 @@ from pboss.graphql.sites import SiteIndex
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics, instrument
+from pboss.provisioning.runtime import start_sweeper
 from pboss.stores import load_demo_if_empty, open_store
 
 log = logging.getLogger(__name__)
@@ -134,12 +135,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # ---- provisioning: the lead starts the expiry sweeper here (pboss/provisioning/runtime):
-        # handle = start_sweeper(state["store"], settings); state["provisioning"] = handle.service
-        # and `handle.stop()` first thing in the `finally` below.
+        sweeper = start_sweeper(state["store"], settings)
+        state["provisioning"] = sweeper.service
         try:
             yield
         finally:
+            sweeper.stop()
             executor.shutdown(wait=False, cancel_futures=True)
             if owned:
                 raw.close()

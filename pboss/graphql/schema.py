@@ -29,6 +29,7 @@ from pboss.graphql.business import BusinessQuery
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.extensions import OperationMetrics, should_mask
 from pboss.graphql.mutations import InventoryMutation
+from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
 from pboss.graphql.queries import InventoryQuery, NetworkQuery
 from pboss.graphql.types import ELEMENT_TYPES
 from pboss.metrics import Metrics
@@ -38,12 +39,9 @@ log = logging.getLogger(__name__)
 QUERY_TYPES: list[type] = [InventoryQuery, NetworkQuery, BusinessQuery]
 MUTATION_TYPES: list[type] = [InventoryMutation]
 
-# ---- provisioning: the lead wires the provisioning engineer's classes in here --------------------
-# from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
-# QUERY_TYPES.append(ProvisioningQuery)
-# MUTATION_TYPES.append(ProvisioningMutation)
-# then re-export the SDL: python -m pboss.graphql.export
-# ------------------------------------------------------------------------------------------------
+# After a change to these lists, re-export the SDL: `pboss schema export`.
+QUERY_TYPES.append(ProvisioningQuery)
+MUTATION_TYPES.append(ProvisioningMutation)
 
 
 class Schema(strawberry.Schema):

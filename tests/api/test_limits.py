@@ -85,13 +85,13 @@ class _Exploding:
     """A store whose riders call fails the way a broken backend would."""
 
     def __init__(self, inner: GraphStore):
-        self._inner = inner
+        self.inner = inner  # the name wrappers expose, so provisioning finds the real store
 
     def riders(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("bolt://db:7687 password=hunter2 refused")
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        return getattr(self.inner, name)
 
 
 def test_unexpected_errors_are_masked(demo_store: GraphStore) -> None:

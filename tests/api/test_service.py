@@ -25,13 +25,13 @@ class _Down:
     name = "down"
 
     def __init__(self, inner: GraphStore):
-        self._inner = inner
+        self.inner = inner  # the name wrappers expose, so provisioning finds the real store
 
     def get(self, element_id: str) -> Any:
         raise ConnectionError("store unreachable")
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        return getattr(self.inner, name)
 
 
 def test_readyz_is_503_when_the_store_does_not_answer(demo_store: GraphStore) -> None:
