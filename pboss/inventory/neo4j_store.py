@@ -515,26 +515,26 @@ class Neo4jStore:
               WITH DISTINCT svc
               OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
               WITH svc, head(collect(c)) AS c ORDER BY svc.id
-              RETURN collect({{s: svc.id, p: svc.product, c: c.id, t: c.customer_type,
-                              tier: c.sla_tier}}) AS rows
+              RETURN collect([svc, c]) AS rows
             }}
             CALL (rows) {{
-              UNWIND rows AS r WITH coalesce(r.p, 'unknown') AS k, count(*) AS n
+              UNWIND rows AS r WITH coalesce(r[0].product, 'unknown') AS k, count(*) AS n
               RETURN collect([k, n]) AS by_product
             }}
             CALL (rows) {{
-              UNWIND rows AS r WITH DISTINCT r.c AS c, r.t AS t, r.tier AS tier WHERE c IS NOT NULL
-              RETURN count(c) AS customers, collect([coalesce(t, 'unknown'),
-                     coalesce(tier, 'unknown')]) AS kinds
+              UNWIND rows AS r WITH DISTINCT r[1] AS c WHERE c IS NOT NULL
+              WITH coalesce(c.customer_type, 'unknown') AS t,
+                   coalesce(c.sla_tier, 'unknown') AS tier, count(*) AS n
+              RETURN sum(n) AS customers, collect([t, tier, n]) AS kinds
             }}
             WITH missing, rows, by_product, customers, kinds,
-                 [r IN rows WHERE $after IS NULL OR r.s > $after] AS rest
+                 CASE WHEN $after IS NULL THEN rows
+                      ELSE [r IN rows WHERE r[0].id > $after] END AS rest
             WITH missing, size(rows) AS services, by_product, customers, kinds,
                  rest[0..$first] AS page, size(rest) > $first AS more
             CALL (page) {{
               UNWIND page AS r
-              MATCH (svc:Entity {{id: r.s}})
-              OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
+              WITH r[0] AS svc, r[1] AS c
               CALL (svc) {{
                 OPTIONAL MATCH (svc)-[:{FAIL}*0..32]->(bad)
                 WHERE bad.status IN $impairing
@@ -554,9 +554,9 @@ class Neo4jStore:
             raise NotFound(rows["missing"][0])
         by_type: dict[str, int] = defaultdict(int)
         by_tier: dict[str, int] = defaultdict(int)
-        for ctype, tier in rows["kinds"]:
-            by_type[ctype] += 1
-            by_tier[tier] += 1
+        for ctype, tier, count in rows["kinds"]:
+            by_type[ctype] += count
+            by_tier[tier] += count
         items = []
         for svc, cust, bads in rows["items"]:
             statuses = [s for _, s in bads]
@@ -570,7 +570,7 @@ class Neo4jStore:
             )
         totals = RiderTotals(
             services=rows["services"],
-            customers=rows["customers"],
+            customers=rows["customers"] or 0,
             by_product=dict(sorted((k, n) for k, n in rows["by_product"])),
             by_customer_type=dict(sorted(by_type.items())),
             by_sla_tier=dict(sorted(by_tier.items())),
