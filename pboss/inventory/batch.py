@@ -14,7 +14,11 @@ from typing import Any
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import Issue, ValidationFailed
 from pboss.inventory.lifecycle import allowed
-from pboss.inventory.model import SELF, Edge, Element, edge_rule_issue
+from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
+from pboss.inventory.results import UpsertResult
+
+#: An edge the store already holds from a source over a single-upstream type: (type, src) -> dst.
+Upstreams = Mapping[tuple[str, str], str]
 
 
 @dataclass
@@ -39,9 +43,35 @@ class BatchPlan:
     status_changes: list[StatusChange] = field(default_factory=list)
 
     @property
+    def slot_edges(self) -> list[Edge]:
+        """The written edges that hold VC-12 slots (circuits' routes and provisioning holds)."""
+        return [e for e in self.edges_new + self.edges_changed if is_slot_edge(e)]
+
+    @property
     def pool_targets(self) -> set[str]:
         """Ids of trunk sections and partner links whose slot use the batch changes."""
-        return {e.dst for e in self.edges_new + self.edges_changed if e.type == "ROUTED_OVER"}
+        return {e.dst for e in self.slot_edges}
+
+    def result(self) -> UpsertResult:
+        """The counts a store reports for this batch."""
+        return UpsertResult(
+            nodes_added=len(self.nodes_new),
+            nodes_updated=len(self.nodes_changed),
+            nodes_unchanged=self.nodes_unchanged,
+            edges_added=len(self.edges_new),
+            edges_updated=len(self.edges_changed),
+            edges_unchanged=self.edges_unchanged,
+        )
+
+
+def is_slot_edge(edge: Edge) -> bool:
+    """True for an edge that holds VC-12 slots of a trunk section or partner link."""
+    return edge.type in ("ROUTED_OVER", "HOLDS") and bool(edge.slots)
+
+
+def single_upstream_sources(edges: Sequence[Edge]) -> list[str]:
+    """Sources of edges whose type allows one target per source (a port is part of one NE)."""
+    return sorted({e.src for e in edges if e.type in SINGLE_UPSTREAM})
 
 
 def referenced_ids(nodes: Sequence[Element], edges: Sequence[Edge]) -> set[str]:
@@ -81,14 +111,21 @@ def plan_batch(
     existing: Mapping[str, Element],
     existing_edges: Mapping[tuple[str, str, str], dict[str, Any]],
     catalog: Catalog | None = None,
+    upstreams: Upstreams | None = None,
 ) -> BatchPlan:
-    """Validate a batch and split it into new, changed and unchanged parts (raises on any issue)."""
+    """Validate a batch and split it into new, changed and unchanged parts (raises on any issue).
+
+    The caller's nodes are not changed: a node whose spec fills in characteristics is copied first.
+    """
     catalog = catalog or default_catalog()
     issues: list[Issue] = []
     batch: dict[str, Element] = {}
+    position: dict[str, int] = {}
     for i, node in enumerate(nodes):
         item = f"{node.kind} {node.id!r}"
-        issues += catalog.apply_spec(node, i)
+        if node.spec is not None:
+            node = node.model_copy(update={"attrs": dict(node.attrs)})
+            issues += catalog.apply_spec(node, i)
         prior = batch.get(node.id) or existing.get(node.id)
         if prior is not None and prior.kind != node.kind:
             where = "in this batch" if node.id in batch else "in the store"
@@ -96,12 +133,14 @@ def plan_batch(
             issues.append(Issue(item, reason, "id", i))
             continue
         batch[node.id] = node
+        position[node.id] = i
 
     def lookup(element_id: str) -> Element | None:
         return batch.get(element_id) or existing.get(element_id)
 
     plan = BatchPlan()
-    for i, node in enumerate(batch.values()):
+    for node in batch.values():
+        i = position[node.id]
         item = f"{node.kind} {node.id!r}"
         if node.site is not None:
             site = lookup(node.site)
@@ -127,6 +166,7 @@ def plan_batch(
             plan.nodes_changed.append(node)
 
     seen_edges: set[tuple[str, str, str]] = set()
+    upstream_of: dict[tuple[str, str], str] = dict(upstreams or {})
     for i, edge in enumerate(edges):
         item = f"edge {edge.label()}"
         src, dst = lookup(edge.src), lookup(edge.dst)
@@ -147,6 +187,15 @@ def plan_batch(
             issues.append(Issue(item, "the same edge appears twice in the batch", None, i))
             continue
         seen_edges.add(edge.key)
+        if edge.type in SINGLE_UPSTREAM:
+            other = upstream_of.setdefault((edge.type, edge.src), edge.dst)
+            if other != edge.dst:
+                reason = (
+                    f"{edge.src!r} already has {edge.type} {other!r}; an element has one "
+                    f"{edge.type} target"
+                )
+                issues.append(Issue(item, reason, None, i))
+                continue
         old_props = existing_edges.get(edge.key)
         if old_props is None:
             plan.edges_new.append(edge)

@@ -9,6 +9,7 @@ writers and durability matter.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -16,11 +17,17 @@ from typing import Any
 
 import networkx as nx
 
-from pboss.inventory.batch import plan_batch, referenced_ids, slot_clashes
+from pboss.inventory.batch import (
+    BatchPlan,
+    plan_batch,
+    referenced_ids,
+    single_upstream_sources,
+    slot_clashes,
+)
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
-from pboss.inventory.model import FAILURE_EDGES, Edge, Element
+from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element
 from pboss.inventory.results import (
     ChangeRecord,
     Closure,
@@ -45,7 +52,7 @@ _SLOT_EDGES = ("ROUTED_OVER", "HOLDS")
 
 def _matches_text(el: Element, needle: str) -> bool:
     hay = [el.id, el.name, getattr(el, "code", None) or "", getattr(el, "address", None) or ""]
-    return any(needle in h.casefold() for h in hay)
+    return any(needle in h.lower() for h in hay)
 
 
 class MemoryStore:
@@ -167,53 +174,55 @@ class MemoryStore:
             for e in edges:
                 if self.graph.has_edge(e.src, e.dst, key=e.type):
                     existing_edges[e.key] = dict(self.graph.edges[e.src, e.dst, e.type])
-            plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog)
-            issues = []
-            for section_id in sorted(plan.pool_targets):
-                replaced = {
-                    e.src for e in plan.edges_new + plan.edges_changed if e.dst == section_id
-                }
-                holdings = [h for h in self.slot_holdings(section_id) if h[0] not in replaced]
-                holdings += [
-                    (e.src, e.slots or [])
-                    for e in plan.edges_new + plan.edges_changed
-                    if e.dst == section_id and e.type == "ROUTED_OVER"
-                ]
-                section = next((n for n in nodes if n.id == section_id), None) or self._el(
-                    section_id
-                )
-                issues += slot_clashes(section, holdings, replaced)
-            if issues:
-                raise ValidationFailed(issues)
+            upstreams = {
+                (key, src): dst
+                for src in single_upstream_sources(edges)
+                if src in self.graph
+                for _, dst, key in self.graph.out_edges(src, keys=True)
+                if key in SINGLE_UPSTREAM
+            }
+            plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
+            self._check_slots(plan)
             for node in plan.nodes_new + plan.nodes_changed:
                 self._put_node(node)
             for e in plan.edges_new + plan.edges_changed:
+                if self.graph.has_edge(e.src, e.dst, key=e.type):
+                    self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
                 self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
             for change in plan.status_changes:
                 self._record(change.element_id, change.from_status, change.to_status, actor, reason)
-            return UpsertResult(
-                nodes_added=len(plan.nodes_new),
-                nodes_updated=len(plan.nodes_changed),
-                nodes_unchanged=plan.nodes_unchanged,
-                edges_added=len(plan.edges_new),
-                edges_updated=len(plan.edges_changed),
-                edges_unchanged=plan.edges_unchanged,
-            )
+            return plan.result()
+
+    def _check_slots(self, plan: BatchPlan) -> None:
+        """Refuse a batch that would hold a VC-12 slot twice or beyond a section's capacity."""
+        written = {n.id: n for n in plan.nodes_new + plan.nodes_changed}
+        issues = []
+        for section_id in sorted(plan.pool_targets):
+            incoming = [e for e in plan.slot_edges if e.dst == section_id]
+            replaced = {e.src for e in incoming}
+            holdings = [h for h in self.slot_holdings(section_id) if h[0] not in replaced]
+            holdings += [(e.src, e.slots or []) for e in incoming]
+            section = written.get(section_id) or self._el(section_id)
+            issues += slot_clashes(section, holdings, replaced)
+        if issues:
+            raise ValidationFailed(issues)
 
     def get(self, element_id: str) -> Element | None:
-        if element_id not in self.graph:
-            return None
-        return self._el(element_id).model_copy(deep=True)
+        with self.lock:
+            if element_id not in self.graph:
+                return None
+            return self._el(element_id).model_copy(deep=True)
 
     def get_many(self, element_ids: Sequence[str]) -> dict[str, Element]:
-        return {i: self._el(i).model_copy(deep=True) for i in element_ids if i in self.graph}
+        with self.lock:
+            return {i: self._el(i).model_copy(deep=True) for i in element_ids if i in self.graph}
 
     def find(self, query: FindQuery) -> Page[Element]:
         with self.lock:
             ids: Iterable[str] = (
                 self._by_kind.get(query.kind, set()) if query.kind else self.graph.nodes
             )
-            needle = query.text.casefold() if query.text else None
+            needle = query.text.lower() if query.text else None
             hits = []
             for i in ids:
                 el = self._el(i)
@@ -226,44 +235,34 @@ class MemoryStore:
                 if needle and not _matches_text(el, needle):
                     continue
                 hits.append(i)
-        hits.sort()
-        start = 0
-        if query.after is not None:
-            from bisect import bisect_right
-
-            start = bisect_right(hits, query.after)
-        page = hits[start : start + query.limit]
-        more = start + query.limit < len(hits)
-        return Page(
-            items=[self._el(i).model_copy(deep=True) for i in page],
-            total=len(hits),
-            next_cursor=page[-1] if more and page else None,
-        )
+            hits.sort()
+            start = bisect_right(hits, query.after) if query.after is not None else 0
+            page = hits[start : start + query.limit]
+            more = start + query.limit < len(hits)
+            return Page(
+                items=[self._el(i).model_copy(deep=True) for i in page],
+                total=len(hits),
+                next_cursor=page[-1] if more and page else None,
+            )
 
     def neighbours(
         self, element_id: str, direction: Direction = "out", types: Sequence[str] | None = None
     ) -> list[tuple[Edge, Element]]:
-        self._require(element_id)
-        raw = (
-            self.graph.out_edges(element_id, keys=True, data=True)
-            if direction == "out"
-            else self.graph.in_edges(element_id, keys=True, data=True)
-        )
-        out = []
-        for src, dst, key, data in raw:
-            if types and key not in types:
-                continue
-            other = dst if direction == "out" else src
-            extra = {k: v for k, v in data.items() if k not in ("seq", "slots")}
-            edge = Edge(
-                type=key,
-                src=src,
-                dst=dst,
-                seq=data.get("seq"),
-                slots=data.get("slots"),
-                attrs=extra,
+        with self.lock:
+            self._require(element_id)
+            raw = (
+                self.graph.out_edges(element_id, keys=True, data=True)
+                if direction == "out"
+                else self.graph.in_edges(element_id, keys=True, data=True)
             )
-            out.append((edge, self._el(other).model_copy(deep=True)))
+            out = [
+                (
+                    Edge.from_props(key, src, dst, data),
+                    self._el(dst if direction == "out" else src).model_copy(deep=True),
+                )
+                for src, dst, key, data in raw
+                if not types or key in types
+            ]
         out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
         return out
 
@@ -310,11 +309,7 @@ class MemoryStore:
                         sla_tier=getattr(cust, "sla_tier", None),
                     )
                 )
-            start = 0
-            if after is not None:
-                from bisect import bisect_right
-
-                start = bisect_right(services, after)
+            start = bisect_right(services, after) if after is not None else 0
             page = services[start : start + first]
             items = []
             for sid in page:

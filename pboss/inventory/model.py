@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pboss.inventory.errors import Issue
 from pboss.inventory.lifecycle import Status
@@ -20,6 +27,16 @@ Scalar = str | int | float | bool
 AttrValue = Scalar | list[str] | list[int] | list[float]
 
 SELF = "self"
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def check_int64(values: Mapping[str, Any]) -> None:
+    """Refuse integers a Neo4j property cannot hold (64-bit signed), so both stores agree."""
+    for key, value in values.items():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, int) and not INT64[0] <= item <= INT64[1]:
+                raise ValueError(f"{key}: {item} does not fit in a 64-bit integer")
 
 
 class Category(StrEnum):
@@ -63,7 +80,15 @@ class Element(BaseModel):
         clash = sorted(set(v) & (set(cls.model_fields) | {"kind"}))
         if clash:
             raise ValueError(f"attrs must not redefine fields {clash}")
+        hidden = sorted(k for k in v if k.startswith("_") or not k)
+        if hidden:
+            raise ValueError(f"attribute names must not be empty or start with '_': {hidden}")
         return v
+
+    @model_validator(mode="after")
+    def _ints_fit_64_bits(self) -> Element:
+        check_int64(self.props())
+        return self
 
     def props(self) -> dict[str, Any]:
         """Flat properties as stored: fields (None dropped), `kind`, then attrs."""
@@ -280,6 +305,9 @@ class EdgeType(StrEnum):
     FOR_ORDER = "FOR_ORDER"
 
 
+#: Edge types a source has at most one of: one upstream feed, one parent, one A-end, one Z-end.
+SINGLE_UPSTREAM = frozenset({"PART_OF", "FED_BY", "A_END", "Z_END"})
+
 FAILURE_EDGES: tuple[str, ...] = (
     "PART_OF",
     "FED_BY",
@@ -333,6 +361,24 @@ class Edge(BaseModel):
         if v not in EDGE_RULES:
             raise ValueError(f"unknown edge type {v!r}; known: {sorted(EDGE_RULES)}")
         return v
+
+    @model_validator(mode="after")
+    def _ints_fit_64_bits(self) -> Edge:
+        check_int64(self.props())
+        return self
+
+    @classmethod
+    def from_props(cls, edge_type: str, src: str, dst: str, props: Mapping[str, Any]) -> Edge:
+        """Rebuild an edge from stored relationship properties."""
+        extra = {k: v for k, v in props.items() if k not in ("seq", "slots")}
+        return cls(
+            type=edge_type,
+            src=src,
+            dst=dst,
+            seq=props.get("seq"),
+            slots=props.get("slots"),
+            attrs=extra,
+        )
 
     @property
     def key(self) -> tuple[str, str, str]:

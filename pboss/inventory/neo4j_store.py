@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
 
-from pboss.inventory.batch import BatchPlan, plan_batch, referenced_ids, slot_clashes
+from pboss.inventory.batch import (
+    BatchPlan,
+    is_slot_edge,
+    plan_batch,
+    referenced_ids,
+    single_upstream_sources,
+    slot_clashes,
+)
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import DEGRADED, DOWN, check_transition, health_of
@@ -144,13 +151,22 @@ class Neo4jStore:
 
     # ---- writes ----------------------------------------------------------------------------------
 
-    def _fetch_existing(
-        self, tx: ManagedTransaction, ids: set[str], edges: Sequence[Edge]
-    ) -> tuple[dict[str, Element], dict[tuple[str, str, str], dict[str, Any]]]:
+    def _lock_and_fetch(
+        self, tx: ManagedTransaction, ids: set[str], edges: Sequence[Edge], lock: list[str]
+    ) -> tuple[
+        dict[str, Element], dict[tuple[str, str, str], dict[str, Any]], dict[tuple[str, str], str]
+    ]:
+        """Take the write locks first (sorted ids), then read what the batch refers to."""
         rows = self.run(
             tx,
             "upsert.existing",
             """
+            CALL () {
+              UNWIND $lock AS lid
+              MATCH (n:Entity {id: lid})
+              SET n._lock = true REMOVE n._lock
+              RETURN count(n) AS locked
+            }
             CALL () {
               MATCH (n:Entity) WHERE n.id IN $ids
               RETURN collect(properties(n)) AS nodes
@@ -161,14 +177,22 @@ class Neo4jStore:
               WHERE type(r) = k[0]
               RETURN collect([k, properties(r)]) AS edges
             }
-            RETURN nodes, edges
+            CALL () {
+              UNWIND $single AS sid
+              MATCH (a:Entity {id: sid})-[r:PART_OF|FED_BY|A_END|Z_END]->(b)
+              RETURN collect([type(r), sid, b.id]) AS upstreams
+            }
+            RETURN nodes, edges, upstreams
             """,
+            lock=lock,
             ids=sorted(ids),
             keys=[list(e.key) for e in edges],
+            single=single_upstream_sources(edges),
         )[0]
         existing = {p["id"]: _element(p) for p in rows["nodes"]}
         existing_edges = {tuple(k): dict(props) for k, props in rows["edges"]}
-        return existing, existing_edges  # type: ignore[return-value]
+        upstreams = {(t, src): dst for t, src, dst in rows["upstreams"]}
+        return existing, existing_edges, upstreams  # type: ignore[return-value]
 
     def _write_nodes(self, tx: ManagedTransaction, nodes: list[Element]) -> None:
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -201,7 +225,7 @@ class Neo4jStore:
 
     def _check_slots(self, tx: ManagedTransaction, plan: BatchPlan) -> None:
         section_ids = plan.pool_targets
-        newcomers = {e.src for e in plan.edges_new + plan.edges_changed}
+        newcomers = {e.src for e in plan.slot_edges}
         if not section_ids:
             return
         rows = self.run(
@@ -258,22 +282,18 @@ class Neo4jStore:
         reason: str = "upsert",
     ) -> UpsertResult:
         def work(tx: ManagedTransaction) -> UpsertResult:
-            batch = [n.model_copy(deep=True) for n in nodes]
-            existing, existing_edges = self._fetch_existing(tx, referenced_ids(batch, edges), edges)
-            plan = plan_batch(batch, edges, existing, existing_edges, self.catalog)
+            # Lock what the batch writes and the sections whose slots it takes, then re-read.
+            lock = sorted({n.id for n in nodes} | {e.dst for e in edges if is_slot_edge(e)})
+            existing, existing_edges, upstreams = self._lock_and_fetch(
+                tx, referenced_ids(nodes, edges), edges, lock
+            )
+            plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
             self._write_nodes(tx, plan.nodes_new + plan.nodes_changed)
             self._write_edges(tx, plan.edges_new + plan.edges_changed)
             self._check_slots(tx, plan)
             triples = [(c.element_id, c.from_status, c.to_status) for c in plan.status_changes]
             self._record_changes(tx, self._change_rows(triples, actor, reason))
-            return UpsertResult(
-                nodes_added=len(plan.nodes_new),
-                nodes_updated=len(plan.nodes_changed),
-                nodes_unchanged=plan.nodes_unchanged,
-                edges_added=len(plan.edges_new),
-                edges_updated=len(plan.edges_changed),
-                edges_unchanged=plan.edges_unchanged,
-            )
+            return plan.result()
 
         return self.execute_write(work)
 
@@ -315,13 +335,19 @@ class Neo4jStore:
                 tx,
                 "delete.plan",
                 f"""
+                CALL () {{
+                  UNWIND $ids AS lid
+                  MATCH (n:Entity {{id: lid}})
+                  SET n._lock = true REMOVE n._lock
+                  RETURN count(n) AS locked
+                }}
                 UNWIND $ids AS rid
                 OPTIONAL MATCH (x:Entity {{id: rid}})
                 OPTIONAL MATCH (d:Entity)-[:{FAIL}*1..32]->(x)
                 RETURN rid, x IS NOT NULL AS found, x.status AS status,
                        collect(DISTINCT [d.id, d.status]) AS dependants
                 """,
-                ids=list(element_ids),
+                ids=sorted(set(element_ids)),
             )
             missing = [r["rid"] for r in rows if not r["found"]]
             if missing:
@@ -393,7 +419,7 @@ class Neo4jStore:
                 "OR toLower(coalesce(n.code, '')) CONTAINS $text "
                 "OR toLower(coalesce(n.address, '')) CONTAINS $text)"
             )
-            params["text"] = query.text.casefold()
+            params["text"] = query.text.lower()
         where = " AND ".join(clauses) or "true"
         rows = self.read(
             "find",
@@ -437,15 +463,10 @@ class Neo4jStore:
             raise NotFound(element_id)
         out = []
         for etype, props, other in rows[0]["out"]:
-            extra = {k: v for k, v in props.items() if k not in ("seq", "slots")}
             src, dst = (
                 (element_id, other["id"]) if direction == "out" else (other["id"], element_id)
             )
-            edge = Edge(
-                type=etype, src=src, dst=dst, seq=props.get("seq"), slots=props.get("slots"),
-                attrs=extra,
-            )  # fmt: skip
-            out.append((edge, _element(other)))
+            out.append((Edge.from_props(etype, src, dst, props), _element(other)))
         out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
         return out
 

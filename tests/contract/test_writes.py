@@ -213,3 +213,69 @@ def test_neighbours_in_both_directions(demo_store: GraphStore) -> None:
     assert sorted(el.id for _, el in inward) == ["SVC-H1-BB", "SVC-H1-TV"]
     with pytest.raises(NotFound):
         demo_store.neighbours("NOPE")
+
+
+def test_an_edge_update_replaces_its_properties(demo_store: GraphStore) -> None:
+    tagged = edge(type="PART_OF", src="OLT-1/0/2", dst="OLT-1", attrs={"patch": "A-17"})
+    assert demo_store.upsert([], [tagged]).edges_updated == 1
+    plain = edge(type="PART_OF", src="OLT-1/0/2", dst="OLT-1")
+    assert demo_store.upsert([], [plain]).edges_updated == 1
+    assert demo_store.upsert([], [plain]).edges_unchanged == 1
+    [(stored, _)] = demo_store.neighbours("OLT-1/0/2", "out", ["PART_OF"])
+    assert stored.attrs == {}
+
+
+def test_an_element_has_one_upstream_of_each_single_type(demo_store: GraphStore) -> None:
+    second_feed = edge(type="FED_BY", src="SPL-JZ-2B", dst="SPL-JZ-1:3")
+    with pytest.raises(ValidationFailed, match=r"'SPL-JZ-2B' already has FED_BY 'SPL-JZ-1:2'"):
+        demo_store.upsert([], [second_feed])
+    in_one_batch = [
+        edge(type="PART_OF", src="NE-1/E1-1", dst="NE-1"),
+        edge(type="PART_OF", src="NE-1/E1-1", dst="NE-2"),
+    ]
+    with pytest.raises(ValidationFailed, match="already has PART_OF 'NE-1'"):
+        demo_store.upsert([], in_one_batch)
+
+
+def test_two_circuits_in_one_batch_cannot_take_the_same_slot(demo_store: GraphStore) -> None:
+    circuits = [node(kind="Circuit", id=c, bandwidth_2m=1) for c in ("CIR-X", "CIR-Y")]
+    routes = [
+        edge(type="ROUTED_OVER", src=c, dst="TS-1", seq=1, slots=[40]) for c in ("CIR-X", "CIR-Y")
+    ]
+    with pytest.raises(ValidationFailed, match="VC-12 slot 40 already held by 'CIR-X'"):
+        demo_store.upsert(circuits, routes)
+    assert demo_store.get("CIR-X") is None
+
+
+def test_issues_point_at_the_input_row_even_after_repeated_ids(demo_store: GraphStore) -> None:
+    rows = [
+        node(kind="OLT", id="OLT-R", site="EX-1"),
+        node(kind="OLT", id="OLT-R", site="EX-1"),
+        node(kind="OLT", id="OLT-S", site="EX-404"),
+    ]
+    with pytest.raises(ValidationFailed) as err:
+        demo_store.upsert(rows)
+    assert [(i.item, i.index) for i in err.value.issues] == [("OLT 'OLT-S'", 2)]
+
+
+def test_the_callers_nodes_are_not_changed(store: GraphStore) -> None:
+    site = node(kind="Site", id="S1")
+    olt = node(kind="OLT", id="OLT-C", site="S1", spec="OLT-C600")
+    store.upsert([site, olt])
+    assert olt.vendor is None and olt.attrs == {}  # type: ignore[attr-defined]
+    assert store.get("OLT-C").vendor == "ZTE"  # type: ignore[union-attr]
+
+
+def test_values_neo4j_cannot_hold_are_refused_by_the_model() -> None:
+    hidden = parse_node({"kind": "OLT", "id": "A", "attrs": {"_lock": True}})
+    assert isinstance(hidden, list) and "must not be empty or start with '_'" in hidden[0].reason
+    huge = parse_node({"kind": "OLT", "id": "A", "attrs": {"serial_no": 2**70}})
+    assert isinstance(huge, list) and "does not fit in a 64-bit integer" in huge[0].reason
+    assert isinstance(parse_node({"kind": "Site", "id": "A", "households": 2**64}), list)
+
+
+def test_text_search_ignores_ascii_case_alike_on_every_store(store: GraphStore) -> None:
+    store.upsert([node(kind="Site", id="S-DE", name="Hauptstraße 5", code="HBF")])
+    assert [e.id for e in store.find(FindQuery(text="HAUPTSTRASSE")).items] == []
+    assert [e.id for e in store.find(FindQuery(text="HAUPTSTRAßE")).items] == ["S-DE"]
+    assert [e.id for e in store.find(FindQuery(text="hbf")).items] == ["S-DE"]
