@@ -9,7 +9,8 @@ alternation, clears the database and loads the bundle with: `baseline` (read the
 of --batch-size rows per kind and type, `UNWIND $rows MERGE … SET n += r.props`, no validation),
 `loader` (pboss.loaders: pass 1 validates everything, pass 2 upserts through Neo4jStore) and,
 with --proposal, `proposal` (the loader over bench/proposed_store.py). Each run is its own
-process, so peak memory (ru_maxrss) is that run's alone. Medians are printed with the ratio.
+process, so peak memory (ru_maxrss) is that run's alone. Medians are printed with the ratio. First,
+--warmup untimed runs of each mode on the first scale warm the JVM up.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ def child(mode: str, bundle: Path, uri: str, batch: int) -> None:
 
 
 def _bundle(work: Path, scale: str, seed: int) -> Path:
+    """The generated bundle of a scale and seed, made once and cached."""
     from pboss.loaders.generator import generate
 
     out = work / f"{scale}-{seed}"
@@ -145,6 +147,7 @@ def _bundle(work: Path, scale: str, seed: int) -> Path:
 
 
 def _clear(uri: str) -> dict[str, int]:
+    """Empty the database (schema kept); returns what it held."""
     from pboss.inventory.neo4j_store import Neo4jStore
 
     store = Neo4jStore(uri)  # also ensures the constraint and indexes both runs rely on
@@ -157,6 +160,7 @@ def _clear(uri: str) -> dict[str, int]:
 
 
 def _run(mode: str, bundle: Path, uri: str, batch: int) -> dict[str, Any]:
+    """One measured run in its own process; its JSON result."""
     cmd = [sys.executable, __file__, "--child", mode, "--bundle", str(bundle), "--uri", uri,
            "--batch-size", str(batch)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
@@ -166,6 +170,7 @@ def _run(mode: str, bundle: Path, uri: str, batch: int) -> dict[str, Any]:
 
 
 def _uri(args: argparse.Namespace) -> str:
+    """The Neo4j to use: --uri, NEO4J_URI, else a local one started here."""
     if args.uri:
         return args.uri
     if os.environ.get("NEO4J_URI"):
@@ -184,6 +189,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scales", nargs="+", default=["small", "medium"])
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--repeat", type=int, default=2, help="runs per mode (medians are shown)")
+    p.add_argument(
+        "--warmup", type=int, default=1, help="untimed runs per mode first (a fresh JVM is slow)"
+    )
     p.add_argument("--batch-size", type=int, default=5000)
     p.add_argument("--proposal", action="store_true", help="also run bench/proposed_store.py")
     p.add_argument("--uri", help="Neo4j to use (default NEO4J_URI, else a local one)")
@@ -201,6 +209,11 @@ def main(argv: list[str] | None = None) -> None:
     uri = _uri(args)
     modes = [*MODES, "proposal"] if args.proposal else list(MODES)
     results: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    first = _bundle(Path(args.work), args.scales[0], args.seed)
+    for _ in range(args.warmup):
+        for mode in modes:
+            _clear(uri)
+            _run(mode, first, uri, args.batch_size)
     for scale in args.scales:
         bundle = _bundle(Path(args.work), scale, args.seed)
         for rep in range(args.repeat):
@@ -222,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _table(results: dict[str, dict[str, list[dict[str, Any]]]], modes: list[str]) -> None:
+    """Print medians, ratios to the baseline and peak memory per scale."""
     print()
     head = f"{'scale':8s} {'elements':>10s}" + "".join(f" {m + ' el/s':>16s}" for m in modes)
     head += "".join(f" {m + '/base':>14s}" for m in modes[1:])

@@ -65,6 +65,7 @@ class ProposedNeo4jStore(Neo4jStore):
     def _fetch_lean(
         self, tx: ManagedTransaction, nodes: Sequence[Element], edges: Sequence[Edge]
     ) -> tuple[dict[str, Element], dict[tuple[str, str, str], dict[str, Any]]]:
+        """Full rows for the batch's own nodes, four fields for the rest, existing edges."""
         own = {n.id for n in nodes}
         refs = referenced_ids(nodes, edges) - own
         row = self.run(
@@ -79,6 +80,7 @@ class ProposedNeo4jStore(Neo4jStore):
         return existing, edges_found  # type: ignore[return-value]
 
     def _create_nodes(self, tx: ManagedTransaction, nodes: list[Element]) -> None:
+        """CREATE the nodes the plan found new, one query per kind."""
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for n in nodes:
             by_kind[n.kind].append(n.props())
@@ -99,6 +101,7 @@ class ProposedNeo4jStore(Neo4jStore):
         """As Neo4jStore.upsert, with the three changes of the module docstring."""
 
         def work(tx: ManagedTransaction) -> UpsertResult:
+            """The whole upsert in one managed transaction."""
             batch = [n.model_copy(update={"attrs": dict(n.attrs)}) for n in nodes]
             existing, existing_edges = self._fetch_lean(tx, batch, edges)
             plan = plan_batch(batch, edges, existing, existing_edges, self.catalog)

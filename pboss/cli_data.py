@@ -33,6 +33,7 @@ class ScaleName(StrEnum):
 
 
 def _fail(message: str, code: int) -> typer.Exit:
+    """Print an error and return the Exit to raise with its code."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 

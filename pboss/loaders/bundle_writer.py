@@ -58,6 +58,7 @@ class BundleWriter:
         self.closed = False
 
     def _out(self, sub: str, name: str) -> IO[bytes]:
+        """The open file for a kind or type, created on first use."""
         key = (sub, name)
         fh = self._files.get(key)
         if fh is None:
@@ -88,6 +89,7 @@ class BundleWriter:
         types = edge_types_in_order()
 
         def order(key: tuple[str, str]) -> tuple[int, int, str]:
+            """Manifest order: node files in load order, then edge files."""
             sub, name = key
             names = kinds if sub == NODE_DIR else types
             rank = names.index(name) if name in names else len(names)

@@ -18,6 +18,7 @@ class RowIssue:
     field: str | None = None
 
     def __str__(self) -> str:
+        """`file:line:column: field: reason`."""
         what = f"{self.field}: " if self.field else ""
         return f"{self.file}:{self.line}:{self.column}: {what}{self.reason}"
 

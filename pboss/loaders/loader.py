@@ -95,12 +95,14 @@ class LoadOptions:
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """Records in lists of `size` (the validator checks a chunk with one store lookup)."""
     it = iter(records)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
 def _stamp(files: Sequence[InputFile]) -> list[tuple[int, int]]:
+    """Size and modification time of each file, to notice a change between the passes."""
     out = []
     for f in files:
         st = f.path.stat()
@@ -236,6 +238,7 @@ class Loader:
 
     @staticmethod
     def _reject(out: IO[bytes], rec: Record, reason: str) -> None:
+        """Append one rejected row to the rejects file."""
         row = {"file": rec.file, "line": rec.line, "reason": reason, "row": rec.text}
         out.write(jsonio.dumps(row) + b"\n")
 

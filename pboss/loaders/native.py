@@ -75,6 +75,7 @@ class InputFile:
 
 
 def _classify(path: Path, display: str, expected: int | None = None) -> InputFile:
+    """What a file holds, from its directory and name; LoadError when it cannot tell."""
     stem = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
     parent = path.parent.name
     if parent == EDGE_DIR or stem in EDGE_RULES or stem.startswith("edges"):
@@ -112,6 +113,7 @@ def read_manifest(directory: Path) -> dict[str, Any] | None:
 
 
 def _bundle_files(directory: Path) -> list[InputFile]:
+    """A bundle's files: those its manifest lists, else everything in nodes/ and edges/."""
     manifest = read_manifest(directory)
     out: list[InputFile] = []
     if manifest is not None:
@@ -163,6 +165,7 @@ def _fields(kind: str) -> frozenset[str]:
 
 
 def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None:
+    """Split a flat node row into model fields and attrs (a reserved key is an issue)."""
     kind = row.get("kind", file_kind)
     if file_kind is not None and kind != file_kind:
         rec.issues.append(rec.issue(f"kind {kind!r} in a {file_kind} file", "kind"))
@@ -189,6 +192,7 @@ def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None
 
 
 def _edge_input(rec: Record, row: dict[str, Any], file_type: str | None) -> None:
+    """Turn a flat edge row into model input: type, ends, seq, slots and attrs."""
     etype = row.get("type", file_type)
     if file_type is not None and etype != file_type:
         rec.issues.append(rec.issue(f"type {etype!r} in a {file_type} file", "type"))

@@ -44,6 +44,7 @@ class NoProgress:
 
 
 def _size(n: float) -> str:
+    """A byte count for people."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -65,6 +66,7 @@ class PlainProgress:
         self.last = 0.0
 
     def _line(self, final: bool = False) -> None:
+        """Print one progress line (or the phase's final one)."""
         elapsed = max(time.perf_counter() - self.started, 1e-9)
         pct = f" {100 * self.bytes / self.total:.0f}%" if self.total and not final else ""
         rate = self.rows / elapsed

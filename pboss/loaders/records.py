@@ -23,6 +23,7 @@ Key = tuple[int, int]
 
 @lru_cache(maxsize=256)
 def _key_pattern(name: str) -> re.Pattern[str]:
+    """The compiled pattern of a JSON key (few distinct keys, so cached)."""
     return re.compile(r'"' + re.escape(name) + r'"\s*:')
 
 
@@ -87,6 +88,7 @@ class Parsed:
 
 
 def _located(rec: Record, issues: Sequence[Issue]) -> list[RowIssue]:
+    """Model issues as located row issues (field -> column)."""
     return [rec.issue(i.reason, field_of(i.field)) for i in issues]
 
 

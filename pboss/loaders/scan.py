@@ -19,15 +19,18 @@ EdgeRow = tuple[str, str, dict[str, Any]]
 
 
 def _clean(props: dict[str, Any]) -> dict[str, Any]:
+    """Stored properties without internal `_` keys, as Python values."""
     return {k: _native(v) for k, v in props.items() if not k.startswith("_")}
 
 
 def _native(value: Any) -> Any:
+    """A driver value (e.g. a Neo4j DateTime) as a Python value."""
     to_native = getattr(value, "to_native", None)
     return to_native() if to_native else value
 
 
 def _cypher_stream(store: Any, cypher: str, **params: Any) -> Iterator[Any]:
+    """Stream one read query's records from the store's driver."""
     from neo4j import READ_ACCESS, Query
 
     with store.driver.session(
@@ -39,6 +42,7 @@ def _cypher_stream(store: Any, cypher: str, **params: Any) -> Iterator[Any]:
 
 
 def _checked(name: str, allowed: Any) -> str:
+    """A label or type name, only if the model defines it (never raw input)."""
     if name not in allowed or not name.isidentifier():
         raise ValueError(f"unknown kind or edge type {name!r}")
     return name

@@ -197,6 +197,7 @@ class Validator:
     def _check_nodes(
         self, rec: Record, nodes: list[Element], existing: dict[str, Element]
     ) -> list[RowIssue]:
+        """Issues of the record's nodes against earlier rows (one kind per id) and the store."""
         issues = []
         for n in nodes:
             prior = self.result.feed.get(n.id)
@@ -216,6 +217,7 @@ class Validator:
 
     @staticmethod
     def _refs(rec: Record, p: Parsed) -> list[_Ref]:
+        """The references a record makes: sites, owners, edge ends."""
         refs = []
         for n in p.nodes:
             if n.site is not None:
@@ -227,6 +229,7 @@ class Validator:
         return refs
 
     def _tag(self, element_id: str, own: dict[str, str]) -> str | None:
+        """What is known of an id: the record's own nodes, then the feed, then the store."""
         return (
             own.get(element_id)
             or self.result.feed.get(element_id)
@@ -263,17 +266,20 @@ class Validator:
         return out
 
     def _may_come_later(self, expected: str | None) -> bool:
+        """True when a node of that kind may still appear further on in the input."""
         done = self._kinds_done
         return done is not None and (expected is None or expected not in done)
 
     @staticmethod
     def _wrong_kind(ref: _Ref, actual: str) -> str:
+        """Why a reference points at a node of the wrong kind."""
         if ref.field == "owner":
             return f"owner must be 'self' or a Partner id; {ref.target!r} is a {actual}"
         return f"unknown site {ref.target!r} ({ref.target!r} is a {actual})"
 
     @staticmethod
     def _missing(ref: _Ref) -> str:
+        """Why a reference points at nothing."""
         if ref.field in ("src", "dst"):
             return f"edge to a missing node: {ref.field} {ref.target!r} is not in the feed or store"
         if ref.field == "owner":
@@ -281,6 +287,7 @@ class Validator:
         return f"unknown site {ref.target!r} (not in the feed or the store)"
 
     def _check_edge(self, rec: Record, e: Edge, own: dict[str, str]) -> list[RowIssue]:
+        """The edge rules plan_batch applies: kinds joined, splitter stage, VC-12 slots."""
         src, dst = self._tag(e.src, own) or "", self._tag(e.dst, own) or ""
         why = edge_rule_issue(e, kind_of(src), kind_of(dst))
         if why:
@@ -316,6 +323,7 @@ class Validator:
         return slots
 
     def _store_holders(self, section_id: str) -> list[tuple[Edge, Element]]:
+        """Who holds slots of a section in the store (nothing if it is not there yet)."""
         try:
             return self.store.neighbours(section_id, "in", _SLOT_HOLDERS)
         except NotFound:
@@ -324,6 +332,7 @@ class Validator:
     # ---- outcomes ------------------------------------------------------------------------------
 
     def _accept(self, rec: Record, p: Parsed, late: bool = False) -> None:
+        """Remember a valid row: its ids, scope, edges and slots."""
         res = self.result
         for n in p.nodes:
             res.feed[n.id] = tag_of(n)

@@ -20,6 +20,8 @@ from pboss.loaders.issues import LoadError
 
 @dataclass
 class _Batch:
+    """Nodes and edges (deduplicated by key) for one upsert, and where they came from."""
+
     number: int
     nodes: list[Element] = field(default_factory=list)
     edges: dict[tuple[str, str, str], Edge] = field(default_factory=dict)
@@ -28,6 +30,7 @@ class _Batch:
 
     @property
     def size(self) -> int:
+        """Elements in the batch."""
         return len(self.nodes) + len(self.edges)
 
 
@@ -97,6 +100,7 @@ class BatchWriter:
         return self.result
 
     def _run(self) -> None:
+        """The writer thread: upsert queued batches until told to stop."""
         assert self._queue is not None
         while True:
             b = self._queue.get()
@@ -106,6 +110,7 @@ class BatchWriter:
                 self._write(b)
 
     def _write(self, b: _Batch) -> None:
+        """Upsert one batch, remembering the first failure instead of raising in a thread."""
         try:
             res = self.store.upsert(
                 b.nodes, list(b.edges.values()), actor=self.actor, reason=self.reason
@@ -118,6 +123,7 @@ class BatchWriter:
         self.batches += 1
 
     def _raise_if_failed(self) -> None:
+        """Raise a LoadError saying which batch the store refused and how far the load got."""
         if self._error is None or self._failed is None:
             return
         b = self._failed

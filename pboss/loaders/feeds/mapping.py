@@ -65,6 +65,7 @@ class FeedMapping(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> FeedMapping:
+        """The columns, values and templates fit the style; every problem in one error."""
         known, required = STYLE_FIELDS[self.style]
         problems = [f"unknown field {f!r} in [columns]" for f in self.columns if f not in known]
         problems += [f"[columns] must map {f!r}" for f in sorted(required - set(self.columns))]

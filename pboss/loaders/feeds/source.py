@@ -91,6 +91,7 @@ class FeedSource:
         state = {"line": 0, "complete": True}
 
         def text_lines() -> Iterator[str]:
+            """Decoded lines for the CSV reader; undecodable ones become blank and noted."""
             for line in read_lines(f.path, encoding, f.display, lambda n: progress.advance(n)):
                 state["line"], state["complete"] = line.number, line.complete
                 if line.issue is not None:
@@ -158,6 +159,7 @@ class FeedSource:
         return value
 
     def _site(self, rec: Record, row: _Row, end: str) -> str | None:
+        """Our site for one end of a row, or None after adding a located issue."""
         match = self.matcher.match(row.get(f"{end}site_code"), row.get(f"{end}address"))
         if match.site is None:
             col = row.column(f"{end}site_code" if match.by == "code" else f"{end}address")
@@ -166,6 +168,7 @@ class FeedSource:
         return match.site
 
     def _int(self, rec: Record, row: _Row, field: str) -> int | None:
+        """A whole number from a cell, or None after adding a located issue."""
         raw = row.get(field)
         try:
             value = int(raw.replace(",", ""))
@@ -177,6 +180,7 @@ class FeedSource:
         return value
 
     def _map(self, rec: Record, row: _Row, notes: list[str]) -> None:
+        """Turn one CSV row into the record's node and edges (or its issues)."""
         m = self.mapping
         rec.columns = {"*": row.column("circuit_code" if m.style == "partner_link" else "total")}
         if m.style == "partner_link":
@@ -209,6 +213,7 @@ class FeedSource:
         return node
 
     def _link(self, rec: Record, row: _Row, notes: list[str]) -> None:
+        """A leased-line circuit row as a PartnerLink terminating on the NEs at its ends."""
         code = row.get("circuit_code")
         if not code:
             rec.issues.append(RowIssue(rec.file, rec.line, row.column("circuit_code"),
@@ -234,6 +239,7 @@ class FeedSource:
                 rec.edges.append({"type": "TERMINATES", "src": node["id"], "dst": ne})
 
     def _pool(self, rec: Record, row: _Row) -> None:
+        """A coverage row as a PartnerAccess pool at the matched site."""
         site = self._site(rec, row, "")
         total, free = self._int(rec, row, "total"), self._int(rec, row, "free")
         technology = self._value(rec, row, "technology") if "technology" in self.mapping.columns \

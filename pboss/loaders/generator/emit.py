@@ -21,6 +21,7 @@ class Emitter:
         self._pending = 0
 
     def _tick(self) -> None:
+        """Count a row; report progress every few thousand."""
         self._pending += 1
         if self._pending >= _TICK:
             self.progress.advance(rows=self._pending)

@@ -41,6 +41,7 @@ class GenerateSummary:
 
 
 def _check_catalog(catalog: Catalog) -> None:
+    """Refuse a catalog that lacks the specs or products the generator uses."""
     missing = [s for s in SPECS_USED if s not in catalog.specs]
     missing += [p for p in PRODUCTS_USED if p not in catalog.products]
     if missing:
@@ -48,6 +49,7 @@ def _check_catalog(catalog: Catalog) -> None:
 
 
 def _partners(em: Emitter) -> None:
+    """The two partners: a leased-line operator and a cable operator."""
     em.node(
         "Partner", "P-TT", name="中国铁通", partner_type="leased_line", contract_id="TT-2009-01"
     )

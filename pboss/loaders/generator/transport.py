@@ -104,6 +104,7 @@ class Network:
         """The cheapest path with n free slots on every hop, and the slots it would take."""
 
         def weight(u: str, v: str, links: Mapping[str, Any]) -> float | None:
+            """Cheapest parallel link with room for n slots, or None to hide the hop."""
             costs = [d["link"].cost for d in links.values() if d["link"].free(n)]
             return min(costs) if costs else None
 
