@@ -62,7 +62,7 @@ SCHEMA = (
 )
 
 
-def _labels(kind: str) -> str:
+def labels_for(kind: str) -> str:
     """`:Entity:<Category>:<Kind>` for a registered kind (never from raw input)."""
     cls = KINDS[kind]
     if not _IDENT.match(kind):  # pragma: no cover - kinds are code-defined identifiers
@@ -70,7 +70,8 @@ def _labels(kind: str) -> str:
     return f":Entity:{cls.category.value}:{kind}"
 
 
-def _rel_type(edge_type: str) -> str:
+def rel_type(edge_type: str) -> str:
+    """A relationship type from the model's whitelist (never from raw input)."""
     if edge_type not in EDGE_RULES or not _IDENT.match(edge_type):
         raise ValueError(f"unknown edge type {edge_type!r}")
     return edge_type
@@ -81,7 +82,8 @@ def _native(value: Any) -> Any:
     return to_native() if to_native else value
 
 
-def _element(props: dict[str, Any]) -> Element:
+def element_of(props: dict[str, Any]) -> Element:
+    """A typed element from stored properties (internal `_` properties such as locks dropped)."""
     return from_props({k: v for k, v in props.items() if not k.startswith("_")})
 
 
@@ -189,7 +191,7 @@ class Neo4jStore:
             keys=[list(e.key) for e in edges],
             single=single_upstream_sources(edges),
         )[0]
-        existing = {p["id"]: _element(p) for p in rows["nodes"]}
+        existing = {p["id"]: element_of(p) for p in rows["nodes"]}
         existing_edges = {tuple(k): dict(props) for k, props in rows["edges"]}
         upstreams = {(t, src): dst for t, src, dst in rows["upstreams"]}
         return existing, existing_edges, upstreams  # type: ignore[return-value]
@@ -202,7 +204,7 @@ class Neo4jStore:
             self.run(
                 tx,
                 "upsert.nodes",
-                f"UNWIND $rows AS r MERGE (n:Entity {{id: r.id}}) SET n = r, n{_labels(kind)}",
+                f"UNWIND $rows AS r MERGE (n:Entity {{id: r.id}}) SET n = r, n{labels_for(kind)}",
                 rows=rows,
             )
 
@@ -217,7 +219,7 @@ class Neo4jStore:
                 f"""
                 UNWIND $rows AS r
                 MATCH (a:Entity {{id: r.src}}), (b:Entity {{id: r.dst}})
-                MERGE (a)-[e:{_rel_type(etype)}]->(b)
+                MERGE (a)-[e:{rel_type(etype)}]->(b)
                 SET e = r.props
                 """,
                 rows=rows,
@@ -242,7 +244,7 @@ class Neo4jStore:
         issues = []
         for row in rows:
             holdings = [(h, list(s or [])) for h, s in row["holdings"] if h is not None]
-            issues += slot_clashes(_element(row["section"]), holdings, newcomers)
+            issues += slot_clashes(element_of(row["section"]), holdings, newcomers)
         if issues:
             raise ValidationFailed(issues)
 
@@ -395,7 +397,7 @@ class Neo4jStore:
         rows = self.read(
             "get", "MATCH (n:Entity {id: $id}) RETURN properties(n) AS p", id=element_id
         )
-        return _element(rows[0]["p"]) if rows else None
+        return element_of(rows[0]["p"]) if rows else None
 
     def get_many(self, element_ids: Sequence[str]) -> dict[str, Element]:
         rows = self.read(
@@ -403,7 +405,7 @@ class Neo4jStore:
             "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS p",
             ids=list(element_ids),
         )
-        return {r["p"]["id"]: _element(r["p"]) for r in rows}
+        return {r["p"]["id"]: element_of(r["p"]) for r in rows}
 
     def find(self, query: FindQuery) -> Page[Element]:
         clauses = []
@@ -438,7 +440,7 @@ class Neo4jStore:
         )[0]
         page = rows["page"]
         more = len(page) > query.limit
-        items = [_element(p) for p in page[: query.limit]]
+        items = [element_of(p) for p in page[: query.limit]]
         return Page(
             items=items, total=rows["total"], next_cursor=items[-1].id if more and items else None
         )
@@ -466,7 +468,7 @@ class Neo4jStore:
             src, dst = (
                 (element_id, other["id"]) if direction == "out" else (other["id"], element_id)
             )
-            out.append((Edge.from_props(etype, src, dst, props), _element(other)))
+            out.append((Edge.from_props(etype, src, dst, props), element_of(other)))
         out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
         return out
 
@@ -508,7 +510,7 @@ class Neo4jStore:
         edges = []
         used: dict[str, int] = {}
         for row in rows:
-            el = _element(row["props"])
+            el = element_of(row["props"])
             nodes[el.id] = el
             depth[el.id] = row["depth"]
             edges += [(t, el.id, d, s, sl) for t, d, s, sl in row["out"] if t is not None]
@@ -583,8 +585,8 @@ class Neo4jStore:
             statuses = [s for _, s in bads]
             items.append(
                 Rider(
-                    service=_element(svc),
-                    customer=_element(cust) if cust else None,
+                    service=element_of(svc),
+                    customer=element_of(cust) if cust else None,
                     health=health_of(statuses),
                     impaired_by=sorted(b for b, _ in bads),
                 )
@@ -677,10 +679,10 @@ class Neo4jStore:
         loads = dict(row["loads"])
         splitters = []
         for spl, ports, chain, pon, budget in row["splitters"]:
-            upstream = [_element(p) for p in chain]
+            upstream = [element_of(p) for p in chain]
             splitters.append(
                 SplitterView(
-                    splitter=_element(spl),
+                    splitter=element_of(spl),
                     free_ports=[p for p, st, busy in ports if p and not busy and st == "available"],
                     busy_ports=sum(1 for p, _, busy in ports if p and busy),
                     upstream=upstream,
@@ -691,11 +693,11 @@ class Neo4jStore:
                 )
             )
         return SiteView(
-            site=_element(row["site"]),
+            site=element_of(row["site"]),
             splitters=splitters,
-            partner_access=[_element(p) for p in row["pools"]],
-            nes=[_element(p) for p in row["nes"]],
-            ports=[PortView(port=_element(p), ne=ne, busy=busy) for p, ne, busy in row["ports"]],
+            partner_access=[element_of(p) for p in row["pools"]],
+            nes=[element_of(p) for p in row["nes"]],
+            ports=[PortView(port=element_of(p), ne=ne, busy=busy) for p, ne, busy in row["ports"]],
         )
 
     def transport_links(self) -> list[TransportLink]:
@@ -723,7 +725,7 @@ class Neo4jStore:
             ends = sorted(row["ends"])
             out.append(
                 TransportLink(
-                    link=_element(row["link"]),
+                    link=element_of(row["link"]),
                     a_ne=ends[0] if ends else None,
                     z_ne=ends[1] if len(ends) > 1 else None,
                     used_slots=sorted(s for slots in row["held"] if slots for s in slots),

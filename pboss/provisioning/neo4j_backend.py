@@ -11,7 +11,6 @@ parameters; labels and relationship types come only from the model's registries.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -22,14 +21,14 @@ from neo4j import ManagedTransaction, Query
 from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.errors import Issue, ValidationFailed
-from pboss.inventory.model import EDGE_RULES, KINDS, Edge, Element, from_props
+from pboss.inventory.model import Edge, Element
+from pboss.inventory.neo4j_store import element_of, labels_for, rel_type
 from pboss.provisioning.allocate import Facts
 from pboss.provisioning.errors import Conflict
 from pboss.provisioning.model import stamp
 from pboss.provisioning.tx import AlreadyExists, Direction
 
 T = TypeVar("T")
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 SCHEMA = (
     "CREATE INDEX reservation_due IF NOT EXISTS FOR (r:Reservation) ON (r.state, r.valid_until)",
@@ -78,23 +77,6 @@ RETURN lead, facts
 """
 
 
-def _label(kind: str) -> str:
-    """`:Entity:<Category>:<Kind>` for a registered kind (never from request data)."""
-    if kind not in KINDS or not _IDENT.match(kind):
-        raise ValueError(f"unknown kind {kind!r}")
-    return f":Entity:{KINDS[kind].category.value}:{kind}"
-
-
-def _rel(edge_type: str) -> str:
-    if edge_type not in EDGE_RULES or not _IDENT.match(edge_type):
-        raise ValueError(f"unknown edge type {edge_type!r}")
-    return edge_type
-
-
-def _element(props: dict[str, Any]) -> Element:
-    return from_props({k: v for k, v in props.items() if not k.startswith("_")})
-
-
 class Neo4jTx:
     """One step's view of Neo4j inside one managed write transaction."""
 
@@ -123,22 +105,22 @@ class Neo4jTx:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        return {r["p"]["id"]: _element(r["p"]) for r in self._q("lock", LOCK, ids=wanted)}
+        return {r["p"]["id"]: element_of(r["p"]) for r in self._q("lock", LOCK, ids=wanted)}
 
     def peek(self, ids: Iterable[str]) -> dict[str, Element]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        return {r["p"]["id"]: _element(r["p"]) for r in self._q("peek", PEEK, ids=wanted)}
+        return {r["p"]["id"]: element_of(r["p"]) for r in self._q("peek", PEEK, ids=wanted)}
 
     def claim(
         self, ids: Sequence[str], *, lead: Sequence[str] = ()
     ) -> tuple[dict[str, Element], dict[str, Facts]]:
         [row] = self._q("claim", CLAIM, ids=sorted(set(ids)), lead=list(lead))
-        leaders = {p["id"]: _element(p) for p in row["lead"]}
+        leaders = {p["id"]: element_of(p) for p in row["lead"]}
         facts = {}
         for f in row["facts"]:
-            el = _element(f["p"])
+            el = element_of(f["p"])
             facts[el.id] = Facts(
                 element=el,
                 incoming=sorted(f["incoming"]),
@@ -150,7 +132,11 @@ class Neo4jTx:
     def linked(
         self, element_id: str, edge_type: str, direction: Direction
     ) -> list[tuple[Edge, Element]]:
-        arrow = f"-[r:{_rel(edge_type)}]->" if direction == "out" else f"<-[r:{_rel(edge_type)}]-"
+        arrow = (
+            f"-[r:{rel_type(edge_type)}]->"
+            if direction == "out"
+            else f"<-[r:{rel_type(edge_type)}]-"
+        )
         rows = self._q(
             "linked",
             f"MATCH (n:Entity {{id: $id}}){arrow}(m:Entity) "
@@ -163,16 +149,8 @@ class Neo4jTx:
             src, dst = (
                 (element_id, other["id"]) if direction == "out" else (other["id"], element_id)
             )
-            extra = {k: v for k, v in props.items() if k not in ("seq", "slots")}
-            edge = Edge(
-                type=edge_type,
-                src=src,
-                dst=dst,
-                seq=props.get("seq"),
-                slots=props.get("slots"),
-                attrs=extra,
-            )
-            out.append((edge, _element(other)))
+            edge = Edge.from_props(edge_type, src, dst, props)
+            out.append((edge, element_of(other)))
         return out
 
     def put(self, element: Element, *, new: bool = False) -> None:
@@ -196,12 +174,13 @@ class Neo4jTx:
         for n, (etype, rows) in enumerate(sorted(by_type.items())):
             params[f"u{n}"] = rows
             parts.append(
-                f"CALL () {{ UNWIND $u{n} AS r MATCH (:Entity {{id: r.src}})-[e:{_rel(etype)}]->"
+                f"CALL () {{ UNWIND $u{n} AS r "
+                f"MATCH (:Entity {{id: r.src}})-[e:{rel_type(etype)}]->"
                 "(:Entity {id: r.dst}) DELETE e }"
             )
         for n, (kind, rows) in enumerate(self._grouped(self._new.values())):
             params[f"c{n}"] = rows
-            parts.append(f"CALL () {{ UNWIND $c{n} AS r CREATE (x{_label(kind)}) SET x = r }}")
+            parts.append(f"CALL () {{ UNWIND $c{n} AS r CREATE (x{labels_for(kind)}) SET x = r }}")
         changed = self._grouped(self._changed.values())
         for n, (_, rows) in enumerate(changed):
             params[f"m{n}"] = rows
@@ -216,7 +195,7 @@ class Neo4jTx:
             params[f"l{n}"] = rows
             parts.append(
                 f"CALL () {{ UNWIND $l{n} AS r MATCH (a:Entity {{id: r.src}}), "
-                f"(b:Entity {{id: r.dst}}) MERGE (a)-[e:{_rel(etype)}]->(b) SET e = r.props "
+                f"(b:Entity {{id: r.dst}}) MERGE (a)-[e:{rel_type(etype)}]->(b) SET e = r.props "
                 f"RETURN collect([r.src, r.dst]) AS l{n} }}"
             )
         if not parts:
