@@ -1,8 +1,11 @@
 """Per-request DataLoaders: every element a query mentions is fetched in one `get_many` batch.
 
-Nested fields (`site`, `partner`, `region`, links) ask the loader, never the store, so a page of
-fifty elements costs one store call for their sites, not fifty. Loaders live for one request, so
-a write is never hidden behind a stale cache across requests.
+Nested references (`site`, `partner`, `region`, held resources, an order's reservations and work
+orders) ask the elements loader, never the store, so a page of fifty elements costs one store call
+for their sites, not fifty. The store reads links (`neighbours`) and status history of one element
+at a time: those loaders make one call per distinct element (and filter or limit), run
+concurrently, however often a query asks. Loaders live for one request, and a write within it
+empties them (`forget`), so a write is never hidden behind a stale cache.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from pboss.inventory.model import Edge, Element
+from pboss.inventory.results import ChangeRecord
 from pboss.inventory.store import Direction, GraphStore
 
 Runner = Callable[..., Awaitable[Any]]
 NeighbourKey = tuple[str, Direction, tuple[str, ...]]
+#: (element id, most changes wanted)
+HistoryKey = tuple[str, int]
 
 
 class Loaders:
@@ -30,6 +36,12 @@ class Loaders:
         self.neighbours: DataLoader[NeighbourKey, list[tuple[Edge, Element]]] = DataLoader(
             self._load_neighbours
         )
+        self.history: DataLoader[HistoryKey, list[ChangeRecord]] = DataLoader(self._load_history)
+
+    def forget(self) -> None:
+        """Drop everything cached: the store just changed under this request."""
+        for loader in (self.elements, self.neighbours, self.history):
+            loader.clear_all()
 
     async def _load_elements(self, ids: list[str]) -> list[Element | None]:
         found = await self._run(self._store.get_many, ids)
@@ -42,4 +54,10 @@ class Loaders:
             self._run(self._store.neighbours, eid, direction, list(types) or None)
             for eid, direction, types in keys
         ]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    async def _load_history(
+        self, keys: list[HistoryKey]
+    ) -> Sequence[list[ChangeRecord] | BaseException]:
+        calls = [self._run(self._store.history, eid, limit=limit) for eid, limit in keys]
         return await asyncio.gather(*calls, return_exceptions=True)

@@ -2,11 +2,22 @@
 
 Every expected failure is a typed member of the payload union (ValidationError with each issue,
 NotFound, InvalidTransition, HasDependants, Forbidden). Each write is recorded with the caller's
-role and key name as actor. A partner key may write only its own resources.
+role and key name as actor.
+
+A partner key may write only its own resources, and learns nothing from a refusal about what it
+cannot see: an id it refers to (a site, an edge's end) that is hidden from it is reported exactly
+as a missing one, before the store validates anything, and ids of hidden elements in the store's
+own validation messages are blanked.
+
+Orders, reservations and construction orders (and their HOLDS and FOR_ORDER edges) belong to
+provisioning, which holds resources under its own locks: these mutations refuse them for every
+role, so nobody forges or deletes a hold behind the order mutations.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Annotated
 
 import strawberry
@@ -24,8 +35,16 @@ from pboss.graphql.inputs import MAX_BATCH, UpsertInput, build_edges, build_node
 from pboss.graphql.permissions import Action, can_write
 from pboss.graphql.types import Element, StatusChange, to_type
 from pboss.inventory import errors as inv
-from pboss.inventory.model import Edge
+from pboss.inventory.model import KINDS, Category, Edge
 from pboss.inventory.model import Element as ElementModel
+from pboss.provisioning import model as _provisioning_kinds  # noqa: F401  (registers them)
+
+#: Edge types only provisioning writes: a reservation's holds and what belongs to an order.
+PROVISIONING_EDGES = frozenset({"HOLDS", "FOR_ORDER"})
+ORDER_MUTATIONS = "submitOrder, reserve, confirm, release, cancelOrder, recordMilestone"
+#: How a hidden element is named in the store's validation messages shown to a partner.
+HIDDEN = "an element you cannot see"
+_QUOTED = re.compile(r"'([^']+)'")
 
 
 @strawberry.type(description="What one write batch changed, and the elements as now stored.")
@@ -62,10 +81,52 @@ DeletePayload = Annotated[
 ]
 
 
+def is_provisioning_kind(kind: str) -> bool:
+    """True for the kinds only provisioning writes (Order, Reservation, WorkOrder)."""
+    cls = KINDS.get(kind)
+    return cls is not None and cls.category == Category.PROVISIONING
+
+
+def _provisioning_refusal(ctx: Context, action: Action, what: str) -> Forbidden:
+    detail = f"{what} belongs to provisioning; use the order mutations ({ORDER_MUTATIONS})"
+    return Forbidden.of(str(action), ctx.principal.role, detail)
+
+
+def _refused_input(ctx: Context, input: UpsertInput) -> Forbidden | None:
+    """Provisioning kinds and edge types named by the input itself (nothing read yet)."""
+    for el in input.elements:
+        if is_provisioning_kind(el.kind):
+            return _provisioning_refusal(ctx, Action.WRITE, f"{el.kind} {el.id!r}")
+    for e in input.edges:
+        if e.type.value in PROVISIONING_EDGES:
+            label = f"{e.type.value}({e.src!r} -> {e.dst!r})"
+            return _provisioning_refusal(ctx, Action.WRITE, f"edge {label}")
+    return None
+
+
+def _refused_stored(
+    ctx: Context, input: UpsertInput, visible: dict[str, ElementModel]
+) -> Forbidden | None:
+    """Stored provisioning records the input would rewrite or add edges from."""
+    for el in input.elements:
+        old = visible.get(el.id)
+        if old is not None and is_provisioning_kind(old.kind):
+            return _provisioning_refusal(ctx, Action.WRITE, f"{old.kind} {el.id!r}")
+    for e in input.edges:
+        src = visible.get(e.src)
+        if src is not None and is_provisioning_kind(src.kind):
+            label = f"{e.type.value}({e.src!r} -> {e.dst!r})"
+            return _provisioning_refusal(ctx, Action.WRITE, f"{src.kind} {e.src!r} (edge {label})")
+    return None
+
+
 def _partner_refusal(
     ctx: Context, nodes: list[ElementModel], edges: list[Edge], existing: dict[str, ElementModel]
 ) -> Forbidden | None:
-    """Why a partner may not write this batch: only its own resources, never taking one over."""
+    """Why a partner may not write this batch: only its own resources, never taking one over.
+
+    The refusal names what the partner sent, never the stored element (its kind or owner).
+    """
     role = ctx.principal.role
     for n in nodes:
         old = existing.get(n.id)
@@ -80,9 +141,49 @@ def _partner_refusal(
     return None
 
 
+async def _unseen_references(
+    ctx: Context, nodes: list[ElementModel], edges: list[Edge]
+) -> list[inv.Issue]:
+    """A partner's references (sites, edges' ends) to ids it cannot see, worded as the store
+    words missing ones: hidden and missing ids take this same path, so the answer is the same."""
+    batch = {n.id for n in nodes}
+    wanted = {n.site for n in nodes if n.site} | {e.src for e in edges} | {e.dst for e in edges}
+    wanted -= batch
+    found = await ctx.call(ctx.store.get_many, sorted(wanted)) if wanted else {}
+    unseen = {i for i in wanted if not ctx.sees(found.get(i))}
+    issues = []
+    for i, n in enumerate(nodes):
+        if n.site in unseen:
+            reason = f"unknown site {n.site!r} (no such site)"
+            issues.append(inv.Issue(f"{n.kind} {n.id!r}", reason, "site", i))
+    for i, e in enumerate(edges):
+        ends = [f"{end} {eid!r}" for end, eid in (("src", e.src), ("dst", e.dst)) if eid in unseen]
+        if ends:
+            reason = f"edge to a missing node: {', '.join(ends)}"
+            issues.append(inv.Issue(f"edge {e.label()}", reason, None, i))
+    return issues
+
+
+async def _blanked(ctx: Context, issues: Iterable[inv.Issue], known: set[str]) -> list[inv.Issue]:
+    """The store's issues with the ids of elements hidden from this partner blanked out (e.g. the
+    operator's circuit already holding a VC-12 slot of the partner's own link)."""
+    issues = list(issues)
+    quoted = {q for i in issues for q in _QUOTED.findall(f"{i.item}\n{i.reason}")} - known
+    found = await ctx.call(ctx.store.get_many, sorted(quoted)) if quoted else {}
+    hidden = {q for q, el in found.items() if not ctx.sees(el)}
+    if not hidden:
+        return issues
+
+    def blank(text: str) -> str:
+        return _QUOTED.sub(lambda m: HIDDEN if m.group(1) in hidden else m.group(0), text)
+
+    return [inv.Issue(blank(i.item), blank(i.reason), i.field, i.index) for i in issues]
+
+
 def _changed(ctx: Context) -> None:
     ctx.state["site_index"].invalidate()
     ctx.state["partner_names"].invalidate()
+    ctx.loaders.forget()
 
 
 @strawberry.type
@@ -99,22 +200,37 @@ class InventoryMutation:
         if len(input.elements) + len(input.edges) > MAX_BATCH:
             reason = f"at most {MAX_BATCH} elements and edges per call"
             return ValidationError.single("input", reason)
+        refusal = _refused_input(ctx, input)
+        if refusal is not None:
+            return refusal
         ids = sorted({e.id for e in input.elements} | {e.src for e in input.edges})
         existing = await ctx.call(ctx.store.get_many, ids)
-        nodes, issues = build_nodes(input.elements, existing, input.merge)
+        # what the caller may see of it: a partner merges onto, and is told about, nothing else
+        visible = {i: el for i, el in existing.items() if ctx.sees(el)}
+        refusal = _refused_stored(ctx, input, visible)
+        if refusal is not None:
+            return refusal
+        nodes, issues = build_nodes(input.elements, visible, input.merge)
         edges, edge_issues = build_edges(input.edges)
         if issues or edge_issues:
             return ValidationError.of(issues + edge_issues)
-        if ctx.principal.is_partner:
+        partner = ctx.principal.is_partner
+        if partner:
             refusal = _partner_refusal(ctx, nodes, edges, existing)
             if refusal is not None:
                 return refusal
+            unseen = await _unseen_references(ctx, nodes, edges)
+            if unseen:
+                return ValidationError.of(unseen)
         try:
             result = await ctx.call(
                 ctx.store.upsert, nodes, edges, actor=ctx.principal.actor, reason=input.reason
             )
         except inv.ValidationFailed as exc:
-            return ValidationError.of_exc(exc)
+            if not partner:
+                return ValidationError.of_exc(exc)
+            known = {n.id for n in nodes} | {i for e in edges for i in (e.src, e.dst)}
+            return ValidationError.of(await _blanked(ctx, exc.issues, known))
         _changed(ctx)
         stored = await ctx.call(ctx.store.get_many, [n.id for n in nodes])
         return UpsertSuccess(
@@ -138,6 +254,8 @@ class InventoryMutation:
             return NotFound.of(id)
         if ctx.principal.is_partner and not can_write(ctx.principal, el):
             return Forbidden.of(str(Action.SET_STATUS), ctx.principal.role, f"{id!r} is not yours")
+        if is_provisioning_kind(el.kind):
+            return _provisioning_refusal(ctx, Action.SET_STATUS, f"{el.kind} {id!r}")
         try:
             change = await ctx.call(
                 ctx.store.set_status,
@@ -150,6 +268,7 @@ class InventoryMutation:
             return InvalidTransition.of(exc)
         except inv.NotFound as exc:
             return NotFound.of(exc.element_id, exc.kind)
+        ctx.loaders.forget()
         fresh = await ctx.call(ctx.store.get, id)
         if fresh is None:
             return NotFound.of(id)
@@ -173,6 +292,9 @@ class InventoryMutation:
         for i, el in zip(wanted, found, strict=True):
             if not ctx.sees(el):
                 return NotFound.of(i)
+        for i, el in zip(wanted, found, strict=True):
+            if el is not None and is_provisioning_kind(el.kind):
+                return _provisioning_refusal(ctx, action, f"{el.kind} {i!r}")
         try:
             deleted = await ctx.call(
                 ctx.store.delete, wanted, cascade=cascade, actor=ctx.principal.actor

@@ -2,18 +2,25 @@
 
 Builders turn the store's Trace and Riders into GraphQL objects for one caller: hops and riders
 the caller may not see are dropped or blanked (a partner sees its own hops, and riders only as
-counts and health, never the services or customers).
+counts and health, never the services or customers). Riders page by service id; a partner's
+cursors carry that id sealed (encrypted and authenticated with a per-process secret), so they
+name no service, and a partner cannot page from an id it made up.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
 from enum import Enum
 
 import strawberry
 
-from pboss.graphql.connections import PageInfo, encode_cursor
+from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
-from pboss.graphql.errors import StatusEnum
+from pboss.graphql.errors import StatusEnum, UserInputError
 from pboss.graphql.types import Customer, Element, Partner, Service, to_type
 from pboss.inventory import results as r
 from pboss.inventory.lifecycle import Status
@@ -116,6 +123,95 @@ class RiderConnection:
 
 RIDER_CURSOR = "rider"
 
+# ---- sealed rider cursors (partners) ------------------------------------------------------------
+#
+# A partner may not learn service ids, and a plain cursor is base64 of `rider:<service id>`. Its
+# cursor is instead version | nonce | ciphertext | tag: the service id (length-prefixed, padded to
+# a multiple of 32 bytes so the length says little) XORed with an HMAC-SHA256 keystream over a
+# random nonce, then authenticated with HMAC-SHA256 (encrypt-then-MAC, separate derived keys).
+# The secret is made per process on first use: a cursor is good until the process restarts, and
+# only on the replica that issued it (anything else is refused as an invalid cursor).
+
+_SEAL_STATE = "rider_cursor_secret"
+_SEAL_VERSION = b"\x01"
+_NONCE_BYTES = 16
+_TAG_BYTES = 16
+_PAD = 32
+
+
+def _seal_keys(ctx: Context) -> tuple[bytes, bytes]:
+    secret: bytes = ctx.state.setdefault(_SEAL_STATE, secrets.token_bytes(32))
+    enc = hmac.digest(secret, b"pboss rider cursor: encrypt", hashlib.sha256)
+    mac = hmac.digest(secret, b"pboss rider cursor: authenticate", hashlib.sha256)
+    return enc, mac
+
+
+def _keystream(key: bytes, nonce: bytes, size: int) -> bytes:
+    blocks = (
+        hmac.digest(key, nonce + i.to_bytes(4, "big"), hashlib.sha256)
+        for i in range(-(-size // 32))
+    )
+    return b"".join(blocks)[:size]
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+
+
+def seal_rider_cursor(ctx: Context, service_id: str) -> str:
+    """An opaque cursor for a partner: the service id encrypted and authenticated."""
+    enc, mac = _seal_keys(ctx)
+    raw = service_id.encode()
+    body = len(raw).to_bytes(2, "big") + raw
+    body += b"\0" * (-len(body) % _PAD)
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    sealed = _SEAL_VERSION + nonce + _xor(body, _keystream(enc, nonce, len(body)))
+    tag = hmac.digest(mac, sealed, hashlib.sha256)[:_TAG_BYTES]
+    return base64.urlsafe_b64encode(sealed + tag).decode()
+
+
+def _unseal(ctx: Context, cursor: str) -> str | None:
+    try:
+        blob = base64.urlsafe_b64decode(cursor.encode("ascii"))
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    head = len(_SEAL_VERSION) + _NONCE_BYTES
+    if len(blob) < head + _PAD + _TAG_BYTES or not blob.startswith(_SEAL_VERSION):
+        return None
+    sealed, tag = blob[:-_TAG_BYTES], blob[-_TAG_BYTES:]
+    enc, mac = _seal_keys(ctx)
+    if not hmac.compare_digest(tag, hmac.digest(mac, sealed, hashlib.sha256)[:_TAG_BYTES]):
+        return None
+    nonce, body = sealed[len(_SEAL_VERSION) : head], sealed[head:]
+    plain = _xor(body, _keystream(enc, nonce, len(body)))
+    size = int.from_bytes(plain[:2], "big")
+    try:
+        key = plain[2 : 2 + size].decode()
+    except UnicodeError:
+        return None
+    return key if key and 2 + size <= len(plain) else None
+
+
+def rider_cursor(ctx: Context, service_id: str) -> str:
+    """The cursor of one rider for this caller (sealed for a partner)."""
+    if ctx.principal.is_partner:
+        return seal_rider_cursor(ctx, service_id)
+    return encode_cursor(RIDER_CURSOR, service_id)
+
+
+def rider_after(ctx: Context, cursor: str | None) -> str | None:
+    """The service id a rider cursor of this caller pages after (UserInputError when invalid).
+
+    A partner's cursor must be one it was given: a plain `rider:<id>` cursor is refused, so a
+    partner cannot page from (and so probe for) a service id of its own making.
+    """
+    if cursor is None or not ctx.principal.is_partner:
+        return decode_cursor(RIDER_CURSOR, cursor)
+    key = _unseal(ctx, cursor)
+    if key is None:
+        raise UserInputError(f"invalid cursor {cursor[:80]!r} for this list")
+    return key
+
 
 def build_hop(hop: r.Hop, position: int) -> Hop:
     """A visible hop, renumbered in the caller's view."""
@@ -167,7 +263,7 @@ def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
             if ctx.principal.is_partner
             else list(x.impaired_by),
         )
-        edges.append(RiderEdge(cursor=encode_cursor(RIDER_CURSOR, x.service.id), node=node))
+        edges.append(RiderEdge(cursor=rider_cursor(ctx, x.service.id), node=node))
     t = riders.totals
     return RiderConnection(
         resources=list(riders.resource_ids),

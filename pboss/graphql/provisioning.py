@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -47,6 +47,7 @@ class MilestoneOutcome(StrEnum):
 
 
 PROVISIONING_ROLES = frozenset({"crm", "engineer", "admin"})
+T = TypeVar("T")
 _SERVICE_LOCK = threading.Lock()
 
 
@@ -300,14 +301,20 @@ class Order:
 
     @strawberry.field(description="Every reservation made for it, oldest first.")
     async def reservations(self, info: Info) -> list[Reservation]:
-        svc = service_of(info.context)
-        found = await info.context.call(svc.reservations_of, self.id)
+        found = await _records(info.context, self._o.reservations, pm.Reservation)
         return [_reservation(r) for r in found]
 
     @strawberry.field(description="Its construction orders, oldest first.")
     async def work_orders(self, info: Info) -> list[WorkOrder]:
-        svc = service_of(info.context)
-        return [_work_order(w) for w in await info.context.call(svc.work_orders_of, self.id)]
+        found = await _records(info.context, self._o.work_orders, pm.WorkOrder)
+        return [_work_order(w) for w in found]
+
+
+async def _records(ctx: Context, ids: list[str], cls: type[T]) -> list[T]:
+    """An order's reservations or work orders through the request's elements loader: a page of
+    orders costs one `get_many` for all of theirs (missing or odd ids are left out)."""
+    found = await ctx.loaders.elements.load_many(ids)
+    return [el for el in found if isinstance(el, cls)]
 
 
 def _order(o: pm.Order) -> Order:
@@ -436,6 +443,21 @@ async def _attempt(
         return _error(exc)
 
 
+async def _write(
+    ctx: Context,
+    action: str,
+    wrap: Callable[[Any], Any],
+    fn: Callable[..., Any],
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """`_attempt` for a write: the request's loaders forget what they cached before it."""
+    try:
+        return await _attempt(ctx, action, wrap, fn, *args, **kwargs)
+    finally:
+        ctx.loaders.forget()
+
+
 async def _hidden_from_partner(ctx: Context, svc: ProvisioningService, work_order_id: str) -> Any:
     """For a partner key: NotFound unless the construction order is assigned to it."""
     try:
@@ -538,7 +560,7 @@ class ProvisioningMutation:
             request = OrderRequest(**{f: getattr(input, f) for f in OrderRequest.model_fields})
         except ValueError as exc:
             return ValidationError.single("input", str(exc).splitlines()[0])
-        return await _attempt(ctx, "submit orders", _order, service_of(ctx).submit_order, request)
+        return await _write(ctx, "submit orders", _order, service_of(ctx).submit_order, request)
 
     @strawberry.mutation(
         description="Hold the best path for an order (ttlSeconds: default 30 min, or the SLA for "
@@ -549,14 +571,14 @@ class ProvisioningMutation:
     ) -> ReservePayload:
         ctx = info.context
         svc = service_of(ctx)
-        return await _attempt(
+        return await _write(
             ctx, "reserve", _reservation, svc.reserve, order_id, ttl_seconds=ttl_seconds
         )
 
     @strawberry.mutation(description="Put a held reservation into service (creates the service).")
     async def confirm(self, info: Info, reservation_id: strawberry.ID) -> ConfirmPayload:
         ctx = info.context
-        return await _attempt(ctx, "confirm", _reservation, service_of(ctx).confirm, reservation_id)
+        return await _write(ctx, "confirm", _reservation, service_of(ctx).confirm, reservation_id)
 
     @strawberry.mutation(description="Free everything a hold holds; the order waits for a new one.")
     async def release(
@@ -564,16 +586,14 @@ class ProvisioningMutation:
     ) -> ReleasePayload:
         ctx = info.context
         svc = service_of(ctx)
-        return await _attempt(
-            ctx, "release", _reservation, svc.release, reservation_id, reason[:500]
-        )
+        return await _write(ctx, "release", _reservation, svc.release, reservation_id, reason[:500])
 
     @strawberry.mutation(description="Cancel an order and free whatever it holds.")
     async def cancel_order(
         self, info: Info, order_id: strawberry.ID, reason: str = "cancelled by CRM"
     ) -> CancelPayload:
         ctx = info.context
-        return await _attempt(
+        return await _write(
             ctx, "cancel orders", _order, service_of(ctx).cancel, order_id, reason[:500]
         )
 
@@ -600,7 +620,9 @@ class ProvisioningMutation:
                 return _work_order(await ctx.call(svc.record_milestone, *args))
             except _EXPECTED as exc:
                 return _error(exc)
-        return await _attempt(
+            finally:
+                ctx.loaders.forget()
+        return await _write(
             ctx,
             "report milestones",
             _work_order,

@@ -24,12 +24,12 @@ from pboss.graphql.connections import (
 from pboss.graphql.context import Info
 from pboss.graphql.errors import NotFound, StatusEnum, UserInputError, ValidationError
 from pboss.graphql.network import (
-    RIDER_CURSOR,
     CustomerTrace,
     RiderConnection,
     Trace,
     build_riders,
     build_trace,
+    rider_after,
     worst,
 )
 from pboss.graphql.permissions import owner_scope
@@ -177,7 +177,7 @@ async def _riders(info: Info, ids: list[str], first: int, after: str | None) -> 
         for rid, el in zip(ids, found, strict=True):
             if not ctx.sees(el):
                 return NotFound.of(rid)
-    size, cursor = page_size(first), decode_cursor(RIDER_CURSOR, after)
+    size, cursor = page_size(first), rider_after(ctx, after)
     try:
         riders = await ctx.call(ctx.store.riders, ids, first=size, after=cursor)
     except inv.NotFound as exc:

@@ -118,9 +118,7 @@ class Element:
 
     @strawberry.field(description="Its status changes, newest first.")
     async def history(self, info: Info, limit: int = 20) -> list[StatusChange]:
-        rows = await info.context.call(
-            info.context.store.history, self._el.id, limit=max(1, min(limit, 200))
-        )
+        rows = await info.context.loaders.history.load((self._el.id, max(1, min(limit, 200))))
         return [StatusChange(**r.model_dump()) for r in rows]
 
 

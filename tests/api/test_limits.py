@@ -202,3 +202,50 @@ def test_random_junk_never_gives_a_500(api: Api) -> None:
                  for _ in range(rng.randint(1, 60))]  # fmt: skip
         response = api.post("".join(parts))
         assert response.status_code < 500, ("".join(parts), response.text)
+        # a crashing resolver answers 200 "Unexpected error.": junk is bad input, never a crash
+        assert "Unexpected error" not in response.text, ("".join(parts), response.text)
+
+
+#: Valid operations whose variables the fuzz below fills with junk, so resolvers do run.
+FUZZED_OPERATIONS = [
+    "query($s: ID!) { element(id: $s) { __typename ... on Element { site { id } "
+    "history { at } } } }",
+    "query($s: ID!) { trace(id: $s) { __typename } }",
+    "query($s: ID!, $c: String, $n: Int!) { riders(resource: $s, after: $c, first: $n) { "
+    "__typename ... on RiderConnection { edges { cursor } } } }",
+    "query($t: String, $c: String, $n: Int!) { elements(text: $t, after: $c, first: $n) { "
+    "totalCount } }",
+    "query($t: String!, $n: Int!) { sites(query: $t, first: $n) { id } }",
+    "query($s: ID!, $t: String) { availability(site: $s, product: $t) { __typename } }",
+    "query($s: ID!) { businessResources(site: $s) { __typename } }",
+    "query($s: ID!) { customerNetwork(customer: $s) { __typename } }",
+    "query($s: ID!) { order(id: $s) { __typename ... on Order { reservations { id } } } }",
+    "query($c: String, $n: Int!) { orders(after: $c, first: $n) { totalCount } }",
+    "mutation($s: ID!, $t: String!) { setStatus(id: $s, status: FAULTY, reason: $t) { "
+    "__typename } }",
+    "mutation($s: ID!) { deleteElements(ids: [$s]) { __typename } }",
+    "mutation($s: ID!, $t: String!) { upsertElements(input: {elements: [{kind: $t, id: $s, "
+    'site: $s, owner: "P-TT"}], edges: [{type: USES, src: $s, dst: $s}]}) { __typename } }',
+]
+
+
+def test_junk_arguments_to_valid_operations_are_bad_input_never_a_crash(api: Api) -> None:
+    """Unlike raw junk (which never parses), these reach the resolvers, for several roles."""
+    rng = random.Random(685)
+    words = ["", " ", "OLT-1", "H-1", "SVC-H5-CB", "PA-DH-OC", "B-JZ", "FTTH-100M", "ORD-X",
+             "cmlkZXI6", "rider:x", "%%%", "x" * 600, "中文", "\x00", "'", "Order"]  # fmt: skip
+    alphabet = "'\"\\:=-_/ abcXYZ019中ＡＢ"
+    for _ in range(150):
+        query = rng.choice(FUZZED_OPERATIONS)
+        key = rng.choice([ENGINEER, "crm-key", "tt-key", "oc-key"])
+
+        def junk() -> str:
+            if rng.random() < 0.6:
+                return rng.choice(words)
+            return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+
+        variables = {"s": junk(), "t": junk(), "c": junk(), "n": rng.choice([1, 2, 50, 0, -3])}
+        used = {k: v for k, v in variables.items() if f"${k}" in query}
+        response = api.post(query, key, **used)
+        assert response.status_code < 500, (query, used, response.text)
+        assert "Unexpected error" not in response.text, (key, query, used, response.text)
