@@ -2,13 +2,13 @@
 
     python bench/bench_load.py                      # small and medium, local Neo4j on port 7690
     python bench/bench_load.py --uri bolt://h:7687  # an existing Neo4j (its data is deleted!)
-    python bench/bench_load.py --scales medium --repeat 3 --proposal
+    python bench/bench_load.py --scales medium --repeat 3
 
 For each scale it generates the metro once (cached under --work), then, `--repeat` times and in
 alternation, clears the database and loads the bundle with: `baseline` (read the NDJSON, batches
 of --batch-size rows per kind and type, `UNWIND $rows MERGE … SET n += r.props`, no validation),
-`loader` (pboss.loaders: pass 1 validates everything, pass 2 upserts through Neo4jStore) and,
-with --proposal, `proposal` (the loader over bench/proposed_store.py). Each run is its own
+and `loader` (pboss.loaders: pass 1 validates everything, pass 2 upserts through Neo4jStore).
+Each run is its own
 process, so peak memory (ru_maxrss) is that run's alone. Medians are printed with the ratio. First,
 --warmup untimed runs of each mode on the first scale warm the JVM up.
 """
@@ -81,15 +81,12 @@ def _baseline(bundle: Path, uri: str, batch: int) -> int:
     return written
 
 
-def _loader(bundle: Path, uri: str, batch: int, proposal: bool) -> tuple[int, dict[str, float]]:
-    """The pboss loader, through Neo4jStore (or the proposed store)."""
+def _loader(bundle: Path, uri: str, batch: int) -> tuple[int, dict[str, float]]:
+    """The pboss loader, through Neo4jStore."""
+    from pboss.inventory.neo4j_store import Neo4jStore
     from pboss.loaders import Loader, LoadOptions, NativeSource
 
-    if proposal:
-        from bench.proposed_store import ProposedNeo4jStore as Store
-    else:
-        from pboss.inventory.neo4j_store import Neo4jStore as Store
-    store = Store(uri)
+    store = Neo4jStore(uri)
     try:
         report = Loader(store, LoadOptions(batch_size=batch)).run(NativeSource([bundle]))
     finally:
@@ -106,7 +103,7 @@ def child(mode: str, bundle: Path, uri: str, batch: int) -> None:
     if mode == "baseline":
         elements = _baseline(bundle, uri, batch)
     else:
-        elements, phases = _loader(bundle, uri, batch, proposal=mode == "proposal")
+        elements, phases = _loader(bundle, uri, batch)
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
@@ -193,21 +190,20 @@ def main(argv: list[str] | None = None) -> None:
         "--warmup", type=int, default=1, help="untimed runs per mode first (a fresh JVM is slow)"
     )
     p.add_argument("--batch-size", type=int, default=5000)
-    p.add_argument("--proposal", action="store_true", help="also run bench/proposed_store.py")
     p.add_argument("--uri", help="Neo4j to use (default NEO4J_URI, else a local one)")
     p.add_argument("--home", default=str(ROOT / ".pboss" / "bench-neo4j"))
     p.add_argument("--port", type=int, default=7690)
     p.add_argument("--heap", default="2g")
     p.add_argument("--pagecache", default="1g")
     p.add_argument("--work", default=str(ROOT / ".pboss" / "bench-data"))
-    p.add_argument("--child", choices=[*MODES, "proposal"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
     p.add_argument("--bundle", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         child(args.child, Path(args.bundle), args.uri, args.batch_size)
         return
     uri = _uri(args)
-    modes = [*MODES, "proposal"] if args.proposal else list(MODES)
+    modes = list(MODES)
     results: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     first = _bundle(Path(args.work), args.scales[0], args.seed)
     for _ in range(args.warmup):

@@ -21,6 +21,20 @@ from pboss.inventory.results import UpsertResult
 Upstreams = Mapping[tuple[str, str], str]
 
 
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """An element the batch only refers to: exactly what planning reads of it (cheap to build)."""
+
+    id: str
+    kind: str
+    stage: int | None = None
+    capacity_vc12: int | None = None
+
+
+#: What planning knows of a stored element: all of it for the batch's own ids, a Ref for the rest.
+Known = Element | Ref
+
+
 @dataclass
 class StatusChange:
     """A status change an upsert makes to an element that already existed."""
@@ -88,7 +102,7 @@ def referenced_ids(nodes: Sequence[Element], edges: Sequence[Edge]) -> set[str]:
     return ids
 
 
-def _check_edge_semantics(edge: Edge, src: Element, dst: Element) -> str | None:
+def _check_edge_semantics(edge: Edge, src: Known, dst: Known) -> str | None:
     if edge.type == "FED_BY" and src.kind == "Splitter":
         want = 1 if dst.kind == "PonPort" else 2
         if getattr(src, "stage", want) != want:
@@ -108,7 +122,7 @@ def _check_edge_semantics(edge: Edge, src: Element, dst: Element) -> str | None:
 def plan_batch(
     nodes: Sequence[Element],
     edges: Sequence[Edge],
-    existing: Mapping[str, Element],
+    existing: Mapping[str, Known],
     existing_edges: Mapping[tuple[str, str, str], dict[str, Any]],
     catalog: Catalog | None = None,
     upstreams: Upstreams | None = None,
@@ -135,7 +149,7 @@ def plan_batch(
         batch[node.id] = node
         position[node.id] = i
 
-    def lookup(element_id: str) -> Element | None:
+    def lookup(element_id: str) -> Known | None:
         return batch.get(element_id) or existing.get(element_id)
 
     plan = BatchPlan()
@@ -153,6 +167,7 @@ def plan_batch(
                 reason = f"owner must be 'self' or a Partner id; {node.owner!r} is not"
                 issues.append(Issue(item, reason, "owner", i))
         old = existing.get(node.id)
+        assert not isinstance(old, Ref), "stores fetch the batch's own nodes whole"
         if old is None:
             plan.nodes_new.append(node)
         elif old.props() == node.props():

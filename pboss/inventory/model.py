@@ -77,6 +77,8 @@ class Element(BaseModel):
     @field_validator("attrs")
     @classmethod
     def _attrs_do_not_shadow_fields(cls, v: dict[str, AttrValue]) -> dict[str, AttrValue]:
+        if not v:
+            return v
         clash = sorted(set(v) & (set(cls.model_fields) | {"kind"}))
         if clash:
             raise ValueError(f"attrs must not redefine fields {clash}")

@@ -18,6 +18,8 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
 
 from pboss.inventory.batch import (
     BatchPlan,
+    Known,
+    Ref,
     is_slot_edge,
     plan_batch,
     referenced_ids,
@@ -116,7 +118,11 @@ class Neo4jStore:
         self.database = database
         self.queries_run = 0
         self.on_query: Callable[[str, float], None] | None = None
-        self.ensure_schema()
+        try:
+            self.ensure_schema()
+        except Exception:
+            self.driver.close()
+            raise
 
     # ---- plumbing --------------------------------------------------------------------------------
 
@@ -154,11 +160,17 @@ class Neo4jStore:
     # ---- writes ----------------------------------------------------------------------------------
 
     def _lock_and_fetch(
-        self, tx: ManagedTransaction, ids: set[str], edges: Sequence[Edge], lock: list[str]
+        self, tx: ManagedTransaction, nodes: Sequence[Element], edges: Sequence[Edge]
     ) -> tuple[
-        dict[str, Element], dict[tuple[str, str, str], dict[str, Any]], dict[tuple[str, str], str]
+        dict[str, Known], dict[tuple[str, str, str], dict[str, Any]], dict[tuple[str, str], str]
     ]:
-        """Take the write locks first (sorted ids), then read what the batch refers to."""
+        """Take the write locks first (sorted ids), then read what the batch refers to.
+
+        The batch's own nodes come back whole (to tell added, updated and unchanged apart); ids it
+        only refers to come back as a `Ref`, which is all planning reads of them.
+        """
+        own = {n.id for n in nodes}
+        lock = sorted(own | {e.dst for e in edges if is_slot_edge(e)})
         rows = self.run(
             tx,
             "upsert.existing",
@@ -170,13 +182,18 @@ class Neo4jStore:
               RETURN count(n) AS locked
             }
             CALL () {
-              MATCH (n:Entity) WHERE n.id IN $ids
+              MATCH (n:Entity) WHERE n.id IN $own
               RETURN collect(properties(n)) AS nodes
             }
             CALL () {
+              MATCH (n:Entity) WHERE n.id IN $refs
+              RETURN collect([n.id, n.kind, n.stage, n.capacity_vc12]) AS refs
+            }
+            CALL () {
               UNWIND $keys AS k
-              MATCH (a:Entity {id: k[1]})-[r]->(b:Entity {id: k[2]})
-              WHERE type(r) = k[0]
+              MATCH (a:Entity {id: k[1]})
+              MATCH (b:Entity {id: k[2]})
+              MATCH (a)-[r]->(b) WHERE type(r) = k[0]
               RETURN collect([k, properties(r)]) AS edges
             }
             CALL () {
@@ -184,29 +201,35 @@ class Neo4jStore:
               MATCH (a:Entity {id: sid})-[r:PART_OF|FED_BY|A_END|Z_END]->(b)
               RETURN collect([type(r), sid, b.id]) AS upstreams
             }
-            RETURN nodes, edges, upstreams
+            RETURN nodes, refs, edges, upstreams
             """,
             lock=lock,
-            ids=sorted(ids),
+            own=sorted(own),
+            refs=sorted(referenced_ids(nodes, edges) - own),
             keys=[list(e.key) for e in edges],
             single=single_upstream_sources(edges),
         )[0]
-        existing = {p["id"]: element_of(p) for p in rows["nodes"]}
+        existing: dict[str, Known] = {p["id"]: element_of(p) for p in rows["nodes"]}
+        existing.update({r[0]: Ref(*r) for r in rows["refs"]})
         existing_edges = {tuple(k): dict(props) for k, props in rows["edges"]}
         upstreams = {(t, src): dst for t, src, dst in rows["upstreams"]}
         return existing, existing_edges, upstreams  # type: ignore[return-value]
 
-    def _write_nodes(self, tx: ManagedTransaction, nodes: list[Element]) -> None:
-        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for n in nodes:
-            by_kind[n.kind].append(n.props())
-        for kind, rows in sorted(by_kind.items()):
-            self.run(
-                tx,
-                "upsert.nodes",
-                f"UNWIND $rows AS r MERGE (n:Entity {{id: r.id}}) SET n = r, n{labels_for(kind)}",
-                rows=rows,
-            )
+    def _write_nodes(self, tx: ManagedTransaction, plan: BatchPlan) -> None:
+        """CREATE the nodes planning found new (the constraint refuses a racing duplicate), SET the
+        changed ones (locked already); one query per kind and verb."""
+        for verb, nodes in (("create", plan.nodes_new), ("update", plan.nodes_changed)):
+            by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for n in nodes:
+                by_kind[n.kind].append(n.props())
+            for kind, rows in sorted(by_kind.items()):
+                labels = labels_for(kind)
+                cypher = (
+                    f"UNWIND $rows AS r CREATE (n{labels}) SET n = r"
+                    if verb == "create"
+                    else "UNWIND $rows AS r MATCH (n:Entity {id: r.id}) SET n = r"
+                )
+                self.run(tx, f"upsert.{verb}", cypher, rows=rows)
 
     def _write_edges(self, tx: ManagedTransaction, edges: list[Edge]) -> None:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -284,13 +307,9 @@ class Neo4jStore:
         reason: str = "upsert",
     ) -> UpsertResult:
         def work(tx: ManagedTransaction) -> UpsertResult:
-            # Lock what the batch writes and the sections whose slots it takes, then re-read.
-            lock = sorted({n.id for n in nodes} | {e.dst for e in edges if is_slot_edge(e)})
-            existing, existing_edges, upstreams = self._lock_and_fetch(
-                tx, referenced_ids(nodes, edges), edges, lock
-            )
+            existing, existing_edges, upstreams = self._lock_and_fetch(tx, nodes, edges)
             plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
-            self._write_nodes(tx, plan.nodes_new + plan.nodes_changed)
+            self._write_nodes(tx, plan)
             self._write_edges(tx, plan.edges_new + plan.edges_changed)
             self._check_slots(tx, plan)
             triples = [(c.element_id, c.from_status, c.to_status) for c in plan.status_changes]
