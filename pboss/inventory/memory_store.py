@@ -366,6 +366,12 @@ class MemoryStore:
             if dependants and not cascade:
                 raise HasDependants(list(element_ids), dependants)
             doomed = sorted(closure)
+            holders = sorted(
+                {h for i in doomed for h, _, k in self.graph.in_edges(i, keys=True) if k == "HOLDS"}
+                - closure
+            )
+            if holders:  # a reservation holds it: release the hold first
+                raise HasDependants(list(element_ids), holders)
             for i in doomed:
                 el = self._el(i)
                 self._unindex(el)

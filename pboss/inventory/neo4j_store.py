@@ -380,12 +380,22 @@ class Neo4jStore:
             if dependants and not cascade:
                 raise HasDependants(list(element_ids), dependants)
             doomed = sorted(status)
-            self.run(
+            held = self.run(
                 tx,
                 "delete.nodes",
-                "UNWIND $ids AS did MATCH (n:Entity {id: did}) DETACH DELETE n",
+                """
+                UNWIND $ids AS did
+                MATCH (n:Entity {id: did})
+                OPTIONAL MATCH (n)<-[:HOLDS]-(h) WHERE NOT h.id IN $ids
+                WITH n, collect(h.id) AS holders
+                DETACH DELETE n
+                RETURN collect(holders) AS held
+                """,
                 ids=doomed,
-            )
+            )[0]["held"]
+            holders = sorted({h for hs in held for h in hs})
+            if holders:  # raising rolls the deletes above back
+                raise HasDependants(list(element_ids), holders)
             at = datetime.now(UTC)
             changes = [
                 {

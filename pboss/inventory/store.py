@@ -84,7 +84,8 @@ class GraphStore(Protocol):
     def delete(
         self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
     ) -> list[str]:
-        """Delete elements; refuse (HasDependants) if others depend on them unless cascading."""
+        """Delete elements; refuse (HasDependants) if others depend on them unless cascading, and
+        always while a reservation holds any of them."""
         ...
 
     def site_view(self, site_id: str) -> SiteView:

@@ -159,3 +159,20 @@ def test_cancel_frees_the_hold_and_closes_the_order(
     assert [w.state for w in svc.work_orders_of(order.id)] == ["cancelled"]
     with pytest.raises(InvalidState):
         svc.reserve(order.id)
+
+
+def test_a_held_resource_cannot_be_deleted_even_by_cascade(
+    svc: ProvisioningService, net: GraphStore
+) -> None:
+    from pboss.inventory.errors import HasDependants
+
+    res = svc.reserve(svc.submit_order(ftth("F-DEL", customer="H-DEL")).id)
+    [port] = res.resources
+    before = snapshot(net)
+    for cascade in (False, True):
+        with pytest.raises(HasDependants) as err:
+            net.delete([port], cascade=cascade)
+        assert err.value.dependants == [res.id]
+    assert snapshot(net) == before
+    svc.release(res.id)
+    assert net.delete([port]) == [port]
