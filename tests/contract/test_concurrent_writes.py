@@ -35,3 +35,15 @@ def test_concurrent_status_writers_leave_an_unbroken_history(demo_store: GraphSt
     for before, after in itertools.pairwise(history):
         assert after.from_status == before.to_status, (before, after)
     assert demo_store.get("OLT-2").status == history[-1].to_status  # type: ignore[union-attr]
+
+
+def test_concurrent_upserts_of_the_same_new_element_all_succeed(demo_store: GraphStore) -> None:
+    """Upsert is idempotent by id even when several writers create the same element at once."""
+    olt = demo_store.get("OLT-1")
+    assert olt is not None
+    fresh = olt.model_copy(update={"id": "OLT-RACE", "name": "raced"})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: demo_store.upsert([fresh]), range(8)))
+    assert sum(r.nodes_added for r in results) == 1
+    assert sum(r.nodes_unchanged for r in results) == 7
+    assert demo_store.get("OLT-RACE").name == "raced"  # type: ignore[union-attr]
