@@ -216,20 +216,25 @@ class Neo4jStore:
         return existing, existing_edges, upstreams  # type: ignore[return-value]
 
     def _write_nodes(self, tx: ManagedTransaction, plan: BatchPlan) -> None:
-        """CREATE the nodes planning found new (the constraint refuses a racing duplicate), SET the
-        changed ones (locked already); one query per kind and verb."""
-        for verb, nodes in (("create", plan.nodes_new), ("update", plan.nodes_changed)):
-            by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for n in nodes:
-                by_kind[n.kind].append(n.props())
-            for kind, rows in sorted(by_kind.items()):
-                labels = labels_for(kind)
-                cypher = (
-                    f"UNWIND $rows AS r CREATE (n{labels}) SET n = r"
-                    if verb == "create"
-                    else "UNWIND $rows AS r MATCH (n:Entity {id: r.id}) SET n = r"
-                )
-                self.run(tx, f"upsert.{verb}", cypher, rows=rows)
+        """CREATE the new nodes (one query per kind, for its labels; a racing duplicate meets the
+        uniqueness constraint), then SET the changed ones, already locked, in one query."""
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for n in plan.nodes_new:
+            by_kind[n.kind].append(n.props())
+        for kind, rows in sorted(by_kind.items()):
+            self.run(
+                tx,
+                "upsert.create",
+                f"UNWIND $rows AS r CREATE (n{labels_for(kind)}) SET n = r",
+                rows=rows,
+            )
+        if plan.nodes_changed:
+            self.run(
+                tx,
+                "upsert.update",
+                "UNWIND $rows AS r MATCH (n:Entity {id: r.id}) SET n = r",
+                rows=[n.props() for n in plan.nodes_changed],
+            )
 
     def _write_edges(self, tx: ManagedTransaction, edges: list[Edge]) -> None:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
