@@ -8,7 +8,7 @@ depends on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, ClassVar, Literal
 
 from pydantic import (
@@ -289,6 +289,34 @@ for _cls in (
     register_kind(_cls)
 
 
+class _StoredShape:
+    """What `from_stored` needs of one kind: its class, field names, required fields and the
+    defaults in field order."""
+
+    __slots__ = ("cls", "defaults", "fields", "required")
+
+    def __init__(self, cls: type[Element]):
+        self.cls = cls
+        self.fields = frozenset(cls.model_fields)
+        self.required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
+        # every field in order; required ones and attrs are placeholders `from_stored` overwrites
+        self.defaults: dict[str, Any] = {
+            n: None if f.is_required() or f.default_factory is not None else _plain(f.default)
+            for n, f in cls.model_fields.items()
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A default as validation stores it (`use_enum_values`: an enum member becomes its value)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+#: Kinds whose stored properties are their field values as they are (scalars, lists of scalars):
+#: `from_stored` rebuilds them without validating again. Kinds registered later (provisioning's,
+#: whose timestamps are stored as strings) are not in it and are always validated.
+STORED_AS_IS: dict[str, _StoredShape] = {kind: _StoredShape(cls) for kind, cls in KINDS.items()}
+
+
 # ---- edges -------------------------------------------------------------------------------------
 
 
@@ -460,3 +488,32 @@ def from_props(props: Mapping[str, Any]) -> Element:
         k: v for k, v in props.items() if k not in fields and k != "kind" and not k.startswith("_")
     }
     return cls.model_validate(data)
+
+
+def from_stored(props: Mapping[str, Any]) -> Element:
+    """Rebuild a node from the properties a store wrote, for hot read paths (riders, site views,
+    traces). Every write validated them, so a core kind is rebuilt the way pydantic's
+    `model_construct` does it, without validating again (several times cheaper); other kinds, and
+    properties missing a required field, go through `from_props`. `_` keys are dropped."""
+    shape = STORED_AS_IS.get(props["kind"])
+    if shape is None:
+        return from_props({k: v for k, v in props.items() if not k.startswith("_")})
+    fields = shape.fields
+    data: dict[str, Any] = {}
+    attrs: dict[str, Any] = {}
+    for k, v in props.items():
+        if k in fields:
+            data[k] = v
+        elif k != "kind" and k[:1] != "_":
+            attrs[k] = v
+    if not shape.required <= data.keys():
+        return from_props({k: v for k, v in props.items() if not k.startswith("_")})
+    data["attrs"] = attrs
+    values = shape.defaults.copy()
+    values.update(data)
+    el = shape.cls.__new__(shape.cls)
+    object.__setattr__(el, "__dict__", values)
+    object.__setattr__(el, "__pydantic_fields_set__", set(data))
+    object.__setattr__(el, "__pydantic_extra__", None)
+    object.__setattr__(el, "__pydantic_private__", None)
+    return el

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Record
 
 from pboss.inventory.batch import (
     BatchPlan,
@@ -29,7 +29,15 @@ from pboss.inventory.batch import (
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import DEGRADED, DOWN, check_transition, health_of
-from pboss.inventory.model import EDGE_RULES, FAILURE_EDGES, KINDS, Edge, Element, from_props
+from pboss.inventory.model import (
+    EDGE_RULES,
+    FAILURE_EDGES,
+    KINDS,
+    Edge,
+    Element,
+    from_props,
+    from_stored,
+)
 from pboss.inventory.results import (
     ChangeRecord,
     Closure,
@@ -150,6 +158,23 @@ class Neo4jStore:
     def read(self, name: str, cypher: str, **params: Any) -> list[dict[str, Any]]:
         """One read query in its own transaction."""
         return self.execute_read(lambda tx: self.run(tx, name, cypher, **params))
+
+    def _fetch(self, name: str, cypher: str, **params: Any) -> list[Record]:
+        """One read query in its own transaction, its records as the driver decoded them.
+
+        For the hot reads (riders, site view, closure), whose columns are plain values, lists and
+        property maps: `Record.data()` would copy every nested value once more in Python.
+        """
+
+        def work(tx: ManagedTransaction) -> list[Record]:
+            started = time.perf_counter()
+            records = list(tx.run(cypher, params))
+            self.queries_run += 1
+            if self.on_query is not None:
+                self.on_query(name, time.perf_counter() - started)
+            return records
+
+        return self.execute_read(work)
 
     def ensure_schema(self) -> None:
         """Create the uniqueness constraint and indexes if they are missing."""
@@ -508,7 +533,7 @@ class Neo4jStore:
 
     def closure(self, element_id: str) -> Closure:
         """The forward dependency closure of one element, with pool usage, in one query."""
-        rows = self.read(
+        rows = self._fetch(
             "closure",
             f"""
             MATCH (root:Entity {{id: $id}})
@@ -544,7 +569,7 @@ class Neo4jStore:
         edges = []
         used: dict[str, int] = {}
         for row in rows:
-            el = element_of(row["props"])
+            el = from_stored(row["props"])
             nodes[el.id] = el
             depth[el.id] = row["depth"]
             edges += [(t, el.id, d, s, sl) for t, d, s, sl in row["out"] if t is not None]
@@ -560,7 +585,7 @@ class Neo4jStore:
     def riders(
         self, element_ids: Sequence[str], *, first: int = 50, after: str | None = None
     ) -> Riders:
-        rows = self.read(
+        row = self._fetch(
             "riders",
             f"""
             UNWIND $ids AS rid
@@ -607,28 +632,26 @@ class Neo4jStore:
             after=after,
             impairing=_IMPAIRING,
         )[0]
-        if rows["missing"]:
-            raise NotFound(rows["missing"][0])
+        if row["missing"]:
+            raise NotFound(row["missing"][0])
         by_type: dict[str, int] = defaultdict(int)
         by_tier: dict[str, int] = defaultdict(int)
-        for ctype, tier, count in rows["kinds"]:
+        for ctype, tier, count in row["kinds"]:
             by_type[ctype] += count
             by_tier[tier] += count
-        items = []
-        for svc, cust, bads in rows["items"]:
-            statuses = [s for _, s in bads]
-            items.append(
-                Rider(
-                    service=element_of(svc),
-                    customer=element_of(cust) if cust else None,
-                    health=health_of(statuses),
-                    impaired_by=sorted(b for b, _ in bads),
-                )
+        items = [
+            Rider.model_construct(
+                service=from_stored(svc),
+                customer=from_stored(cust) if cust else None,
+                health=health_of([s for _, s in bads]),
+                impaired_by=sorted(b for b, _ in bads),
             )
+            for svc, cust, bads in row["items"]
+        ]
         totals = RiderTotals(
-            services=rows["services"],
-            customers=rows["customers"] or 0,
-            by_product=dict(sorted((k, n) for k, n in rows["by_product"])),
+            services=row["services"],
+            customers=row["customers"] or 0,
+            by_product=dict(sorted((k, n) for k, n in row["by_product"])),
             by_customer_type=dict(sorted(by_type.items())),
             by_sla_tier=dict(sorted(by_tier.items())),
         )
@@ -636,7 +659,7 @@ class Neo4jStore:
             resource_ids=list(element_ids),
             totals=totals,
             items=items,
-            next_cursor=items[-1].service.id if rows["more"] and items else None,
+            next_cursor=items[-1].service.id if row["more"] and items else None,
         )
 
     def history(
@@ -656,7 +679,7 @@ class Neo4jStore:
         return [_change(r["c"]) for r in rows]
 
     def site_view(self, site_id: str) -> SiteView:
-        rows = self.read(
+        rows = self._fetch(
             "site_view",
             """
             MATCH (site:Entity {id: $site})
@@ -711,12 +734,18 @@ class Neo4jStore:
             raise NotFound(site_id, "Site")
         row = rows[0]
         loads = dict(row["loads"])
+        # splitters under one PON port share their chain above it: build each element once
+        seen: dict[str, Element] = {}
+
+        def upstream_of(chain: list[dict[str, Any]]) -> list[Element]:
+            return [seen.get(p["id"]) or seen.setdefault(p["id"], from_stored(p)) for p in chain]
+
         splitters = []
         for spl, ports, chain, pon, budget in row["splitters"]:
-            upstream = [element_of(p) for p in chain]
+            upstream = upstream_of(chain)
             splitters.append(
-                SplitterView(
-                    splitter=element_of(spl),
+                SplitterView.model_construct(
+                    splitter=from_stored(spl),
                     free_ports=[p for p, st, busy in ports if p and not busy and st == "available"],
                     busy_ports=sum(1 for p, _, busy in ports if p and busy),
                     upstream=upstream,
@@ -726,12 +755,15 @@ class Neo4jStore:
                     pon_budget=budget or 0,
                 )
             )
-        return SiteView(
-            site=element_of(row["site"]),
+        return SiteView.model_construct(
+            site=from_stored(row["site"]),
             splitters=splitters,
-            partner_access=[element_of(p) for p in row["pools"]],
-            nes=[element_of(p) for p in row["nes"]],
-            ports=[PortView(port=element_of(p), ne=ne, busy=busy) for p, ne, busy in row["ports"]],
+            partner_access=[from_stored(p) for p in row["pools"]],
+            nes=[from_stored(p) for p in row["nes"]],
+            ports=[
+                PortView.model_construct(port=from_stored(p), ne=ne, busy=busy)
+                for p, ne, busy in row["ports"]
+            ],
         )
 
     def transport_links(self) -> list[TransportLink]:
