@@ -27,6 +27,7 @@ from strawberry.tools import merge_types
 from pboss.config import Settings
 from pboss.graphql.business import BusinessQuery
 from pboss.graphql.errors import ERROR_TYPES
+from pboss.graphql.execution import PlainLeafExecutionContext, plan_plain_leaves
 from pboss.graphql.extensions import OperationMetrics, should_mask
 from pboss.graphql.mutations import InventoryMutation
 from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
@@ -72,12 +73,15 @@ def build_schema(
     ]
     if metrics is not None:
         extensions.append(partial(OperationMetrics, metrics))
-    return Schema(
+    schema = Schema(
         query=merge_types("Query", tuple(QUERY_TYPES)),
         mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
         types=[*ELEMENT_TYPES, *ERROR_TYPES],
         extensions=extensions,
+        execution_context_class=PlainLeafExecutionContext,
     )
+    plan_plain_leaves(schema._schema)
+    return schema
 
 
 def schema_sdl() -> str:
