@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Record
+from neo4j import (
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    NotificationDisabledCategory,
+    Query,
+    Record,
+)
 
 from pboss.inventory.batch import (
     BatchPlan,
@@ -60,6 +67,8 @@ T = TypeVar("T")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 FAIL = "|".join(FAILURE_EDGES)
 _IMPAIRING = sorted(str(s) for s in DOWN | DEGRADED)
+#: Notification categories the hot reads do not ask the server for (see `Neo4jStore._fetch`).
+_QUIET = [NotificationDisabledCategory.UNRECOGNIZED]
 
 SCHEMA = (
     "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
@@ -163,7 +172,10 @@ class Neo4jStore:
         """One read query in its own transaction, its records as the driver decoded them.
 
         For the hot reads (riders, site view, closure), whose columns are plain values, lists and
-        property maps: `Record.data()` would copy every nested value once more in Python.
+        property maps: `Record.data()` would copy every nested value once more in Python. Their
+        fixed queries name relationship types that may not exist yet (HOLDS, before provisioning
+        holds anything); the server's "unknown type" notices are not asked for, else the driver
+        logs a warning of several kB per query, on every request.
         """
 
         def work(tx: ManagedTransaction) -> list[Record]:
@@ -174,7 +186,10 @@ class Neo4jStore:
                 self.on_query(name, time.perf_counter() - started)
             return records
 
-        return self.execute_read(work)
+        with self.driver.session(
+            database=self.database, notifications_disabled_categories=_QUIET
+        ) as session:
+            return session.execute_read(work)
 
     def ensure_schema(self) -> None:
         """Create the uniqueness constraint and indexes if they are missing."""
