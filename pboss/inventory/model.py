@@ -31,12 +31,18 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 def check_int64(values: Mapping[str, Any]) -> None:
-    """Refuse integers a Neo4j property cannot hold (64-bit signed), so both stores agree."""
+    """Refuse integers a Neo4j property cannot hold (64-bit signed), so both stores agree.
+
+    Values are the model's: scalars or lists of them (a bool is an int that always fits).
+    """
+    low, high = INT64
     for key, value in values.items():
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, int) and not INT64[0] <= item <= INT64[1]:
-                raise ValueError(f"{key}: {item} does not fit in a 64-bit integer")
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, int) and not low <= item <= high:
+                    raise ValueError(f"{key}: {item} does not fit in a 64-bit integer")
+        elif isinstance(value, int) and not low <= value <= high:
+            raise ValueError(f"{key}: {value} does not fit in a 64-bit integer")
 
 
 class Category(StrEnum):
@@ -89,7 +95,9 @@ class Element(BaseModel):
 
     @model_validator(mode="after")
     def _ints_fit_64_bits(self) -> Element:
-        check_int64(self.props())
+        # the fields and the attrs, as props() would flatten them, without building that dict
+        check_int64(self.__dict__)
+        check_int64(self.attrs)
         return self
 
     def props(self) -> dict[str, Any]:
@@ -394,7 +402,8 @@ class Edge(BaseModel):
 
     @model_validator(mode="after")
     def _ints_fit_64_bits(self) -> Edge:
-        check_int64(self.props())
+        check_int64(self.__dict__)
+        check_int64(self.attrs)
         return self
 
     @classmethod
