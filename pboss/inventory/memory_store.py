@@ -24,10 +24,11 @@ from pboss.inventory.batch import (
     single_upstream_sources,
     slot_clashes,
 )
+from pboss.inventory.bulk import EdgeRow, NodeRow, edge_conflict
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
+from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
-from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element
+from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
 from pboss.inventory.results import (
     ChangeRecord,
     Closure,
@@ -192,6 +193,47 @@ class MemoryStore:
             for change in plan.status_changes:
                 self._record(change.element_id, change.from_status, change.to_status, actor, reason)
             return plan.result()
+
+    def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
+        with self.lock:
+            taken = [n["id"] for n in nodes if n["id"] in self.graph]
+            if taken:
+                reason = f"exists already (written since validation): {taken[:5]}"
+                raise ValidationFailed([Issue("nodes", reason, "id")])
+            new_ids = {n["id"] for n in nodes}
+            issues = []
+            for e in edges:
+                src_ok = e.src in self.graph or e.src in new_ids
+                dst_ok = e.dst in self.graph or e.dst in new_ids
+                upstream = self._other_upstream(e) if e.type in SINGLE_UPSTREAM else None
+                if not (src_ok and dst_ok) or upstream is not None:
+                    issues.append(edge_conflict(e, src_ok, dst_ok, upstream))
+            if issues:
+                raise ValidationFailed(issues)
+            for props in nodes:
+                self._put_node(from_props(props))
+            result = UpsertResult(nodes_added=len(nodes))
+            for e in edges:
+                old = self.graph.get_edge_data(e.src, e.dst, key=e.type)
+                if old is None:
+                    result.edges_added += 1
+                elif old == e.props:
+                    result.edges_unchanged += 1
+                    continue
+                else:
+                    result.edges_updated += 1
+                    self.graph.remove_edge(e.src, e.dst, key=e.type)
+                self.graph.add_edge(e.src, e.dst, key=e.type, **e.props)
+            return result
+
+    def _other_upstream(self, edge: EdgeRow) -> str | None:
+        """The target other than `edge.dst` that the source already has over the edge's type."""
+        if edge.src not in self.graph:
+            return None
+        for _, dst, key in self.graph.out_edges(edge.src, keys=True):
+            if key == edge.type and dst != edge.dst:
+                return str(dst)
+        return None
 
     def _check_slots(self, plan: BatchPlan) -> None:
         """Refuse a batch that would hold a VC-12 slot twice or beyond a section's capacity."""

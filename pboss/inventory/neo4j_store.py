@@ -23,6 +23,7 @@ from neo4j import (
     Record,
 )
 
+from pboss.inventory import neo4j_bulk
 from pboss.inventory.batch import (
     BatchPlan,
     Known,
@@ -33,6 +34,7 @@ from pboss.inventory.batch import (
     single_upstream_sources,
     slot_clashes,
 )
+from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import DEGRADED, DOWN, check_transition, health_of
@@ -362,6 +364,9 @@ class Neo4jStore:
             return plan.result()
 
         return self.execute_write(work)
+
+    def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
+        return neo4j_bulk.insert_new(self, nodes, edges)
 
     def set_status(
         self, element_id: str, status: str, *, actor: str, reason: str

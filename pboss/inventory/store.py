@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol, runtime_checkable
 
+from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.results import (
     ChangeRecord,
@@ -39,6 +40,17 @@ class GraphStore(Protocol):
         reason: str = "upsert",
     ) -> UpsertResult:
         """Create or update nodes and edges, idempotent by id; the whole batch or nothing."""
+        ...
+
+    def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
+        """The bulk path of a validated load: create `nodes`, none of which may exist yet, and
+        `edges` leaving new nodes (no VC-12 slot edges: those go through `upsert`).
+
+        The rows are trusted to be valid (model, catalog, feed-wide checks: see
+        `pboss.inventory.bulk`); the store checks only what may have changed since: an id taken,
+        an edge end gone, a single upstream taken. Any of these refuses the whole call
+        (ValidationFailed, nothing written). An edge given again updates it, as in `upsert`.
+        """
         ...
 
     def get(self, element_id: str) -> Element | None:
