@@ -14,18 +14,21 @@ forward to an id defined later in their file.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from pboss.inventory.batch import is_slot_edge
+from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
 from pboss.inventory.lifecycle import allowed
-from pboss.inventory.model import SELF, Edge, Element, edge_rule_issue
+from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
 from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue
 from pboss.loaders.records import Key, Parsed, Record, parse_record
+from pboss.loaders.spool import Spool, SpooledRow
 
 _LOOKUP_CHUNK = 2000
 _SLOT_HOLDERS = ["ROUTED_OVER", "HOLDS"]
@@ -93,12 +96,20 @@ class Validator:
         *,
         store_empty: bool,
         max_issues: int = 1000,
+        spool: Spool | None = None,
+        on_reject: Callable[[Record, str], None] | None = None,
     ):
         self.store = store
         self.catalog = catalog
         self.store_empty = store_empty
         self.max_issues = max_issues
+        self.spool = spool
+        self.on_reject = on_reject
         self.result = Validation()
+        # feed ids the store already holds: their rows go through `upsert`, the others in bulk
+        self._stored: set[str] = set()
+        # single-upstream edges of the feed: hash((type, src)) -> hash(dst)
+        self._upstreams: dict[int, int] = {}
         self._store_tags: dict[str, str] = {}
         self._sections: dict[str, SectionSlots] = {}
         self._deferred: list[_Deferred] = []
@@ -152,6 +163,7 @@ class Validator:
         """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
         parsed = [parse_record(r, self.catalog) for r in records]
         existing = self._lookup(parsed)
+        self._stored.update(existing)
         for rec, p in zip(records, parsed, strict=True):
             self.result.rows += 1
             if p.issues:
@@ -263,7 +275,27 @@ class Validator:
             return out
         for e in p.edges:
             out.issues += self._check_edge(rec, e, own)
+        out.issues += self._check_upstreams(rec, p.edges)
         return out
+
+    def _check_upstreams(self, rec: Record, edges: list[Edge]) -> list[RowIssue]:
+        """PART_OF, FED_BY, A_END and Z_END take one target per source across the whole feed
+        (a second one would make the store refuse a batch half-way through the load)."""
+        issues = []
+        mine: dict[int, int] = {}
+        for e in edges:
+            if e.type not in SINGLE_UPSTREAM:
+                continue
+            key, target = hash((e.type, e.src)), hash(e.dst)
+            prior = mine.get(key, self._upstreams.get(key))
+            if prior is not None and prior != target:
+                reason = (
+                    f"{e.src!r} already has a {e.type} edge to another node in this feed; "
+                    f"an element has one {e.type} target"
+                )
+                issues.append(rec.issue(reason, "dst"))
+            mine[key] = target
+        return issues
 
     def _may_come_later(self, expected: str | None) -> bool:
         """True when a node of that kind may still appear further on in the input."""
@@ -345,10 +377,34 @@ class Validator:
             res.edges_by_type[e.type] += 1
             if e.type == "ROUTED_OVER" and e.slots:
                 self._section(e.dst).take(e.src, list(e.slots))
+            if e.type in SINGLE_UPSTREAM:
+                self._upstreams[hash((e.type, e.src))] = hash(e.dst)
         res.valid_rows += 1
         if late:
             self._late += 1
             res.forward[rec.key] = (self._file, self._late)
+        if self.spool is not None:
+            self.spool.add(self._spooled(rec, p))
+
+    def _spooled(self, rec: Record, p: Parsed) -> SpooledRow:
+        """The row as pass 2 writes it: nodes the store lacks and edges leaving them in bulk
+        (slot edges excepted: the store re-checks VC-12 slots), the rest through upsert."""
+        new_nodes: list[NodeRow] = []
+        new_edges: list[EdgeRow] = []
+        nodes: list[Element] = []
+        edges: list[Edge] = []
+        stored, feed = self._stored, self.result.feed
+        for n in p.nodes:
+            if n.id in stored:
+                nodes.append(n)
+            else:
+                new_nodes.append(n.props())
+        for e in p.edges:
+            if e.src in feed and e.src not in stored and not is_slot_edge(e):
+                new_edges.append(EdgeRow(e.type, e.src, e.dst, e.props()))
+            else:
+                edges.append(e)
+        return SpooledRow(f"{rec.file}:{rec.line}", new_nodes, new_edges, nodes, edges)
 
     def _reject(
         self, rec: Record, issues: list[RowIssue], because: list[RowIssue] | None = None
@@ -356,7 +412,9 @@ class Validator:
         """Mark a row bad: its own issues are listed; a row only refused because it depends on a
         rejected row is counted (its reason still goes to the rejects file)."""
         res = self.result
-        res.bad[rec.key] = "; ".join(str(i) for i in issues + (because or []))
+        res.bad[rec.key] = reason = "; ".join(str(i) for i in issues + (because or []))
+        if self.on_reject is not None:
+            self.on_reject(rec, reason)
         if not issues:
             res.dependent_rows += 1
         res.issue_count += len(issues)

@@ -1,41 +1,77 @@
-"""Pass 2 of a load: upsert validated rows in batches, in input order.
+"""Pass 2 of a load: write the rows pass 1 accepted, in batches.
 
-Optionally (`threaded`) a background thread runs `store.upsert` while the main thread parses the
-next batch, one batch in flight, so parsing overlaps the database's work when that runs elsewhere.
-The store re-validates each batch; since pass 1 checked the same rules over the whole feed, a
-refusal here means the store changed under the load, and the error says how far the load got.
+Each batch is written in two calls: what the store did not hold at validation goes to
+`store.insert_new` (no read before writing; the store checks only what may have changed since),
+then the rest to `store.upsert`, which re-validates against what the store holds. Since pass 1
+checked every rule over the whole feed, a refusal here means the store changed under the load, and
+the error says which batch and how much was written.
+
+Up to `workers` batches are in flight at once (Neo4j then uses more than one core), under one
+ordering rule: a batch that writes edges or updates stored elements waits for every earlier batch
+that writes nodes (its edges and references need them) and for every earlier batch holding one of
+its edges (the later row wins). Batches that only create nodes depend on nothing.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.results import UpsertResult
 from pboss.inventory.store import GraphStore
 from pboss.loaders.issues import LoadError
+from pboss.loaders.spool import SpooledRow
+
+EdgeKey = tuple[str, str, str]
+Outcome = UpsertResult | BaseException
 
 
 @dataclass
 class _Batch:
-    """Nodes and edges (deduplicated by key) for one upsert, and where they came from."""
+    """What one batch writes by each path (edges deduplicated by key), and where it came from."""
 
     number: int
+    new_nodes: list[NodeRow] = field(default_factory=list)
+    new_edges: dict[EdgeKey, EdgeRow] = field(default_factory=dict)
     nodes: list[Element] = field(default_factory=list)
-    edges: dict[tuple[str, str, str], Edge] = field(default_factory=dict)
+    edges: dict[EdgeKey, Edge] = field(default_factory=dict)
     first: str = ""
     last: str = ""
 
     @property
     def size(self) -> int:
         """Elements in the batch."""
-        return len(self.nodes) + len(self.edges)
+        return len(self.new_nodes) + len(self.new_edges) + len(self.nodes) + len(self.edges)
+
+    @property
+    def writes_nodes(self) -> bool:
+        """True when the batch creates or updates nodes."""
+        return bool(self.new_nodes or self.nodes)
+
+    @property
+    def independent(self) -> bool:
+        """True when the batch only creates nodes, so it needs no earlier batch written first."""
+        return not (self.new_edges or self.nodes or self.edges)
+
+    def edge_keys(self) -> set[EdgeKey]:
+        """The keys of every edge the batch writes."""
+        return self.new_edges.keys() | self.edges.keys()
+
+    def write(self, store: GraphStore, actor: str, reason: str) -> UpsertResult:
+        """Write the batch: the bulk part, then the part `upsert` re-validates."""
+        result = UpsertResult()
+        if self.new_nodes or self.new_edges:
+            result = store.insert_new(self.new_nodes, list(self.new_edges.values()))
+        if self.nodes or self.edges:
+            edges = list(self.edges.values())
+            result = result + store.upsert(self.nodes, edges, actor=actor, reason=reason)
+        return result
 
 
 class BatchWriter:
-    """Collects nodes and edges into batches of about `size` elements and upserts them in order."""
+    """Collects accepted rows into batches of about `size` elements and writes them."""
 
     def __init__(
         self,
@@ -44,7 +80,7 @@ class BatchWriter:
         *,
         actor: str = "loader",
         reason: str = "load",
-        threaded: bool = False,
+        workers: int = 1,
     ):
         self.store = store
         self.size = max(1, size)
@@ -54,81 +90,101 @@ class BatchWriter:
         self.written = 0
         self.batches = 0
         self._batch = _Batch(1)
-        self._error: BaseException | None = None
-        self._failed: _Batch | None = None
-        self._queue: queue.Queue[_Batch | None] | None = None
-        self._thread: threading.Thread | None = None
-        if threaded:
-            self._queue = queue.Queue(maxsize=1)
-            self._thread = threading.Thread(target=self._run, name="pboss-load-writer", daemon=True)
-            self._thread.start()
+        self._failed: tuple[_Batch, BaseException] | None = None
+        self._workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(self._workers, "pboss-load") if self._workers > 1 else None
+        self._in_flight: dict[Future[Outcome], _Batch] = {}
 
-    def add(self, nodes: list[Element], edges: list[Edge], where: str) -> None:
-        """Append one record's nodes and edges (`where` is its file:line, for error messages)."""
+    def add(self, row: SpooledRow) -> None:
+        """Append one accepted row (its `where`, file:line, names the batch in errors)."""
         self._raise_if_failed()
         b = self._batch
-        b.first = b.first or where
-        b.last = where
-        b.nodes += nodes
-        for e in edges:  # the same edge twice: the later row wins, as across batches
+        b.first = b.first or row.where
+        b.last = row.where
+        b.new_nodes += row.new_nodes
+        b.nodes += row.nodes
+        for r in row.new_edges:  # the same edge twice: the later row wins
+            key = (r.type, r.src, r.dst)
+            b.new_edges.pop(key, None)
+            b.new_edges[key] = r
+        for e in row.edges:
             b.edges.pop(e.key, None)
             b.edges[e.key] = e
         if b.size >= self.size:
             self.flush()
 
     def flush(self) -> None:
-        """Send the current batch to the store."""
+        """Send the current batch to the store (or to a worker, once what it needs is written)."""
         b = self._batch
         if not b.size:
             return
         self._batch = _Batch(b.number + 1)
-        if self._queue is None:
-            self._write(b)
-            self._raise_if_failed()
+        if self._pool is None:
+            self._done(b, self._write(b))
         else:
-            self._queue.put(b)
+            self._wait_for(self._needed_by(b))
+            while len(self._in_flight) >= self._workers:
+                self._wait_for(set(self._in_flight), first=True)
+            if self._failed is None:
+                self._in_flight[self._pool.submit(self._write, b)] = b
+        self._raise_if_failed()
 
     def close(self) -> UpsertResult:
-        """Write what is left, wait for the writer, and return the summed counts."""
+        """Write what is left, wait for every batch, and return the summed counts."""
         try:
-            self.flush()
+            if self._failed is None:
+                self.flush()
         finally:
-            if self._queue is not None and self._thread is not None:
-                self._queue.put(None)
-                self._thread.join()
+            self._wait_for(set(self._in_flight))
+            if self._pool is not None:
+                self._pool.shutdown()
         self._raise_if_failed()
         return self.result
 
-    def _run(self) -> None:
-        """The writer thread: upsert queued batches until told to stop."""
-        assert self._queue is not None
-        while True:
-            b = self._queue.get()
-            if b is None:
-                return
-            if self._error is None:
-                self._write(b)
+    def _needed_by(self, b: _Batch) -> set[Future[Outcome]]:
+        """The in-flight batches `b` must wait for (see the module docstring)."""
+        if b.independent:
+            return set()
+        keys = b.edge_keys()
+        return {
+            f
+            for f, other in self._in_flight.items()
+            if other.writes_nodes or not keys.isdisjoint(other.edge_keys())
+        }
 
-    def _write(self, b: _Batch) -> None:
-        """Upsert one batch, remembering the first failure instead of raising in a thread."""
-        try:
-            res = self.store.upsert(
-                b.nodes, list(b.edges.values()), actor=self.actor, reason=self.reason
-            )
-        except Exception as exc:  # reported with the batch's place by _raise_if_failed
-            self._error, self._failed = exc, b
+    def _wait_for(self, futures: set[Future[Outcome]], first: bool = False) -> None:
+        """Wait for all (or, with `first`, one) of the futures and account for them."""
+        if not futures:
             return
-        self.result = self.result + res
+        done, _ = wait(futures, return_when=FIRST_COMPLETED if first else ALL_COMPLETED)
+        for f in done:
+            self._done(self._in_flight.pop(f), f.result())
+
+    def _write(self, b: _Batch) -> Outcome:
+        """Write one batch; a failure is returned, not raised, to be reported with its place."""
+        try:
+            return b.write(self.store, self.actor, self.reason)
+        except Exception as exc:
+            return exc
+
+    def _done(self, b: _Batch, outcome: Outcome) -> None:
+        """Count a written batch, or remember the earliest failed one."""
+        if isinstance(outcome, BaseException):
+            if self._failed is None or b.number < self._failed[0].number:
+                self._failed = (b, outcome)
+            return
+        self.result = self.result + outcome
         self.written += b.size
         self.batches += 1
 
     def _raise_if_failed(self) -> None:
-        """Raise a LoadError saying which batch the store refused and how far the load got."""
-        if self._error is None or self._failed is None:
+        """Raise a LoadError saying which batch the store refused and how much was written."""
+        if self._failed is None:
             return
-        b = self._failed
+        self._wait_for(set(self._in_flight))
+        b, error = self._failed
         raise LoadError(
-            f"the store refused batch {b.number} (rows {b.first} .. {b.last}): {self._error}. "
-            f"{self.written} element(s) in {self.batches} earlier batch(es) were written; "
+            f"the store refused batch {b.number} (rows {b.first} .. {b.last}): {error}. "
+            f"{self.written} element(s) in {self.batches} other batch(es) were written; "
             "loads are idempotent, so fix the cause and run the same load again"
-        ) from self._error
+        ) from error

@@ -85,6 +85,23 @@ def test_edge_to_a_missing_node(store: GraphStore, make_bundle: BundleMaker) -> 
     assert store.counts() == {}
 
 
+def test_a_second_upstream_anywhere_in_the_feed(
+    store: GraphStore, make_bundle: BundleMaker
+) -> None:
+    """FED_BY takes one target per source across the whole feed, not only within a batch, so
+    the store never refuses a batch half-way through a load (batches of 3 here)."""
+
+    def change(nodes: list[dict], edges: list[dict]) -> None:
+        edges.append({"type": "FED_BY", "src": "SPL-DH-2A", "dst": "SPL-DH-1:2"})
+
+    bundle = make_bundle(change)
+    fed_by = bundle / "edges" / "FED_BY.ndjson"
+    line = line_of(fed_by, "SPL-DH-1:2")
+    issues = _refused(store, bundle, batch_size=3)
+    _assert_one(issues, fed_by, line, column_of(fed_by, line, "dst"), "already has a FED_BY")
+    assert store.counts() == {}
+
+
 def test_gbk_file_read_as_utf8(store: GraphStore, make_bundle: BundleMaker) -> None:
     bundle = make_bundle()
     for path in bundle.glob("*/*.ndjson"):  # a partner tool wrote the whole bundle in GBK
