@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.model import Edge, Element
@@ -34,17 +34,31 @@ class SpooledRow(NamedTuple):
     edges: list[Edge]
 
 
+#: An edge as pass 1 spools it: (type, src, dst, props), a plain tuple, because pickle writes
+#: plain tuples in C while a named one calls back into Python for every edge; pass 2, where Python
+#: mostly waits for the database, makes them EdgeRows again.
+PlainEdge = tuple[str, str, str, dict[str, Any]]
+_Plain = tuple[str, list[NodeRow], list[PlainEdge], list[Element], list[Edge]]
+
+
 class Spool:
     """An append-then-replay store of spooled rows on disk."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="pboss-load-")  # noqa: SIM115 (closed by close)
-        self._pending: list[SpooledRow] = []
+        self._pending: list[_Plain] = []
         self.rows = 0
 
-    def add(self, row: SpooledRow) -> None:
-        """Append one accepted row."""
-        self._pending.append(row)
+    def add(
+        self,
+        where: str,
+        new_nodes: list[NodeRow],
+        new_edges: list[PlainEdge],
+        nodes: list[Element],
+        edges: list[Edge],
+    ) -> None:
+        """Append one accepted row (the fields of a SpooledRow, edges as plain tuples)."""
+        self._pending.append((where, new_nodes, new_edges, nodes, edges))
         self.rows += 1
         if len(self._pending) >= _CHUNK:
             self._dump()
@@ -68,13 +82,14 @@ class Spool:
         at = 0
         while True:
             try:
-                chunk: list[SpooledRow] = pickle.load(self._file)
+                chunk: list[_Plain] = pickle.load(self._file)
             except EOFError:
                 return
             if on_bytes is not None:
                 on_bytes(self._file.tell() - at)
                 at = self._file.tell()
-            yield from chunk
+            for where, new_nodes, new_edges, nodes, edges in chunk:
+                yield SpooledRow(where, new_nodes, [EdgeRow(*e) for e in new_edges], nodes, edges)
 
     def close(self) -> None:
         """Remove the file."""

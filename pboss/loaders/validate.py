@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pboss.inventory.batch import is_slot_edge
-from pboss.inventory.bulk import EdgeRow, NodeRow
+from pboss.inventory.bulk import NodeRow
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
 from pboss.inventory.lifecycle import allowed
@@ -28,7 +28,7 @@ from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue
 from pboss.loaders.records import Key, Parsed, Record, parse_record
-from pboss.loaders.spool import Spool, SpooledRow
+from pboss.loaders.spool import PlainEdge, Spool
 
 _LOOKUP_CHUNK = 2000
 _SLOT_HOLDERS = ["ROUTED_OVER", "HOLDS"]
@@ -384,13 +384,13 @@ class Validator:
             self._late += 1
             res.forward[rec.key] = (self._file, self._late)
         if self.spool is not None:
-            self.spool.add(self._spooled(rec, p))
+            self._spool(self.spool, rec, p)
 
-    def _spooled(self, rec: Record, p: Parsed) -> SpooledRow:
-        """The row as pass 2 writes it: nodes the store lacks and edges leaving them in bulk
+    def _spool(self, spool: Spool, rec: Record, p: Parsed) -> None:
+        """Spool the row as pass 2 writes it: nodes the store lacks and edges leaving them in bulk
         (slot edges excepted: the store re-checks VC-12 slots), the rest through upsert."""
         new_nodes: list[NodeRow] = []
-        new_edges: list[EdgeRow] = []
+        new_edges: list[PlainEdge] = []
         nodes: list[Element] = []
         edges: list[Edge] = []
         stored, feed = self._stored, self.result.feed
@@ -401,10 +401,10 @@ class Validator:
                 new_nodes.append(n.props())
         for e in p.edges:
             if e.src in feed and e.src not in stored and not is_slot_edge(e):
-                new_edges.append(EdgeRow(e.type, e.src, e.dst, e.props()))
+                new_edges.append((e.type, e.src, e.dst, e.props()))
             else:
                 edges.append(e)
-        return SpooledRow(f"{rec.file}:{rec.line}", new_nodes, new_edges, nodes, edges)
+        spool.add(f"{rec.file}:{rec.line}", new_nodes, new_edges, nodes, edges)
 
     def _reject(
         self, rec: Record, issues: list[RowIssue], because: list[RowIssue] | None = None
