@@ -57,9 +57,13 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings | None = None, metrics: Metrics | None = None
+    settings: Settings | None = None, metrics: Metrics | None = None, *, fast: bool = True
 ) -> strawberry.Schema:
-    """The executable schema with the limits the settings ask for (and metrics when given)."""
+    """The executable schema with the limits the settings ask for (and metrics when given).
+
+    `fast=False` executes with graphql-core's own field completion instead of the direct paths
+    for plain fields (`pboss.graphql.execution`): the same answers, which tests compare.
+    """
     settings = settings or Settings()
     rules = [depth_rule(settings.max_depth, None), alias_rule(settings.max_aliases)]
     if not settings.introspection:
@@ -78,9 +82,10 @@ def build_schema(
         mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
         types=[*ELEMENT_TYPES, *ERROR_TYPES],
         extensions=extensions,
-        execution_context_class=PlainLeafExecutionContext,
+        execution_context_class=PlainLeafExecutionContext if fast else None,
     )
-    plan_plain_leaves(schema._schema)
+    if fast:
+        plan_plain_leaves(schema._schema)
     return schema
 
 

@@ -1,4 +1,5 @@
-"""The direct path for plain leaf fields answers exactly as graphql-core does, errors included."""
+"""The direct paths for plain fields (leaves, and compiled plain object subtrees) answer exactly as
+graphql-core does, errors included, and are really taken where they apply."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 
-from pboss.graphql.execution import PLAN, PlainLeafExecutionContext, plan_plain_leaves
+from pboss.graphql.execution import OBJECT, PLAN, PlainLeafExecutionContext, plan_plain_leaves
 
 
 @strawberry.enum
@@ -17,10 +19,14 @@ class Colour(Enum):
     BLUE = "blue"
 
 
-@strawberry.type
-class Thing:
-    id: strawberry.ID
+@strawberry.interface
+class Named:
     name: str | None
+
+
+@strawberry.type
+class Thing(Named):
+    id: strawberry.ID
     size: int
     colour: Colour
     tags: list[str]
@@ -31,6 +37,26 @@ class Thing:
         return (self.name or "").upper()
 
 
+@strawberry.type
+class Pair:
+    left: Thing
+    right: Thing | None
+    flag: bool
+
+
+@strawberry.type
+class Box:
+    label: str
+    main: Thing
+    spare: Thing | None
+    things: list[Thing]
+    maybe_things: list[Thing | None] | None
+    pairs: list[Pair]
+    grid: list[list[int]]
+    colours: list[Colour]
+    any_named: Named | None
+
+
 GOOD = Thing(id="T-1", name="一", size=3, colour=Colour.BLUE, tags=["a", "b"], ratio=0.5)
 NULL_NAME = Thing(id="T-2", name=None, size=4, colour=Colour.RED, tags=[], ratio=1)
 BROKEN: list[Any] = [
@@ -38,6 +64,49 @@ BROKEN: list[Any] = [
     Thing(id="T-4", name="x", size=2**40, colour=Colour.RED, tags=[], ratio=1.0),
     Thing(id="T-5", name="x", size=1, colour="green", tags=["a", None], ratio=1.0),  # type: ignore[arg-type,list-item]
 ]
+
+
+class LookAlike:
+    """Has every attribute of a Thing but is not one: graphql-core refuses it (is_type_of)."""
+
+    def __init__(self, thing: Thing):
+        self.__dict__.update(vars(thing))
+
+
+def _box(**changes: Any) -> Box:
+    base: dict[str, Any] = {
+        "label": "B",
+        "main": GOOD,
+        "spare": None,
+        "things": [GOOD, NULL_NAME],
+        "maybe_things": [None, GOOD],
+        "pairs": [Pair(left=GOOD, right=None, flag=True), Pair(left=NULL_NAME, right=GOOD, flag=0)],  # type: ignore[arg-type]
+        "grid": [[1, 2], []],
+        "colours": [Colour.RED, Colour.BLUE],
+        "any_named": GOOD,
+    }
+    return Box(**{**base, **changes})
+
+
+BOXES: dict[str, Box] = {
+    "good": _box(),
+    "tuples": _box(things=(GOOD,), grid=((1,), (2, 3))),  # type: ignore[arg-type]
+    "null-in-non-null-leaf": _box(things=[GOOD, BROKEN[0]]),
+    "int-overflow-deep": _box(pairs=[Pair(left=GOOD, right=BROKEN[1], flag=True)]),
+    "bad-enum-and-list-item": _box(things=[BROKEN[2]]),
+    "null-non-null-object": _box(main=None),  # type: ignore[arg-type]
+    "null-list-item": _box(things=[GOOD, None]),  # type: ignore[list-item]
+    "null-nullable-item": _box(maybe_things=[None, BROKEN[0]]),
+    "string-not-list": _box(things="abc"),  # type: ignore[arg-type]
+    "string-not-list-of-leaves": _box(grid=["12"]),  # type: ignore[list-item]
+    "string-not-tags": _box(spare=Thing(**{**vars(GOOD), "tags": "ab"})),
+    "look-alike": _box(main=LookAlike(GOOD)),  # type: ignore[arg-type]
+    "look-alike-nullable": _box(spare=LookAlike(GOOD)),  # type: ignore[arg-type]
+    "cast": _box(spare=strawberry.cast(Pair, Thing(**vars(GOOD)))),  # cast: marks the instance
+    "bad-colour-in-list": _box(colours=[Colour.RED, "RED"]),  # type: ignore[list-item]
+    "bad-grid": _box(grid=[[1, "x"]]),  # type: ignore[list-item]
+    "bool-as-int": _box(grid=[[True]]),  # type: ignore[list-item]
+}
 
 
 @strawberry.type
@@ -50,13 +119,29 @@ class Query:
     def broken(self, i: int) -> Thing | None:
         return BROKEN[i]
 
+    @strawberry.field
+    def box(self, case: str) -> Box | None:
+        return BOXES[case]
+
 
 def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
-    plain = strawberry.Schema(query=Query)
-    fast = strawberry.Schema(query=Query, execution_context_class=PlainLeafExecutionContext)
-    assert plan_plain_leaves(fast._schema) == 6  # shout has a resolver
+    plain = strawberry.Schema(query=Query, extensions=[ParserCache])
+    fast = strawberry.Schema(
+        query=Query, extensions=[ParserCache], execution_context_class=PlainLeafExecutionContext
+    )
+    assert plan_plain_leaves(fast._schema) == 9  # shout has a resolver
     assert PLAN not in fast._schema.type_map["Thing"].fields["shout"].extensions
     return plain, fast
+
+
+def _same(plain: strawberry.Schema, fast: strawberry.Schema, query: str, **variables: Any) -> Any:
+    want = plain.execute_sync(query, variable_values=variables or None)
+    got = fast.execute_sync(query, variable_values=variables or None)
+    assert got.data == want.data
+    assert [e.formatted for e in got.errors or []] == [e.formatted for e in want.errors or []]
+    if got.data is not None:  # same keys in the same order, too
+        assert repr(got.data) == repr(want.data)
+    return got
 
 
 @pytest.mark.parametrize(
@@ -73,8 +158,90 @@ def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
 )
 def test_same_answers_and_errors(query: str) -> None:
     plain, fast = _schemas()
-    want, got = plain.execute_sync(query), fast.execute_sync(query)
-    assert got.data == want.data
-    assert [(e.message, e.path) for e in got.errors or []] == [
-        (e.message, e.path) for e in want.errors or []
+    _same(plain, fast, query)
+
+
+BOX_QUERY = """
+query Box($case: String!) {
+  box(case: $case) {
+    __typename label
+    main { ...T }
+    spare { ...T }
+    things { id ... on Thing { colour n: name } tags }
+    maybeThings { id size }
+    pairs { flag left { ...T } right { kind: __typename ... on Thing { id ratio } } }
+    grid colours
+  }
+}
+fragment T on Thing { __typename id name size colour tags ratio ident: id }
+"""
+
+
+@pytest.mark.parametrize("case", list(BOXES))
+def test_compiled_subtrees_answer_as_graphql_core(case: str) -> None:
+    plain, fast = _schemas()
+    _same(plain, fast, BOX_QUERY, case=case)
+    _same(plain, fast, BOX_QUERY, case=case)  # again, through the cached projectors
+
+
+def _projectors(schema: strawberry.Schema, type_name: str, field: str) -> list[Any]:
+    return [
+        p
+        for _, p in schema._schema.type_map[type_name].fields[field].extensions[OBJECT][1].values()
     ]
+
+
+def test_plain_subtrees_are_compiled_once_and_others_are_not() -> None:
+    plain, fast = _schemas()
+    got = _same(plain, fast, BOX_QUERY, case="good")
+    assert got.data["box"]["pairs"][1]["right"] == {"kind": "Thing", "id": "T-1", "ratio": 0.5}
+    for field in ("main", "spare", "things", "maybeThings", "pairs"):
+        compiled = _projectors(fast, "Box", field)
+        assert len(compiled) == 1 and compiled[0] is not None, field
+    _same(plain, fast, BOX_QUERY, case="null-in-non-null-leaf")
+    assert len(_projectors(fast, "Box", "things")) == 1  # the same selection: the same projector
+    # a resolver, an interface, a directive below: graphql-core's way, remembered as such
+    _same(plain, fast, '{ box(case: "good") { main { shout } anyNamed { name } } }')
+    assert _projectors(fast, "Box", "main")[-1] is None
+    assert "anyNamed" not in [
+        f for f, d in fast._schema.type_map["Box"].fields.items() if OBJECT in d.extensions
+    ]
+
+
+@pytest.mark.parametrize("skip", [True, False, True])
+def test_directives_below_a_field_are_decided_per_request(skip: bool) -> None:
+    """The parser cache hands back the same document: a projector must not freeze @skip."""
+    plain, fast = _schemas()
+    query = """query Q($skip: Boolean!) { box(case: "good") {
+        main { id name @skip(if: $skip) ...F @include(if: $skip) }
+        things { ... on Thing @skip(if: $skip) { size } id }
+    } }
+    fragment F on Thing { size }"""
+    for value in (skip, not skip):
+        got = _same(plain, fast, query, skip=value)
+        assert ("name" in got.data["box"]["main"]) is not value
+    assert all(p is None for p in _projectors(fast, "Box", "main"))
+    assert all(p is None for p in _projectors(fast, "Box", "things"))
+
+
+def test_the_compiled_path_is_really_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a plain subtree graphql-core completes nothing below the compiled field."""
+    _, fast = _schemas()
+    calls: list[str] = []
+    base = PlainLeafExecutionContext.__mro__[1].execute_field
+
+    def spy(self: Any, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        calls.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return base(self, parent_type, source, details, *rest)
+
+    monkeypatch.setattr(PlainLeafExecutionContext.__mro__[1], "execute_field", spy)
+    query = '{ box(case: "good") { pairs { flag left { id name tags } right { id } } } }'
+    assert fast.execute_sync(query).errors is None
+    assert calls == ["Query.box"]
+    calls.clear()
+    assert fast.execute_sync(query.replace("good", "int-overflow-deep")).errors is None
+    assert calls == ["Query.box"]  # right { id } is fine there, only size would overflow
+    calls.clear()
+    query = '{ box(case: "int-overflow-deep") { pairs { right { size } } } }'
+    assert fast.execute_sync(query).errors
+    assert calls[:3] == ["Query.box", "Box.pairs", "Pair.right"]  # graphql-core took over
