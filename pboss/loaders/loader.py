@@ -114,6 +114,21 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+@contextlib.contextmanager
+def _index_out_of_sight() -> Iterator[None]:
+    """Hide what pass 1 built (the id index, etc.) from the collector during pass 2, whose
+    collections then walk only the rows in flight. Handed back afterwards unless the process had
+    frozen objects of its own (the server freezes its start-up objects; unfreeze is all or
+    nothing), in which case pass 1's leftovers, which hold no cycles, go by reference counting."""
+    had_frozen = gc.get_freeze_count() > 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not had_frozen:
+            gc.unfreeze()
+
+
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     """Records in lists of `size` (the validator checks a chunk with one store lookup)."""
     it = iter(records)
@@ -206,7 +221,8 @@ class Loader:
         if opts.dry_run or spool is None:
             return report
         t = time.perf_counter()
-        self._write(spool, report)
+        with _index_out_of_sight():
+            self._write(spool, report)
         if rejected is not None and validation.bad:
             report.rejects_path = opts.rejects or Path("rejects.ndjson")
             rejected.seek(0)

@@ -11,11 +11,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import Issue
 from pboss.inventory.model import Edge, Element, parse_edge, parse_node
+from pboss.loaders.index import tag_of
 from pboss.loaders.issues import RowIssue
 
 Key = tuple[int, int]
@@ -78,12 +79,48 @@ class Record:
         return RowIssue(self.file, self.line, self.column(name), reason, name)
 
 
+class NodeFacts(NamedTuple):
+    """What a load needs of a validated node: the facts its checks read and its properties."""
+
+    id: str
+    kind: str
+    tag: str
+    site: str | None
+    owner: str
+    status: str
+    props: dict[str, Any]
+
+    @classmethod
+    def of(cls, node: Element) -> NodeFacts:
+        """The facts of a node built by the model (specs applied)."""
+        return cls(
+            node.id, node.kind, tag_of(node), node.site, node.owner, node.status, node.props()
+        )
+
+
+class EdgeFacts(NamedTuple):
+    """What a load needs of a validated edge: the facts its checks read and its properties."""
+
+    type: str
+    src: str
+    dst: str
+    seq: int | None
+    slots: list[int] | None
+    props: dict[str, Any]
+
+    @classmethod
+    def of(cls, edge: Edge) -> EdgeFacts:
+        """The facts of an edge built by the model."""
+        return cls(edge.type, edge.src, edge.dst, edge.seq, edge.slots, edge.props())
+
+
 @dataclass(slots=True)
 class Parsed:
-    """A record's typed nodes and edges (specs applied), or the issues that prevent them."""
+    """A record's nodes and edges as validated by the model and the catalog (specs applied),
+    reduced to facts and properties, or the issues that prevent them."""
 
-    nodes: list[Element]
-    edges: list[Edge]
+    nodes: list[NodeFacts]
+    edges: list[EdgeFacts]
     issues: list[RowIssue]
 
 
@@ -96,8 +133,8 @@ def parse_record(rec: Record, catalog: Catalog) -> Parsed:
     """Build the record's nodes and edges against the model and the catalog."""
     if rec.issues:
         return Parsed([], [], list(rec.issues))
-    nodes: list[Element] = []
-    edges: list[Edge] = []
+    nodes: list[NodeFacts] = []
+    edges: list[EdgeFacts] = []
     issues: list[RowIssue] = []
     for raw in rec.nodes:
         node = parse_node(raw)
@@ -108,11 +145,11 @@ def parse_record(rec: Record, catalog: Catalog) -> Parsed:
         if spec_issues:
             issues += _located(rec, spec_issues)
             continue
-        nodes.append(node)
+        nodes.append(NodeFacts.of(node))
     for raw in rec.edges:
         edge = parse_edge(raw)
         if isinstance(edge, list):
             issues += _located(rec, edge)
             continue
-        edges.append(edge)
+        edges.append(EdgeFacts.of(edge))
     return Parsed(nodes, edges, issues)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from pboss.inventory.bulk import EdgeRow, NodeRow
-from pboss.inventory.model import Edge, Element
+from pboss.inventory.model import Edge, Element, from_props
 
 _CHUNK = 2000
 
@@ -38,7 +38,7 @@ class SpooledRow(NamedTuple):
 #: plain tuples in C while a named one calls back into Python for every edge; pass 2, where Python
 #: mostly waits for the database, makes them EdgeRows again.
 PlainEdge = tuple[str, str, str, dict[str, Any]]
-_Plain = tuple[str, list[NodeRow], list[PlainEdge], list[Element], list[Edge]]
+_Plain = tuple[str, list[NodeRow], list[PlainEdge], list[NodeRow], list[PlainEdge]]
 
 
 class Spool:
@@ -54,10 +54,11 @@ class Spool:
         where: str,
         new_nodes: list[NodeRow],
         new_edges: list[PlainEdge],
-        nodes: list[Element],
-        edges: list[Edge],
+        nodes: list[NodeRow],
+        edges: list[PlainEdge],
     ) -> None:
-        """Append one accepted row (the fields of a SpooledRow, edges as plain tuples)."""
+        """Append one accepted row: the fields of a SpooledRow as plain data (pass 2 builds the
+        EdgeRows, and the Elements and Edges that go through `upsert`, from it)."""
         self._pending.append((where, new_nodes, new_edges, nodes, edges))
         self.rows += 1
         if len(self._pending) >= _CHUNK:
@@ -89,7 +90,13 @@ class Spool:
                 on_bytes(self._file.tell() - at)
                 at = self._file.tell()
             for where, new_nodes, new_edges, nodes, edges in chunk:
-                yield SpooledRow(where, new_nodes, [EdgeRow(*e) for e in new_edges], nodes, edges)
+                yield SpooledRow(
+                    where,
+                    new_nodes,
+                    [EdgeRow(*e) for e in new_edges],
+                    [from_props(props) for props in nodes],
+                    [Edge.from_props(*e) for e in edges],
+                )
 
     def close(self) -> None:
         """Remove the file."""

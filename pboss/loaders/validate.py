@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from pboss.inventory.batch import is_slot_edge
 from pboss.inventory.bulk import NodeRow
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
@@ -27,7 +26,7 @@ from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element, edge_rul
 from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue
-from pboss.loaders.records import Key, Parsed, Record, parse_record
+from pboss.loaders.records import EdgeFacts, Key, NodeFacts, Parsed, Record, parse_record
 from pboss.loaders.spool import PlainEdge, Spool
 
 _LOOKUP_CHUNK = 2000
@@ -161,7 +160,10 @@ class Validator:
 
     def check(self, records: Sequence[Record]) -> None:
         """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
-        parsed = [parse_record(r, self.catalog) for r in records]
+        self.check_parsed(records, [parse_record(r, self.catalog) for r in records])
+
+    def check_parsed(self, records: Sequence[Record], parsed: Sequence[Parsed]) -> None:
+        """Validate a chunk of records already parsed by `parse_record` (possibly elsewhere)."""
         existing = self._lookup(parsed)
         self._stored.update(existing)
         for rec, p in zip(records, parsed, strict=True):
@@ -207,7 +209,7 @@ class Validator:
         return {i: found[i] for i in node_ids if i in found}
 
     def _check_nodes(
-        self, rec: Record, nodes: list[Element], existing: dict[str, Element]
+        self, rec: Record, nodes: list[NodeFacts], existing: dict[str, Element]
     ) -> list[RowIssue]:
         """Issues of the record's nodes against earlier rows (one kind per id) and the store."""
         issues = []
@@ -252,7 +254,7 @@ class Validator:
         self, rec: Record, refs: Iterable[_Ref], p: Parsed, final: bool = False
     ) -> _Outcome:
         """Issues of the record's references and edges, and whether some wait for later rows."""
-        own = {n.id: tag_of(n) for n in p.nodes}
+        own = {n.id: n.tag for n in p.nodes}
         out = _Outcome()
         for ref in refs:
             tag = self._tag(ref.target, own)
@@ -278,7 +280,7 @@ class Validator:
         out.issues += self._check_upstreams(rec, p.edges)
         return out
 
-    def _check_upstreams(self, rec: Record, edges: list[Edge]) -> list[RowIssue]:
+    def _check_upstreams(self, rec: Record, edges: list[EdgeFacts]) -> list[RowIssue]:
         """PART_OF, FED_BY, A_END and Z_END take one target per source across the whole feed
         (a second one would make the store refuse a batch half-way through the load)."""
         issues = []
@@ -318,7 +320,7 @@ class Validator:
             return f"owner must be 'self' or a Partner id; {ref.target!r} is not in feed or store"
         return f"unknown site {ref.target!r} (not in the feed or the store)"
 
-    def _check_edge(self, rec: Record, e: Edge, own: dict[str, str]) -> list[RowIssue]:
+    def _check_edge(self, rec: Record, e: EdgeFacts, own: dict[str, str]) -> list[RowIssue]:
         """The edge rules plan_batch applies: kinds joined, splitter stage, VC-12 slots."""
         src, dst = self._tag(e.src, own) or "", self._tag(e.dst, own) or ""
         why = edge_rule_issue(e, kind_of(src), kind_of(dst))
@@ -367,7 +369,7 @@ class Validator:
         """Remember a valid row: its ids, scope, edges and slots."""
         res = self.result
         for n in p.nodes:
-            res.feed[n.id] = tag_of(n)
+            res.feed[n.id] = n.tag
             res.scope.add((n.kind, n.owner))
             res.nodes_by_kind[n.kind] += 1
         for e in p.edges:
@@ -391,19 +393,15 @@ class Validator:
         (slot edges excepted: the store re-checks VC-12 slots), the rest through upsert."""
         new_nodes: list[NodeRow] = []
         new_edges: list[PlainEdge] = []
-        nodes: list[Element] = []
-        edges: list[Edge] = []
+        nodes: list[NodeRow] = []
+        edges: list[PlainEdge] = []
         stored, feed = self._stored, self.result.feed
         for n in p.nodes:
-            if n.id in stored:
-                nodes.append(n)
-            else:
-                new_nodes.append(n.props())
+            (nodes if n.id in stored else new_nodes).append(n.props)
         for e in p.edges:
-            if e.src in feed and e.src not in stored and not is_slot_edge(e):
-                new_edges.append((e.type, e.src, e.dst, e.props()))
-            else:
-                edges.append(e)
+            holds_slots = e.type in _SLOT_HOLDERS and bool(e.slots)
+            bulk = e.src in feed and e.src not in stored and not holds_slots
+            (new_edges if bulk else edges).append((e.type, e.src, e.dst, e.props))
         spool.add(f"{rec.file}:{rec.line}", new_nodes, new_edges, nodes, edges)
 
     def _reject(
