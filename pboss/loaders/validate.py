@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from pboss.inventory.bulk import NodeRow
 from pboss.inventory.catalog import Catalog
@@ -33,12 +32,9 @@ _LOOKUP_CHUNK = 2000
 _SLOT_HOLDERS = ["ROUTED_OVER", "HOLDS"]
 
 
-class _Ref(NamedTuple):
-    """One reference of a record (the field holding it) that must resolve to an id of a kind."""
-
-    field: str
-    target: str
-    expected: str | None
+#: One reference of a record: (the field holding it, the id, the kind it must be or None).
+#: A plain tuple: a million rows make a couple of million of them.
+_Ref = tuple[str, str, str | None]
 
 
 @dataclass
@@ -232,14 +228,15 @@ class Validator:
     @staticmethod
     def _refs(rec: Record, p: Parsed) -> list[_Ref]:
         """The references a record makes: sites, owners, edge ends."""
-        refs = []
+        refs: list[_Ref] = []
         for n in p.nodes:
             if n.site is not None:
-                refs.append(_Ref("site", n.site, "Site"))
+                refs.append(("site", n.site, "Site"))
             if n.owner != SELF:
-                refs.append(_Ref("owner", n.owner, "Partner"))
+                refs.append(("owner", n.owner, "Partner"))
         for e in p.edges:
-            refs += [_Ref("src", e.src, None), _Ref("dst", e.dst, None)]
+            refs.append(("src", e.src, None))
+            refs.append(("dst", e.dst, None))
         return refs
 
     def _tag(self, element_id: str, own: dict[str, str]) -> str | None:
@@ -255,24 +252,24 @@ class Validator:
     ) -> _Outcome:
         """Issues of the record's references and edges, and whether some wait for later rows."""
         own = {n.id: n.tag for n in p.nodes}
+        feed, store_tags = self.result.feed, self._store_tags  # _tag, inlined: the hot loop
         out = _Outcome()
         for ref in refs:
-            tag = self._tag(ref.target, own)
+            field_name, target, expected = ref
+            tag = own.get(target) or feed.get(target) or store_tags.get(target)
             if tag:
-                if ref.expected and kind_of(tag) != ref.expected:
+                if expected and kind_of(tag) != expected:
                     reason = self._wrong_kind(ref, kind_of(tag))
-                    out.issues.append(rec.issue(reason, ref.field))
+                    out.issues.append(rec.issue(reason, field_name))
                 continue
-            bad_at = self.result.rejected.get(ref.target)
+            bad_at = self.result.rejected.get(target)
             if bad_at is not None:
-                reason = f"{ref.field} {ref.target!r} is in a rejected row (line {bad_at[1]})"
-                out.because.append(rec.issue(reason, ref.field))
-            elif not final and (
-                ref.target in self._deferred_ids or self._may_come_later(ref.expected)
-            ):
+                reason = f"{field_name} {target!r} is in a rejected row (line {bad_at[1]})"
+                out.because.append(rec.issue(reason, field_name))
+            elif not final and (target in self._deferred_ids or self._may_come_later(expected)):
                 out.waiting = True
             else:
-                out.issues.append(rec.issue(self._missing(ref), ref.field))
+                out.issues.append(rec.issue(self._missing(ref), field_name))
         if out.issues or out.because or out.waiting:
             return out
         for e in p.edges:
@@ -307,18 +304,20 @@ class Validator:
     @staticmethod
     def _wrong_kind(ref: _Ref, actual: str) -> str:
         """Why a reference points at a node of the wrong kind."""
-        if ref.field == "owner":
-            return f"owner must be 'self' or a Partner id; {ref.target!r} is a {actual}"
-        return f"unknown site {ref.target!r} ({ref.target!r} is a {actual})"
+        field_name, target, _ = ref
+        if field_name == "owner":
+            return f"owner must be 'self' or a Partner id; {target!r} is a {actual}"
+        return f"unknown site {target!r} ({target!r} is a {actual})"
 
     @staticmethod
     def _missing(ref: _Ref) -> str:
         """Why a reference points at nothing."""
-        if ref.field in ("src", "dst"):
-            return f"edge to a missing node: {ref.field} {ref.target!r} is not in the feed or store"
-        if ref.field == "owner":
-            return f"owner must be 'self' or a Partner id; {ref.target!r} is not in feed or store"
-        return f"unknown site {ref.target!r} (not in the feed or the store)"
+        field_name, target, _ = ref
+        if field_name in ("src", "dst"):
+            return f"edge to a missing node: {field_name} {target!r} is not in the feed or store"
+        if field_name == "owner":
+            return f"owner must be 'self' or a Partner id; {target!r} is not in feed or store"
+        return f"unknown site {target!r} (not in the feed or the store)"
 
     def _check_edge(self, rec: Record, e: EdgeFacts, own: dict[str, str]) -> list[RowIssue]:
         """The edge rules plan_batch applies: kinds joined, splitter stage, VC-12 slots."""
