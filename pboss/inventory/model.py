@@ -7,9 +7,10 @@ depends on.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from enum import Enum, StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -35,14 +36,46 @@ def check_int64(values: Mapping[str, Any]) -> None:
 
     Values are the model's: scalars or lists of them (a bool is an int that always fits).
     """
-    low, high = INT64
     for key, value in values.items():
-        if isinstance(value, list):
-            for item in value:
-                if isinstance(item, int) and not low <= item <= high:
-                    raise ValueError(f"{key}: {item} does not fit in a 64-bit integer")
-        elif isinstance(value, int) and not low <= value <= high:
-            raise ValueError(f"{key}: {value} does not fit in a 64-bit integer")
+        _check_fits(key, value)
+
+
+def _check_fits(key: str, value: Any) -> None:
+    """Refuse one value (an int, or a list holding ints) beyond 64 bits."""
+    low, high = INT64
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, int) and not low <= item <= high:
+                raise ValueError(f"{key}: {item} does not fit in a 64-bit integer")
+    elif isinstance(value, int) and not low <= value <= high:
+        raise ValueError(f"{key}: {value} does not fit in a 64-bit integer")
+
+
+def _admits_int(annotation: Any) -> bool:
+    """True when a field's annotation lets an int (or a list of them) through."""
+    if annotation is int or annotation is Any:
+        return True
+    return any(_admits_int(arg) for arg in get_args(annotation))
+
+
+@functools.cache
+def int_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a model class that may hold an int, besides `attrs` (checked whole): the
+    only ones the 64-bit check needs to look at (read once per class)."""
+    return tuple(
+        name
+        for name, info in cls.model_fields.items()
+        if name != "attrs" and _admits_int(info.annotation)
+    )
+
+
+def check_int_fields(model: BaseModel, attrs: Mapping[str, Any]) -> None:
+    """The 64-bit check of a model: its int-capable fields, then its flat attributes."""
+    values = model.__dict__
+    for name in int_fields(type(model)):
+        _check_fits(name, values[name])
+    if attrs:
+        check_int64(attrs)
 
 
 class Category(StrEnum):
@@ -95,9 +128,7 @@ class Element(BaseModel):
 
     @model_validator(mode="after")
     def _ints_fit_64_bits(self) -> Element:
-        # the fields and the attrs, as props() would flatten them, without building that dict
-        check_int64(self.__dict__)
-        check_int64(self.attrs)
+        check_int_fields(self, self.attrs)
         return self
 
     def props(self) -> dict[str, Any]:
@@ -402,8 +433,7 @@ class Edge(BaseModel):
 
     @model_validator(mode="after")
     def _ints_fit_64_bits(self) -> Edge:
-        check_int64(self.__dict__)
-        check_int64(self.attrs)
+        check_int_fields(self, self.attrs)
         return self
 
     @classmethod

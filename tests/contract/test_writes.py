@@ -272,6 +272,14 @@ def test_values_neo4j_cannot_hold_are_refused_by_the_model() -> None:
     huge = parse_node({"kind": "OLT", "id": "A", "attrs": {"serial_no": 2**70}})
     assert isinstance(huge, list) and "does not fit in a 64-bit integer" in huge[0].reason
     assert isinstance(parse_node({"kind": "Site", "id": "A", "households": 2**64}), list)
+    assert isinstance(
+        parse_node({"kind": "Splitter", "id": "A", "stage": 1, "ratio": -(2**63) - 1}), list
+    )
+    assert isinstance(parse_node({"kind": "OLT", "id": "A", "attrs": {"ids": [1, 2**63]}}), list)
+    assert not isinstance(parse_node({"kind": "OLT", "id": "A", "attrs": {"n": 2**63 - 1}}), list)
+    too_far = {"type": "ROUTED_OVER", "src": "C", "dst": "T", "seq": 1, "slots": [1, 2**64]}
+    assert isinstance(parse_edge(too_far), list)
+    assert isinstance(parse_edge({"type": "PART_OF", "src": "C", "dst": "T", "seq": 2**64}), list)
 
 
 def test_text_search_ignores_ascii_case_alike_on_every_store(store: GraphStore) -> None:
