@@ -7,7 +7,7 @@
 For each scale it generates the metro once (cached under --work), then, `--repeat` times and in
 alternation, clears the database and loads the bundle with: `baseline` (read the NDJSON, batches
 of --batch-size rows per kind and type, `UNWIND $rows MERGE … SET n += r.props`, no validation),
-and `loader` (pboss.loaders: pass 1 validates everything, pass 2 upserts through Neo4jStore).
+and `loader` (pboss.loaders: pass 1 validates everything, pass 2 writes what it accepted).
 Each run is its own
 process, so peak memory (ru_maxrss) is that run's alone. Medians are printed with the ratio. First,
 --warmup untimed runs of each mode on the first scale warm the JVM up.

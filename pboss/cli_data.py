@@ -80,6 +80,7 @@ def load(
         None, help="file encoding, e.g. gbk (default utf-8 or the mapping's)"
     ),
     batch_size: int = typer.Option(5000, min=1, help="elements per write transaction"),
+    workers: int = typer.Option(2, min=1, help="write transactions in flight at once"),
     prune: bool = typer.Option(
         False, "--prune", help="delete drifted nodes (in the feed's scope, not in it)"
     ),
@@ -95,7 +96,7 @@ def load(
 
     options = LoadOptions(
         dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects, encoding=encoding,
-        batch_size=batch_size, prune=prune, actor="pboss-load",
+        batch_size=batch_size, workers=workers, prune=prune, actor="pboss-load",
         reason=f"load {' '.join(str(p) for p in paths)}",
     )  # fmt: skip
     progress = make_progress(quiet or as_json)
