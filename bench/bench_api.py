@@ -590,18 +590,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{op}: HTTP/Cypher with 1 client: p50 x{ratio:.2f}, p99 x{ratio99:.2f}")
                 if op == "riders":
                     verdicts.append(("riders p50 <= 1.5x raw Cypher", ratio <= 1.5))
-        best = max(
-            (lv for lv in levels if lv.op == "availability" and lv.path == "http"),
-            key=lambda lv: lv.per_second,
-            default=None,
-        )
-        if best is not None:
-            target_met = best.per_second >= 200 and best.p99_ms <= 100
+        served = [lv for lv in levels if lv.op == "availability" and lv.path == "http"]
+        if served:
+            # met when some measured concurrency serves >= 200 req/s with p99 <= 100 ms; every
+            # level is printed above, the queueing-bound ones (p99 ~ clients / rate) included
+            meeting = [lv for lv in served if lv.per_second >= 200 and lv.p99_ms <= 100]
+            shown = max(meeting or served, key=lambda lv: lv.per_second)
             verdicts.append(
                 (
-                    f"availability >= 200 req/s with p99 <= 100 ms (best: {best.per_second} req/s, "
-                    f"p99 {best.p99_ms} ms at {best.clients} clients)",
-                    target_met,
+                    "availability >= 200 req/s with p99 <= 100 ms "
+                    f"({shown.per_second} req/s, p99 {shown.p99_ms} ms at {shown.clients} "
+                    f"clients{'' if meeting else ', the highest rate measured'})",
+                    bool(meeting),
                 )
             )
         for text, ok in verdicts:
