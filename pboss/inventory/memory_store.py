@@ -24,7 +24,7 @@ from pboss.inventory.batch import (
     single_upstream_sources,
     slot_clashes,
 )
-from pboss.inventory.bulk import EdgeRow, NodeRow, edge_conflict
+from pboss.inventory.bulk import EdgeRow, NodeRow, edge_conflict, refuse_own_conflicts
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
@@ -195,6 +195,7 @@ class MemoryStore:
             return plan.result()
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
+        refuse_own_conflicts(nodes, edges)
         with self.lock:
             taken = [n["id"] for n in nodes if n["id"] in self.graph]
             if taken:

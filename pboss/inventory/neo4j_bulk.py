@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
-from pboss.inventory.bulk import EdgeRow, NodeRow, edge_conflict
+from pboss.inventory.bulk import EdgeRow, NodeRow, edge_conflict, refuse_own_conflicts
 from pboss.inventory.errors import Issue, ValidationFailed
 from pboss.inventory.model import SINGLE_UPSTREAM
 from pboss.inventory.results import UpsertResult
@@ -64,6 +64,7 @@ def insert_new(
     """Create the nodes and merge the edges in one transaction; see the module docstring."""
     from pboss.inventory.neo4j_store import labels_for, rel_type
 
+    refuse_own_conflicts(nodes, edges)
     by_kind: dict[str, list[NodeRow]] = defaultdict(list)
     for n in nodes:
         by_kind[n["kind"]].append(n)

@@ -70,3 +70,20 @@ def test_an_upstream_taken_since_validation_refuses_everything(demo_store: Graph
     with pytest.raises(ValidationFailed, match=r"already has FED_BY 'SPL-JZ-2A:3'"):
         demo_store.insert_new([_ont("ONT-N2")], [_fed_by("ONT-N1", "SPL-JZ-2A:4")])
     assert snapshot(demo_store) == before
+
+
+def test_an_id_given_twice_in_one_call_refuses_everything(demo_store: GraphStore) -> None:
+    """Neo4j meets its uniqueness constraint; the memory store must not write the id twice."""
+    before = snapshot(demo_store)
+    with pytest.raises(ValidationFailed, match="ONT-N1"):
+        demo_store.insert_new([_ont("ONT-N1"), _ont("ONT-N2"), _ont("ONT-N1")])
+    assert snapshot(demo_store) == before
+
+
+def test_two_upstreams_in_one_call_refuse_everything(demo_store: GraphStore) -> None:
+    before = snapshot(demo_store)
+    with pytest.raises(ValidationFailed, match="FED_BY"):
+        demo_store.insert_new(
+            [_ont("ONT-N1")], [_fed_by("ONT-N1", "SPL-JZ-2A:3"), _fed_by("ONT-N1", "SPL-JZ-2A:4")]
+        )
+    assert snapshot(demo_store) == before
