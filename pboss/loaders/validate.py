@@ -26,6 +26,7 @@ from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue
 from pboss.loaders.records import EdgeFacts, Key, NodeFacts, Parsed, Record, parse_record
+from pboss.loaders.scan import iter_edges
 from pboss.loaders.spool import PlainEdge, Spool
 
 _LOOKUP_CHUNK = 2000
@@ -103,12 +104,14 @@ class Validator:
         self.result = Validation()
         # feed ids the store already holds: their rows go through `upsert`, the others in bulk
         self._stored: set[str] = set()
-        # single-upstream edges of the feed: hash((type, src)) -> hash(dst)
+        # single-upstream edges of the feed and the store: hash((type, src)) -> hash(dst)
         self._upstreams: dict[int, int] = {}
+        self._upstream_types_read: set[str] = set()
         self._store_tags: dict[str, str] = {}
         self._sections: dict[str, SectionSlots] = {}
         self._deferred: list[_Deferred] = []
-        self._deferred_ids: set[str] = set()
+        # ids the waiting rows define -> the row defining each (not in `feed` until accepted)
+        self._deferred_ids: dict[str, Key] = {}
         self._kinds_done: frozenset[str] | None = None
         self._file = 0
         self._late = 0
@@ -137,7 +140,7 @@ class Validator:
                     self._accept(d.record, d.parsed, late=True)
                     progress = True
             self._deferred = waiting
-            self._deferred_ids = {n.id for d in waiting for n in d.parsed.nodes}
+            self._deferred_ids = {n.id: d.record.key for d in waiting for n in d.parsed.nodes}
 
     def finish(self) -> Validation:
         """Reject rows whose references never resolved; the result of the whole pass."""
@@ -175,7 +178,7 @@ class Validator:
                 self._reject(rec, issues, out.because)
             elif out.waiting:
                 self._deferred.append(_Deferred(rec, p, refs))
-                self._deferred_ids.update(n.id for n in p.nodes)
+                self._deferred_ids.update((n.id, rec.key) for n in p.nodes)
             else:
                 self._accept(rec, p)
 
@@ -211,8 +214,11 @@ class Validator:
         issues = []
         for n in nodes:
             prior = self.result.feed.get(n.id)
-            if prior is not None or n.id in self.result.rejected:
+            if prior is not None or n.id in self.result.rejected or n.id in self._deferred_ids:
+                # a row waiting for a forward reference defines it too (it is accepted later)
                 what = f"a {kind_of(prior)}" if prior else "a rejected row"
+                if n.id in self._deferred_ids:
+                    what = "a row waiting for a later id"
                 issues.append(rec.issue(f"id {n.id!r} already defined by {what} earlier", "id"))
                 continue
             old = existing.get(n.id)
@@ -285,16 +291,27 @@ class Validator:
         for e in edges:
             if e.type not in SINGLE_UPSTREAM:
                 continue
+            if e.type not in self._upstream_types_read:
+                self._read_store_upstreams(e.type)
             key, target = hash((e.type, e.src)), hash(e.dst)
             prior = mine.get(key, self._upstreams.get(key))
             if prior is not None and prior != target:
                 reason = (
-                    f"{e.src!r} already has a {e.type} edge to another node in this feed; "
-                    f"an element has one {e.type} target"
+                    f"{e.src!r} already has a {e.type} edge to another node in this feed or "
+                    f"the store; an element has one {e.type} target"
                 )
                 issues.append(rec.issue(reason, "dst"))
             mine[key] = target
         return issues
+
+    def _read_store_upstreams(self, edge_type: str) -> None:
+        """Add the store's edges of a single-upstream type to the map, once (upsert refuses a
+        second target for a source the store holds, so pass 1 must too)."""
+        self._upstream_types_read.add(edge_type)
+        if self.store_empty:
+            return
+        for src, dst, _ in iter_edges(self.store, edge_type, ordered=False, props=False):
+            self._upstreams.setdefault(hash((edge_type, src)), hash(dst))
 
     def _may_come_later(self, expected: str | None) -> bool:
         """True when a node of that kind may still appear further on in the input."""
@@ -420,5 +437,8 @@ class Validator:
             res.issues += issues[:room]
         for raw in rec.nodes:
             rid = raw.get("id")
-            if isinstance(rid, str) and rid not in res.feed:
+            if not isinstance(rid, str) or rid in res.feed:
+                continue
+            # an id another waiting row defines: rows referring to it wait for that row
+            if self._deferred_ids.get(rid, rec.key) == rec.key:
                 res.rejected[rid] = rec.key

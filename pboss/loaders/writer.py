@@ -8,8 +8,10 @@ the error says which batch and how much was written.
 
 Up to `workers` batches are in flight at once (Neo4j then uses more than one core), under one
 ordering rule: a batch that writes edges or updates stored elements waits for every earlier batch
-that writes nodes (its edges and references need them) and for every earlier batch holding one of
-its edges (the later row wins). Batches that only create nodes depend on nothing.
+that writes nodes (its edges and references need them), for every earlier batch holding one of
+its edges (the later row wins) and for every earlier batch holding VC-12 slots of a section it
+holds slots of (an earlier row may free the slots a later one takes). Batches that only create
+nodes depend on nothing.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class _Batch:
     def edge_keys(self) -> set[EdgeKey]:
         """The keys of every edge the batch writes."""
         return self.new_edges.keys() | self.edges.keys()
+
+    def sections(self) -> set[str]:
+        """The sections whose VC-12 slots the batch's edges hold (those go through upsert)."""
+        return {e.dst for e in self.edges.values() if e.slots}
 
     def write(self, store: GraphStore, actor: str, reason: str) -> UpsertResult:
         """Write the batch: the bulk part, then the part `upsert` re-validates."""
@@ -145,11 +151,13 @@ class BatchWriter:
         """The in-flight batches `b` must wait for (see the module docstring)."""
         if b.independent:
             return set()
-        keys = b.edge_keys()
+        keys, sections = b.edge_keys(), b.sections()
         return {
             f
             for f, other in self._in_flight.items()
-            if other.writes_nodes or not keys.isdisjoint(other.edge_keys())
+            if other.writes_nodes
+            or not keys.isdisjoint(other.edge_keys())
+            or not sections.isdisjoint(other.sections())
         }
 
     def _wait_for(self, futures: set[Future[Outcome]], first: bool = False) -> None:
