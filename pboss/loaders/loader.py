@@ -221,14 +221,14 @@ class Loader:
         if opts.dry_run or spool is None:
             return report
         t = time.perf_counter()
-        with _index_out_of_sight():
-            self._write(spool, report)
-        if rejected is not None and validation.bad:
+        if rejected is not None and validation.bad:  # before writing: kept if pass 2 fails
             report.rejects_path = opts.rejects or Path("rejects.ndjson")
             rejected.seek(0)
             with report.rejects_path.open("wb") as out:
                 shutil.copyfileobj(rejected, out)
             report.rejects_written = len(validation.bad)
+        with _index_out_of_sight():
+            self._write(spool, report)
         report.seconds["write"] = time.perf_counter() - t
         if opts.prune and report.drift is not None and report.drift.nodes:
             t = time.perf_counter()
@@ -257,9 +257,8 @@ class Loader:
             self.progress.advance(rows=rows % CHUNK)
             report.result = writer.close()
         finally:
-            if report.result is None:
-                with contextlib.suppress(LoadError):
-                    writer.close()
+            if report.result is None:  # a refused batch or an interrupt: send nothing more
+                writer.abort()
             self.progress.done()
 
     @staticmethod

@@ -147,6 +147,15 @@ class BatchWriter:
         self._raise_if_failed()
         return self.result
 
+    def abort(self) -> None:
+        """Stop: drop the batch being filled, wait for those in flight, release the threads."""
+        self._batch = _Batch(self._batch.number)
+        try:
+            self._wait_for(set(self._in_flight))
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+
     def _needed_by(self, b: _Batch) -> set[Future[Outcome]]:
         """The in-flight batches `b` must wait for (see the module docstring)."""
         if b.independent:
