@@ -159,10 +159,7 @@ class Validator:
 
     def check(self, records: Sequence[Record]) -> None:
         """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
-        self.check_parsed(records, [parse_record(r, self.catalog) for r in records])
-
-    def check_parsed(self, records: Sequence[Record], parsed: Sequence[Parsed]) -> None:
-        """Validate a chunk of records already parsed by `parse_record` (possibly elsewhere)."""
+        parsed = [parse_record(r, self.catalog) for r in records]
         existing = self._lookup(parsed)
         self._stored.update(existing)
         for rec, p in zip(records, parsed, strict=True):
