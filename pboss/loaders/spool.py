@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from pboss.inventory.bulk import EdgeRow, NodeRow
-from pboss.inventory.model import Edge, Element, from_props
+from pboss.inventory.model import Edge, Element, from_stored
 
 _CHUNK = 2000
 
@@ -47,7 +47,6 @@ class Spool:
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="pboss-load-")  # noqa: SIM115 (closed by close)
         self._pending: list[_Plain] = []
-        self.rows = 0
 
     def add(
         self,
@@ -60,7 +59,6 @@ class Spool:
         """Append one accepted row: the fields of a SpooledRow as plain data (pass 2 builds the
         EdgeRows, and the Elements and Edges that go through `upsert`, from it)."""
         self._pending.append((where, new_nodes, new_edges, nodes, edges))
-        self.rows += 1
         if len(self._pending) >= _CHUNK:
             self._dump()
 
@@ -94,7 +92,7 @@ class Spool:
                     where,
                     new_nodes,
                     [EdgeRow(*e) for e in new_edges],
-                    [from_props(props) for props in nodes],
+                    [from_stored(props) for props in nodes],  # validated by pass 1
                     [Edge.from_props(*e) for e in edges],
                 )
 

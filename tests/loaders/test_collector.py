@@ -1,0 +1,40 @@
+"""A load tunes the garbage collector for itself and leaves the process as it found it."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from pboss.inventory.memory_store import MemoryStore
+from pboss.loaders import LoadOptions, LoadRefused, load_paths
+from tests.loaders.conftest import BundleMaker
+
+
+def test_thresholds_come_back_after_a_load_and_a_refused_one(make_bundle: BundleMaker) -> None:
+    before = gc.get_threshold()
+    load_paths(MemoryStore(), [make_bundle()])
+    assert gc.get_threshold() == before
+
+    def bad(nodes: list[dict], edges: list[dict]) -> None:
+        next(r for r in nodes if r.get("id") == "B-DH")["households"] = "many"
+
+    with pytest.raises(LoadRefused):
+        load_paths(MemoryStore(), [make_bundle(bad, name="bad")])
+    assert gc.get_threshold() == before
+
+
+def test_frozen_objects_are_handed_back_or_left_as_they_were(tiny_bundle: Path) -> None:
+    """Pass 2 freezes pass 1's index; it unfreezes only what it froze in a process that had
+    nothing frozen (the server freezes its start-up objects and must keep them frozen)."""
+    gc.unfreeze()
+    try:
+        load_paths(MemoryStore(), [tiny_bundle], LoadOptions(workers=1))
+        assert gc.get_freeze_count() == 0
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        load_paths(MemoryStore(), [tiny_bundle], LoadOptions(workers=1))
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()  # an app of this test process froze its objects: only speed is at stake
