@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import parse_edge, parse_node
 
 pytestmark = pytest.mark.neo4j
+#: A Bolt message in the driver's debug log: who sent it (Client or Server) and which.
+_BOLT = re.compile(r"\[#\w+\]\s+([CS]): (\w+)")
 
 
 def _add_households(store, count: int) -> None:
@@ -46,4 +51,25 @@ def test_riders_and_trace_cost_one_query_each(neo4j_store_session, extra: int) -
     before = store.queries_run
     store.trace("CIR-1")
     assert store.queries_run - before == 1
+    store.clear()
+
+
+def test_hot_reads_send_begin_with_the_query(neo4j_store_session, caplog) -> None:
+    """riders, the site view and trace wait for the server once per query, not once for BEGIN and
+    again for the query (`Neo4jStore._fetch` pipelines BEGIN, as `Driver.execute_query` does)."""
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network())
+    calls = (
+        lambda: store.riders(["OLT-1"]),
+        lambda: store.site_view("B-JZ"),
+        lambda: store.trace("CIR-1"),
+    )
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        for call in calls:
+            caplog.clear()
+            call()
+            said = [m.groups() for m in map(_BOLT.match, caplog.messages) if m]
+            begin = said.index(("C", "BEGIN"))
+            assert said[begin + 1 : begin + 3] == [("C", "RUN"), ("C", "PULL")], said
     store.clear()
