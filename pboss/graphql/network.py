@@ -15,13 +15,15 @@ import hashlib
 import hmac
 import secrets
 from enum import Enum
+from typing import Any
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import StatusEnum, UserInputError
-from pboss.graphql.types import Customer, Element, Partner, Service, to_type
+from pboss.graphql.types import Customer, Element, Partner, Service, element_reads, to_type
 from pboss.inventory import results as r
 from pboss.inventory.lifecycle import Status
 
@@ -245,6 +247,59 @@ def build_trace(ctx: Context, trace: r.Trace) -> Trace:
 
 def _counts(d: dict[str, int]) -> list[Count]:
     return [Count(key=k, count=v) for k, v in d.items()]
+
+
+# ---- what a riders selection reads of its services and customers ------------------------------
+
+#: The path from a riders field down to a rider's elements, and the element fields at its end.
+_TO_NODE = ("edges", "node")
+_RIDER_ELEMENTS: dict[str, type[Element]] = {"service": Service, "customer": Customer}
+
+
+def _fields(selection_set: SelectionSetNode | None, fragments: Any, seen: set[str]) -> list[Any]:
+    """The field nodes of one selection level, through inline fragments and fragment spreads
+    whatever their type condition or directives (more fields than the answer shows, never fewer)."""
+    out: list[Any] = []
+    for sel in selection_set.selections if selection_set is not None else ():
+        if isinstance(sel, FieldNode):
+            out.append(sel)
+        elif isinstance(sel, InlineFragmentNode):
+            out += _fields(sel.selection_set, fragments, seen)
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+            seen.add(sel.name.value)
+            details = fragments.get(sel.name.value)
+            definition = getattr(details, "definition", details)
+            if definition is not None:
+                out += _fields(definition.selection_set, fragments, seen)
+    return out
+
+
+def rider_fields(info: Info) -> r.RiderFields | None:
+    """The stored properties a riders selection reads of services and customers, so the store
+    sends only those; None (whole elements) when a field there may read any property (attrs)."""
+    raw = info._raw_info
+    nodes = list(raw.field_nodes)
+    for name in _TO_NODE:
+        nodes = [f for n in nodes for f in _fields(n.selection_set, raw.fragments, set())]
+        nodes = [f for f in nodes if f.name.value == name]
+    asked: dict[str, set[str]] = {"service": set(), "customer": set()}
+    for node in nodes:
+        for field in _fields(node.selection_set, raw.fragments, set()):
+            kind = field.name.value
+            if kind not in asked:
+                continue
+            cls = _RIDER_ELEMENTS[kind]
+            gql_type = raw.schema.type_map[cls.__name__]
+            for sub in _fields(field.selection_set, raw.fragments, set()):
+                if sub.name.value == "__typename":
+                    continue
+                field_def = gql_type.fields.get(sub.name.value)  # type: ignore[union-attr]
+                own = field_def.extensions.get("strawberry-definition") if field_def else None
+                reads = element_reads(cls, own.python_name) if own else None
+                if reads is None:
+                    return None
+                asked[kind] |= reads
+    return r.RiderFields(frozenset(asked["service"]), frozenset(asked["customer"]))
 
 
 def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:

@@ -30,6 +30,7 @@ from pboss.graphql.network import (
     build_riders,
     build_trace,
     rider_after,
+    rider_fields,
     worst,
 )
 from pboss.graphql.permissions import owner_scope
@@ -171,6 +172,7 @@ class NetworkQuery:
 
 
 async def _riders(info: Info, ids: list[str], first: int, after: str | None) -> RidersResult:
+    """Riders of some resources for this caller, fetching only what the selection shows."""
     ctx = info.context
     if ctx.principal.is_partner:  # others see everything: the store reports unknown ids itself
         found = await ctx.loaders.elements.load_many(ids)
@@ -179,7 +181,8 @@ async def _riders(info: Info, ids: list[str], first: int, after: str | None) -> 
                 return NotFound.of(rid)
     size, cursor = page_size(first), rider_after(ctx, after)
     try:
-        riders = await ctx.call(ctx.store.riders, ids, first=size, after=cursor)
+        fields = rider_fields(info)
+        riders = await ctx.call(ctx.store.riders, ids, first=size, after=cursor, fields=fields)
     except inv.NotFound as exc:
         return NotFound.of(exc.element_id, exc.kind)
     return build_riders(ctx, riders)

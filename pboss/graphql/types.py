@@ -281,6 +281,35 @@ def _plain_fields(cls: type[Element]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+#: What each resolver field of the element types reads of its own element (other elements it
+#: shows are loaded whole): a projected element (`pboss.inventory.results.RiderFields`) must carry
+#: these. Fields absent here and not plain (attrs, GenericElement.fields) may read any property.
+RESOLVER_READS: dict[str, frozenset[str]] = {
+    "status": frozenset({"status"}),
+    "state": frozenset({"status"}),
+    "is_partner": frozenset({"owner"}),
+    "site_id": frozenset({"site"}),
+    "site": frozenset({"site"}),
+    "partner": frozenset({"owner"}),
+    "dependencies": frozenset({"id"}),
+    "dependants": frozenset({"id"}),
+    "history": frozenset({"id"}),
+    "region": frozenset({"region"}),
+    "catalog_product": frozenset({"product"}),
+}
+
+
+def element_reads(cls: type[Element], python_name: str) -> frozenset[str] | None:
+    """The stored properties one field of an element type reads (None: possibly any), so a
+    caller can fetch only what a selection shows."""
+    if python_name == "kind":
+        return frozenset({"kind"})
+    for name, attr in _plain_fields(cls):
+        if name == python_name:
+            return frozenset({attr})
+    return RESOLVER_READS.get(python_name)
+
+
 def to_type(el: m.Element) -> Element:
     """The GraphQL object of a stored element (no visibility check: callers filter first)."""
     cls = KIND_TYPES.get(el.kind, GenericElement)

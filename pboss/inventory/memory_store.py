@@ -36,6 +36,7 @@ from pboss.inventory.results import (
     Page,
     PortView,
     Rider,
+    RiderFields,
     RiderRow,
     Riders,
     SiteView,
@@ -327,8 +328,14 @@ class MemoryStore:
         return build_trace(self.closure(element_id))
 
     def riders(
-        self, element_ids: Sequence[str], *, first: int = 50, after: str | None = None
+        self,
+        element_ids: Sequence[str],
+        *,
+        first: int = 50,
+        after: str | None = None,
+        fields: RiderFields | None = None,
     ) -> Riders:
+        # `fields` only lets a store fetch less; copies of whole elements cost nothing to fetch here
         with self.lock:
             for i in element_ids:
                 self._require(i)

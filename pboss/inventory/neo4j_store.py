@@ -44,18 +44,21 @@ from pboss.inventory.model import (
     EDGE_RULES,
     FAILURE_EDGES,
     KINDS,
+    STORED_AS_IS,
     Edge,
     Element,
     from_props,
     from_stored,
 )
 from pboss.inventory.results import (
+    RIDER_CORE,
     ChangeRecord,
     Closure,
     FindQuery,
     Page,
     PortView,
     Rider,
+    RiderFields,
     Riders,
     RiderTotals,
     SiteView,
@@ -119,6 +122,70 @@ def _change(props: dict[str, Any]) -> ChangeRecord:
         reason=props["reason"],
         at=_native(props["at"]),
     )
+
+
+#: Riders of some resources: totals over all, and one page of services with their customers and
+#: impairments. `{row}` is how a page row carries its service and customer (see below).
+_RIDERS = f"""
+UNWIND $ids AS rid
+OPTIONAL MATCH (x:Entity {{id: rid}})
+WITH collect(x) AS xs, collect(CASE WHEN x IS NULL THEN rid END) AS missing
+CALL (xs) {{
+  UNWIND xs AS x
+  MATCH (svc:Service)-[:{FAIL}*0..32]->(x)
+  WITH DISTINCT svc
+  OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
+  WITH svc, head(collect(c)) AS c ORDER BY svc.id
+  RETURN collect([svc, c]) AS rows
+}}
+CALL (rows) {{
+  UNWIND rows AS r WITH coalesce(r[0].product, 'unknown') AS k, count(*) AS n
+  RETURN collect([k, n]) AS by_product
+}}
+CALL (rows) {{
+  UNWIND rows AS r WITH DISTINCT r[1] AS c WHERE c IS NOT NULL
+  WITH coalesce(c.customer_type, 'unknown') AS t,
+       coalesce(c.sla_tier, 'unknown') AS tier, count(*) AS n
+  RETURN sum(n) AS customers, collect([t, tier, n]) AS kinds
+}}
+WITH missing, rows, by_product, customers, kinds,
+     CASE WHEN $after IS NULL THEN rows
+          ELSE [r IN rows WHERE r[0].id > $after] END AS rest
+WITH missing, size(rows) AS services, by_product, customers, kinds,
+     rest[0..$first] AS page, size(rest) > $first AS more
+CALL (page) {{
+  UNWIND page AS r
+  WITH r[0] AS svc, r[1] AS c
+  CALL (svc) {{
+    OPTIONAL MATCH (svc)-[:{FAIL}*0..32]->(bad)
+    WHERE bad.status IN $impairing
+    WITH DISTINCT bad
+    RETURN collect(CASE WHEN bad IS NOT NULL THEN [bad.id, bad.status] END) AS bads
+  }}
+  RETURN collect([{{row}}, bads]) AS items
+}}
+RETURN missing, services, by_product, customers, kinds, items, more
+"""
+#: Page rows with whole property maps (any selection may read any property).
+_RIDERS_WHOLE = _RIDERS.replace("{row}", "properties(svc), properties(c)")
+#: Page rows with only the named properties, as value lists in the order of the keys given: the
+#: maps' keys and the properties nobody reads are neither sent nor decoded.
+_RIDERS_PROJECTED = _RIDERS.replace(
+    "{row}",
+    "[k IN $service_keys | svc[k]], "
+    "CASE WHEN c IS NULL THEN null ELSE [k IN $customer_keys | c[k]] END",
+)
+
+
+def _rider_keys(kind: str, asked: frozenset[str]) -> list[str]:
+    """The properties to fetch of a projected rider element: those asked, the core every caller
+    reads and the kind's required fields (so it is rebuilt without validation)."""
+    return sorted(asked | set(RIDER_CORE) | STORED_AS_IS[kind].required)
+
+
+def _projected(keys: list[str], values: list[Any]) -> Element:
+    """A rider element from its projected values (null: a property not stored)."""
+    return from_stored({k: v for k, v in zip(keys, values, strict=True) if v is not None})
 
 
 class Neo4jStore:
@@ -623,54 +690,29 @@ class Neo4jStore:
         return build_trace(self.closure(element_id))
 
     def riders(
-        self, element_ids: Sequence[str], *, first: int = 50, after: str | None = None
+        self,
+        element_ids: Sequence[str],
+        *,
+        first: int = 50,
+        after: str | None = None,
+        fields: RiderFields | None = None,
     ) -> Riders:
+        if fields is None:
+            query, keys = _RIDERS_WHOLE, {}
+        else:
+            keys = {
+                "service_keys": _rider_keys("Service", fields.service),
+                "customer_keys": _rider_keys("Customer", fields.customer),
+            }
+            query = _RIDERS_PROJECTED
         row = self._fetch(
             "riders",
-            f"""
-            UNWIND $ids AS rid
-            OPTIONAL MATCH (x:Entity {{id: rid}})
-            WITH collect(x) AS xs, collect(CASE WHEN x IS NULL THEN rid END) AS missing
-            CALL (xs) {{
-              UNWIND xs AS x
-              MATCH (svc:Service)-[:{FAIL}*0..32]->(x)
-              WITH DISTINCT svc
-              OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
-              WITH svc, head(collect(c)) AS c ORDER BY svc.id
-              RETURN collect([svc, c]) AS rows
-            }}
-            CALL (rows) {{
-              UNWIND rows AS r WITH coalesce(r[0].product, 'unknown') AS k, count(*) AS n
-              RETURN collect([k, n]) AS by_product
-            }}
-            CALL (rows) {{
-              UNWIND rows AS r WITH DISTINCT r[1] AS c WHERE c IS NOT NULL
-              WITH coalesce(c.customer_type, 'unknown') AS t,
-                   coalesce(c.sla_tier, 'unknown') AS tier, count(*) AS n
-              RETURN sum(n) AS customers, collect([t, tier, n]) AS kinds
-            }}
-            WITH missing, rows, by_product, customers, kinds,
-                 CASE WHEN $after IS NULL THEN rows
-                      ELSE [r IN rows WHERE r[0].id > $after] END AS rest
-            WITH missing, size(rows) AS services, by_product, customers, kinds,
-                 rest[0..$first] AS page, size(rest) > $first AS more
-            CALL (page) {{
-              UNWIND page AS r
-              WITH r[0] AS svc, r[1] AS c
-              CALL (svc) {{
-                OPTIONAL MATCH (svc)-[:{FAIL}*0..32]->(bad)
-                WHERE bad.status IN $impairing
-                WITH DISTINCT bad
-                RETURN collect(CASE WHEN bad IS NOT NULL THEN [bad.id, bad.status] END) AS bads
-              }}
-              RETURN collect([properties(svc), properties(c), bads]) AS items
-            }}
-            RETURN missing, services, by_product, customers, kinds, items, more
-            """,
+            query,
             ids=list(element_ids),
             first=first,
             after=after,
             impairing=_IMPAIRING,
+            **keys,
         )[0]
         if row["missing"]:
             raise NotFound(row["missing"][0])
@@ -679,14 +721,21 @@ class Neo4jStore:
         for ctype, tier, count in row["kinds"]:
             by_type[ctype] += count
             by_tier[tier] += count
+        if fields is None:
+            pages = [(from_stored(s), from_stored(c) if c else None, b) for s, c, b in row["items"]]
+        else:
+            sk, ck = keys["service_keys"], keys["customer_keys"]
+            pages = [
+                (_projected(sk, s), _projected(ck, c) if c else None, b) for s, c, b in row["items"]
+            ]
         items = [
             Rider.model_construct(
-                service=from_stored(svc),
-                customer=from_stored(cust) if cust else None,
+                service=svc,
+                customer=cust,
                 health=health_of([s for _, s in bads]),
                 impaired_by=sorted(b for b, _ in bads),
             )
-            for svc, cust, bads in row["items"]
+            for svc, cust, bads in pages
         ]
         totals = RiderTotals(
             services=row["services"],

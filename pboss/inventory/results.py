@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -104,6 +104,20 @@ class RiderTotals(BaseModel):
     by_product: dict[str, int] = Field(default_factory=dict)
     by_customer_type: dict[str, int] = Field(default_factory=dict)
     by_sla_tier: dict[str, int] = Field(default_factory=dict)
+
+
+#: Properties every projected rider element carries, whatever was asked: what visibility checks
+#: (kind, owner), the element's identity and the GraphQL element types' own resolvers read.
+RIDER_CORE = ("id", "kind", "owner", "status", "site")
+
+
+class RiderFields(NamedTuple):
+    """The properties a caller reads of riders' services and customers, so a store may fetch
+    only those: each element then carries them, `RIDER_CORE` and its kind's required fields, and
+    leaves the rest at their defaults (attrs only as named). None instead: whole elements."""
+
+    service: frozenset[str]
+    customer: frozenset[str]
 
 
 class Riders(BaseModel):

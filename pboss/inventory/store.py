@@ -15,6 +15,7 @@ from pboss.inventory.results import (
     ChangeRecord,
     FindQuery,
     Page,
+    RiderFields,
     Riders,
     SiteView,
     Trace,
@@ -76,9 +77,17 @@ class GraphStore(Protocol):
         ...
 
     def riders(
-        self, element_ids: Sequence[str], *, first: int = 50, after: str | None = None
+        self,
+        element_ids: Sequence[str],
+        *,
+        first: int = 50,
+        after: str | None = None,
+        fields: RiderFields | None = None,
     ) -> Riders:
-        """Bottom-up: the services (and customers) that depend on any of these, de-duplicated."""
+        """Bottom-up: the services (and customers) that depend on any of these, de-duplicated.
+
+        With `fields`, the page's elements need carry only those properties (see `RiderFields`);
+        a store may still return whole elements."""
         ...
 
     def set_status(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pboss.inventory.demo import demo_network
 from pboss.inventory.errors import NotFound
+from pboss.inventory.results import RIDER_CORE, RiderFields
 from pboss.inventory.store import GraphStore
 
 # Every service on each resource, worked out by hand from pboss/inventory/demo.py.
@@ -85,6 +87,53 @@ def test_riders_are_paged_with_stable_totals(demo_store: GraphStore) -> None:
     assert [r.service.id for r in last.items] == OLT1[4:]
     assert last.next_cursor is None
     assert first.totals == second.totals == last.totals
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        RiderFields(frozenset(), frozenset()),
+        RiderFields(frozenset({"name"}), frozenset({"name", "phone"})),
+        RiderFields(frozenset({"service_type", "spec"}), frozenset({"address", "sla_tier"})),
+    ],
+)
+def test_riders_with_fields_carry_those_properties_and_the_core(
+    demo_store: GraphStore, fields: RiderFields
+) -> None:
+    svc = demo_store.get("SVC-H1-BB")
+    assert svc is not None
+    demo_store.upsert([svc.model_copy(update={"name": "宽带", "service_type": "ftth"})])
+    for resources in (["OLT-1"], ["TS-1", "OLT-2", "PA-DH-OC"]):
+        for after in (None, "SVC-E2-BB"):
+            whole = demo_store.riders(resources, first=2, after=after)
+            some = demo_store.riders(resources, first=2, after=after, fields=fields)
+            assert some.totals == whole.totals and some.next_cursor == whole.next_cursor
+            assert len(some.items) == len(whole.items) > 0
+            for got, full in zip(some.items, whole.items, strict=True):
+                assert (got.health, got.impaired_by) == (full.health, full.impaired_by)
+                pairs = [(got.service, full.service, fields.service | {"product"})]
+                if full.customer is not None:
+                    pairs.append((got.customer, full.customer, fields.customer))
+                else:
+                    assert got.customer is None
+                for el, whole_el, asked in pairs:
+                    assert type(el) is type(whole_el)
+                    for name in {*RIDER_CORE, *asked} - {"kind"}:
+                        assert getattr(el, name) == getattr(whole_el, name), (el.id, name)
+
+
+@pytest.mark.neo4j
+def test_neo4j_fetches_only_the_fields_asked(neo4j_store_session: GraphStore) -> None:
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network())
+    fields = RiderFields(frozenset(), frozenset({"name"}))
+    riders = store.riders(["OLT-1"], first=1, fields=fields)
+    customer = riders.items[0].customer
+    assert customer is not None and customer.name == "张伟" and customer.site == "B-JZ"
+    assert customer.phone is None  # not asked: never left the server
+    assert store.riders(["OLT-1"], first=1).items[0].customer.phone == "13811111111"  # type: ignore[union-attr]
+    store.clear()
 
 
 def test_riders_of_an_unknown_resource_is_not_found(demo_store: GraphStore) -> None:

@@ -1,0 +1,224 @@
+"""Riders fetch only the properties the selection shows, and answer exactly as with whole elements.
+
+`riders` and `impact` pass the store the properties their selection reads of services and
+customers (`RiderFields`); on Neo4j the page then carries only those. These tests check that the
+store is asked for the right ones, that every field of a rider's service and customer answers the
+same as when the whole elements are fetched (a selection with `attrs` forces that), on both
+stores and for every role, and that partners still see no service or customer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pboss.app import create_app
+from pboss.graphql import types as t
+from pboss.inventory.model import Customer, Service
+from pboss.inventory.results import RIDER_CORE, RiderFields
+from pboss.inventory.store import GraphStore
+from tests.api.conftest import ADMIN, CRM, ENGINEER, PARTNER_OC, PARTNER_TT, Api, api_settings
+
+#: Every field of Service and Customer, resolvers included (objects by a leaf or two).
+ELEMENT_FIELDS = """
+  __typename id kind name owner spec status isPartner siteId
+  state { administrativeState operationalState usageState resourceStatus }
+  site { id name } partner { id } history { toStatus reason }
+  dependencies { type node { id } } dependants { type node { id } }
+"""
+
+
+def _all_fields(extra: str) -> str:
+    """Every field of a rider's service and customer, plus `extra` on both."""
+    return f"""
+query Riders($ids: [ID!]!, $first: Int!) {{
+  impact(resources: $ids, first: $first) {{
+    __typename
+    ... on RiderConnection {{
+      totalCount
+      edges {{ cursor node {{ product health impairedBy
+        service {{ {ELEMENT_FIELDS} product serviceType catalogProduct {{ id name }} {extra} }}
+        customer {{ {ELEMENT_FIELDS} customerType slaTier phone address {extra} }} }} }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}
+"""
+
+
+PROJECTED, WHOLE = _all_fields(""), _all_fields("attrs")  # attrs may read any property
+
+PHONE = """
+query Phones($id: ID!) {
+  riders(resource: $id) {
+    __typename
+    ... on RiderConnection { edges { node { service { id } ...Reach } } }
+  }
+}
+fragment Reach on Rider { customer { ... on Element { id } ... on Customer { phone address } } }
+"""
+RESOURCES = ["OLT-1", "OLT-2", "TS-2", "PA-DH-OC", "SVC-H4-BB"]
+
+
+class _Spy:
+    """A store recording the `fields` each riders call is given."""
+
+    def __init__(self, inner: GraphStore):
+        self.inner = inner  # the name wrappers expose, so provisioning finds the real store
+        self.asked: list[RiderFields | None] = []
+
+    def riders(self, *args: Any, fields: RiderFields | None = None, **kwargs: Any) -> Any:
+        self.asked.append(fields)
+        return self.inner.riders(*args, fields=fields, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+def spied(demo_store: GraphStore) -> Any:
+    """The app over HTTP on a store recording what riders are asked to fetch, with a service and
+    a customer carrying every optional property (so a projection leaving one out would show)."""
+    svc = demo_store.get("SVC-H1-BB")
+    cust = demo_store.get("H-1")
+    assert isinstance(svc, Service) and isinstance(cust, Customer)
+    svc = svc.model_copy(update={"name": "宽带 1", "service_type": "ftth"})
+    cust = cust.model_copy(update={"attrs": {"floor": 3}})
+    svc.attrs = {"vlan": 100}
+    demo_store.upsert([svc, cust], actor="test", reason="more properties")
+    demo_store.set_status("H-2", "maintenance", actor="test", reason="history")
+    demo_store.set_status("SVC-H2-BB", "maintenance", actor="test", reason="degraded")
+    spy = _Spy(demo_store)
+    with TestClient(create_app(api_settings(), store=spy)) as client:  # type: ignore[arg-type]
+        yield Api(client), spy
+
+
+def _without(data: Any, keys: set[str]) -> Any:
+    """The answer without these keys, at any depth."""
+    if isinstance(data, dict):
+        return {k: _without(v, keys) for k, v in data.items() if k not in keys}
+    if isinstance(data, list):
+        return [_without(v, keys) for v in data]
+    return data
+
+
+@pytest.mark.parametrize("key", [ENGINEER, CRM, ADMIN, PARTNER_OC])
+def test_every_field_answers_as_with_whole_elements(spied: Any, key: str) -> None:
+    api, spy = spied
+    resources = ["PA-DH-OC"] if key == PARTNER_OC else RESOURCES
+    for first in (1, 50):
+        projected = api.data(PROJECTED, key, ids=resources, first=first)
+        whole = api.data(WHOLE, key, ids=resources, first=first)
+        # attrs: what the whole-element request asked for besides; a partner's cursors are
+        # sealed with a fresh nonce each time
+        sealed = {"cursor", "endCursor"} if key == PARTNER_OC else set()
+        assert _without(projected, sealed) == _without(whole, {"attrs", *sealed})
+        edges = projected["impact"]["edges"]
+        if key == PARTNER_OC:
+            assert [(e["node"]["service"], e["node"]["customer"]) for e in edges] == [(None, None)]
+        else:
+            assert projected["impact"]["totalCount"] == 10
+            assert len(edges) == min(first, 10)
+    # the first request of each pair was projected, the second (with attrs) whole
+    assert spy.asked[1::2] == [None, None]
+    service, customer = spy.asked[0]  # type: ignore[misc]
+    assert service >= {"id", "name", "owner", "spec", "status", "site", "product", "service_type"}
+    assert customer >= {"name", "phone", "address", "customer_type", "sla_tier", "spec"}
+
+
+def test_the_projected_page_shows_every_property_it_has(spied: Any) -> None:
+    api, _ = spied
+    edges = api.data(PROJECTED, ids=["SPL-JZ-2A"], first=5)["impact"]["edges"]
+    first, second, third = (e["node"] for e in edges)
+    assert first["service"]["name"] == "宽带 1" and first["service"]["spec"] is None
+    assert first["service"]["serviceType"] == "ftth"
+    assert first["service"]["catalogProduct"]["id"] == "FTTH-100M"
+    assert (
+        first["customer"]["phone"] == "13811111111" and first["customer"]["slaTier"] == "standard"
+    )
+    assert first["customer"]["site"] == {"id": "B-JZ", "name": "财富国际金座"}
+    assert second["service"]["name"] == ""
+    assert third["service"]["status"] == "MAINTENANCE" and third["health"] == "DEGRADED"
+    assert third["impairedBy"] == ["SVC-H2-BB"]
+    assert third["customer"]["history"] == [{"toStatus": "maintenance", "reason": "history"}]
+
+
+def test_the_projection_asks_for_what_the_bench_page_shows(spied: Any) -> None:
+    api, spy = spied
+    query = """query R($id: ID!) { riders(resource: $id, first: 50) { ... on RiderConnection {
+        totalCount edges { cursor node { health impairedBy product service { id }
+        customer { id name } } } } } }"""
+    data = api.data(query, id="OLT-1")
+    assert [e["node"]["customer"]["name"] for e in data["riders"]["edges"]] == [
+        "张伟", "张伟", "王芳", "李娜", "李娜",
+    ]  # fmt: skip
+    assert spy.asked == [RiderFields(frozenset({"id"}), frozenset({"id", "name"}))]
+
+
+def test_a_totals_only_selection_fetches_no_property_beyond_the_core(spied: Any) -> None:
+    api, spy = spied
+    data = api.data(
+        'query { riders(resource: "OLT-1") { ... on RiderConnection { totalCount '
+        "totals { customers } } } }"
+    )
+    assert data["riders"] == {"totalCount": 5, "totals": {"customers": 3}}
+    assert spy.asked == [RiderFields(frozenset(), frozenset())]
+
+
+def test_phones_through_fragments_are_still_fetched(spied: Any) -> None:
+    api, spy = spied
+    data = api.data(PHONE, id="SPL-JZ-2A")
+    customers = [e["node"]["customer"] for e in data["riders"]["edges"]]
+    assert customers == [
+        {"id": "H-1", "phone": "13811111111", "address": "B-JZ 1号"},
+        {"id": "H-1", "phone": "13811111111", "address": "B-JZ 1号"},
+        {"id": "H-2", "phone": "13822222222", "address": "B-JZ 1号"},
+    ]
+    assert spy.asked[0] is not None and {"phone", "address"} <= spy.asked[0].customer
+
+
+@pytest.mark.parametrize("key", [PARTNER_TT, PARTNER_OC])
+def test_partners_still_get_no_service_or_customer(spied: Any, key: str) -> None:
+    api, spy = spied
+    data = api.data(PHONE, key, id="PA-DH-OC")
+    if key == PARTNER_TT:  # another partner's pool: not found, the store is not asked
+        assert data["riders"]["__typename"] == "NotFound"
+        assert spy.asked == []
+        return
+    nodes = [e["node"] for e in data["riders"]["edges"]]
+    assert nodes == [{"service": None, "customer": None}]
+    assert spy.asked[0] is not None and "phone" in spy.asked[0].customer
+
+
+def test_a_field_that_may_read_anything_fetches_whole_elements(spied: Any) -> None:
+    api, spy = spied
+    query = """query { riders(resource: "OLT-1", first: 1) { ... on RiderConnection {
+        edges { node { service { id attrs } customer { id } } } } } }"""
+    data = api.data(query)
+    assert data["riders"]["edges"][0]["node"]["service"] == {
+        "id": "SVC-H1-BB",
+        "attrs": {"vlan": 100},
+    }
+    assert spy.asked == [None]
+
+
+def test_every_resolver_field_of_an_element_type_says_what_it_reads() -> None:
+    """A resolver added to an element type must say which properties it reads (RESOLVER_READS),
+    or be known to read any of them: else a projected page would answer with defaults."""
+    may_read_anything = {"attrs", "fields"}
+    for cls in t.ELEMENT_TYPES:
+        for f in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            if f.base_resolver is None:
+                continue
+            reads = t.element_reads(cls, f.python_name)
+            if f.python_name in may_read_anything:
+                assert reads is None, (cls.__name__, f.python_name)
+            else:
+                assert reads is not None, (cls.__name__, f.python_name)
+    # what every resolver reads is fetched for any projection
+    assert set().union(*(t.RESOLVER_READS[n] for n in t.RESOLVER_READS if n != "region")) <= {
+        *RIDER_CORE,
+        "product",
+    }
