@@ -311,10 +311,19 @@ def element_reads(cls: type[Element], python_name: str) -> frozenset[str] | None
 
 
 def to_type(el: m.Element) -> Element:
-    """The GraphQL object of a stored element (no visibility check: callers filter first)."""
+    """The GraphQL object of a stored element (no visibility check: callers filter first).
+
+    Built as its dataclass `__init__` would (which only assigns the plain fields: the types have
+    no `__post_init__`), without the keyword call: a riders page builds a hundred of these.
+    """
     cls = KIND_TYPES.get(el.kind, GenericElement)
-    values: dict[str, Any] = {name: getattr(el, attr, None) for name, attr in _plain_fields(cls)}
-    return cls(_el=el, kind=el.kind, **values)
+    obj = object.__new__(cls)
+    values = obj.__dict__
+    values["_el"] = el
+    values["kind"] = el.kind
+    for name, attr in _plain_fields(cls):
+        values[name] = getattr(el, attr, None)
+    return obj
 
 
 def _as(el: m.Element | None, cls: type[Element]) -> Any:

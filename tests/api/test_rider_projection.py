@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from pboss.app import create_app
 from pboss.graphql import types as t
+from pboss.inventory.demo import demo_network
 from pboss.inventory.model import Customer, Service
 from pboss.inventory.results import RIDER_CORE, RiderFields
 from pboss.inventory.store import GraphStore
@@ -222,3 +223,12 @@ def test_every_resolver_field_of_an_element_type_says_what_it_reads() -> None:
         *RIDER_CORE,
         "product",
     }
+
+
+def test_to_type_builds_what_the_dataclass_constructor_builds(demo_store: GraphStore) -> None:
+    for el in demo_store.get_many([n.id for n in demo_network()[0]]).values():
+        fast = t.to_type(el)
+        cls = type(fast)
+        values = {name: getattr(el, attr, None) for name, attr in t._plain_fields(cls)}
+        slow = cls(_el=el, kind=el.kind, **values)  # type: ignore[call-arg]
+        assert vars(fast) == vars(slow)
