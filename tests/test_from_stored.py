@@ -7,6 +7,7 @@ import pytest
 import pboss.provisioning  # noqa: F401  (registers Order, Reservation, WorkOrder)
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import KINDS, STORED_AS_IS, from_props, from_stored
+from pboss.inventory.results import Rider, new_rider
 
 
 def _same(a, b) -> None:
@@ -36,3 +37,17 @@ def test_other_kinds_and_incomplete_rows_are_validated() -> None:
     assert set(KINDS) - set(STORED_AS_IS)  # provisioning's kinds register later
     with pytest.raises(ValueError):
         from_stored({"id": "SVC-1", "kind": "Service"})  # no product: validation refuses it
+
+
+def test_new_rider_builds_what_model_construct_builds() -> None:
+    nodes, _ = demo_network()
+    svc, cust = (next(n for n in nodes if n.kind == k) for k in ("Service", "Customer"))
+    for customer, impaired in ((cust, ["OLT-1"]), (None, [])):
+        fast = new_rider(svc, customer, "degraded", impaired)
+        slow = Rider.model_construct(
+            service=svc, customer=customer, health="degraded", impaired_by=impaired
+        )
+        assert fast == slow
+        assert repr(fast.__dict__) == repr(slow.__dict__)
+        assert fast.model_fields_set == slow.model_fields_set
+        assert fast.model_dump() == slow.model_dump()

@@ -57,7 +57,6 @@ from pboss.inventory.results import (
     FindQuery,
     Page,
     PortView,
-    Rider,
     RiderFields,
     Riders,
     RiderTotals,
@@ -66,6 +65,7 @@ from pboss.inventory.results import (
     Trace,
     TransportLink,
     UpsertResult,
+    new_rider,
 )
 from pboss.inventory.store import Direction
 from pboss.inventory.tracing import build_trace
@@ -729,12 +729,7 @@ class Neo4jStore:
                 (_projected(sk, s), _projected(ck, c) if c else None, b) for s, c, b in row["items"]
             ]
         items = [
-            Rider.model_construct(
-                service=svc,
-                customer=cust,
-                health=health_of([s for _, s in bads]),
-                impaired_by=sorted(b for b, _ in bads),
-            )
+            new_rider(svc, cust, health_of([s for _, s in bads]), sorted(b for b, _ in bads))
             for svc, cust, bads in pages
         ]
         totals = RiderTotals(

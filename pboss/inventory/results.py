@@ -96,6 +96,23 @@ class Rider(BaseModel):
     impaired_by: list[str] = Field(default_factory=list)
 
 
+def new_rider(
+    service: Element, customer: Element | None, health: str, impaired_by: list[str]
+) -> Rider:
+    """`Rider.model_construct` of these values, for stores building a page of riders from data
+    they wrote (validated then): pydantic's `model_construct` costs ≈ 5 µs a rider, this < 1."""
+    rider = Rider.__new__(Rider)
+    values = dict(service=service, customer=customer, health=health, impaired_by=impaired_by)
+    object.__setattr__(rider, "__dict__", values)
+    object.__setattr__(rider, "__pydantic_fields_set__", set(_RIDER_FIELDS))
+    object.__setattr__(rider, "__pydantic_extra__", None)
+    object.__setattr__(rider, "__pydantic_private__", None)
+    return rider
+
+
+_RIDER_FIELDS = frozenset(Rider.model_fields)
+
+
 class RiderTotals(BaseModel):
     """Riders counted by product, customer type and SLA tier."""
 
