@@ -30,7 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MODES = ("baseline", "loader")
+#: `loader-ram` is the loader with its validation index kept whole in memory (never spilled to
+#: disk): what flat memory costs, in the same run (`--modes baseline loader loader-ram`).
+MODES = ("baseline", "loader", "loader-ram")
 
 
 # ---- one measured run (a child process) -------------------------------------------------------
@@ -81,14 +83,17 @@ def _baseline(bundle: Path, uri: str, batch: int) -> int:
     return written
 
 
-def _loader(bundle: Path, uri: str, batch: int) -> tuple[int, dict[str, float]]:
+def _loader(
+    bundle: Path, uri: str, batch: int, index_entries: int | None = None
+) -> tuple[int, dict[str, float]]:
     """The pboss loader, through Neo4jStore."""
     from pboss.inventory.neo4j_store import Neo4jStore
     from pboss.loaders import Loader, LoadOptions, NativeSource
 
     store = Neo4jStore(uri)
+    options = LoadOptions(batch_size=batch, index_entries=index_entries)
     try:
-        report = Loader(store, LoadOptions(batch_size=batch)).run(NativeSource([bundle]))
+        report = Loader(store, options).run(NativeSource([bundle]))
     finally:
         store.close()
     if not report.validation.ok or report.result is None:
@@ -102,6 +107,8 @@ def child(mode: str, bundle: Path, uri: str, batch: int) -> None:
     phases: dict[str, float] = {}
     if mode == "baseline":
         elements = _baseline(bundle, uri, batch)
+    elif mode == "loader-ram":
+        elements, phases = _loader(bundle, uri, batch, index_entries=2**62)
     else:
         elements, phases = _loader(bundle, uri, batch)
     seconds = time.perf_counter() - started
@@ -196,6 +203,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--heap", default="2g")
     p.add_argument("--pagecache", default="1g")
     p.add_argument("--work", default=str(ROOT / ".pboss" / "bench-data"))
+    p.add_argument(
+        "--modes",
+        nargs="+",
+        choices=list(MODES),
+        default=["baseline", "loader"],
+        help="what to run (the first is the ratios' base)",
+    )
     p.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
     p.add_argument("--bundle", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -203,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         child(args.child, Path(args.bundle), args.uri, args.batch_size)
         return
     uri = _uri(args)
-    modes = list(MODES)
+    modes = list(dict.fromkeys(args.modes))
     results: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     first = _bundle(Path(args.work), args.scales[0], args.seed)
     for _ in range(args.warmup):
@@ -222,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
                 rate = r["elements"] / r["seconds"]
                 phases = " ".join(f"{k} {v:.1f}s" for k, v in r["phases"].items())
                 print(
-                    f"{scale} #{rep + 1} {mode:9s} {r['elements']:>9,} elements in "
+                    f"{scale} #{rep + 1} {mode:10s} {r['elements']:>9,} elements in "
                     f"{r['seconds']:6.1f}s = {rate:>8,.0f}/s  cpu {r['cpu_seconds']:6.1f}s  "
                     f"peak {r['maxrss_mb']:6.0f} MB  {phases}",
                     flush=True,
@@ -234,7 +248,7 @@ def _table(results: dict[str, dict[str, list[dict[str, Any]]]], modes: list[str]
     """Print medians, ratios to the baseline and peak memory per scale."""
     print()
     head = f"{'scale':8s} {'elements':>10s}" + "".join(f" {m + ' el/s':>16s}" for m in modes)
-    head += "".join(f" {m + '/base':>14s}" for m in modes[1:])
+    head += "".join(f" {m + '/' + modes[0][:4]:>14s}" for m in modes[1:])
     head += "".join(f" {m + ' MB':>12s}" for m in modes)
     print(head)
     for scale, by_mode in results.items():
@@ -242,9 +256,9 @@ def _table(results: dict[str, dict[str, list[dict[str, Any]]]], modes: list[str]
             m: statistics.median(r["elements"] / r["seconds"] for r in by_mode[m]) for m in modes
         }
         peak = {m: max(r["maxrss_mb"] for r in by_mode[m]) for m in modes}
-        elements = by_mode["loader"][0]["elements"]
+        elements = by_mode[modes[0]][0]["elements"]
         line = f"{scale:8s} {elements:>10,}" + "".join(f" {rate[m]:>16,.0f}" for m in modes)
-        line += "".join(f" {rate[m] / rate['baseline']:>14.2f}" for m in modes[1:])
+        line += "".join(f" {rate[m] / rate[modes[0]]:>14.2f}" for m in modes[1:])
         line += "".join(f" {peak[m]:>12.0f}" for m in modes)
         print(line)
         graphs = {m: {r["graph"] for r in by_mode[m]} for m in modes}

@@ -9,7 +9,10 @@ is deleted unless pruning is asked for; edges cannot be pruned (the store port h
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import TypeVar
 
 from pboss.inventory.errors import HasDependants, NotFound
 from pboss.inventory.store import GraphStore
@@ -20,6 +23,16 @@ from pboss.loaders.validate import Validation
 
 _EXAMPLES = 20
 _DELETE_CHUNK = 1000
+_CHUNK = 5000
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Items in lists of `size` (itertools.batched arrives with Python 3.12)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 @dataclass
@@ -57,20 +70,25 @@ class Drift:
 def compute_drift(store: GraphStore, validation: Validation) -> Drift:
     """Scan the store within the feed's scope for nodes and edges the feed does not mention."""
     drift = Drift()
-    mentioned = validation.feed
+    mentioned, rejected = validation.feed, validation.rejected
     for kind, owner in sorted(validation.scope):
-        ids = sorted(
-            i for i in iter_ids(store, kind, owner)
-            if i not in mentioned and i not in validation.rejected
-        )  # fmt: skip
+        ids: list[str] = []
+        for chunk in batched(iter_ids(store, kind, owner), _CHUNK):
+            known = mentioned.present(chunk)  # one query a chunk when the index is on disk
+            ids += (i for i in chunk if i not in known and i not in rejected)
         if ids:
-            drift.node_ids.setdefault(kind, []).extend(ids)
+            drift.node_ids.setdefault(kind, []).extend(sorted(ids))
     for etype in sorted(validation.edge_types):
-        for src, dst, _ in iter_edges(store, etype, ordered=False, props=False):
-            if src in mentioned and edge_digest(etype, src, dst) not in validation.edge_digests:
-                drift.edges_by_type[etype] += 1
-                if len(drift.edge_examples) < _EXAMPLES:
-                    drift.edge_examples.append(f"{etype}({src!r} -> {dst!r})")
+        edges = iter_edges(store, etype, ordered=False, props=False)
+        for chunk in batched(edges, _CHUNK):
+            known = mentioned.present({src for src, _, _ in chunk})
+            ours = [(src, dst, edge_digest(etype, src, dst)) for src, dst, _ in chunk]
+            in_feed = validation.edge_digests.present([d for src, _, d in ours if src in known])
+            for src, dst, digest in ours:
+                if src in known and digest not in in_feed:
+                    drift.edges_by_type[etype] += 1
+                    if len(drift.edge_examples) < _EXAMPLES:
+                        drift.edge_examples.append(f"{etype}({src!r} -> {dst!r})")
     return drift
 
 

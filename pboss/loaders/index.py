@@ -37,9 +37,10 @@ def aux_of(tag: str) -> int:
 
 
 def edge_digest(etype: str, src: str, dst: str) -> int:
-    """A 64-bit digest of an edge key, so the feed's edges can be remembered in ~70 bytes each."""
+    """A 64-bit digest of an edge key, so the feed's edges can be remembered in a few bytes each;
+    signed, as SQLite's INTEGER (the index keeps them on disk when they outgrow memory)."""
     raw = f"{etype}\x00{src}\x00{dst}".encode()
-    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little", signed=True)
 
 
 @dataclass

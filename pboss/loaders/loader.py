@@ -3,7 +3,8 @@
 Atomic by default: any invalid row and nothing is written. With `skip_invalid`, the valid rows are
 written and the invalid ones (and rows that depend on them) go to a rejects file. Files are read
 once, never held: pass 1 spools the rows it accepts to a temporary file that pass 2 writes from
-(spool.py), so memory is the validator's id index plus one chunk and one batch (see validate.py).
+(spool.py), and the validator keeps only the newest part of its id index in memory (spill.py), so
+memory is that part plus one chunk and two batches in flight (see validate.py).
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class LoadOptions:
     #: Batches written at once (see writer.py): with Neo4j, two use both of its cores' worth of
     #: work where one leaves the database waiting on each commit.
     workers: int = 2
+    #: Index entries pass 1 keeps in memory per generation (two generations); older ones go to a
+    #: temporary SQLite file (spill.py), so memory stays flat however large the feed. None: the
+    #: default, `spill.SPILL_AT`.
+    index_entries: int | None = None
 
 
 @contextlib.contextmanager
@@ -172,7 +177,9 @@ class Loader:
                 max_issues=opts.max_issues,
                 spool=spool,
                 on_reject=None if rejected is None else partial(self._reject, rejected),
+                spill_at=opts.index_entries,
             )
+            cleanup.callback(validator.close)  # its index files on disk
             return self._run(source, encoding, validator, spool, rejected, total, started)
 
     def _run(

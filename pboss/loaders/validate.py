@@ -5,10 +5,12 @@ model and the catalog, one kind per id, `site` and `owner` references, status tr
 the store, edge endpoints and rules, splitter stages, VC-12 slots in range and held once. A feed
 that passes can then be written in many batches and no batch will be refused.
 
-Memory: one tag per feed id (see `index.py`), one 64-bit digest per feed edge (for the drift
-report; not kept when the store starts empty), the slot map of the sections the feed routes over,
-and the keys of rejected rows. Row contents are never kept, except for the rare rows that refer
-forward to an id defined later in their file.
+Memory: one tag per feed id (see `index.py`) and one hash pair per single-upstream edge, both in
+`SpillMap`s that keep the newest entries in memory and the rest on disk (`spill.py`), so they do
+not grow with the feed; one 64-bit digest per feed edge (for the drift report; not kept when the
+store starts empty), the slot map of the sections the feed routes over, and the keys of rejected
+rows. Row contents are never kept, except for the rare rows that refer forward to an id defined
+later in their file.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_
 from pboss.loaders.issues import RowIssue
 from pboss.loaders.records import EdgeFacts, Key, NodeFacts, Parsed, Record, parse_record
 from pboss.loaders.scan import iter_edges
+from pboss.loaders.spill import SpillMap
 from pboss.loaders.spool import PlainEdge, Spool
 
 _LOOKUP_CHUNK = 2000
@@ -66,11 +69,13 @@ class Validation:
     issues: list[RowIssue] = field(default_factory=list)
     issue_count: int = 0
     dependent_rows: int = 0
-    feed: dict[str, str] = field(default_factory=dict)
+    #: id -> tag of every accepted feed node (partly on disk: `get`, `in`, `present`)
+    feed: SpillMap[str, str] = field(default_factory=lambda: SpillMap("TEXT", "TEXT"))
     rejected: dict[str, Key] = field(default_factory=dict)
     scope: set[tuple[str, str]] = field(default_factory=set)
     edge_types: set[str] = field(default_factory=set)
-    edge_digests: set[int] = field(default_factory=set)
+    #: 64-bit digests of the feed's edges (-> 1), for the drift report; empty when the store was
+    edge_digests: SpillMap[int, int] = field(default_factory=lambda: SpillMap("INTEGER", "INTEGER"))
     rows: int = 0
     valid_rows: int = 0
     nodes_by_kind: Counter[str] = field(default_factory=Counter)
@@ -80,6 +85,11 @@ class Validation:
     def ok(self) -> bool:
         """True when every row is valid."""
         return not self.bad and self.issue_count == 0
+
+
+def _digest(element_id: str) -> int:
+    """An id's hash as the upstream map keeps it: never 0, so look-ups can chain with `or`."""
+    return hash(element_id) or 1
 
 
 class Validator:
@@ -94,6 +104,7 @@ class Validator:
         max_issues: int = 1000,
         spool: Spool | None = None,
         on_reject: Callable[[Record, str], None] | None = None,
+        spill_at: int | None = None,
     ):
         self.store = store
         self.catalog = catalog
@@ -101,13 +112,17 @@ class Validator:
         self.max_issues = max_issues
         self.spool = spool
         self.on_reject = on_reject
-        self.result = Validation()
-        # feed ids the store already holds: their rows go through `upsert`, the others in bulk
-        self._stored: set[str] = set()
+        self.result = Validation(
+            feed=SpillMap("TEXT", "TEXT", spill_at=spill_at),
+            edge_digests=SpillMap("INTEGER", "INTEGER", spill_at=spill_at),
+        )
+        # feed ids the store already holds (-> 1): their rows go through `upsert`, others in bulk
+        self._stored: SpillMap[str, int] = SpillMap("TEXT", "INTEGER", spill_at=spill_at)
         # single-upstream edges of the feed and the store: hash((type, src)) -> hash(dst)
-        self._upstreams: dict[int, int] = {}
+        self._upstreams: SpillMap[int, int] = SpillMap("INTEGER", "INTEGER", spill_at=spill_at)
         self._upstream_types_read: set[str] = set()
-        self._store_tags: dict[str, str] = {}
+        # ids outside the feed looked up in the store -> their tag, or "" when it lacks them
+        self._store_tags: SpillMap[str, str] = SpillMap("TEXT", "TEXT", spill_at=spill_at)
         self._sections: dict[str, SectionSlots] = {}
         self._deferred: list[_Deferred] = []
         # ids the waiting rows define -> the row defining each (not in `feed` until accepted)
@@ -125,6 +140,7 @@ class Validator:
 
     def end_file(self) -> None:
         """Accept deferred rows whose forward references the file resolved."""
+        self._prefetch([d.parsed for d in self._deferred], [d.refs for d in self._deferred])
         progress = True
         while progress and self._deferred:
             progress = False
@@ -141,11 +157,13 @@ class Validator:
                     progress = True
             self._deferred = waiting
             self._deferred_ids = {n.id: d.record.key for d in waiting for n in d.parsed.nodes}
+        self._settle()
 
     def finish(self) -> Validation:
         """Reject rows whose references never resolved; the result of the whole pass."""
         self._kinds_done = None
         self.end_file()
+        self._prefetch([d.parsed for d in self._deferred], [d.refs for d in self._deferred])
         for d in self._deferred:
             out = self._check_refs(d.record, d.refs, d.parsed, final=True)
             self._reject(d.record, out.issues, out.because)
@@ -157,27 +175,67 @@ class Validator:
         """True once more issues were found than are worth listing."""
         return self.result.issue_count > self.max_issues
 
+    def close(self) -> None:
+        """Drop the indexes and their files on disk (the result's `feed` and `edge_digests` are
+        empty afterwards)."""
+        for index in self._indexes():
+            index.close()
+
+    def _indexes(self) -> list[SpillMap]:  # type: ignore[type-arg]
+        """Every index that grows with the feed."""
+        res = self.result
+        return [res.feed, res.edge_digests, self._stored, self._upstreams, self._store_tags]
+
     def check(self, records: Sequence[Record]) -> None:
         """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
         parsed = [parse_record(r, self.catalog) for r in records]
+        refs = [self._refs(p) for p in parsed]
+        self._prefetch(parsed, refs)
         existing = self._lookup(parsed)
-        self._stored.update(existing)
-        for rec, p in zip(records, parsed, strict=True):
+        self._stored.recent.update(dict.fromkeys(existing, 1))
+        for rec, p, rec_refs in zip(records, parsed, refs, strict=True):
             self.result.rows += 1
             if p.issues:
                 self._reject(rec, p.issues)
                 continue
             issues = self._check_nodes(rec, p.nodes, existing)
-            refs = self._refs(rec, p)
-            out = self._check_refs(rec, refs, p)
+            out = self._check_refs(rec, rec_refs, p)
             issues += out.issues
             if issues or out.because:
                 self._reject(rec, issues, out.because)
             elif out.waiting:
-                self._deferred.append(_Deferred(rec, p, refs))
+                self._deferred.append(_Deferred(rec, p, rec_refs))
                 self._deferred_ids.update((n.id, rec.key) for n in p.nodes)
             else:
                 self._accept(rec, p)
+        self._settle()
+
+    # ---- the indexes on disk -------------------------------------------------------------------
+
+    def _prefetch(self, parsed: Sequence[Parsed], refs: Sequence[list[_Ref]]) -> None:
+        """Read from disk the index entries these rows will look up (nothing until the indexes
+        outgrow memory), after the store's single upstreams of their edge types (the window must
+        see those too)."""
+        for p in parsed:
+            for e in p.edges:
+                if e.type in SINGLE_UPSTREAM and e.type not in self._upstream_types_read:
+                    self._read_store_upstreams(e.type)
+        upstreams = self._upstreams
+        by_id = [m for m in (self.result.feed, self._stored, self._store_tags) if m.spilled]
+        if by_id:  # node ids and what rows refer to: all these three are asked about
+            ids = [n.id for p in parsed for n in p.nodes]
+            ids += [target for rec_refs in refs for _, target, _ in rec_refs]
+            for index in by_id:
+                index.prefetch(ids)
+        if upstreams.spilled:
+            upstreams.prefetch(
+                hash((e.type, e.src)) for p in parsed for e in p.edges if e.type in SINGLE_UPSTREAM
+            )
+
+    def _settle(self) -> None:
+        """Let the indexes move their older entries to disk (between chunks only)."""
+        for index in self._indexes():
+            index.settle()
 
     # ---- checks --------------------------------------------------------------------------------
 
@@ -193,15 +251,14 @@ class Validator:
                 wanted.update(r for r in (n.site, n.owner) if r and r != SELF)
             for e in p.edges:
                 wanted.update((e.src, e.dst))
-        wanted = {
-            i for i in wanted if i not in self.result.feed and i not in self._store_tags
-        } - node_ids
+        feed, store_tags = self.result.feed, self._store_tags
+        wanted = {i for i in wanted if i not in feed and i not in store_tags} - node_ids
         ids = sorted(wanted | node_ids)
         found: dict[str, Element] = {}
         for start in range(0, len(ids), _LOOKUP_CHUNK):
             found.update(self.store.get_many(ids[start : start + _LOOKUP_CHUNK]))
         for i in wanted:
-            self._store_tags[i] = tag_of(found[i]) if i in found else ""
+            store_tags.recent[i] = tag_of(found[i]) if i in found else ""
         return {i: found[i] for i in node_ids if i in found}
 
     def _check_nodes(
@@ -209,8 +266,10 @@ class Validator:
     ) -> list[RowIssue]:
         """Issues of the record's nodes against earlier rows (one kind per id) and the store."""
         issues = []
+        feed = self.result.feed
+        recent, older, window = feed.recent, feed.older, feed.window  # `check` prefetched them
         for n in nodes:
-            prior = self.result.feed.get(n.id)
+            prior = recent.get(n.id) or older.get(n.id) or window.get(n.id)
             if prior is not None or n.id in self.result.rejected or n.id in self._deferred_ids:
                 # a row waiting for a forward reference defines it too (it is accepted later)
                 what = f"a {kind_of(prior)}" if prior else "a rejected row"
@@ -229,7 +288,7 @@ class Validator:
         return issues
 
     @staticmethod
-    def _refs(rec: Record, p: Parsed) -> list[_Ref]:
+    def _refs(p: Parsed) -> list[_Ref]:
         """The references a record makes: sites, owners, edge ends."""
         refs: list[_Ref] = []
         for n in p.nodes:
@@ -248,6 +307,7 @@ class Validator:
             own.get(element_id)
             or self.result.feed.get(element_id)
             or self._store_tags.get(element_id)
+            or None
         )
 
     def _check_refs(
@@ -255,11 +315,22 @@ class Validator:
     ) -> _Outcome:
         """Issues of the record's references and edges, and whether some wait for later rows."""
         own = {n.id: n.tag for n in p.nodes}
-        feed, store_tags = self.result.feed, self._store_tags  # _tag, inlined: the hot loop
+        # _tag, inlined: the hot loop; the feed's dicts in order (`check` prefetched the refs)
+        feed, store = self.result.feed, self._store_tags
+        recent, older, window = feed.recent, feed.older, feed.window
+        s_recent, s_older, s_window = store.recent, store.older, store.window
         out = _Outcome()
         for ref in refs:
             field_name, target, expected = ref
-            tag = own.get(target) or feed.get(target) or store_tags.get(target)
+            tag = (
+                own.get(target)
+                or recent.get(target)
+                or older.get(target)
+                or window.get(target)
+                or s_recent.get(target)
+                or s_older.get(target)
+                or s_window.get(target)
+            )
             if tag:
                 if expected and kind_of(tag) != expected:
                     reason = self._wrong_kind(ref, kind_of(tag))
@@ -285,13 +356,14 @@ class Validator:
         (a second one would make the store refuse a batch half-way through the load)."""
         issues = []
         mine: dict[int, int] = {}
+        up = self._upstreams  # its dicts read in order, as SpillMap.get would (prefetched)
         for e in edges:
             if e.type not in SINGLE_UPSTREAM:
                 continue
             if e.type not in self._upstream_types_read:
                 self._read_store_upstreams(e.type)
-            key, target = hash((e.type, e.src)), hash(e.dst)
-            prior = mine.get(key, self._upstreams.get(key))
+            key, target = hash((e.type, e.src)), _digest(e.dst)
+            prior = mine.get(key) or up.recent.get(key) or up.older.get(key) or up.window.get(key)
             if prior is not None and prior != target:
                 reason = (
                     f"{e.src!r} already has a {e.type} edge to another node in this feed or "
@@ -308,7 +380,8 @@ class Validator:
         if self.store_empty:
             return
         for src, dst, _ in iter_edges(self.store, edge_type, ordered=False, props=False):
-            self._upstreams.setdefault(hash((edge_type, src)), hash(dst))
+            self._upstreams.recent.setdefault(hash((edge_type, src)), _digest(dst))
+            self._upstreams.settle()  # the store holds one per source: no key is there already
 
     def _may_come_later(self, expected: str | None) -> bool:
         """True when a node of that kind may still appear further on in the input."""
@@ -381,19 +454,20 @@ class Validator:
     def _accept(self, rec: Record, p: Parsed, late: bool = False) -> None:
         """Remember a valid row: its ids, scope, edges and slots."""
         res = self.result
+        feed, upstreams, digests = res.feed.recent, self._upstreams.recent, res.edge_digests.recent
         for n in p.nodes:
-            res.feed[n.id] = n.tag
+            feed[n.id] = n.tag
             res.scope.add((n.kind, n.owner))
             res.nodes_by_kind[n.kind] += 1
         for e in p.edges:
             if not self.store_empty:  # only the drift report reads them, and it has no drift
-                res.edge_digests.add(edge_digest(e.type, e.src, e.dst))
+                digests[edge_digest(e.type, e.src, e.dst)] = 1
             res.edge_types.add(e.type)
             res.edges_by_type[e.type] += 1
             if e.type == "ROUTED_OVER" and e.slots:
                 self._section(e.dst).take(e.src, list(e.slots))
             if e.type in SINGLE_UPSTREAM:
-                self._upstreams[hash((e.type, e.src))] = hash(e.dst)
+                upstreams[hash((e.type, e.src))] = _digest(e.dst)
         res.valid_rows += 1
         if late:
             self._late += 1
@@ -408,12 +482,19 @@ class Validator:
         new_edges: list[PlainEdge] = []
         nodes: list[NodeRow] = []
         edges: list[PlainEdge] = []
-        stored, feed = self._stored, self.result.feed
+        feed, stored = self.result.feed, self._stored  # their dicts in order: `check` prefetched
+        recent, older, window = feed.recent, feed.older, feed.window
+        s_recent, s_older, s_window = stored.recent, stored.older, stored.window
         for n in p.nodes:
-            (nodes if n.id in stored else new_nodes).append(n.props)
+            i = n.id
+            was_stored = s_recent.get(i) or s_older.get(i) or s_window.get(i)
+            (nodes if was_stored else new_nodes).append(n.props)
         for e in p.edges:
             holds_slots = e.type in _SLOT_HOLDERS and bool(e.slots)
-            bulk = e.src in feed and e.src not in stored and not holds_slots
+            src = e.src
+            in_feed = recent.get(src) or older.get(src) or window.get(src)
+            was_stored = s_recent.get(src) or s_older.get(src) or s_window.get(src)
+            bulk = bool(in_feed) and not was_stored and not holds_slots
             (new_edges if bulk else edges).append((e.type, e.src, e.dst, e.props))
         spool.add(f"{rec.file}:{rec.line}", new_nodes, new_edges, nodes, edges)
 

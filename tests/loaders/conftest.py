@@ -9,11 +9,22 @@ from typing import Any
 import pytest
 
 from pboss.inventory.demo import demo_rows
+from pboss.loaders import loader, spill
 from pboss.loaders.bundle_writer import BundleWriter
 from pboss.loaders.generator import generate
 
 DATA = Path(__file__).parent / "data"
 BundleMaker = Callable[..., Path]
+
+
+@pytest.fixture(params=["index in memory", "index on disk"])
+def index_place(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with pass 1's id index in memory, and again with it moved to disk every two
+    entries and checked three rows at a time, so look-ups go through the on-disk path."""
+    if request.param == "index on disk":
+        monkeypatch.setattr(spill, "SPILL_AT", 2)
+        monkeypatch.setattr(loader, "CHUNK", 3)
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")

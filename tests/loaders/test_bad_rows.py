@@ -14,6 +14,9 @@ from pboss.loaders import LoadOptions, LoadRefused, load_paths
 from pboss.loaders.issues import RowIssue
 from tests.loaders.conftest import BundleMaker, column_of, line_of, write_bundle
 
+#: every test twice: the validator's index in memory, and on disk (conftest)
+pytestmark = pytest.mark.usefixtures("index_place")
+
 
 def _refused(store: GraphStore, bundle: Path, **opts: object) -> list[RowIssue]:
     with pytest.raises(LoadRefused) as info:

@@ -3,10 +3,15 @@ deleted only with --prune, and never what something else still depends on."""
 
 from __future__ import annotations
 
+import pytest
+
 from pboss.inventory.demo import demo_network
 from pboss.inventory.store import GraphStore
 from pboss.loaders import LoadOptions, load_paths
 from tests.loaders.conftest import BundleMaker
+
+#: every test twice: the validator's index in memory, and on disk (conftest)
+pytestmark = pytest.mark.usefixtures("index_place")
 
 
 def _without_h5_and_ont5(nodes: list[dict], edges: list[dict]) -> None:

@@ -12,6 +12,9 @@ from pboss.inventory.store import GraphStore
 from pboss.loaders import LoadOptions, LoadRefused, load_paths
 from tests.loaders.conftest import BundleMaker
 
+#: every test twice: the validator's index in memory, and on disk (conftest)
+pytestmark = pytest.mark.usefixtures("index_place")
+
 
 def test_an_id_defined_twice_when_the_first_row_refers_forward(
     store: GraphStore, make_bundle: BundleMaker

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pboss.inventory.memory_store import MemoryStore
 from pboss.inventory.store import GraphStore
 from pboss.loaders import LoadOptions, export_bundle, load_paths
 from pboss.loaders.native import discover, read_records
+
+#: every test twice: the validator's index in memory, and on disk (conftest)
+pytestmark = pytest.mark.usefixtures("index_place")
 
 
 def _rows(bundle: Path) -> dict[str, set[str]]:

@@ -1,0 +1,92 @@
+"""Pass 1's index keeps its newest entries in memory and the rest on disk (pboss.loaders.spill),
+and a load reads the same answers either way."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from pboss.inventory.memory_store import MemoryStore
+from pboss.loaders import LoadOptions, load_paths, loader, spill
+from pboss.loaders.spill import SpillMap
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make temporary files go to a directory of this test's, to see them come and go."""
+    where = tmp_path / "tmp"
+    where.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(where))
+    return where
+
+
+def _untimed(rendered: str) -> list[str]:
+    """A load report's lines but its timings."""
+    return [line for line in rendered.splitlines() if not line.startswith("time:")]
+
+
+def _fill(m: SpillMap[str, str], n: int) -> None:
+    for i in range(n):
+        m.recent[f"id-{i}"] = f"tag-{i % 3}"
+        m.settle()
+
+
+def test_entries_beyond_two_generations_live_on_disk_and_read_back(private_tmp: Path) -> None:
+    m: SpillMap[str, str] = SpillMap("TEXT", "TEXT", spill_at=4)
+    _fill(m, 20)
+    assert m.spilled
+    assert len(m.recent) + len(m.older) <= 8  # the memory part stays bounded
+    assert [m.get(f"id-{i}") for i in range(20)] == [f"tag-{i % 3}" for i in range(20)]
+    assert m.get("id-20") is None and "id-20" not in m and "id-0" in m
+    assert m.present([f"id-{i}" for i in range(0, 25, 5)]) == {"id-0", "id-5", "id-10", "id-15"}
+    m.prefetch(["id-1", "id-2", "id-99"])  # the hot loop reads the window after a prefetch
+    assert m.window == {"id-1": "tag-1", "id-2": "tag-2"}
+    assert m.get("id-99") is None
+    m.close()
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_integer_keys_and_values_keep_64_bits(private_tmp: Path) -> None:
+    m: SpillMap[int, int] = SpillMap("INTEGER", "INTEGER", spill_at=2)
+    pairs = {hash(("FED_BY", f"ONT-{i}")): hash(f"SPL-{i}") for i in range(9)}
+    pairs[-(2**63)] = 2**63 - 1
+    for k, v in pairs.items():
+        m.recent[k] = v
+        m.settle()
+    m.prefetch(pairs)
+    assert {k: m.get(k) for k in pairs} == pairs
+    m.close()
+
+
+def test_a_small_map_never_touches_the_disk(private_tmp: Path) -> None:
+    m: SpillMap[str, str] = SpillMap("TEXT", "TEXT", spill_at=100)
+    _fill(m, 99)
+    m.prefetch(["id-1", "nope"])
+    assert not m.spilled and m.get("id-1") == "tag-1" and m.get("nope") is None
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_load_with_its_index_on_disk_writes_the_same_graph(
+    tiny_bundle: Path, private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_memory = MemoryStore()
+    expected = load_paths(in_memory, [tiny_bundle]).render()
+
+    opened: list[int] = []
+    original = SpillMap._open
+
+    def counting_open(self: SpillMap) -> object:  # type: ignore[type-arg]
+        opened.append(1)
+        return original(self)
+
+    monkeypatch.setattr(SpillMap, "_open", counting_open)
+    monkeypatch.setattr(spill, "SPILL_AT", 50)
+    monkeypatch.setattr(loader, "CHUNK", 7)
+    on_disk = MemoryStore()
+    report = load_paths(on_disk, [tiny_bundle], LoadOptions())
+    assert len(opened) > 10  # _open is called on every spill: many spills, both indexes
+    assert _untimed(report.render()) == _untimed(expected)
+    assert on_disk.counts() == in_memory.counts()
+    assert list(private_tmp.iterdir()) == []  # the index files went with the load
