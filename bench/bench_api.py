@@ -50,12 +50,16 @@ from pboss import neo4j_local
 from pboss.inventory.business import BLOCKING
 from pboss.inventory.model import FAILURE_EDGES
 from pboss.inventory.neo4j_store import Neo4jStore
+from pboss.inventory.results import RiderFields
 
 FAIL = "|".join(FAILURE_EDGES)
 BAD = sorted(str(s) for s in BLOCKING)
 KEY = "bench-api-key"
 #: Riders page size (set by --page): the same on the HTTP and the raw Cypher side.
 PAGE = [50]
+#: What the riders operation below shows of services and customers (`service { id }`,
+#: `customer { id name }`), as the GraphQL layer asks the store for it.
+RIDER_FIELDS = RiderFields(frozenset({"id"}), frozenset({"id", "name"}))
 
 # ---- the GraphQL operations -------------------------------------------------------------------
 
@@ -398,7 +402,8 @@ def run_http(op: str, url: str, targets: list[str], clients: int, seconds: float
 # ---- where the time goes: one client, layer by layer ------------------------------------------
 
 STORE_CALL: dict[str, Callable[[Any, str], Any]] = {
-    "riders": lambda store, t: store.riders([t], first=PAGE[0]),
+    # the properties the GraphQL operation's selection reads (what its resolver asks the store for)
+    "riders": lambda store, t: store.riders([t], first=PAGE[0], fields=RIDER_FIELDS),
     "trace": lambda store, t: store.trace(t),
     "availability": lambda store, t: store.site_view(t),
 }
