@@ -84,7 +84,7 @@ def load(
     index_entries: int | None = typer.Option(
         None,
         min=1,
-        help="ids validation keeps in memory, twice over (default 65536); older ones go to a "
+        help="ids validation keeps in memory, twice over (default 8192); older ones go to a "
         "temporary file, so memory stays flat; more: faster on very large feeds",
     ),
     prune: bool = typer.Option(

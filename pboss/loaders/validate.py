@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pboss.inventory.bulk import NodeRow
 from pboss.inventory.catalog import Catalog
@@ -48,6 +49,14 @@ class _Deferred:
     record: Record
     parsed: Parsed
     refs: list[_Ref]
+
+
+class Chunk(NamedTuple):
+    """Records parsed and their references, between `Validator.parse` and `check_parsed`."""
+
+    records: Sequence[Record]
+    parsed: list[Parsed]
+    refs: list[list[_Ref]]
 
 
 @dataclass
@@ -141,6 +150,7 @@ class Validator:
     def end_file(self) -> None:
         """Accept deferred rows whose forward references the file resolved."""
         self._prefetch([d.parsed for d in self._deferred], [d.refs for d in self._deferred])
+        self._wait()
         progress = True
         while progress and self._deferred:
             progress = False
@@ -164,6 +174,7 @@ class Validator:
         self._kinds_done = None
         self.end_file()
         self._prefetch([d.parsed for d in self._deferred], [d.refs for d in self._deferred])
+        self._wait()
         for d in self._deferred:
             out = self._check_refs(d.record, d.refs, d.parsed, final=True)
             self._reject(d.record, out.issues, out.because)
@@ -188,9 +199,27 @@ class Validator:
 
     def check(self, records: Sequence[Record]) -> None:
         """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
+        chunk = self.parse(records)
+        self.prefetch(chunk)
+        self.check_parsed(chunk)
+
+    def parse(self, records: Sequence[Record]) -> Chunk:
+        """Step 1 of `check`: the model and catalog, and the references rows make (nothing here
+        depends on earlier chunks, so the next chunk can be parsed while this one's look-ups
+        run on disk)."""
         parsed = [parse_record(r, self.catalog) for r in records]
-        refs = [self._refs(p) for p in parsed]
-        self._prefetch(parsed, refs)
+        return Chunk(records, parsed, [self._refs(p) for p in parsed])
+
+    def prefetch(self, chunk: Chunk) -> None:
+        """Step 2 of `check`: start reading the index entries the chunk will look up (after
+        every earlier chunk was checked)."""
+        self._prefetch(chunk.parsed, chunk.refs)
+
+    def check_parsed(self, chunk: Chunk) -> None:
+        """Step 3 of `check`: check the chunk's rows in order against the feed so far and the
+        store, once its look-ups are in."""
+        records, parsed, refs = chunk
+        self._wait()
         existing = self._lookup(parsed)
         self._stored.recent.update(dict.fromkeys(existing, 1))
         for rec, p, rec_refs in zip(records, parsed, refs, strict=True):
@@ -223,14 +252,19 @@ class Validator:
         upstreams = self._upstreams
         by_id = [m for m in (self.result.feed, self._stored, self._store_tags) if m.spilled]
         if by_id:  # node ids and what rows refer to: all these three are asked about
-            ids = [n.id for p in parsed for n in p.nodes]
-            ids += [target for rec_refs in refs for _, target, _ in rec_refs]
+            ids = {n.id for p in parsed for n in p.nodes}
+            ids.update([target for rec_refs in refs for _, target, _ in rec_refs])
             for index in by_id:
                 index.prefetch(ids)
         if upstreams.spilled:
             upstreams.prefetch(
                 hash((e.type, e.src)) for p in parsed for e in p.edges if e.type in SINGLE_UPSTREAM
             )
+
+    def _wait(self) -> None:
+        """Have every index's prefetched entries in memory."""
+        for index in self._indexes():
+            index.wait()
 
     def _settle(self) -> None:
         """Let the indexes move their older entries to disk (between chunks only)."""
@@ -301,25 +335,18 @@ class Validator:
             refs.append(("dst", e.dst, None))
         return refs
 
-    def _tag(self, element_id: str, own: dict[str, str]) -> str | None:
-        """What is known of an id: the record's own nodes, then the feed, then the store."""
-        return (
-            own.get(element_id)
-            or self.result.feed.get(element_id)
-            or self._store_tags.get(element_id)
-            or None
-        )
-
     def _check_refs(
         self, rec: Record, refs: Iterable[_Ref], p: Parsed, final: bool = False
     ) -> _Outcome:
         """Issues of the record's references and edges, and whether some wait for later rows."""
         own = {n.id: n.tag for n in p.nodes}
-        # _tag, inlined: the hot loop; the feed's dicts in order (`check` prefetched the refs)
+        # what is known of an id: the row's own nodes, the feed, the store; the indexes' dicts in
+        # order, read inline (the hot loop; `check` prefetched the refs)
         feed, store = self.result.feed, self._store_tags
         recent, older, window = feed.recent, feed.older, feed.window
         s_recent, s_older, s_window = store.recent, store.older, store.window
         out = _Outcome()
+        found = own.copy()  # every tag resolved here, for the edge checks below
         for ref in refs:
             field_name, target, expected = ref
             tag = (
@@ -332,6 +359,7 @@ class Validator:
                 or s_window.get(target)
             )
             if tag:
+                found[target] = tag
                 if expected and kind_of(tag) != expected:
                     reason = self._wrong_kind(ref, kind_of(tag))
                     out.issues.append(rec.issue(reason, field_name))
@@ -347,7 +375,7 @@ class Validator:
         if out.issues or out.because or out.waiting:
             return out
         for e in p.edges:
-            out.issues += self._check_edge(rec, e, own)
+            out.issues += self._check_edge(rec, e, found)
         out.issues += self._check_upstreams(rec, p.edges)
         return out
 
@@ -406,9 +434,9 @@ class Validator:
             return f"owner must be 'self' or a Partner id; {target!r} is not in feed or store"
         return f"unknown site {target!r} (not in the feed or the store)"
 
-    def _check_edge(self, rec: Record, e: EdgeFacts, own: dict[str, str]) -> list[RowIssue]:
+    def _check_edge(self, rec: Record, e: EdgeFacts, tags: dict[str, str]) -> list[RowIssue]:
         """The edge rules plan_batch applies: kinds joined, splitter stage, VC-12 slots."""
-        src, dst = self._tag(e.src, own) or "", self._tag(e.dst, own) or ""
+        src, dst = tags.get(e.src, ""), tags.get(e.dst, "")  # both resolved by _check_refs
         why = edge_rule_issue(e, kind_of(src), kind_of(dst))
         if why:
             return [rec.issue(why, "dst")]

@@ -38,6 +38,20 @@ def test_generate_then_dry_run_load(tmp_path: Path) -> None:
     assert report["written"]["nodes_added"] == sum(report["nodes"].values())
 
 
+def test_index_entries_moves_the_index_to_disk_with_the_same_answer(
+    tmp_path: Path, make_bundle: BundleMaker
+) -> None:
+    bundle = make_bundle(lambda n, e: next(r for r in n if r["id"] == "ONT-1").update(site="X"))
+    answers = []
+    for extra in ([], ["--index-entries", "2"]):
+        code, text = _run("load", str(bundle), "--store", "memory", "-q", "--json", *extra)
+        report = json.loads(text[text.index("{") : text.rindex("}") + 1])
+        answers.append((code, report["nodes"], report["edges"], report["invalid_rows"]))
+    assert answers[0] == answers[1] and answers[0][0] == 1 and answers[0][3] > 0
+    code, text = _run("load", str(bundle), "--store", "memory", "--index-entries", "0")
+    assert code == 2 and "index-entries" in text
+
+
 def test_bad_rows_exit_1_with_locations(make_bundle: BundleMaker) -> None:
     bundle = make_bundle(lambda n, e: next(r for r in n if r["id"] == "ONT-1").update(site="X"))
     code, text = _run("load", str(bundle), "--store", "memory", "-q")

@@ -3,6 +3,7 @@ and a load reads the same answers either way."""
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from pboss.inventory.memory_store import MemoryStore
 from pboss.loaders import LoadOptions, load_paths, loader, spill
+from pboss.loaders.issues import LoadError
 from pboss.loaders.spill import SpillMap
 
 
@@ -42,6 +44,7 @@ def test_entries_beyond_two_generations_live_on_disk_and_read_back(private_tmp: 
     assert m.get("id-20") is None and "id-20" not in m and "id-0" in m
     assert m.present([f"id-{i}" for i in range(0, 25, 5)]) == {"id-0", "id-5", "id-10", "id-15"}
     m.prefetch(["id-1", "id-2", "id-99"])  # the hot loop reads the window after a prefetch
+    m.wait()
     assert m.window == {"id-1": "tag-1", "id-2": "tag-2"}
     assert m.get("id-99") is None
     m.close()
@@ -56,6 +59,7 @@ def test_integer_keys_and_values_keep_64_bits(private_tmp: Path) -> None:
         m.recent[k] = v
         m.settle()
     m.prefetch(pairs)
+    m.wait()
     assert {k: m.get(k) for k in pairs} == pairs
     m.close()
 
@@ -74,19 +78,38 @@ def test_a_load_with_its_index_on_disk_writes_the_same_graph(
     in_memory = MemoryStore()
     expected = load_paths(in_memory, [tiny_bundle]).render()
 
-    opened: list[int] = []
-    original = SpillMap._open
+    written: list[int] = []
+    original = SpillMap._write
 
-    def counting_open(self: SpillMap) -> object:  # type: ignore[type-arg]
-        opened.append(1)
-        return original(self)
+    def counting_write(self: SpillMap, generation: dict) -> None:  # type: ignore[type-arg]
+        written.append(len(generation))
+        original(self, generation)
 
-    monkeypatch.setattr(SpillMap, "_open", counting_open)
+    monkeypatch.setattr(SpillMap, "_write", counting_write)
     monkeypatch.setattr(spill, "SPILL_AT", 50)
     monkeypatch.setattr(loader, "CHUNK", 7)
     on_disk = MemoryStore()
     report = load_paths(on_disk, [tiny_bundle], LoadOptions())
-    assert len(opened) > 10  # _open is called on every spill: many spills, both indexes
+    assert len(written) > 10  # many generations went to disk
     assert _untimed(report.render()) == _untimed(expected)
     assert on_disk.counts() == in_memory.counts()
     assert list(private_tmp.iterdir()) == []  # the index files went with the load
+
+
+def test_a_full_disk_stops_the_load_with_a_clear_error_and_writes_nothing(
+    tiny_bundle: Path, private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: SpillMap, generation: dict) -> None:  # type: ignore[type-arg]
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(SpillMap, "_write", full)
+    monkeypatch.setattr(spill, "SPILL_AT", 50)
+    store = MemoryStore()
+    with pytest.raises(
+        LoadError,
+        match=r"validation index on disk \(.*pboss-index-.*\): "
+        r"database or disk is full; free some space",
+    ):
+        load_paths(store, [tiny_bundle])
+    assert store.counts() == {}
+    assert list(private_tmp.iterdir()) == []
