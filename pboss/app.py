@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pboss.config import Settings, get_settings
 from pboss.graphql.auth import load_keyring
+from pboss.graphql.lean import LeanGraphQL
 from pboss.graphql.limits import BodyLimit, graphql_error_body
 from pboss.graphql.partners import PartnerNames
 from pboss.graphql.router import Unauthenticated, graphql_router
@@ -171,8 +172,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         openapi_url=None,
     )
     app.state.pboss = state
-    app.include_router(graphql_router(build_schema(settings, metrics), state), prefix="/graphql")
+    router = graphql_router(build_schema(settings, metrics), state)
+    app.include_router(router, prefix="/graphql")
     _add_routes(app, state)
+    # innermost: single JSON operations skip FastAPI's routing and strawberry's view; the body
+    # limit and the HTTP metrics around it see every request alike
+    app.add_middleware(LeanGraphQL, router=router, state=state, path="/graphql")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics, metrics=metrics)
     return app

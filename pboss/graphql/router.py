@@ -19,7 +19,7 @@ from strawberry.http.base import HTTPException  # cross_web or strawberry.http, 
 from strawberry.schema import BaseSchema
 
 from pboss.config import Settings
-from pboss.graphql.auth import ANONYMOUS, key_from_headers
+from pboss.graphql.auth import ANONYMOUS, Principal, key_from_headers
 from pboss.graphql.context import Context
 
 
@@ -56,6 +56,14 @@ def _wants_ide(request: Request, settings: Settings) -> bool:
     )
 
 
+def make_context(state: dict[str, Any], principal: Principal) -> Context:
+    """One request's context for this caller over the app-wide state (the view's and the lean
+    path's alike)."""
+    return Context(
+        store=state["store"], principal=principal, settings=state["settings"], state=state
+    )
+
+
 def context_getter(state: dict[str, Any]) -> Any:
     """The per-request context factory over the app-wide state."""
     settings: Settings = state["settings"]
@@ -66,7 +74,7 @@ def context_getter(state: dict[str, Any]) -> Any:
             if not _wants_ide(request, settings):
                 raise Unauthenticated
             principal = ANONYMOUS
-        return Context(store=state["store"], principal=principal, settings=settings, state=state)
+        return make_context(state, principal)
 
     return get_context
 
