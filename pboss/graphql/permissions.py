@@ -59,6 +59,14 @@ def can_see(principal: Principal, el: Element) -> bool:
     return el.owner == principal.partner_id
 
 
+def sees_all(principal: Principal) -> bool | None:
+    """What `can_see` answers for every element when that does not depend on the element (any
+    role but a partner), or None (a partner): a page of elements then asks once."""
+    if principal.is_partner:
+        return None
+    return principal.role in _ALLOWED
+
+
 def owner_scope(principal: Principal) -> str | None:
     """The owner every list must be restricted to for this principal (None: no restriction)."""
     return principal.partner_id if principal.is_partner else None
