@@ -1,0 +1,65 @@
+"""`build_riders` builds, for every role, what the types' constructors and `can_see` per element
+build (it asks visibility once per page when the role sees all or nothing, and skips the
+dataclass keyword call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pboss.graphql.auth import ANONYMOUS, Principal, parse_role
+from pboss.graphql.network import _HEALTH, Rider, RiderEdge, build_riders, rider_cursor
+from pboss.graphql.permissions import can_see, sees_all
+from pboss.graphql.types import to_type
+from pboss.inventory.demo import demo_network
+from pboss.inventory.model import Element
+from pboss.inventory.store import GraphStore
+
+ROLES = [
+    parse_role(spec, "t") for spec in ("crm", "engineer", "admin", "partner:P-TT", "partner:P-OC")
+] + [ANONYMOUS]
+
+
+class _Ctx:
+    """What build_riders reads of a request context."""
+
+    def __init__(self, principal: Principal):
+        self.principal = principal
+        self.state: dict[str, Any] = {}
+
+    def sees(self, el: Element | None) -> bool:
+        return el is not None and can_see(self.principal, el)
+
+
+def test_sees_all_is_what_can_see_answers_for_every_element() -> None:
+    nodes, _ = demo_network()
+    for principal in ROLES:
+        answers = {can_see(principal, el) for el in nodes}
+        every = sees_all(principal)
+        assert every is None if principal.is_partner else answers == {every}, principal
+
+
+@pytest.mark.parametrize("principal", ROLES, ids=[p.role + str(p.partner_id) for p in ROLES])
+def test_build_riders_matches_the_constructors(demo_store: GraphStore, principal: Any) -> None:
+    ctx: Any = _Ctx(principal)
+    riders = demo_store.riders(["OLT-1"], first=50)
+    assert riders.items
+    got = build_riders(ctx, riders)
+    asked = set(riders.resource_ids)
+    expected = []
+    for x in riders.items:
+        node = Rider(
+            service=to_type(x.service) if ctx.sees(x.service) else None,  # type: ignore[arg-type]
+            customer=to_type(x.customer) if x.customer and ctx.sees(x.customer) else None,  # type: ignore[arg-type]
+            product=getattr(x.service, "product", None),
+            health=_HEALTH[x.health],
+            impaired_by=[i for i in x.impaired_by if i in asked]
+            if principal.is_partner
+            else list(x.impaired_by),
+        )
+        expected.append(RiderEdge(cursor=rider_cursor(ctx, x.service.id), node=node))
+    assert [e.node for e in got.edges] == [e.node for e in expected]
+    if not principal.is_partner:  # partners' cursors are sealed with a fresh nonce each time
+        assert [e.cursor for e in got.edges] == [e.cursor for e in expected]
+    assert all(type(e) is RiderEdge and type(e.node) is Rider for e in got.edges)
