@@ -188,6 +188,45 @@ def _projected(keys: list[str], values: list[Any]) -> Element:
     return from_stored({k: v for k, v in zip(keys, values, strict=True) if v is not None})
 
 
+class _Projection:
+    """Rebuilds the projected rider elements of one kind exactly as `_projected` does, with what
+    depends only on the keys (all fields of the kind? where is `kind`?) worked out once per page
+    instead of once per element (≈ 1 µs less an element, a hundred a page). Anything else (a row
+    of another kind, a key no field claims, a required value missing) goes through `_projected`.
+    """
+
+    __slots__ = ("fields", "keys", "kind", "kind_at", "shape")
+
+    def __init__(self, kind: str, keys: list[str]):
+        self.kind, self.keys = kind, keys
+        self.kind_at = keys.index("kind")
+        self.fields = keys[: self.kind_at] + keys[self.kind_at + 1 :]
+        shape = STORED_AS_IS.get(kind)
+        plain = shape is not None and all(k in shape.fields for k in self.fields)
+        self.shape = shape if plain else None
+
+    def __call__(self, values: list[Any]) -> Element:
+        shape, at = self.shape, self.kind_at
+        if shape is None or len(values) != len(self.keys) or values[at] != self.kind:
+            return _projected(self.keys, values)
+        rest = values[:at] + values[at + 1 :]
+        if None in rest:  # properties not stored keep their defaults and stay unset
+            data = {k: v for k, v in zip(self.fields, rest, strict=True) if v is not None}
+            if not shape.required <= data.keys():
+                return _projected(self.keys, values)
+        else:
+            data = dict(zip(self.fields, rest, strict=True))
+        data["attrs"] = {}
+        merged = shape.defaults.copy()
+        merged.update(data)
+        el = shape.cls.__new__(shape.cls)
+        object.__setattr__(el, "__dict__", merged)
+        object.__setattr__(el, "__pydantic_fields_set__", set(data))
+        object.__setattr__(el, "__pydantic_extra__", None)
+        object.__setattr__(el, "__pydantic_private__", None)
+        return el
+
+
 class Neo4jStore:
     """A GraphStore on Neo4j (official driver, managed transactions, parameters only)."""
 
@@ -724,10 +763,9 @@ class Neo4jStore:
         if fields is None:
             pages = [(from_stored(s), from_stored(c) if c else None, b) for s, c, b in row["items"]]
         else:
-            sk, ck = keys["service_keys"], keys["customer_keys"]
-            pages = [
-                (_projected(sk, s), _projected(ck, c) if c else None, b) for s, c, b in row["items"]
-            ]
+            service = _Projection("Service", keys["service_keys"])
+            customer = _Projection("Customer", keys["customer_keys"])
+            pages = [(service(s), customer(c) if c else None, b) for s, c, b in row["items"]]
         items = [
             new_rider(svc, cust, health_of([s for _, s in bads]), sorted(b for b, _ in bads))
             for svc, cust, bads in pages
