@@ -245,10 +245,11 @@ class Validator:
         """Read from disk the index entries these rows will look up (nothing until the indexes
         outgrow memory), after the store's single upstreams of their edge types (the window must
         see those too)."""
-        for p in parsed:
-            for e in p.edges:
-                if e.type in SINGLE_UPSTREAM and e.type not in self._upstream_types_read:
-                    self._read_store_upstreams(e.type)
+        if not self.store_empty:  # an empty store has no upstreams to read
+            for p in parsed:
+                for e in p.edges:
+                    if e.type in SINGLE_UPSTREAM and e.type not in self._upstream_types_read:
+                        self._read_store_upstreams(e.type)
         upstreams = self._upstreams
         by_id = [m for m in (self.result.feed, self._stored, self._store_tags) if m.spilled]
         if by_id:  # node ids and what rows refer to: all these three are asked about
