@@ -208,8 +208,10 @@ def _salvage_id(rec: Record) -> None:
     ASCII), so rows that refer to it are reported as depending on it, not as dangling."""
     match = _ID.search(rec.text)
     if match:
-        with contextlib.suppress(ValueError):
-            rec.nodes.append({"id": json.loads(f'"{match.group(1)}"')})
+        with contextlib.suppress(ValueError):  # UnicodeEncodeError included
+            rid = json.loads(f'"{match.group(1)}"')
+            rid.encode()  # a lone surrogate: no row defines it (the reader refuses it), and the
+            rec.nodes.append({"id": rid})  # index on disk could not ask about it
 
 
 def read_records(

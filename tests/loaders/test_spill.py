@@ -13,6 +13,7 @@ from pboss.inventory.memory_store import MemoryStore
 from pboss.loaders import LoadOptions, load_paths, loader, spill
 from pboss.loaders.issues import LoadError
 from pboss.loaders.spill import SpillMap
+from tests.loaders.conftest import BundleMaker
 
 
 @pytest.fixture
@@ -113,3 +114,22 @@ def test_a_full_disk_stops_the_load_with_a_clear_error_and_writes_nothing(
         load_paths(store, [tiny_bundle])
     assert store.counts() == {}
     assert list(private_tmp.iterdir()) == []
+
+
+def test_an_unreadable_row_with_a_lone_surrogate_id_is_rejected_not_a_crash(
+    make_bundle: BundleMaker, private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cut-short row's salvaged id may hold a lone surrogate escape; asking the index on disk
+    about it must not fail to encode it (no row can define such an id: the reader refuses it)."""
+    bundle = make_bundle()
+    ports = bundle / "nodes" / "SplitterPort.ndjson"
+    lines = ports.read_text(encoding="utf-8").splitlines()
+    lines[10] = '{"id":"SP-X\\ud800","kind":"SplitterPort"'
+    ports.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(spill, "SPILL_AT", 2)
+    monkeypatch.setattr(loader, "CHUNK", 3)
+    opts = LoadOptions(skip_invalid=True, rejects=private_tmp.parent / "rejects.ndjson")
+    report = load_paths(MemoryStore(), [bundle], opts)
+    assert any("no low surrogate" in reason for reason in report.validation.bad.values())
+    assert list(private_tmp.iterdir()) == []
+
