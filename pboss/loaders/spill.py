@@ -78,6 +78,7 @@ class SpillMap(Generic[K, V]):
             self._dir = Path(tempfile.mkdtemp(prefix="pboss-index-"))
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="pboss-index")
         self.wait()
+        self._written()  # the last generation's write: its failure must not go unseen
         generation = self.recent
         # the worker takes jobs in order: every later read sees this generation on disk
         self._writing = self._worker.submit(self._write, generation)
@@ -110,6 +111,12 @@ class SpillMap(Generic[K, V]):
             writing, self._writing = self._writing, None
             self._result(writing)
 
+    def _written(self) -> None:
+        """Wait for the last generation's write; raise here what failed on the disk."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            self._result(writing)
+
     def get(self, key: K) -> V | None:
         """The value of a key, or None; from memory, else from disk unless it was prefetched."""
         value = self.recent.get(key)
@@ -132,6 +139,7 @@ class SpillMap(Generic[K, V]):
         recent, older = self.recent, self.older
         found = {k for k in keys if k in recent or k in older}
         if self._worker is not None:
+            self._written()  # a failed write would leave keys out of the answer
             rest = [k for k in keys if k not in found]
             found.update(self._result(self._worker.submit(self._read, rest)))
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,26 @@ def test_an_unreadable_row_with_a_lone_surrogate_id_is_rejected_not_a_crash(
     assert any("no low surrogate" in reason for reason in report.validation.bad.values())
     assert list(private_tmp.iterdir()) == []
 
+
+def test_a_write_to_disk_that_fails_late_still_stops_the_load(
+    tiny_bundle: Path, private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generation's write that fails after the next one was queued (a slow full disk) must not
+    be forgotten: the drift report would read an index missing entries, and the load go on."""
+    store = MemoryStore()
+    load_paths(store, [tiny_bundle])  # a re-load: the feed's edge digests are kept (and spilled)
+    counts = store.counts()
+    original = SpillMap._write
+
+    def slow_full(self: SpillMap, generation: dict) -> None:  # type: ignore[type-arg]
+        if self._key_type == "INTEGER" and set(generation.values()) == {1}:  # edge digests
+            time.sleep(0.05)
+            raise sqlite3.OperationalError("database or disk is full")
+        original(self, generation)
+
+    monkeypatch.setattr(SpillMap, "_write", slow_full)
+    monkeypatch.setattr(spill, "SPILL_AT", 50)
+    with pytest.raises(LoadError, match="database or disk is full"):
+        load_paths(store, [tiny_bundle], LoadOptions(prune=True))
+    assert store.counts() == counts
+    assert list(private_tmp.iterdir()) == []
