@@ -344,6 +344,19 @@ class _StoredShape:
             for n, f in cls.model_fields.items()
         }
 
+    def build(self, data: dict[str, Any]) -> Element:
+        """An element of this kind from stored field values (attrs included), the way pydantic's
+        `model_construct` builds one: defaults filled in, the given fields marked as set, nothing
+        validated again."""
+        values = self.defaults.copy()
+        values.update(data)
+        el = self.cls.__new__(self.cls)
+        object.__setattr__(el, "__dict__", values)
+        object.__setattr__(el, "__pydantic_fields_set__", set(data))
+        object.__setattr__(el, "__pydantic_extra__", None)
+        object.__setattr__(el, "__pydantic_private__", None)
+        return el
+
 
 def _plain(value: Any) -> Any:
     """A default as validation stores it (`use_enum_values`: an enum member becomes its value)."""
@@ -548,11 +561,4 @@ def from_stored(props: Mapping[str, Any]) -> Element:
     if not shape.required <= data.keys():
         return from_props({k: v for k, v in props.items() if not k.startswith("_")})
     data["attrs"] = attrs
-    values = shape.defaults.copy()
-    values.update(data)
-    el = shape.cls.__new__(shape.cls)
-    object.__setattr__(el, "__dict__", values)
-    object.__setattr__(el, "__pydantic_fields_set__", set(data))
-    object.__setattr__(el, "__pydantic_extra__", None)
-    object.__setattr__(el, "__pydantic_private__", None)
-    return el
+    return shape.build(data)

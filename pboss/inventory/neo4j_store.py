@@ -217,14 +217,7 @@ class _Projection:
         else:
             data = dict(zip(self.fields, rest, strict=True))
         data["attrs"] = {}
-        merged = shape.defaults.copy()
-        merged.update(data)
-        el = shape.cls.__new__(shape.cls)
-        object.__setattr__(el, "__dict__", merged)
-        object.__setattr__(el, "__pydantic_fields_set__", set(data))
-        object.__setattr__(el, "__pydantic_extra__", None)
-        object.__setattr__(el, "__pydantic_private__", None)
-        return el
+        return shape.build(data)
 
 
 class Neo4jStore:
