@@ -9,30 +9,18 @@ is deleted unless pruning is asked for; edges cannot be pruned (the store port h
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import TypeVar
 
 from pboss.inventory.errors import HasDependants, NotFound
 from pboss.inventory.store import GraphStore
 from pboss.loaders.index import edge_digest
 from pboss.loaders.native import node_kinds_in_order
-from pboss.loaders.scan import iter_edges, iter_ids
+from pboss.loaders.scan import batched, iter_edges, iter_ids
 from pboss.loaders.validate import Validation
 
 _EXAMPLES = 20
 _DELETE_CHUNK = 1000
 _CHUNK = 5000
-
-T = TypeVar("T")
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Items in lists of `size` (itertools.batched arrives with Python 3.12)."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 @dataclass

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -32,7 +31,7 @@ from pboss.loaders.native import InputFile, discover, is_bundle, node_kinds_in_o
 from pboss.loaders.progress import NoProgress, Progress
 from pboss.loaders.records import Record
 from pboss.loaders.report import LoadReport
-from pboss.loaders.scan import is_empty
+from pboss.loaders.scan import batched, is_empty
 from pboss.loaders.spool import Spool
 from pboss.loaders.validate import Validator
 from pboss.loaders.writer import BatchWriter
@@ -149,13 +148,6 @@ def _index_out_of_sight() -> Iterator[None]:
             gc.unfreeze()
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    """Records in lists of `size` (the validator checks a chunk with one store lookup)."""
-    it = iter(records)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
 def _checked(validator: Validator, chunks: Iterable[list[Record]]) -> Iterator[int]:
     """Check chunks in order, parsing the next one while the current one's index look-ups run
     on disk (another core: see spill.py); yields the rows of each chunk once checked."""
@@ -232,7 +224,7 @@ class Loader:
             for i in range(len(files)):
                 validator.begin_file(i, source.kinds_done(i))
                 records = source.records(i, encoding, self.progress)
-                for rows in _checked(validator, _chunks(records, CHUNK)):
+                for rows in _checked(validator, batched(records, CHUNK)):
                     self.progress.advance(rows=rows)
                     if validator.too_many and not opts.skip_invalid:
                         stopped = True

@@ -8,8 +8,9 @@ networkx graph) and falls back to the protocol (find + neighbours) for any other
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
 
 from pboss.inventory.model import EDGE_RULES, KINDS
 from pboss.inventory.results import FindQuery
@@ -78,6 +79,16 @@ def iter_nodes(store: GraphStore, kind: str) -> Iterator[dict[str, Any]]:
         if page.next_cursor is None:
             return
         after = page.next_cursor
+
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Items in lists of `size` (itertools.batched arrives with Python 3.12)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def iter_ids(store: GraphStore, kind: str, owner: str) -> Iterator[str]:

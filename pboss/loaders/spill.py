@@ -107,9 +107,8 @@ class SpillMap(Generic[K, V]):
         reading, self._reading = self._reading, None
         if reading is not None:
             self.window.update(self._result(reading))
-        if self._writing is not None and (reading is not None or self._writing.done()):
-            writing, self._writing = self._writing, None
-            self._result(writing)
+        if self._writing is not None and self._writing.done():  # done before any later read
+            self._written()
 
     def _written(self) -> None:
         """Wait for the last generation's write; raise here what failed on the disk."""

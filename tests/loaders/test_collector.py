@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,33 @@ def test_thresholds_come_back_after_a_load_and_a_refused_one(make_bundle: Bundle
     with pytest.raises(LoadRefused):
         load_paths(MemoryStore(), [make_bundle(bad, name="bad")])
     assert gc.get_threshold() == before
+
+
+def test_the_gil_switch_interval_comes_back_after_a_load(make_bundle: BundleMaker) -> None:
+    """Pass 1 shortens it for the index's disk thread (loader._quick_handoffs), then restores
+    it, also when the load is refused."""
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    from pboss.loaders import validate
+
+    original = validate.Validator.check_parsed
+
+    def spy(self: validate.Validator, chunk: validate.Chunk) -> None:
+        seen.append(sys.getswitchinterval())
+        original(self, chunk)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(validate.Validator, "check_parsed", spy)
+        load_paths(MemoryStore(), [make_bundle()])
+    assert seen and max(seen) <= 0.0005 < before
+    assert sys.getswitchinterval() == before
+
+    def bad(nodes: list[dict], edges: list[dict]) -> None:
+        next(r for r in nodes if r.get("id") == "B-DH")["households"] = "many"
+
+    with pytest.raises(LoadRefused):
+        load_paths(MemoryStore(), [make_bundle(bad, name="bad")])
+    assert sys.getswitchinterval() == before
 
 
 def test_frozen_objects_are_handed_back_or_left_as_they_were(tiny_bundle: Path) -> None:
