@@ -387,8 +387,9 @@ class EdgeType(StrEnum):
     FOR_ORDER = "FOR_ORDER"
 
 
-#: Edge types a source has at most one of: one upstream feed, one parent, one A-end, one Z-end.
-SINGLE_UPSTREAM = frozenset({"PART_OF", "FED_BY", "A_END", "Z_END"})
+#: Edge types a source has at most one of: one upstream feed, one parent, one A-end, one Z-end,
+#: and one customer (a service, or an order, is sold to one customer account).
+SINGLE_UPSTREAM = frozenset({"PART_OF", "FED_BY", "A_END", "Z_END", "FOR"})
 
 FAILURE_EDGES: tuple[str, ...] = (
     "PART_OF",

@@ -44,6 +44,7 @@ from pboss.inventory.model import (
     EDGE_RULES,
     FAILURE_EDGES,
     KINDS,
+    SINGLE_UPSTREAM,
     STORED_AS_IS,
     Edge,
     Element,
@@ -73,6 +74,7 @@ from pboss.inventory.tracing import build_trace
 T = TypeVar("T")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 FAIL = "|".join(FAILURE_EDGES)
+_SINGLE = "|".join(sorted(SINGLE_UPSTREAM))
 _IMPAIRING = sorted(str(s) for s in DOWN | DEGRADED)
 #: Notification categories the hot reads do not ask the server for (see `Neo4jStore._fetch`).
 _QUIET = [NotificationDisabledCategory.UNRECOGNIZED]
@@ -125,17 +127,14 @@ def _change(props: dict[str, Any]) -> ChangeRecord:
 
 
 #: Riders of some resources: totals over all, and one page of services with their customers and
-#: impairments. `{row}` is how a page row carries its service and customer (see below).
+#: impairments. `{start}` finds the resources and their services (below: one or many), `{row}`
+#: is how a page row carries its service and customer (see below). A service has at most one
+#: customer (FOR is single-upstream), so no aggregation per service is needed: grouping the
+#: ≈ 1,000 services of an OLT by service cost ≈ 0.45 ms of a 4.5 ms query.
 _RIDERS = f"""
-UNWIND $ids AS rid
-OPTIONAL MATCH (x:Entity {{id: rid}})
-WITH collect(x) AS xs, collect(CASE WHEN x IS NULL THEN rid END) AS missing
-CALL (xs) {{
-  UNWIND xs AS x
-  MATCH (svc:Service)-[:{FAIL}*0..32]->(x)
-  WITH DISTINCT svc
+{{start}}
   OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
-  WITH svc, head(collect(c)) AS c ORDER BY svc.id
+  WITH svc, c ORDER BY svc.id
   RETURN collect([svc, c]) AS rows
 }}
 CALL (rows) {{
@@ -166,15 +165,38 @@ CALL (page) {{
 }}
 RETURN missing, services, by_product, customers, kinds, items, more
 """
+#: The services riding several resources (`impact`), each counted once.
+_FROM_MANY = f"""
+UNWIND $ids AS rid
+OPTIONAL MATCH (x:Entity {{id: rid}})
+WITH collect(x) AS xs, collect(CASE WHEN x IS NULL THEN rid END) AS missing
+CALL (xs) {{
+  UNWIND xs AS x
+  MATCH (svc:Service)-[:{FAIL}*0..32]->(x)
+  WITH DISTINCT svc"""
+#: The services riding one resource (`riders`): ≈ 0.1 ms less than through a list of one.
+_FROM_ONE = f"""
+OPTIONAL MATCH (x:Entity {{id: $ids[0]}})
+WITH x, CASE WHEN x IS NULL THEN $ids ELSE [] END AS missing
+CALL (x) {{
+  MATCH (svc:Service)-[:{FAIL}*0..32]->(x)
+  WITH DISTINCT svc"""
 #: Page rows with whole property maps (any selection may read any property).
-_RIDERS_WHOLE = _RIDERS.replace("{row}", "properties(svc), properties(c)")
+_WHOLE_ROW = "properties(svc), properties(c)"
 #: Page rows with only the named properties, as value lists in the order of the keys given: the
 #: maps' keys and the properties nobody reads are neither sent nor decoded.
-_RIDERS_PROJECTED = _RIDERS.replace(
-    "{row}",
+_PROJECTED_ROW = (
     "[k IN $service_keys | svc[k]], "
-    "CASE WHEN c IS NULL THEN null ELSE [k IN $customer_keys | c[k]] END",
+    "CASE WHEN c IS NULL THEN null ELSE [k IN $customer_keys | c[k]] END"
 )
+#: The riders query by (one resource?, projected rows?).
+_RIDERS_BY = {
+    (one, projected): _RIDERS.replace("{start}", _FROM_ONE if one else _FROM_MANY).replace(
+        "{row}", _PROJECTED_ROW if projected else _WHOLE_ROW
+    )
+    for one in (False, True)
+    for projected in (False, True)
+}
 
 
 def _rider_keys(kind: str, asked: frozenset[str]) -> list[str]:
@@ -359,11 +381,11 @@ class Neo4jStore:
             }
             CALL () {
               UNWIND $single AS sid
-              MATCH (a:Entity {id: sid})-[r:PART_OF|FED_BY|A_END|Z_END]->(b)
+              MATCH (a:Entity {id: sid})-[r:{single}]->(b)
               RETURN collect([type(r), sid, b.id]) AS upstreams
             }
             RETURN nodes, refs, edges, upstreams
-            """,
+            """.replace("{single}", _SINGLE),
             lock=lock,
             own=sorted(own),
             refs=sorted(referenced_ids(nodes, edges) - own),
@@ -729,14 +751,13 @@ class Neo4jStore:
         after: str | None = None,
         fields: RiderFields | None = None,
     ) -> Riders:
-        if fields is None:
-            query, keys = _RIDERS_WHOLE, {}
-        else:
+        keys = {}
+        if fields is not None:
             keys = {
                 "service_keys": _rider_keys("Service", fields.service),
                 "customer_keys": _rider_keys("Customer", fields.customer),
             }
-            query = _RIDERS_PROJECTED
+        query = _RIDERS_BY[len(element_ids) == 1, fields is not None]
         row = self._fetch(
             "riders",
             query,

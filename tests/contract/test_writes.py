@@ -237,6 +237,21 @@ def test_an_element_has_one_upstream_of_each_single_type(demo_store: GraphStore)
         demo_store.upsert([], in_one_batch)
 
 
+def test_a_service_is_for_one_customer(demo_store: GraphStore) -> None:
+    """A second FOR would make a service ride for two customers: riders, impact and the
+    customer's network would each have to pick one."""
+    before = snapshot(demo_store)
+    with pytest.raises(ValidationFailed, match=r"'SVC-H1-BB' already has FOR 'H-1'"):
+        demo_store.upsert([], [edge(type="FOR", src="SVC-H1-BB", dst="H-2")])
+    assert snapshot(demo_store) == before
+    [row] = [r for r in demo_store.riders(["ONT-1"]).items if r.service.id == "SVC-H1-BB"]
+    assert row.customer is not None and row.customer.id == "H-1"
+    # the same FOR again changes nothing
+    assert (
+        demo_store.upsert([], [edge(type="FOR", src="SVC-H1-BB", dst="H-1")]).edges_unchanged == 1
+    )
+
+
 def test_two_circuits_in_one_batch_cannot_take_the_same_slot(demo_store: GraphStore) -> None:
     circuits = [node(kind="Circuit", id=c, bandwidth_2m=1) for c in ("CIR-X", "CIR-Y")]
     routes = [

@@ -105,6 +105,22 @@ def test_a_second_upstream_anywhere_in_the_feed(
     assert store.counts() == {}
 
 
+def test_a_second_customer_for_a_service_in_the_feed(
+    store: GraphStore, make_bundle: BundleMaker
+) -> None:
+    """FOR is single-upstream too: a service is sold to one customer."""
+
+    def change(nodes: list[dict], edges: list[dict]) -> None:
+        edges.append({"type": "FOR", "src": "SVC-H1-BB", "dst": "H-2"})
+
+    bundle = make_bundle(change)
+    fors = bundle / "edges" / "FOR.ndjson"
+    line = len(fors.read_text(encoding="utf-8").splitlines())  # the row added last
+    issues = _refused(store, bundle, batch_size=3)
+    _assert_one(issues, fors, line, column_of(fors, line, "dst"), "already has a FOR")
+    assert store.counts() == {}
+
+
 def test_gbk_file_read_as_utf8(store: GraphStore, make_bundle: BundleMaker) -> None:
     bundle = make_bundle()
     for path in bundle.glob("*/*.ndjson"):  # a partner tool wrote the whole bundle in GBK
