@@ -14,7 +14,9 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from enum import Enum
+from functools import partial
 from typing import Any, TypeVar
 
 import strawberry
@@ -200,11 +202,11 @@ def _unseal(ctx: Context, cursor: str) -> str | None:
     return key if key and 2 + size <= len(plain) else None
 
 
-def rider_cursor(ctx: Context, service_id: str) -> str:
-    """The cursor of one rider for this caller (sealed for a partner)."""
+def rider_cursors(ctx: Context) -> Callable[[str], str]:
+    """How this caller's rider cursors are made from service ids (sealed for a partner)."""
     if ctx.principal.is_partner:
-        return seal_rider_cursor(ctx, service_id)
-    return encode_cursor(RIDER_CURSOR, service_id)
+        return partial(seal_rider_cursor, ctx)
+    return partial(encode_cursor, RIDER_CURSOR)
 
 
 def rider_after(ctx: Context, cursor: str | None) -> str | None:
@@ -322,6 +324,8 @@ def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
     asked = set(riders.resource_ids)
     principal = ctx.principal
     partner, sees, every = principal.is_partner, ctx.sees, sees_all(principal)
+    new = object.__new__  # `_new` inline: a page makes a hundred
+    cursor = rider_cursors(ctx)
     edges = []
     for x in riders.items:
         svc, cust = x.service, x.customer
@@ -331,19 +335,22 @@ def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
         else:  # the same answer for every element: asked once
             service = to_type(svc) if every and svc is not None else None
             customer = to_type(cust) if every and cust else None
-        node = _new(
-            Rider,
-            {
-                "service": service,
-                "customer": customer,
-                "product": getattr(svc, "product", None),
-                "health": _HEALTH.get(x.health) or Health(x.health),
-                "impaired_by": [i for i in x.impaired_by if i in asked]
-                if partner
-                else list(x.impaired_by),
-            },
+        node = new(Rider)
+        node.__dict__.update(
+            service=service,
+            customer=customer,
+            product=getattr(svc, "product", None),
+            health=_HEALTH.get(x.health) or Health(x.health),
+            impaired_by=[i for i in x.impaired_by if i in asked]
+            if partner
+            else list(x.impaired_by),
         )
-        edges.append(_new(RiderEdge, {"cursor": rider_cursor(ctx, svc.id), "node": node}))
+        edge = new(RiderEdge)
+        edge.__dict__.update(
+            cursor=cursor(svc.id),
+            node=node,
+        )
+        edges.append(edge)
     t = riders.totals
     return RiderConnection(
         resources=list(riders.resource_ids),

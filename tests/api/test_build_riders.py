@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pboss.graphql.auth import ANONYMOUS, Principal, parse_role
-from pboss.graphql.network import _HEALTH, Rider, RiderEdge, build_riders, rider_cursor
+from pboss.graphql.network import _HEALTH, Rider, RiderEdge, build_riders, rider_cursors
 from pboss.graphql.permissions import can_see, sees_all
 from pboss.graphql.types import to_type
 from pboss.inventory.demo import demo_network
@@ -58,7 +58,7 @@ def test_build_riders_matches_the_constructors(demo_store: GraphStore, principal
             if principal.is_partner
             else list(x.impaired_by),
         )
-        expected.append(RiderEdge(cursor=rider_cursor(ctx, x.service.id), node=node))
+        expected.append(RiderEdge(cursor=rider_cursors(ctx)(x.service.id), node=node))
     assert [e.node for e in got.edges] == [e.node for e in expected]
     if not principal.is_partner:  # partners' cursors are sealed with a fresh nonce each time
         assert [e.cursor for e in got.edges] == [e.cursor for e in expected]
