@@ -201,8 +201,9 @@ _RIDERS_BY = {
 
 def _rider_keys(kind: str, asked: frozenset[str]) -> list[str]:
     """The properties to fetch of a projected rider element: those asked, the core every caller
-    reads and the kind's required fields (so it is rebuilt without validation)."""
-    return sorted(asked | set(RIDER_CORE) | STORED_AS_IS[kind].required)
+    reads and the kind's required fields (so it is rebuilt without validation); `kind` last, so
+    the values before it are the element's fields."""
+    return [*sorted((asked | set(RIDER_CORE) | STORED_AS_IS[kind].required) - {"kind"}), "kind"]
 
 
 def _projected(keys: list[str], values: list[Any]) -> Element:
@@ -217,12 +218,14 @@ class _Projection:
     of another kind, a key no field claims, a required value missing) goes through `_projected`.
     """
 
-    __slots__ = ("fields", "keys", "kind", "kind_at", "shape")
+    __slots__ = ("fields", "fields_set", "keys", "kind", "kind_at", "kind_last", "shape")
 
     def __init__(self, kind: str, keys: list[str]):
         self.kind, self.keys = kind, keys
         self.kind_at = keys.index("kind")
+        self.kind_last = self.kind_at == len(keys) - 1  # as `_rider_keys` orders them
         self.fields = keys[: self.kind_at] + keys[self.kind_at + 1 :]
+        self.fields_set = frozenset([*self.fields, "attrs"])
         shape = STORED_AS_IS.get(kind)
         plain = shape is not None and all(k in shape.fields for k in self.fields)
         self.shape = shape if plain else None
@@ -231,15 +234,15 @@ class _Projection:
         shape, at = self.shape, self.kind_at
         if shape is None or len(values) != len(self.keys) or values[at] != self.kind:
             return _projected(self.keys, values)
-        rest = values[:at] + values[at + 1 :]
+        rest = values if self.kind_last else values[:at] + values[at + 1 :]
         if None in rest:  # properties not stored keep their defaults and stay unset
-            data = {k: v for k, v in zip(self.fields, rest, strict=True) if v is not None}
+            data = {k: v for k, v in zip(self.fields, rest, strict=False) if v is not None}
             if not shape.required <= data.keys():
                 return _projected(self.keys, values)
-        else:
-            data = dict(zip(self.fields, rest, strict=True))
-        data["attrs"] = {}
-        return shape.build(data)
+            data["attrs"] = {}
+            return shape.build(data)
+        # every field stored: zip stops at the fields (the kind, last, is left out)
+        return shape.build_with_attrs(zip(self.fields, rest, strict=False), self.fields_set)
 
 
 class Neo4jStore:
@@ -782,6 +785,8 @@ class Neo4jStore:
             pages = [(service(s), customer(c) if c else None, b) for s, c, b in row["items"]]
         items = [
             new_rider(svc, cust, health_of([s for _, s in bads]), sorted(b for b, _ in bads))
+            if bads
+            else new_rider(svc, cust, "ok", [])
             for svc, cust, bads in pages
         ]
         totals = RiderTotals(
