@@ -282,9 +282,30 @@ def _fields(selection_set: SelectionSetNode | None, fragments: Any, seen: set[st
     return out
 
 
+#: `rider_fields` answers by the identity of the schema and of the riders field's nodes (the
+#: parser cache hands back the same document for the same query text; the answer depends on the
+#: selection alone), each kept with its nodes so their ids cannot be reused meanwhile.
+_RIDER_FIELDS: dict[tuple[int, ...], tuple[tuple[Any, ...], r.RiderFields | None]] = {}
+#: Answers kept before the cache starts afresh (one per distinct riders selection).
+_MAX_RIDER_FIELDS = 256
+
+
 def rider_fields(info: Info) -> r.RiderFields | None:
     """The stored properties a riders selection reads of services and customers, so the store
     sends only those; None (whole elements) when a field there may read any property (attrs)."""
+    raw = info._raw_info
+    nodes = tuple(raw.field_nodes)
+    key = (id(raw.schema), *map(id, nodes))
+    hit = _RIDER_FIELDS.get(key)
+    if hit is None:
+        if len(_RIDER_FIELDS) >= _MAX_RIDER_FIELDS:
+            _RIDER_FIELDS.clear()
+        hit = _RIDER_FIELDS[key] = ((raw.schema, *nodes), _selected_rider_fields(info))
+    return hit[1]
+
+
+def _selected_rider_fields(info: Info) -> r.RiderFields | None:
+    """`rider_fields` worked out from the selection."""
     raw = info._raw_info
     nodes = list(raw.field_nodes)
     for name in _TO_NODE:

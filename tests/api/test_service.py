@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from pboss.app import create_app
+from pboss.app import GC_YOUNG_THRESHOLD, create_app
 from pboss.config import Settings
 from pboss.graphql.auth import parse_role
 from pboss.inventory.store import GraphStore
@@ -114,3 +115,13 @@ def test_the_app_loads_bundles_from_load_dir_at_start_up(tmp_path) -> None:
         demo = '{ element(id: "OLT-1") { __typename } }'
         got = client.post("/graphql", json={"query": demo}, headers={"X-API-Key": "k"}).json()
         assert got["data"]["element"]["__typename"] == "NotFound"  # not empty: no demo on top
+
+
+def test_a_started_app_keeps_its_start_up_objects_frozen_and_collects_young_objects_rarely(
+    api: Api,
+) -> None:
+    """The collector neither walks the schema and catalog on full collections nor runs on
+    every few hundred objects a request makes (see `pboss.app.GC_YOUNG_THRESHOLD`)."""
+    assert api.client.get("/healthz").status_code == 200
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD
