@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -47,6 +48,7 @@ except ImportError:  # pragma: no cover - the `fast` extra brings orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pboss import neo4j_local
+from pboss.app import GC_YOUNG_THRESHOLD
 from pboss.inventory.business import BLOCKING
 from pboss.inventory.model import FAILURE_EDGES
 from pboss.inventory.neo4j_store import Neo4jStore
@@ -399,6 +401,16 @@ def run_http(op: str, url: str, targets: list[str], clients: int, seconds: float
     return asyncio.run(_http_level(op, url, targets, clients, seconds))
 
 
+def same_collector_as_the_server() -> None:
+    """Run the raw Cypher clients under the garbage collector settings the server runs with
+    (start-up objects frozen, young objects collected every `GC_YOUNG_THRESHOLD`), so neither
+    side of the ratio pays for a collector the other does not."""
+    gc.collect()
+    gc.freeze()
+    young, *older = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+
+
 # ---- where the time goes: one client, layer by layer ------------------------------------------
 
 STORE_CALL: dict[str, Callable[[Any, str], Any]] = {
@@ -575,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         for op in ops:
             layers[op] = breakdown(op, store, uri, auth, targets[op], url, args.breakdown)
             print(f"  {op:13}" + "  ".join(f"{k} {v:.2f}" for k, v in layers[op].items()))
+        same_collector_as_the_server()
         levels: list[Level] = []
         for op in ops:
             for clients in (int(c) for c in args.clients.split(",")):
