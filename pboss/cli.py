@@ -21,11 +21,17 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port, "store": store}.items() if v}
     settings = Settings(**overrides)
     from pboss.app import create_app
+    from pboss.inventory.errors import PbossError
 
+    try:
+        api = create_app(settings)
+    except PbossError as exc:  # e.g. stored data the model refuses: said in one line
+        typer.echo(f"pboss: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(
         f"pboss on the {settings.store} store: http://{settings.host}:{settings.port}/graphql"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(api, host=settings.host, port=settings.port, log_level="info")
 
 
 def _mount_subcommands() -> None:

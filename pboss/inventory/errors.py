@@ -77,3 +77,10 @@ class HasDependants(PbossError):
             f"{len(self.dependants)} element(s) depend on {self.element_ids!r} ({shown}); "
             "delete them first or ask for a cascade"
         )
+
+
+class StoredDataInvalid(PbossError):
+    """The store holds data the model now refuses (written before a rule was tightened): pboss
+    will not answer from it until it is put right, since it cannot tell which part is wrong."""
+
+    code = "stored_data_invalid"

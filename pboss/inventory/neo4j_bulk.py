@@ -2,9 +2,9 @@
 
 Nodes are CREATEd, one query per kind (its labels); a node written since validation meets the
 uniqueness constraint on `Entity.id`. Edges are MERGEd from both ends, one query per type, and
-single-upstream types (PART_OF, FED_BY, A_END, Z_END) only where the source has no other target.
-The query returns how many rows it wrote; only when that falls short does a second query find out
-why, and the transaction is rolled back with every reason. See `pboss.inventory.bulk`.
+single-upstream types (PART_OF, FED_BY, A_END, Z_END, FOR) only where the source has no other
+target. The query returns how many rows it wrote; only when that falls short does a second query
+find out why, and the transaction is rolled back with every reason. See `pboss.inventory.bulk`.
 """
 
 from __future__ import annotations

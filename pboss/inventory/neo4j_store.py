@@ -38,7 +38,7 @@ from pboss.inventory.batch import (
 )
 from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import HasDependants, NotFound, ValidationFailed
+from pboss.inventory.errors import HasDependants, NotFound, StoredDataInvalid, ValidationFailed
 from pboss.inventory.lifecycle import DEGRADED, DOWN, check_transition, health_of
 from pboss.inventory.model import (
     EDGE_RULES,
@@ -274,6 +274,7 @@ class Neo4jStore:
         self.on_query: Callable[[str, float], None] | None = None
         try:
             self.ensure_schema()
+            self.check_one_customer_each()
         except Exception:
             self.driver.close()
             raise
@@ -342,6 +343,30 @@ class Neo4jStore:
         with self.driver.session(database=self.database) as session:
             for statement in SCHEMA:
                 session.run(Query(statement)).consume()
+
+    def check_one_customer_each(self) -> None:
+        """Refuse a database in which a service (or an order) has two customers.
+
+        FOR is single-upstream since 2026-11-27; a database written before may hold two FOR
+        edges of one source, which the riders query (no longer grouping by service) would list
+        and count once per customer. Which one is right only the operator knows, so the store
+        does not open until one of each pair is deleted.
+        """
+        rows = self.read(
+            "check.one_customer",
+            """
+            MATCH (s:Entity)-[:FOR]->(c)
+            WITH s, collect(c.id) AS customers WHERE size(customers) > 1
+            RETURN s.id AS id, customers ORDER BY id LIMIT 5
+            """,
+        )
+        if rows:
+            shown = "; ".join(f"{r['id']} -> {', '.join(sorted(r['customers']))}" for r in rows)
+            raise StoredDataInvalid(
+                f"the store holds services or orders with more than one customer ({shown}"
+                f"{', ...' if len(rows) == 5 else ''}); each may have one FOR edge: delete the "
+                "wrong ones, then start pboss again"
+            )
 
     # ---- writes ----------------------------------------------------------------------------------
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from pboss.app import GC_YOUNG_THRESHOLD, create_app
+from pboss.cli import app as cli_app
 from pboss.config import Settings
 from pboss.graphql.auth import parse_role
+from pboss.inventory.errors import StoredDataInvalid
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import CRM, Api, api_settings
 
@@ -125,3 +129,18 @@ def test_a_started_app_keeps_its_start_up_objects_frozen_and_collects_young_obje
     assert api.client.get("/healthz").status_code == 200
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD
+
+
+def test_serve_refusing_its_store_says_why_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pboss serve` on data the model refuses: the reason and exit 2, no traceback, no server."""
+    import pboss.app
+
+    def refuse(settings: Settings) -> None:
+        raise StoredDataInvalid("the store holds services with more than one customer (SVC-1)")
+
+    monkeypatch.setattr(pboss.app, "create_app", refuse)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("served anyway"))
+    result = CliRunner().invoke(cli_app, ["serve"])
+    assert result.exit_code == 2
+    assert "pboss: the store holds services with more than one customer (SVC-1)" in result.output
+    assert "Traceback" not in result.output

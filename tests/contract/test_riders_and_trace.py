@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pboss.inventory.demo import demo_network
-from pboss.inventory.errors import NotFound
+from pboss.inventory.errors import NotFound, StoredDataInvalid
+from pboss.inventory.neo4j_store import Neo4jStore
 from pboss.inventory.results import RIDER_CORE, RiderFields
 from pboss.inventory.store import GraphStore
 
@@ -134,6 +137,33 @@ def test_neo4j_fetches_only_the_fields_asked(neo4j_store_session: GraphStore) ->
     assert customer.phone is None  # not asked: never left the server
     assert store.riders(["OLT-1"], first=1).items[0].customer.phone == "13811111111"  # type: ignore[union-attr]
     store.clear()
+
+
+@pytest.mark.neo4j
+def test_neo4j_will_not_open_on_services_with_two_customers(
+    neo4j_store_session: Neo4jStore, neo4j_endpoint: Any
+) -> None:
+    """A database written before FOR was single-upstream may give a service two customers;
+    riders would list and count it twice, so the store refuses to open until one FOR is gone."""
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network())
+    second_for = "MATCH (s:Entity {id: 'SVC-H1-BB'}), (c:Entity {id: 'H-2'}) CREATE (s)-[:FOR]->(c)"
+    store.execute_write(lambda tx: tx.run(second_for).consume())
+    try:
+        with pytest.raises(StoredDataInvalid, match=r"SVC-H1-BB -> H-1, H-2\); each may have one"):
+            Neo4jStore(neo4j_endpoint.uri, auth=neo4j_endpoint.auth)
+        store.execute_write(
+            lambda tx: tx.run("MATCH ({id: 'SVC-H1-BB'})-[r:FOR]->({id: 'H-2'}) DELETE r").consume()
+        )
+        reopened = Neo4jStore(neo4j_endpoint.uri, auth=neo4j_endpoint.auth)
+        assert [r.customer.id for r in reopened.riders(["ONT-1"]).items if r.customer] == [
+            "H-1",
+            "H-1",
+        ]
+        reopened.close()
+    finally:
+        store.clear()
 
 
 def test_riders_of_an_unknown_resource_is_not_found(demo_store: GraphStore) -> None:
