@@ -12,9 +12,11 @@ skip that work for fields that need none of it, with the same answers:
   with only plain fields below it — basic strawberry fields (no resolver, permission class or
   field extension), no arguments, no directives, no abstract types, leaves and nested plain
   objects and lists of them, `__typename`, aliases and fragments honoured — the selection is
-  compiled once into a projector that builds the result dicts in a tight loop. Projectors are
-  cached on the field, keyed by the identity of the field nodes (the parser cache hands back the
-  same document for the same query text); nothing in them depends on the variables.
+  compiled once into a projector: one generated Python function that builds the result dicts in
+  straight-line code (a selection too deeply nested for Python to compile goes graphql-core's
+  way). Projectors are cached on the field, keyed by the identity of the field nodes (the parser
+  cache hands back the same document for the same query text); nothing in them depends on the
+  variables.
 
 Anything else — resolvers, arguments, interfaces and unions, directives, `@defer`, middleware —
 goes through graphql-core unchanged. So does any value the plan does not expect: a null in a
@@ -248,11 +250,8 @@ class _Source:
                 items.append(f"{key!r}: {self.constant(sub)}")
                 continue
             got = self.variable()
-            read = (
-                f"{src}.{attr}"
-                if attr.isidentifier() and not iskeyword(attr)
-                else (f"getattr({src}, {attr!r})")
-            )
+            plain = attr.isidentifier() and not iskeyword(attr)
+            read = f"{src}.{attr}" if plain else f"getattr({src}, {attr!r})"
             self.emit(depth, f"{got} = {read}")
             items.append(f"{key!r}: {self.value(sub, got, depth)}")
         self.emit(depth, f"{out} = {{{', '.join(items)}}}")
@@ -357,14 +356,11 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         hit = cache.get(key)
         if hit is not None:
             return hit[1]
+        # a selection too deep to plan or for Python to compile goes graphql-core's way
         try:
             plan = self._compile(field.type, field_details_list)
             complete = None if plan is None else _generate(plan)
-        except (
-            RecursionError,
-            SyntaxError,
-            MemoryError,
-        ):  # too deep to compile: graphql-core's way
+        except (RecursionError, SyntaxError, MemoryError):
             complete = None
         if len(cache) >= MAX_PROJECTORS:
             cache.clear()

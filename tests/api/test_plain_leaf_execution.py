@@ -245,3 +245,40 @@ def test_the_compiled_path_is_really_taken(monkeypatch: pytest.MonkeyPatch) -> N
     query = '{ box(case: "int-overflow-deep") { pairs { right { size } } } }'
     assert fast.execute_sync(query).errors
     assert calls[:3] == ["Query.box", "Box.pairs", "Pair.right"]  # graphql-core took over
+
+
+@strawberry.type
+class Link:
+    name: str
+    kids: list[Link]
+
+
+@strawberry.type
+class ChainQuery:
+    @strawberry.field
+    def chain(self, length: int) -> list[Link]:
+        kids: list[Link] = []
+        for i in reversed(range(length)):
+            kids = [Link(name=f"L{i}", kids=kids)]
+        return kids
+
+
+@pytest.mark.parametrize("depth", [3, 30])
+def test_a_selection_too_deep_for_python_to_compile_answers_as_graphql_core(depth: int) -> None:
+    """A projector nests a loop per list: 30 levels are more than Python compiles (20 nested
+    blocks), so those fields go graphql-core's way, with the same answer."""
+    plain = strawberry.Schema(query=ChainQuery, extensions=[ParserCache])
+    fast = strawberry.Schema(
+        query=ChainQuery,
+        extensions=[ParserCache],
+        execution_context_class=PlainLeafExecutionContext,
+    )
+    plan_plain_leaves(fast._schema)
+    nested = "kids { name " * depth + "}" * depth
+    got = _same(plain, fast, f"{{ chain(length: {depth + 1}) {{ name {nested} }} }}")
+    assert got.data["chain"][0]["name"] == "L0"
+    projectors = _projectors(fast, "Link", "kids")  # outermost first
+    if depth == 3:
+        assert len(projectors) == 1 and projectors[0] is not None
+    else:  # the outer levels are graphql-core's; a level shallow enough is compiled again
+        assert projectors[0] is None and projectors[-1] is not None
