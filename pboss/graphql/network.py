@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable
 from enum import Enum
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
@@ -40,7 +40,6 @@ class Health(Enum):
 
 #: Health by its value, without the enum's call (once per rider of a page).
 _HEALTH = {h.value: h for h in Health}
-T = TypeVar("T")
 
 
 def worst(healths: list[Health]) -> Health:
@@ -331,21 +330,14 @@ def _selected_rider_fields(info: Info) -> r.RiderFields | None:
     return r.RiderFields(frozenset(asked["service"]), frozenset(asked["customer"]))
 
 
-def _new(cls: type[T], values: dict[str, Any]) -> T:
-    """An object of a strawberry type as its dataclass `__init__` builds it (which only assigns
-    the fields: these types have no `__post_init__`), without the keyword call: a riders page
-    makes a hundred."""
-    obj = object.__new__(cls)
-    obj.__dict__.update(values)
-    return obj
-
-
 def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
     """The caller's view of riders: partners get counts and health, not services or customers."""
     asked = set(riders.resource_ids)
     principal = ctx.principal
     partner, sees, every = principal.is_partner, ctx.sees, sees_all(principal)
-    new = object.__new__  # `_new` inline: a page makes a hundred
+    # Rider and RiderEdge are built as their dataclass `__init__` would (which only assigns the
+    # fields: these types have no `__post_init__`), without the keyword call: a page makes 100
+    new = object.__new__
     cursor = rider_cursors(ctx)
     edges = []
     for x in riders.items:
