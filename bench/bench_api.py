@@ -54,6 +54,8 @@ from pboss.inventory.model import FAILURE_EDGES
 from pboss.inventory.neo4j_store import Neo4jStore
 from pboss.inventory.results import RiderFields
 
+#: The checkout this bench belongs to.
+ROOT = Path(__file__).resolve().parents[1]
 FAIL = "|".join(FAILURE_EDGES)
 BAD = sorted(str(s) for s in BLOCKING)
 KEY = "bench-api-key"
@@ -236,10 +238,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(uri: str, auth: Any, workers: int) -> tuple[subprocess.Popen, str]:
-    """uvicorn serving pboss on the Neo4j store, in its own process; returns it and its URL."""
+def start_server(
+    uri: str, auth: Any, workers: int, source: Path = ROOT
+) -> tuple[subprocess.Popen, str]:
+    """uvicorn serving pboss (from the checkout at `source`) on the Neo4j store, in its own
+    process; returns it and its URL."""
     port = _free_port()
-    env = dict(os.environ)
+    env = dict(os.environ, PYTHONPATH=str(source))
     env.update(
         PBOSS_STORE="neo4j",
         PBOSS_NEO4J_URI=uri,
@@ -254,7 +259,7 @@ def start_server(uri: str, auth: Any, workers: int) -> tuple[subprocess.Popen, s
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         "--workers", str(workers), "--no-access-log",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(cmd, env=env, cwd=source)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -535,9 +540,19 @@ def _print_table(levels: list[Level]) -> None:
         )
 
 
+def add_neo4j_options(parser: argparse.ArgumentParser) -> None:
+    """The options naming the Neo4j to use (`_endpoint`): a URI, else a local one started here."""
+    parser.add_argument("--uri", help="Neo4j bolt URI (default: NEO4J_URI, else a local Neo4j)")
+    parser.add_argument("--home", default=".pboss/bench-api-neo4j")
+    parser.add_argument("--port", type=int, default=7698)
+    parser.add_argument("--heap", default="1g")
+    parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--keep", action="store_true", help="leave the local Neo4j running")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--uri", help="Neo4j bolt URI (default: NEO4J_URI, else a local Neo4j)")
+    add_neo4j_options(parser)
     parser.add_argument("--scale", default="medium")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bundle", help="a generated bundle to load (generated if missing)")
@@ -549,11 +564,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--breakdown", type=int, default=100, help="requests per layer timing")
     parser.add_argument("--page", type=int, default=50, help="riders page size (first)")
-    parser.add_argument("--home", default=".pboss/bench-api-neo4j")
-    parser.add_argument("--port", type=int, default=7698)
-    parser.add_argument("--heap", default="1g")
-    parser.add_argument("--pagecache", default="1g")
-    parser.add_argument("--keep", action="store_true", help="leave the local Neo4j running")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     PAGE[0] = args.page

@@ -15,18 +15,14 @@ The network must already be loaded (run `bench_api.py` once).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from neo4j import GraphDatabase
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,7 +31,7 @@ import bench_api as b  # the bench's own helpers, beside this file
 
 from pboss import neo4j_local
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = b.ROOT
 
 
 def checkout(revision: str, into: Path) -> Path:
@@ -47,36 +43,6 @@ def checkout(revision: str, into: Path) -> Path:
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     return into
-
-
-def serve(source: Path, uri: str, auth: object) -> tuple[subprocess.Popen, str]:
-    """uvicorn serving pboss from `source` on the Neo4j store; returns it and its URL."""
-    port = b._free_port()
-    env = dict(os.environ, PYTHONPATH=str(source))
-    env.update(
-        PBOSS_STORE="neo4j", PBOSS_NEO4J_URI=uri, PBOSS_DEMO="false", PBOSS_GRAPHIQL="false",
-        PBOSS_API_KEYS=json.dumps({b.KEY: "engineer"}),
-    )  # fmt: skip
-    if auth:
-        env.update(PBOSS_NEO4J_USER=auth[0], PBOSS_NEO4J_PASSWORD=auth[1])  # type: ignore[index]
-    cmd = [
-        sys.executable, "-m", "uvicorn", "pboss.app:create_app", "--factory", "--host",
-        "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=source)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"the server from {source} did not become ready")
 
 
 def interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str]) -> None:
@@ -110,12 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", help="another")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0, help="per path and round")
-    parser.add_argument("--uri", help="Neo4j bolt URI (default: NEO4J_URI, else a local Neo4j)")
-    parser.add_argument("--home", default=".pboss/bench-api-neo4j")
-    parser.add_argument("--port", type=int, default=7698)
-    parser.add_argument("--heap", default="1g")
-    parser.add_argument("--pagecache", default="1g")
-    parser.add_argument("--keep", action="store_true", help="leave the local Neo4j running")
+    b.add_neo4j_options(parser)
     args = parser.parse_args(argv)
     uri, auth, started_local = b._endpoint(args)
     driver = GraphDatabase.driver(
@@ -130,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 source = checkout(revision, Path(tmp) / name)
                 if source != ROOT:
                     worktrees.append(source)
-                proc, urls[name] = serve(source, uri, auth)
+                proc, urls[name] = b.start_server(uri, auth, 1, source)
                 servers.append(proc)
             interleave(args, driver, urls)
     finally:
