@@ -245,6 +245,39 @@ class _Projection:
         return shape.build_with_attrs(zip(self.fields, rest, strict=False), self.fields_set)
 
 
+#: What an upsert reads before planning: its own nodes whole, the ids it refers to, its edges
+#: already stored and the single-upstream targets of its sources, with the nodes it writes locked.
+_UPSERT_EXISTING = """
+CALL () {
+  UNWIND $lock AS lid
+  MATCH (n:Entity {id: lid})
+  SET n._lock = true REMOVE n._lock
+  RETURN count(n) AS locked
+}
+CALL () {
+  MATCH (n:Entity) WHERE n.id IN $own
+  RETURN collect(properties(n)) AS nodes
+}
+CALL () {
+  MATCH (n:Entity) WHERE n.id IN $refs
+  RETURN collect([n.id, n.kind, n.stage, n.capacity_vc12]) AS refs
+}
+CALL () {
+  UNWIND $keys AS k
+  MATCH (a:Entity {id: k[1]})
+  MATCH (b:Entity {id: k[2]})
+  MATCH (a)-[r]->(b) WHERE type(r) = k[0]
+  RETURN collect([k, properties(r)]) AS edges
+}
+CALL () {
+  UNWIND $single AS sid
+  MATCH (a:Entity {id: sid})-[r:{single}]->(b)
+  RETURN collect([type(r), sid, b.id]) AS upstreams
+}
+RETURN nodes, refs, edges, upstreams
+""".replace("{single}", _SINGLE)
+
+
 class Neo4jStore:
     """A GraphStore on Neo4j (official driver, managed transactions, parameters only)."""
 
@@ -385,35 +418,7 @@ class Neo4jStore:
         rows = self.run(
             tx,
             "upsert.existing",
-            """
-            CALL () {
-              UNWIND $lock AS lid
-              MATCH (n:Entity {id: lid})
-              SET n._lock = true REMOVE n._lock
-              RETURN count(n) AS locked
-            }
-            CALL () {
-              MATCH (n:Entity) WHERE n.id IN $own
-              RETURN collect(properties(n)) AS nodes
-            }
-            CALL () {
-              MATCH (n:Entity) WHERE n.id IN $refs
-              RETURN collect([n.id, n.kind, n.stage, n.capacity_vc12]) AS refs
-            }
-            CALL () {
-              UNWIND $keys AS k
-              MATCH (a:Entity {id: k[1]})
-              MATCH (b:Entity {id: k[2]})
-              MATCH (a)-[r]->(b) WHERE type(r) = k[0]
-              RETURN collect([k, properties(r)]) AS edges
-            }
-            CALL () {
-              UNWIND $single AS sid
-              MATCH (a:Entity {id: sid})-[r:{single}]->(b)
-              RETURN collect([type(r), sid, b.id]) AS upstreams
-            }
-            RETURN nodes, refs, edges, upstreams
-            """.replace("{single}", _SINGLE),
+            _UPSERT_EXISTING,
             lock=lock,
             own=sorted(own),
             refs=sorted(referenced_ids(nodes, edges) - own),

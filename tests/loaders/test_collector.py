@@ -13,16 +13,22 @@ from pboss.loaders import LoadOptions, LoadRefused, load_paths
 from tests.loaders.conftest import BundleMaker
 
 
-def test_thresholds_come_back_after_a_load_and_a_refused_one(make_bundle: BundleMaker) -> None:
-    before = gc.get_threshold()
-    load_paths(MemoryStore(), [make_bundle()])
-    assert gc.get_threshold() == before
+def _load_a_refused_bundle(make_bundle: BundleMaker) -> None:
+    """A load pass 1 refuses (a Site's households is not a number)."""
 
     def bad(nodes: list[dict], edges: list[dict]) -> None:
         next(r for r in nodes if r.get("id") == "B-DH")["households"] = "many"
 
     with pytest.raises(LoadRefused):
         load_paths(MemoryStore(), [make_bundle(bad, name="bad")])
+
+
+def test_thresholds_come_back_after_a_load_and_a_refused_one(make_bundle: BundleMaker) -> None:
+    before = gc.get_threshold()
+    load_paths(MemoryStore(), [make_bundle()])
+    assert gc.get_threshold() == before
+
+    _load_a_refused_bundle(make_bundle)
     assert gc.get_threshold() == before
 
 
@@ -45,11 +51,7 @@ def test_the_gil_switch_interval_comes_back_after_a_load(make_bundle: BundleMake
     assert seen and max(seen) <= 0.0005 < before
     assert sys.getswitchinterval() == before
 
-    def bad(nodes: list[dict], edges: list[dict]) -> None:
-        next(r for r in nodes if r.get("id") == "B-DH")["households"] = "many"
-
-    with pytest.raises(LoadRefused):
-        load_paths(MemoryStore(), [make_bundle(bad, name="bad")])
+    _load_a_refused_bundle(make_bundle)
     assert sys.getswitchinterval() == before
 
 
