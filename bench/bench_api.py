@@ -238,6 +238,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: The server process: uvicorn as `pboss serve` runs it (its HTTP protocol, from `pboss.serving`,
+#: when the checkout has one: `bench_api_pair.py` may serve a revision from before it), without
+#: access logs, with `--workers` processes.
+_SERVE = """
+import sys
+import uvicorn
+try:
+    from pboss.serving import HTTP_PROTOCOL
+except ImportError:
+    HTTP_PROTOCOL = "auto"
+port, workers = int(sys.argv[1]), int(sys.argv[2])
+uvicorn.run("pboss.app:create_app", factory=True, host="127.0.0.1", port=port,
+            log_level="warning", access_log=False, workers=workers, http=HTTP_PROTOCOL)
+"""
+
+
 def start_server(
     uri: str, auth: Any, workers: int, source: Path = ROOT
 ) -> tuple[subprocess.Popen, str]:
@@ -254,11 +270,7 @@ def start_server(
     )
     if auth:
         env.update(PBOSS_NEO4J_USER=auth[0], PBOSS_NEO4J_PASSWORD=auth[1])
-    cmd = [
-        sys.executable, "-m", "uvicorn", "pboss.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-        "--workers", str(workers), "--no-access-log",
-    ]  # fmt: skip
+    cmd = [sys.executable, "-c", _SERVE, str(port), str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=source)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -22,6 +22,7 @@ def serve(
     settings = Settings(**overrides)
     from pboss.app import create_app
     from pboss.inventory.errors import PbossError
+    from pboss.serving import HTTP_PROTOCOL
 
     try:
         api = create_app(settings)
@@ -31,7 +32,7 @@ def serve(
     typer.echo(
         f"pboss on the {settings.store} store: http://{settings.host}:{settings.port}/graphql"
     )
-    uvicorn.run(api, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(api, host=settings.host, port=settings.port, log_level="info", http=HTTP_PROTOCOL)
 
 
 def _mount_subcommands() -> None:
