@@ -18,7 +18,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -28,7 +27,7 @@ from pboss.config import Settings
 from pboss.graphql.business import BusinessQuery
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.execution import PlainLeafExecutionContext, plan_plain_leaves
-from pboss.graphql.extensions import OperationMetrics, should_mask
+from pboss.graphql.extensions import OperationMetrics, ValidationByDocument, should_mask
 from pboss.graphql.mutations import InventoryMutation
 from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
 from pboss.graphql.queries import InventoryQuery, NetworkQuery
@@ -72,7 +71,7 @@ def build_schema(
         partial(MaxTokensLimiter, settings.max_tokens),
         partial(AddValidationRules, rules),
         partial(ParserCache, maxsize=512),
-        partial(ValidationCache, maxsize=512),
+        ValidationByDocument,
         partial(MaskErrors, should_mask_error=should_mask),
     ]
     if metrics is not None:

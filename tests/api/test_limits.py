@@ -28,6 +28,37 @@ def test_a_query_nested_30_deep_is_refused(api: Api) -> None:
     assert api.data(_nested_sites(8))["element"]["site"]["site"] is None
 
 
+def test_a_document_is_validated_once_then_refused_or_run_from_memory(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ValidationByDocument`: the same query text is validated once, and its refusal (or
+    acceptance) holds on every later request."""
+    import pboss.graphql.extensions as extensions
+
+    validated: list[Any] = []
+    real = extensions.validate_document
+    monkeypatch.setattr(
+        extensions, "validate_document", lambda *a: validated.append(a[1]) or real(*a)
+    )
+    monkeypatch.setattr(extensions, "_VALIDATED", {})
+    too_deep, fine = _nested_sites(30), _nested_sites(8)
+    for _ in range(3):
+        [error] = api.errors(too_deep)
+        assert "exceeds maximum operation depth of 12" in error["message"]
+        assert api.data(fine)["element"]["site"]["site"] is None
+    assert len(validated) == 2
+
+
+def test_apps_with_other_limits_judge_the_same_text_by_their_own(demo_store: GraphStore) -> None:
+    """One query text, parsed once for the process: each schema validates it by its own rules."""
+    query = _nested_sites(8)
+    for max_depth, refused in ((12, False), (5, True), (6, False), (5, True)):
+        settings = api_settings(max_depth=max_depth)
+        with TestClient(create_app(settings, store=demo_store)) as client:
+            answer = Api(client).post(query).json()
+            assert ("errors" in answer) is refused, (max_depth, answer)
+
+
 def test_a_query_with_500_aliases_is_refused(api: Api) -> None:
     query = "{ " + " ".join(f"a{i}: __typename" for i in range(500)) + " }"
     [error] = api.errors(query)
