@@ -68,6 +68,14 @@ def interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str]) -> N
         f"A ({args.a}) {med['A']:.2f} ms x{med['A'] / med['raw']:.2f}, "
         f"B ({args.b}) {med['B']:.2f} ms x{med['B'] / med['raw']:.2f}"
     )
+    # each round's B - A: both measured within a few seconds, so a spell of the machine moves
+    # both alike; the median of these differences is steadier than the difference of medians
+    paired = sorted(bb - aa for aa, bb in zip(p50["A"], p50["B"], strict=True))
+    faster = sum(d < 0 for d in paired)
+    print(
+        f"B - A by round: median {statistics.median(paired):+.2f} ms "
+        f"(B faster in {faster} of {len(paired)} rounds)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
