@@ -2,8 +2,10 @@
 
 A change worth a few tenths of a millisecond is lost in this machine's spells (the raw query alone
 moves between 4 and 6 ms from one minute to the next), so this serves the riders operation from two
-checkouts side by side on one Neo4j and alternates rounds of raw Cypher, revision A and revision B
-(one client each), printing every round and the medians of the rounds' p50 with their ratios.
+checkouts side by side on one Neo4j and has one client take turns, request by request, between raw
+Cypher, revision A and revision B on the same target (so all three meet the same spells), printing
+each round's p50s, the medians of the rounds' p50 with their ratios, and the median of the
+rounds' B - A.
 
     python bench/bench_api_pair.py 9967f97 HEAD               # local Neo4j, network loaded before
     python bench/bench_api_pair.py main~3 . --rounds 10 --seconds 3
@@ -15,11 +17,14 @@ The network must already be loaded (run `bench_api.py` once).
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,37 +50,62 @@ def checkout(revision: str, into: Path) -> Path:
     return into
 
 
-def interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str]) -> None:
-    """Rounds of raw Cypher, A and B (A and B swapping places every round), printed as they go."""
+async def _one_round(
+    driver: Any, conns: dict[str, b._Conn], targets: list[str], seconds: float, rng: random.Random
+) -> dict[str, float]:
+    """For `seconds`, one request after another: raw Cypher, A and B in a shuffled order each
+    cycle, on the same target; the p50 ms of each."""
+    lat: dict[str, list[float]] = {"raw": [], "A": [], "B": []}
+    paths = list(lat)
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop:
+        target = rng.choice(targets)
+        payload = json.dumps(b.body("riders", target)).encode()
+        rng.shuffle(paths)
+        for path in paths:
+            started = time.perf_counter()
+            if path == "raw":
+                b.raw_riders(driver, target)
+            else:
+                status, data = await conns[path].post("/graphql", payload)
+                if status != 200 or "errors" in b._loads(data):
+                    raise RuntimeError(f"{path} failed on {target}: {status} {data[:200]!r}")
+            lat[path].append(time.perf_counter() - started)
+    return {k: statistics.median(v) * 1000 for k, v in lat.items()}
+
+
+async def _interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str]) -> None:
     targets = [r["id"] for r in driver.execute_query(b.TARGETS["riders"]).records]
-    targets = random.Random(1).sample(targets, min(200, len(targets)))
+    rng = random.Random(1)
+    targets = rng.sample(targets, min(200, len(targets)))
     b.same_collector_as_the_server()
-    b.run_cypher("riders", driver, targets, 1, 2)
-    for url in urls.values():
-        b.run_http("riders", url, targets, 1, 2)
+    conns = {name: b._Conn(url) for name, url in urls.items()}
+    await _one_round(driver, conns, targets, 3, rng)  # warm both servers and the driver
     p50: dict[str, list[float]] = {"raw": [], "A": [], "B": []}
     for r in range(args.rounds):
-        for path in ["raw", "A", "B"] if r % 2 == 0 else ["raw", "B", "A"]:
-            if path == "raw":
-                level = b.run_cypher("riders", driver, targets, 1, args.seconds)
-            else:
-                level = b.run_http("riders", urls[path], targets, 1, args.seconds)
-            p50[path].append(level.p50_ms)
+        for path, ms in (await _one_round(driver, conns, targets, args.seconds, rng)).items():
+            p50[path].append(ms)
         print(f"round {r + 1}: " + "  ".join(f"{k} {v[-1]:.2f}" for k, v in p50.items()))
+    for conn in conns.values():
+        conn.close()
     med = {k: statistics.median(v) for k, v in p50.items()}
     print(
         f"medians of the rounds' p50: raw {med['raw']:.2f} ms, "
         f"A ({args.a}) {med['A']:.2f} ms x{med['A'] / med['raw']:.2f}, "
         f"B ({args.b}) {med['B']:.2f} ms x{med['B'] / med['raw']:.2f}"
     )
-    # each round's B - A: both measured within a few seconds, so a spell of the machine moves
-    # both alike; the median of these differences is steadier than the difference of medians
     paired = sorted(bb - aa for aa, bb in zip(p50["A"], p50["B"], strict=True))
     faster = sum(d < 0 for d in paired)
     print(
         f"B - A by round: median {statistics.median(paired):+.2f} ms "
         f"(B faster in {faster} of {len(paired)} rounds)"
     )
+
+
+def interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str]) -> None:
+    """Rounds of raw Cypher, A and B taking turns request by request (so a spell of the machine
+    falls on all three alike), printed as they go."""
+    asyncio.run(_interleave(args, driver, urls))
 
 
 def main(argv: list[str] | None = None) -> int:

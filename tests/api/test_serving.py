@@ -4,8 +4,11 @@ together, so an answer's head and body leave in one socket write (`pboss.serving
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.responses import Response
@@ -13,8 +16,11 @@ from typer.testing import CliRunner
 from uvicorn.importer import import_from_string
 from uvicorn.server import ServerState
 
+from pboss.app import create_app
 from pboss.cli import app as cli_app
+from pboss.inventory.store import GraphStore
 from pboss.serving import HTTP_PROTOCOL, CoalescingHTTPProtocol, CoalescingTransport
+from tests.api.conftest import ENGINEER, api_settings
 
 REQUEST = b"GET /x HTTP/1.1\r\nHost: pboss\r\n\r\n"
 
@@ -161,3 +167,34 @@ def test_pboss_serve_runs_uvicorn_with_the_coalescing_protocol(
     assert result.exit_code == 0, result.output
     assert served["app"] == "the app" and served["port"] == 8123
     assert import_from_string(served["http"]) is CoalescingHTTPProtocol
+
+
+def test_a_real_server_on_the_protocol_answers_over_one_keep_alive_connection(
+    demo_store: GraphStore,
+) -> None:
+    """uvicorn on its own event loop and a real socket, serving the pboss app as `pboss serve`
+    does: several answers, GraphQL and not, each whole, on one connection."""
+    app = create_app(api_settings(), store=demo_store)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=HTTP_PROTOCOL, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        headers = {"Authorization": f"Bearer {ENGINEER}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+            for _ in range(3):
+                answer = client.post("/graphql", json={"query": "{ products { id } }"})
+                assert answer.status_code == 200
+                assert answer.json()["data"]["products"]
+                assert client.get("/healthz").json() == {"status": "ok"}
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
