@@ -4,6 +4,7 @@ together, so an answer's head and body leave in one socket write (`pboss.serving
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 from typing import Any
@@ -66,7 +67,10 @@ def _serve(app: Any) -> tuple[CoalescingHTTPProtocol, _Socket]:
     """pboss's HTTP protocol serving `app` on a recording socket."""
     config = uvicorn.Config(app, http=HTTP_PROTOCOL, log_level="warning", access_log=False)
     config.load()
-    protocol = config.http_protocol_class(config=config, server_state=ServerState(), app_state={})
+    kwargs: dict[str, Any] = {"config": config, "server_state": ServerState()}
+    if "app_state" in inspect.signature(config.http_protocol_class).parameters:
+        kwargs["app_state"] = {}  # the lifespan state, which older uvicorn does not pass
+    protocol = config.http_protocol_class(**kwargs)
     socket = _Socket()
     protocol.connection_made(socket)  # type: ignore[arg-type]
     return protocol, socket
