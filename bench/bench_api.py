@@ -384,6 +384,11 @@ class _Conn:
         self.reader = self.writer = None
 
 
+def answered(status: int, data: bytes) -> bool:
+    """True for an HTTP answer that is a GraphQL result without errors."""
+    return status == 200 and "errors" not in _loads(data)
+
+
 async def _http_level(op: str, url: str, targets: list[str], clients: int, seconds: float) -> Level:
     lat: list[float] = []
     errors = 0
@@ -398,7 +403,7 @@ async def _http_level(op: str, url: str, targets: list[str], clients: int, secon
             t = time.perf_counter()
             try:
                 status, data = await conn.post("/graphql", payload)
-                ok = status == 200 and "errors" not in _loads(data)
+                ok = answered(status, data)
             except (OSError, ValueError, StopIteration, asyncio.IncompleteReadError):
                 ok = False
             if ok:

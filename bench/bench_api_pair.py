@@ -68,7 +68,7 @@ async def _one_round(
                 b.raw_riders(driver, target)
             else:
                 status, data = await conns[path].post("/graphql", payload)
-                if status != 200 or "errors" in b._loads(data):
+                if not b.answered(status, data):
                     raise RuntimeError(f"{path} failed on {target}: {status} {data[:200]!r}")
             lat[path].append(time.perf_counter() - started)
     return {k: statistics.median(v) * 1000 for k, v in lat.items()}

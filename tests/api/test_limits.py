@@ -49,6 +49,20 @@ def test_a_document_is_validated_once_then_refused_or_run_from_memory(
     assert len(validated) == 2
 
 
+def test_the_validation_cache_stays_bounded_and_keeps_judging_right(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `MAX_VALIDATIONS` answers the cache starts afresh; what it forgot is judged again."""
+    import pboss.graphql.extensions as extensions
+
+    monkeypatch.setattr(extensions, "MAX_VALIDATIONS", 2)
+    monkeypatch.setattr(extensions, "_VALIDATED", {})
+    for depth in (4, 5, 6, 30, 4, 30):
+        answer = api.post(_nested_sites(depth)).json()
+        assert ("errors" in answer) is (depth == 30), (depth, answer)
+        assert len(extensions._VALIDATED) <= 2
+
+
 def test_apps_with_other_limits_judge_the_same_text_by_their_own(demo_store: GraphStore) -> None:
     """One query text, parsed once for the process: each schema validates it by its own rules."""
     query = _nested_sites(8)

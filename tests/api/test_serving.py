@@ -31,10 +31,10 @@ class _Socket:
 
     def __init__(self) -> None:
         self.writes: list[bytes] = []
-        self.closed = self.aborted = False
+        self.closed = self.aborted = self.eof = False
 
     def write(self, data: bytes) -> None:
-        assert not self.closed, "written after close"
+        assert not (self.closed or self.eof), "written after close or end of stream"
         self.writes.append(bytes(data))
 
     def is_closing(self) -> bool:
@@ -45,6 +45,9 @@ class _Socket:
 
     def abort(self) -> None:
         self.aborted = True
+
+    def write_eof(self) -> None:
+        self.eof = True
 
     def get_write_buffer_size(self) -> int:
         return 0
@@ -145,11 +148,17 @@ async def _test_held_writes_keep_their_order_and_are_flushed_by_close_or_dropped
     await _settle()  # the end of the step sends what is held
     assert socket.writes == [b"ab", b"c"]
     transport.write(b"d")
+    transport.write_eof()  # what is held goes before the end of the stream
+    assert socket.writes == [b"ab", b"c", b"d"] and socket.eof
+
+    socket = _Socket()
+    transport = CoalescingTransport(socket, loop)  # type: ignore[arg-type]
+    transport.write(b"e")
     transport.close()
-    assert socket.writes == [b"ab", b"c", b"d"] and socket.closed
+    assert socket.writes == [b"e"] and socket.closed
     transport.write(b"after close")
     await _settle()
-    assert socket.writes == [b"ab", b"c", b"d"]
+    assert socket.writes == [b"e"]
 
     socket = _Socket()
     transport = CoalescingTransport(socket, loop)  # type: ignore[arg-type]
