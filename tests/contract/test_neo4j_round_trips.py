@@ -6,6 +6,7 @@ import logging
 import re
 
 import pytest
+from neo4j.exceptions import CypherSyntaxError, SessionExpired
 
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import parse_edge, parse_node
@@ -54,9 +55,9 @@ def test_riders_and_trace_cost_one_query_each(neo4j_store_session, extra: int) -
     store.clear()
 
 
-def test_hot_reads_send_begin_with_the_query(neo4j_store_session, caplog) -> None:
-    """riders, the site view and trace wait for the server once per query, not once for BEGIN and
-    again for the query (`Neo4jStore._fetch` pipelines BEGIN, as `Driver.execute_query` does)."""
+def test_reads_are_one_round_trip_without_begin_or_commit(neo4j_store_session, caplog) -> None:
+    """A read is one auto-commit statement: RUN and PULL go out together and the answer ends it,
+    with no BEGIN before and no COMMIT round trip after (`Neo4jStore._read_once`)."""
     store = neo4j_store_session
     store.clear()
     store.upsert(*demo_network())
@@ -64,12 +65,70 @@ def test_hot_reads_send_begin_with_the_query(neo4j_store_session, caplog) -> Non
         lambda: store.riders(["OLT-1"]),
         lambda: store.site_view("B-JZ"),
         lambda: store.trace("CIR-1"),
+        lambda: store.get("OLT-1"),
+        lambda: store.history("OLT-1"),
     )
     with caplog.at_level(logging.DEBUG, logger="neo4j"):
         for call in calls:
             caplog.clear()
             call()
             said = [m.groups() for m in map(_BOLT.match, caplog.messages) if m]
-            begin = said.index(("C", "BEGIN"))
-            assert said[begin + 1 : begin + 3] == [("C", "RUN"), ("C", "PULL")], said
+            sent = [message for side, message in said if side == "C"]
+            assert "BEGIN" not in sent and "COMMIT" not in sent, said
+            run = sent.index("RUN")
+            assert sent[run : run + 2] == ["RUN", "PULL"], said
     store.clear()
+
+
+def test_a_read_failing_retryably_runs_again_in_a_managed_transaction(
+    neo4j_store_session, monkeypatch
+) -> None:
+    """A lost connection on the auto-commit attempt does not reach the caller: the statement
+    runs again through the driver's managed, retried transaction and gives the same rows."""
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network())
+    expected = store.riders(["OLT-1"])
+    real_session = store.driver.session
+    failed: list[str] = []
+
+    class LosesTheFirstRun:
+        def __init__(self, session):
+            self.session = session
+
+        def __enter__(self):
+            self.session.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.session.__exit__(*exc)
+
+        def run(self, *args, **kwargs):
+            failed.append("run")
+            raise SessionExpired("connection lost")
+
+        def __getattr__(self, name):
+            return getattr(self.session, name)
+
+    def session(**config):
+        real = real_session(**config)
+        return LosesTheFirstRun(real) if not failed else real
+
+    monkeypatch.setattr(store.driver, "session", session)
+    before = store.queries_run
+    again = store.riders(["OLT-1"])
+    assert failed == ["run"]
+    assert store.queries_run - before == 1
+    assert [r.service.id for r in again.items] == [r.service.id for r in expected.items]
+    assert again.totals == expected.totals
+    store.clear()
+
+
+def test_a_read_failing_for_good_is_not_run_again(neo4j_store_session, monkeypatch) -> None:
+    """A statement the server refuses (not retryable) is raised at once, not run twice."""
+    store = neo4j_store_session
+    managed: list[str] = []
+    monkeypatch.setattr(store, "execute_read", lambda work: managed.append("again"))
+    with pytest.raises(CypherSyntaxError):
+        store.read("broken", "MATCH (n RETURN n")
+    assert managed == []
