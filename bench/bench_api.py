@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -59,6 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FAIL = "|".join(FAILURE_EDGES)
 BAD = sorted(str(s) for s in BLOCKING)
 KEY = "bench-api-key"
+#: The raw side's path name when it reads by auto-commit (`AutoCommit`), beside "cypher".
+AUTO = "cypher-ac"
 #: Riders page size (set by --page): the same on the HTTP and the raw Cypher side.
 PAGE = [50]
 #: What the riders operation below shows of services and customers (`service { id }`,
@@ -222,6 +225,22 @@ RAW: dict[str, Callable[[Any, str], dict[str, Any]]] = {
     "availability": raw_availability,
 }
 
+
+class AutoCommit:
+    """A driver whose `execute_query` runs the statement as one auto-commit transaction (RUN and
+    PULL, no BEGIN or COMMIT), as the store's reads do: the raw side's second baseline, so the
+    ratio is also shown without the round trip the store saves over `execute_query`."""
+
+    def __init__(self, driver: Any):
+        self.driver = driver
+
+    def execute_query(self, query: str, routing_: str = "r", **params: Any) -> Any:
+        """The records of `query`, as `.records` like the driver's EagerResult."""
+        mode = "READ" if routing_ == "r" else "WRITE"
+        with self.driver.session(default_access_mode=mode) as session:
+            return SimpleNamespace(records=list(session.run(query, params)))
+
+
 TARGETS = {
     "riders": "MATCH (o:OLT) RETURN o.id AS id ORDER BY id",
     "trace": "MATCH (c:Circuit)-[:ROUTED_OVER]->() RETURN DISTINCT c.id AS id ORDER BY id",
@@ -311,8 +330,10 @@ def _summary(op: str, path: str, clients: int, lat: list[float], errors: int, se
     )  # fmt: skip
 
 
-def run_cypher(op: str, driver: Any, targets: list[str], clients: int, seconds: float) -> Level:
-    """`clients` threads calling the raw Cypher for `seconds`."""
+def run_cypher(
+    op: str, driver: Any, targets: list[str], clients: int, seconds: float, path: str = "cypher"
+) -> Level:
+    """`clients` threads calling the raw Cypher for `seconds` (`path` names the driver's way)."""
     fn = RAW[op]
     lat: list[float] = []
     errors = [0]
@@ -340,7 +361,7 @@ def run_cypher(op: str, driver: Any, targets: list[str], clients: int, seconds: 
         th.start()
     for th in threads:
         th.join()
-    return _summary(op, "cypher", clients, lat, errors[0], time.monotonic() - started)
+    return _summary(op, path, clients, lat, errors[0], time.monotonic() - started)
 
 
 class _Conn:
@@ -446,7 +467,8 @@ STORE_CALL: dict[str, Callable[[Any, str], Any]] = {
 def breakdown(
     op: str, store: Neo4jStore, uri: str, auth: Any, targets: list[str], url: str, n: int
 ) -> dict[str, float]:
-    """p50 ms of raw Cypher, the store call, GraphQL executed in-process, and HTTP, sequentially."""
+    """p50 ms of raw Cypher (`execute_query`, then auto-commit), the store call, GraphQL executed
+    in-process, and HTTP, sequentially."""
     from pboss.app import create_app
     from pboss.config import Settings
     from pboss.graphql.auth import Principal
@@ -470,6 +492,7 @@ def breakdown(
     http = httpx.Client(base_url=url, headers={"X-API-Key": KEY}, timeout=30)
     layers: dict[str, Callable[[str], Any]] = {
         "cypher": lambda t: RAW[op](store.driver, t),
+        "auto-commit": lambda t: RAW[op](AutoCommit(store.driver), t),
         "store": lambda t: STORE_CALL[op](store, t),
         "graphql": lambda t: asyncio.run(graphql(t)),
         "http": lambda t: http.post("/graphql", json=body(op, t)),
@@ -549,10 +572,10 @@ def _load(store: Neo4jStore, args: argparse.Namespace) -> None:
 
 
 def _print_table(levels: list[Level]) -> None:
-    print(f"{'op':13}{'path':8}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(f"{'op':13}{'path':10}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for lv in levels:
         print(
-            f"{lv.op:13}{lv.path:8}{lv.clients:>8}{lv.per_second:>9.1f}{lv.p50_ms:>9.2f}"
+            f"{lv.op:13}{lv.path:10}{lv.clients:>8}{lv.per_second:>9.1f}{lv.p50_ms:>9.2f}"
             f"{lv.p99_ms:>9.2f}{lv.errors:>8}"
         )
 
@@ -609,7 +632,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"answers agree on {20 * len(ops) - len(problems)} of {20 * len(ops)} samples")
         for why in problems[:10]:
             print(f"  differs: {why}")
-        print("one client, p50 ms by layer (raw Cypher, store call, GraphQL in-process, HTTP):")
+        print(
+            "one client, p50 ms by layer (raw Cypher by execute_query and auto-commit, store call,"
+            " GraphQL in-process, HTTP):"
+        )
         layers = {}
         for op in ops:
             layers[op] = breakdown(op, store, uri, auth, targets[op], url, args.breakdown)
@@ -622,7 +648,13 @@ def main(argv: list[str] | None = None) -> int:
                 run_http(op, url, targets[op], clients, min(2.0, args.seconds))
                 levels.append(run_cypher(op, driver, targets[op], clients, args.seconds))
                 levels.append(run_http(op, url, targets[op], clients, args.seconds))
-                _print_table(levels[-2:])
+                shown = 2
+                if clients == 1:  # the second baseline, where the ratio is judged
+                    auto = AutoCommit(driver)
+                    run_cypher(op, auto, targets[op], 1, min(2.0, args.seconds))
+                    levels.append(run_cypher(op, auto, targets[op], 1, args.seconds, AUTO))
+                    shown = 3
+                _print_table(levels[-shown:])
         print()
         _print_table(levels)
         print()
@@ -633,6 +665,12 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = one["http"].p50_ms / one["cypher"].p50_ms
                 ratio99 = one["http"].p99_ms / max(one["cypher"].p99_ms, 1e-9)
                 print(f"{op}: HTTP/Cypher with 1 client: p50 x{ratio:.2f}, p99 x{ratio99:.2f}")
+                if AUTO in one and one[AUTO].p50_ms:
+                    print(
+                        f"{op}: HTTP/Cypher by auto-commit with 1 client: p50 "
+                        f"x{one['http'].p50_ms / one[AUTO].p50_ms:.2f}, "
+                        f"p99 x{one['http'].p99_ms / max(one[AUTO].p99_ms, 1e-9):.2f}"
+                    )
                 if op == "riders":
                     verdicts.append(("riders p50 <= 1.5x raw Cypher", ratio <= 1.5))
         served = [lv for lv in levels if lv.op == "availability" and lv.path == "http"]

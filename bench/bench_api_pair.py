@@ -53,9 +53,10 @@ def checkout(revision: str, into: Path) -> Path:
 async def _one_round(
     driver: Any, conns: dict[str, b._Conn], targets: list[str], seconds: float, rng: random.Random
 ) -> dict[str, float]:
-    """For `seconds`, one request after another: raw Cypher, A and B in a shuffled order each
-    cycle, on the same target; the p50 ms of each."""
-    lat: dict[str, list[float]] = {"raw": [], "A": [], "B": []}
+    """For `seconds`, one request after another: raw Cypher (by `execute_query` and by
+    auto-commit), A and B in a shuffled order each cycle, on the same target; the p50 ms of each."""
+    lat: dict[str, list[float]] = {"raw": [], "auto": [], "A": [], "B": []}
+    auto = b.AutoCommit(driver)
     paths = list(lat)
     stop = time.monotonic() + seconds
     while time.monotonic() < stop:
@@ -66,6 +67,8 @@ async def _one_round(
             started = time.perf_counter()
             if path == "raw":
                 b.raw_riders(driver, target)
+            elif path == "auto":
+                b.raw_riders(auto, target)
             else:
                 status, data = await conns[path].post("/graphql", payload)
                 if not b.answered(status, data):
@@ -81,7 +84,7 @@ async def _interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str
     b.same_collector_as_the_server()
     conns = {name: b._Conn(url) for name, url in urls.items()}
     await _one_round(driver, conns, targets, 3, rng)  # warm both servers and the driver
-    p50: dict[str, list[float]] = {"raw": [], "A": [], "B": []}
+    p50: dict[str, list[float]] = {"raw": [], "auto": [], "A": [], "B": []}
     for r in range(args.rounds):
         for path, ms in (await _one_round(driver, conns, targets, args.seconds, rng)).items():
             p50[path].append(ms)
@@ -93,6 +96,10 @@ async def _interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str
         f"medians of the rounds' p50: raw {med['raw']:.2f} ms, "
         f"A ({args.a}) {med['A']:.2f} ms x{med['A'] / med['raw']:.2f}, "
         f"B ({args.b}) {med['B']:.2f} ms x{med['B'] / med['raw']:.2f}"
+    )
+    print(
+        f"against raw by auto-commit ({med['auto']:.2f} ms): A x{med['A'] / med['auto']:.2f}, "
+        f"B x{med['B'] / med['auto']:.2f}"
     )
     paired = sorted(bb - aa for aa, bb in zip(p50["A"], p50["B"], strict=True))
     faster = sum(d < 0 for d in paired)
