@@ -69,3 +69,26 @@ def test_nulls_missing_required_values_other_kinds_and_attrs_fall_back_alike() -
     built = _Projection("Customer", with_attr)(row)
     _same(built, _projected(with_attr, row))
     assert built.attrs == {"colour": "red"}
+
+
+def test_a_page_built_at_once_matches_one_row_at_a_time_in_order() -> None:
+    """`many` keeps the rows' order and builds each exactly as a single call would: common rows
+    in the batch, the rest (here a property not stored) one by one, None kept."""
+    keys = _rider_keys("Customer", frozenset({"name", "phone"}))
+    project = _Projection("Customer", keys)
+    full = _row(CUSTOMER, keys)
+    no_phone = [None if k == "phone" else v for k, v in zip(keys, full, strict=True)]
+    renamed = [f"{v}-2" if k == "id" else v for k, v in zip(keys, full, strict=True)]
+    rows: list[list[Any] | None] = [full, None, no_phone, renamed, full]
+    built = project.many(rows)
+    assert len(built) == len(rows)
+    for got, values in zip(built, rows, strict=True):
+        if values is None:
+            assert got is None
+        else:
+            assert got is not None
+            _same(got, project(values))
+            _same(got, _projected(keys, values))
+    assert [b.id for b in built if b is not None] == ["H-1", "H-1", "H-1-2", "H-1"]
+    assert "phone" not in built[2].__pydantic_fields_set__  # type: ignore[union-attr]
+    assert built[0] is not built[4]

@@ -67,7 +67,7 @@ from pboss.inventory.results import (
     Trace,
     TransportLink,
     UpsertResult,
-    new_rider,
+    new_riders,
 )
 from pboss.inventory.store import Direction
 from pboss.inventory.tracing import build_trace
@@ -244,7 +244,25 @@ class _Projection:
             data["attrs"] = {}
             return shape.build(data)
         # every field stored: zip stops at the fields (the kind, last, is left out)
-        return shape.build_with_attrs(zip(self.fields, rest, strict=False), self.fields_set)
+        pairs = zip(self.fields, rest, strict=False)
+        return shape.build_many_with_attrs([pairs], self.fields_set)[0]
+
+    def many(self, rows: Sequence[list[Any] | None]) -> list[Element | None]:
+        """`self(values)` of each row (None for None), the common rows (every field stored, the
+        kind last) built in one batch: ≈ 0.6 µs less an element than one call each."""
+        if self.shape is None or not self.kind_last:
+            return [None if values is None else self(values) for values in rows]
+        size, kind, fields = len(self.keys), self.kind, self.fields
+        common = [
+            values is not None and len(values) == size and values[-1] == kind and None not in values
+            for values in rows
+        ]
+        batch = [zip(fields, v, strict=False) for v, ok in zip(rows, common, strict=True) if ok]
+        built = iter(self.shape.build_many_with_attrs(batch, self.fields_set))
+        return [
+            next(built) if ok else None if values is None else self(values)
+            for values, ok in zip(rows, common, strict=True)
+        ]
 
 
 #: What an upsert reads before planning: its own nodes whole, the ids it refers to, its edges
@@ -816,18 +834,21 @@ class Neo4jStore:
         for ctype, tier, count in row["kinds"]:
             by_type[ctype] += count
             by_tier[tier] += count
+        found = row["items"]
         if fields is None:
-            pages = [(from_stored(s), from_stored(c) if c else None, b) for s, c, b in row["items"]]
+            services = [from_stored(s) for s, _, _ in found]
+            customers = [from_stored(c) if c else None for _, c, _ in found]
         else:
-            service = _Projection("Service", keys["service_keys"])
-            customer = _Projection("Customer", keys["customer_keys"])
-            pages = [(service(s), customer(c) if c else None, b) for s, c, b in row["items"]]
-        items = [
-            new_rider(svc, cust, health_of([s for _, s in bads]), sorted(b for b, _ in bads))
+            services = _Projection("Service", keys["service_keys"]).many([s for s, _, _ in found])
+            customers = _Projection("Customer", keys["customer_keys"]).many(
+                [c or None for _, c, _ in found]
+            )
+        items = new_riders(
+            (svc, cust, health_of([s for _, s in bads]), sorted(b for b, _ in bads))
             if bads
-            else new_rider(svc, cust, "ok", [])
-            for svc, cust, bads in pages
-        ]
+            else (svc, cust, "ok", [])
+            for svc, cust, (_, _, bads) in zip(services, customers, found, strict=True)
+        )
         totals = RiderTotals(
             services=row["services"],
             customers=row["customers"] or 0,
