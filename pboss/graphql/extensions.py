@@ -35,14 +35,21 @@ class OperationMetrics(SchemaExtension):
         yield
         ctx = self.execution_context
         try:
-            name = self.metrics.operation_label(ctx.operation_name)
-            kind = ctx.operation_type.value
+            name, kind = ctx.operation_name, ctx.operation_type.value
         except Exception:  # no parsable document: a syntax or size error
-            name, kind = "invalid", "unknown"
+            name, kind = None, None
         result = ctx.result
         failed = bool(ctx.pre_execution_errors) or result is None or bool(result.errors)
-        self.metrics.operations.labels(name, kind, "error" if failed else "ok").inc()
-        self.metrics.operation_seconds.labels(name, kind).observe(time.perf_counter() - start)
+        record_operation(self.metrics, name, kind, failed, time.perf_counter() - start)
+
+
+def record_operation(
+    metrics: Metrics, name: str | None, kind: str | None, failed: bool, seconds: float
+) -> None:
+    """Count and time one operation (`kind` None: no parsable document, counted as invalid)."""
+    label, kind = (metrics.operation_label(name), kind) if kind else ("invalid", "unknown")
+    metrics.operations.labels(label, kind, "error" if failed else "ok").inc()
+    metrics.operation_seconds.labels(label, kind).observe(seconds)
 
 
 #: Validation results kept by `ValidationByDocument` before it starts afresh.
@@ -55,7 +62,8 @@ class ValidationByDocument(SchemaExtension):
     by identity: the parser cache hands back the same document for the same query text, and
     `ValidationCache`'s LRU key hashes the whole syntax tree again on every request (≈ 65 µs of a
     riders request's GraphQL, warm loop). Each answer keeps its schema and document, so their
-    ids are not reused; past `MAX_VALIDATIONS` answers the cache starts afresh."""
+    ids are not reused; past `MAX_VALIDATIONS` answers the cache starts afresh. A query text whose
+    document passes is recorded with the schema's accepted queries (`pboss.graphql.prepared`)."""
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -69,4 +77,7 @@ class ValidationByDocument(SchemaExtension):
             errors = validate_document(schema, document, rules)  # type: ignore[arg-type]
             hit = _VALIDATED[key] = ((schema, document), errors)
         ctx.pre_execution_errors = hit[1]
+        accepted = getattr(ctx.schema, "accepted", None)
+        if not hit[1] and accepted is not None and ctx.query is not None:
+            accepted.add(ctx.query, document)
         yield

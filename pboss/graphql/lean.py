@@ -9,7 +9,9 @@ That skips FastAPI's route matching and dependency solving and the view's reques
 app and its view unchanged: GET, GraphiQL, batches, multipart uploads, streaming `Accept`
 headers, other content types, bodies that are not one well-formed operation (the view's 400s),
 and requests without a known key (its 401). Schema extensions (limits, masking, introspection
-switch, operation metrics) run inside `schema.execute`, so both paths share them.
+switch, operation metrics) run inside `schema.execute`, so both paths share them; a query text
+the schema has already accepted runs past strawberry's pipeline with the same outcome
+(`pboss.graphql.prepared`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from pboss.graphql.auth import key_from_headers
+from pboss.graphql.prepared import execute_accepted
 from pboss.graphql.router import StrictRouter, make_context
+from pboss.graphql.schema import Schema
 
 _JSON = "application/json"
 _POST_OPERATIONS = OperationType.from_http("POST")
@@ -94,6 +98,11 @@ class LeanGraphQL:
         self.keyring = state["keyring"]
         # incremental delivery (@defer) answers with a stream, which only the view sends
         self.usable = not self.schema.config.enable_experimental_incremental_execution
+        # accepted queries run past strawberry's pipeline where the schema records them and
+        # its error processing is the plain one (`pboss.graphql.prepared`)
+        self.prepared = isinstance(self.schema, Schema) and not (
+            self.schema.config.disable_field_suggestions or self.schema.directives
+        )
         #: Requests answered here (tests check which path took a request).
         self.served = 0
 
@@ -157,15 +166,20 @@ class LeanGraphQL:
         context.request = Request(scope, receive)
         context.background_tasks = tasks
         context.response = sub
+        document = self.schema.accepted.get(query) if self.prepared else None
+        result = None
+        if document is not None and extensions is None:
+            result = await execute_accepted(self.schema, document, variables, name, context)
         try:
-            result = await self.schema.execute(
-                query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=name,
-                allowed_operation_types=_POST_OPERATIONS,
-                operation_extensions=extensions,
-            )
+            if result is None:
+                result = await self.schema.execute(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=name,
+                    allowed_operation_types=_POST_OPERATIONS,
+                    operation_extensions=extensions,
+                )
         except CannotGetOperationTypeError as exc:
             await PlainTextResponse(exc.as_http_error_reason(), status_code=400)(
                 scope, receive, send

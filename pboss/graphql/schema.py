@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -29,6 +30,7 @@ from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.execution import PlainLeafExecutionContext, plan_plain_leaves
 from pboss.graphql.extensions import OperationMetrics, ValidationByDocument, should_mask
 from pboss.graphql.mutations import InventoryMutation
+from pboss.graphql.prepared import AcceptedQueries, AfterExecution
 from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
 from pboss.graphql.queries import InventoryQuery, NetworkQuery
 from pboss.graphql.types import ELEMENT_TYPES
@@ -45,7 +47,14 @@ MUTATION_TYPES.append(ProvisioningMutation)
 
 
 class Schema(strawberry.Schema):
-    """The strawberry schema, logging refused requests in one line and real failures in full."""
+    """The strawberry schema, logging refused requests in one line and real failures in full,
+    with the query texts it has accepted and what its extensions do after an operation, for
+    running accepted queries past strawberry's pipeline (`pboss.graphql.prepared`)."""
+
+    def __init__(self, *args: Any, metrics: Metrics | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.accepted = AcceptedQueries()
+        self.after_execution = AfterExecution(metrics)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
         for error in errors:
@@ -67,6 +76,8 @@ def build_schema(
     rules = [depth_rule(settings.max_depth, None), alias_rule(settings.max_aliases)]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    # the lean path runs accepted queries without these (`pboss.graphql.prepared`): whatever an
+    # extension does after execution must be done there too (a test lists the ones it knows)
     extensions: list = [
         partial(MaxTokensLimiter, settings.max_tokens),
         partial(AddValidationRules, rules),
@@ -82,6 +93,7 @@ def build_schema(
         types=[*ELEMENT_TYPES, *ERROR_TYPES],
         extensions=extensions,
         execution_context_class=PlainLeafExecutionContext if fast else None,
+        metrics=metrics,
     )
     if fast:
         plan_plain_leaves(schema._schema)
