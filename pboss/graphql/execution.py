@@ -46,7 +46,14 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
-from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
@@ -153,7 +160,10 @@ def _leaf(gql_type: Any, nonnull: bool) -> Complete:
             raise _MISS
         return coerced
 
-    complete.same = same  # type: ignore[attr-defined]  # `_object` answers these values inline
+    # what the projector's code answers inline, without calling `complete` (see `_Source.value`)
+    complete.same = same  # type: ignore[attr-defined]
+    complete.names = names  # type: ignore[attr-defined]
+    complete.int32 = coerce is serialize_int  # type: ignore[attr-defined]
     return complete
 
 
@@ -204,11 +214,17 @@ class _Source:
             return self._list(plan, src, depth)
         if isinstance(plan, _ObjectPlan):
             return self._object(plan, src, depth)
-        same = getattr(plan, "same", None)
         leaf = self.constant(plan)
-        if same is None:
-            return f"{leaf}({src})"
-        return f"({src} if type({src}) is {self.constant(same)} else {leaf}({src}))"
+        same = getattr(plan, "same", None)
+        if same is not None:  # a str or bool as it is
+            return f"({src} if type({src}) is {self.constant(same)} else {leaf}({src}))"
+        if getattr(plan, "int32", False):  # an int within GraphQL's Int as it is
+            low, high = GRAPHQL_MIN_INT, GRAPHQL_MAX_INT
+            return f"({src} if type({src}) is int and {low} <= {src} <= {high} else {leaf}({src}))"
+        names = getattr(plan, "names", None)
+        if names:  # an enum member's name, found by identity (members live as long as their enum)
+            return f"({self.constant(names)}.get(id({src})) or {leaf}({src}))"
+        return f"{leaf}({src})"
 
     def _list(self, plan: _ListPlan, src: str, depth: int) -> str:
         out, kind, item = self.variable(), self.variable(), self.variable()

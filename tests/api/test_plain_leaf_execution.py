@@ -106,6 +106,10 @@ BOXES: dict[str, Box] = {
     "bad-colour-in-list": _box(colours=[Colour.RED, "RED"]),  # type: ignore[list-item]
     "bad-grid": _box(grid=[[1, "x"]]),  # type: ignore[list-item]
     "bool-as-int": _box(grid=[[True]]),  # type: ignore[list-item]
+    "int-at-its-bounds": _box(grid=[[2**31 - 1, -(2**31)], [0]]),
+    "int-just-over": _box(grid=[[2**31]]),
+    "int-just-under": _box(grid=[[-(2**31) - 1]]),
+    "float-as-int": _box(grid=[[3.0]]),  # type: ignore[list-item]
 }
 
 
