@@ -16,14 +16,15 @@ and requests with operation extensions go through `schema.execute` as before.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode, GraphQLError, OperationType, execute, get_operation_ast
 from strawberry.execution import optimized_is_awaitable
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionResult
 
-from pboss.graphql.extensions import record_operation, should_mask
+from pboss.graphql.extensions import OperationMetrics, record_operation
 from pboss.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -55,16 +56,23 @@ class AcceptedQueries:
 
 
 class AfterExecution:
-    """What the schema's extensions do once an operation has run: mask the errors callers must
-    not read (`MaskErrors` with `should_mask`) and count and time the operation (metrics)."""
+    """What a schema's extensions do once an operation has run, from its own extension
+    factories: mask errors as its `MaskErrors` is configured to, and count and time the
+    operation in its `OperationMetrics`' metrics (each only if the schema has one)."""
 
-    def __init__(self, metrics: Metrics | None):
-        self.metrics = metrics
-        self.masker = MaskErrors(should_mask_error=should_mask)
+    def __init__(self, extensions: Iterable[SchemaExtension | Callable[[], SchemaExtension]]):
+        made = [e if isinstance(e, SchemaExtension) else e() for e in extensions]
+        self.masker = next((e for e in made if isinstance(e, MaskErrors)), None)
+        self.metrics: Metrics | None = next(
+            (e.metrics for e in made if isinstance(e, OperationMetrics)), None
+        )
 
     def mask(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        """The errors as `MaskErrors` leaves them."""
-        return [self.masker.anonymise_error(e) if should_mask(e) else e for e in errors]
+        """The errors as the schema's `MaskErrors` leaves them."""
+        masker = self.masker
+        if masker is None:
+            return errors
+        return [masker.anonymise_error(e) if masker.should_mask_error(e) else e for e in errors]
 
 
 async def execute_accepted(

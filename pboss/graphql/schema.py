@@ -51,10 +51,10 @@ class Schema(strawberry.Schema):
     with the query texts it has accepted and what its extensions do after an operation, for
     running accepted queries past strawberry's pipeline (`pboss.graphql.prepared`)."""
 
-    def __init__(self, *args: Any, metrics: Metrics | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.accepted = AcceptedQueries()
-        self.after_execution = AfterExecution(metrics)
+        self.after_execution = AfterExecution(self.extensions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
         for error in errors:
@@ -93,7 +93,6 @@ def build_schema(
         types=[*ELEMENT_TYPES, *ERROR_TYPES],
         extensions=extensions,
         execution_context_class=PlainLeafExecutionContext if fast else None,
-        metrics=metrics,
     )
     if fast:
         plan_plain_leaves(schema._schema)
