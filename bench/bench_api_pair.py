@@ -3,9 +3,9 @@
 A change worth a few tenths of a millisecond is lost in this machine's spells (the raw query alone
 moves between 4 and 6 ms from one minute to the next), so this serves the riders operation from two
 checkouts side by side on one Neo4j and has one client take turns, request by request, between raw
-Cypher, revision A and revision B on the same target (so all three meet the same spells), printing
-each round's p50s, the medians of the rounds' p50 with their ratios, and the median of the
-rounds' B - A.
+Cypher (by `execute_query` and by auto-commit), revision A and revision B on the same target (so
+all four meet the same spells), printing each round's p50s, the medians of the rounds' p50 with
+their ratios to both raw paths, and the median of the rounds' B - A.
 
     python bench/bench_api_pair.py 9967f97 HEAD               # local Neo4j, network loaded before
     python bench/bench_api_pair.py main~3 . --rounds 10 --seconds 3
