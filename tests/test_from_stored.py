@@ -7,7 +7,7 @@ import pytest
 import pboss.provisioning  # noqa: F401  (registers Order, Reservation, WorkOrder)
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import KINDS, STORED_AS_IS, from_props, from_stored
-from pboss.inventory.results import Rider, new_rider
+from pboss.inventory.results import Rider, new_riders
 
 
 def _same(a, b) -> None:
@@ -39,15 +39,18 @@ def test_other_kinds_and_incomplete_rows_are_validated() -> None:
         from_stored({"id": "SVC-1", "kind": "Service"})  # no product: validation refuses it
 
 
-def test_new_rider_builds_what_model_construct_builds() -> None:
+def test_new_riders_builds_what_model_construct_builds() -> None:
     nodes, _ = demo_network()
     svc, cust = (next(n for n in nodes if n.kind == k) for k in ("Service", "Customer"))
-    for customer, impaired in ((cust, ["OLT-1"]), (None, [])):
-        fast = new_rider(svc, customer, "degraded", impaired)
+    rows = [(svc, cust, "degraded", ["OLT-1"]), (svc, None, "ok", [])]
+    built = new_riders(rows)
+    assert len(built) == len(rows)
+    for fast, (service, customer, health, impaired) in zip(built, rows, strict=True):
         slow = Rider.model_construct(
-            service=svc, customer=customer, health="degraded", impaired_by=impaired
+            service=service, customer=customer, health=health, impaired_by=impaired
         )
         assert fast == slow
         assert repr(fast.__dict__) == repr(slow.__dict__)
         assert fast.model_fields_set == slow.model_fields_set
         assert fast.model_dump() == slow.model_dump()
+    assert built[0].__pydantic_fields_set__ is not built[1].__pydantic_fields_set__

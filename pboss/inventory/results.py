@@ -118,13 +118,6 @@ def new_riders(rows: Iterable[tuple[Element, Element | None, str, list[str]]]) -
     return out
 
 
-def new_rider(
-    service: Element, customer: Element | None, health: str, impaired_by: list[str]
-) -> Rider:
-    """One rider as `new_riders` builds it."""
-    return new_riders(((service, customer, health, impaired_by),))[0]
-
-
 _RIDER_FIELDS = frozenset(Rider.model_fields)
 
 
