@@ -722,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"p99 x{one['http'].p99_ms / max(one[AUTO].p99_ms, 1e-9):.2f}"
                     )
                 if op == "riders":
-                    verdicts.append(("riders p50 <= 1.5x raw Cypher", ratio <= 1.5))
+                    verdicts.append(("riders p50 <= 1.5x raw Cypher (execute_query)", ratio <= 1.5))
         served = [lv for lv in levels if lv.op == "availability" and lv.path == "http"]
         if served:
             # met when some measured concurrency serves >= 200 req/s with p99 <= 100 ms; every

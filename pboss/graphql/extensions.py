@@ -79,5 +79,5 @@ class ValidationByDocument(SchemaExtension):
         ctx.pre_execution_errors = hit[1]
         accepted = getattr(ctx.schema, "accepted", None)
         if not hit[1] and accepted is not None and ctx.query is not None:
-            accepted.add(ctx.query, document)
+            accepted.add(ctx.query, document, rules)
         yield

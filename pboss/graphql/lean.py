@@ -98,10 +98,12 @@ class LeanGraphQL:
         self.keyring = state["keyring"]
         # incremental delivery (@defer) answers with a stream, which only the view sends
         self.usable = not self.schema.config.enable_experimental_incremental_execution
-        # accepted queries run past strawberry's pipeline where the schema records them and
-        # its error processing is the plain one (`pboss.graphql.prepared`)
-        self.prepared = isinstance(self.schema, Schema) and not (
-            self.schema.config.disable_field_suggestions or self.schema.directives
+        # accepted queries run past strawberry's pipeline where the schema records them, every
+        # extension's work is known and its error processing is the plain one
+        self.prepared = (
+            isinstance(self.schema, Schema)
+            and self.schema.after_execution.complete
+            and not (self.schema.config.disable_field_suggestions or self.schema.directives)
         )
         #: Requests answered here (tests check which path took a request).
         self.served = 0

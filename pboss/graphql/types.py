@@ -314,9 +314,15 @@ def element_reads(cls: type[Element], python_name: str) -> frozenset[str] | None
 def _read_through(cls: type[Element]) -> None:
     """Make each plain field of `cls` a read-only view of its element's attribute (a `property`
     over an `attrgetter`, both in C), so `to_type` copies nothing: a selection shows a few of a
-    kind's six to eleven fields, and a riders page builds a hundred elements."""
+    kind's six to eleven fields, and a riders page builds a hundred elements. The dataclass
+    `__init__`, which would assign them, refuses with a pointer to `to_type`."""
     for name, attr in _plain_fields(cls):
         setattr(cls, name, property(attrgetter(f"_el.{attr}"), doc=f"the element's {attr}"))
+    cls.__init__ = _built_by_to_type  # type: ignore[assignment,method-assign]
+
+
+def _built_by_to_type(self: Element, *args: Any, **kwargs: Any) -> None:
+    raise TypeError(f"{type(self).__name__} shows a stored element: build it with to_type(el)")
 
 
 for _cls in ELEMENT_TYPES:

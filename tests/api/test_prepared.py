@@ -4,18 +4,28 @@ strawberry's view does; anything else still goes through strawberry."""
 
 from __future__ import annotations
 
+import inspect
 import logging
+from functools import partial
 from typing import Any
 
 import pytest
+import strawberry.schema.schema as strawberry_schema
 from fastapi.testclient import TestClient
-from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter, ParserCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+)
 
 import pboss.graphql.lean as lean_module
+import pboss.graphql.prepared as prepared_module
 from pboss.app import create_app
-from pboss.graphql.extensions import OperationMetrics, ValidationByDocument
+from pboss.graphql.extensions import OperationMetrics, ValidationByDocument, should_mask
 from pboss.graphql.lean import LeanGraphQL
-from pboss.graphql.prepared import AcceptedQueries
+from pboss.graphql.prepared import AcceptedQueries, AfterExecution
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics
 from tests.api.conftest import ENGINEER, PARTNER_TT, Api, api_settings
@@ -117,15 +127,89 @@ def test_each_request_counts_once_with_its_operation_name(
     assert 'pboss_graphql_operation_seconds_count{operation="B",type="query"} 2.0' in text
 
 
+def test_a_failure_of_execution_itself_is_answered_once_as_strawberry_answers_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should graphql-core's `execute` itself fail after the resolvers ran, the request is
+    answered from that failure (as strawberry answers it), not run again."""
+    prepared = Prepared(monkeypatch)
+    query = {"query": RIDERS, "variables": {"id": "OLT-1"}}
+    _post(api, query)  # accepted from now on
+    store = api.client.app.state.pboss["store"]
+    calls: list[Any] = []
+    riders = store.riders
+    monkeypatch.setattr(store, "riders", lambda *a, **k: calls.append(a) or riders(*a, **k))
+
+    def then_fail(real: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            result = real(*args, **kwargs)
+
+            async def failing() -> None:
+                if inspect.isawaitable(result):
+                    await result
+                raise RuntimeError("the executor broke")
+
+            return failing()
+
+        return run
+
+    monkeypatch.setattr(prepared_module, "execute", then_fail(prepared_module.execute))
+    monkeypatch.setattr(strawberry_schema, "execute", then_fail(strawberry_schema.execute))
+    answer = _post(api, query)
+    assert prepared.answered == 1 and len(calls) == 1
+    monkeypatch.setattr(LeanGraphQL, "enabled", False)
+    view = _post(api, query)
+    assert len(calls) == 2
+    assert answer.status_code == view.status_code == 200
+    assert answer.content == view.content
+    assert answer.json()["data"] is None
+
+
 def test_the_record_of_accepted_texts_is_bounded() -> None:
     accepted = AcceptedQueries(limit=2)
     docs: list[Any] = [object(), object(), object()]
-    accepted.add("a", docs[0])
-    accepted.add("b", docs[1])
-    accepted.add("a", docs[0])  # known: nothing forgotten
+    rules = ("depth", "aliases")
+    accepted.add("a", docs[0], rules)
+    accepted.add("b", docs[1], rules)
+    accepted.add("a", docs[0], rules)  # known: nothing forgotten
     assert (accepted.get("a"), accepted.get("b")) == (docs[0], docs[1])
-    accepted.add("c", docs[2])  # full: starts afresh
+    accepted.add("c", docs[2], rules)  # full: starts afresh
     assert (accepted.get("a"), accepted.get("b"), accepted.get("c")) == (None, None, docs[2])
+
+
+def test_texts_validated_under_other_rules_close_the_record() -> None:
+    """Rules that differ from one request to the next (per caller, say) would make a text
+    accepted for one request unchecked for the next: the record then accepts nothing."""
+    accepted = AcceptedQueries()
+    doc: Any = object()
+    accepted.add("a", doc, ("depth",))
+    accepted.add("b", doc, ("depth", "no introspection"))
+    accepted.add("c", doc, ("depth",))
+    assert (accepted.get("a"), accepted.get("b"), accepted.get("c")) == (None, None, None)
+
+
+class _Unknown(SchemaExtension):
+    """An extension the prepared path knows nothing about."""
+
+    def on_execute(self) -> Any:
+        yield
+
+
+def test_unknown_extensions_or_error_processing_run_everything_through_strawberry(
+    demo_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert AfterExecution([partial(MaskErrors, should_mask_error=should_mask)]).complete
+    assert not AfterExecution([MaskErrors, _Unknown]).complete
+    app = create_app(api_settings(), store=demo_store)
+    with TestClient(app) as client:
+        lean = _lean(client)
+        assert lean.prepared
+        known = lean.schema.after_execution
+        lean.schema.after_execution = AfterExecution([*lean.schema.extensions, _Unknown])
+        assert not LeanGraphQL(lean.app, lean.router, lean.state, lean.path).prepared
+        lean.schema.after_execution = known
+        monkeypatch.setattr(lean.schema.config, "disable_field_suggestions", True)
+        assert not LeanGraphQL(lean.app, lean.router, lean.state, lean.path).prepared
 
 
 def test_the_prepared_path_knows_every_schema_extension(api: Api) -> None:

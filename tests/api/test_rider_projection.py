@@ -238,3 +238,5 @@ def test_to_type_shows_every_plain_field_of_its_element(demo_store: GraphStore) 
             assert getattr(obj, name) == getattr(el, attr), (el.id, name)
     site = next(el for el in elements if el.kind == "Site" and el.region)  # type: ignore[attr-defined]
     assert t.to_type(site).region_id == site.region  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="to_type"):
+        t.KIND_TYPES["Site"](id="S-1", name="x")  # type: ignore[call-arg]

@@ -115,9 +115,17 @@ def test_a_read_failing_retryably_runs_again_in_a_managed_transaction(
         return LosesTheFirstRun(real) if not failed else real
 
     monkeypatch.setattr(store.driver, "session", session)
+    managed: list[str] = []
+    execute_read = store.execute_read
+
+    def spied(work):  # the managed, retried transaction
+        managed.append("again")
+        return execute_read(work)
+
+    monkeypatch.setattr(store, "execute_read", spied)
     before = store.queries_run
     again = store.riders(["OLT-1"])
-    assert failed == ["run"]
+    assert failed == ["run"] and managed == ["again"]
     assert store.queries_run - before == 1
     assert [r.service.id for r in again.items] == [r.service.id for r in expected.items]
     assert again.totals == expected.totals
