@@ -25,8 +25,9 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, Selection
 from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import StatusEnum, UserInputError
-from pboss.graphql.permissions import sees_all
+from pboss.graphql.permissions import CAN_SEE_READS, sees_all
 from pboss.graphql.types import Customer, Element, Partner, Service, element_reads, to_type
+from pboss.inventory import model as m
 from pboss.inventory import results as r
 from pboss.inventory.lifecycle import Status
 
@@ -291,7 +292,8 @@ _MAX_RIDER_FIELDS = 256
 
 def rider_fields(info: Info) -> r.RiderFields | None:
     """The stored properties a riders selection reads of services and customers, so the store
-    sends only those; None (whole elements) when a field there may read any property (attrs)."""
+    sends only those; None (whole elements) when a field there may read any property (attrs).
+    For a partner, whose view depends on each element, also what `can_see` reads."""
     raw = info._raw_info
     nodes = tuple(raw.field_nodes)
     key = (id(raw.schema), *map(id, nodes))
@@ -300,7 +302,17 @@ def rider_fields(info: Info) -> r.RiderFields | None:
         if len(_RIDER_FIELDS) >= _MAX_RIDER_FIELDS:
             _RIDER_FIELDS.clear()
         hit = _RIDER_FIELDS[key] = ((raw.schema, *nodes), _selected_rider_fields(info))
-    return hit[1]
+    fields = hit[1]
+    if fields is None or sees_all(info.context.principal) is not None:
+        return fields
+    return r.RiderFields(fields.service | _SEEN["service"], fields.customer | _SEEN["customer"])
+
+
+#: What `can_see` reads of a rider's service and customer (their kinds' fields among its reads).
+_SEEN = {
+    name: frozenset(CAN_SEE_READS & cls.model_fields.keys())
+    for name, cls in (("service", m.Service), ("customer", m.Customer))
+}
 
 
 def _selected_rider_fields(info: Info) -> r.RiderFields | None:

@@ -46,8 +46,13 @@ def allows(principal: Principal, action: Action) -> bool:
     return action in _ALLOWED.get(principal.role, frozenset())
 
 
+#: The properties `can_see` reads of an element (a caller fetching only some properties, such as
+#: riders' projected pages, must fetch these for a partner, whose view depends on them).
+CAN_SEE_READS = frozenset({"id", "kind", "owner", "site_type"})
+
+
 def can_see(principal: Principal, el: Element) -> bool:
-    """True when this element may be shown to the principal."""
+    """True when this element may be shown to the principal (reading only `CAN_SEE_READS`)."""
     if not principal.is_partner:
         return principal.role in _ALLOWED
     if el.kind == "Customer":

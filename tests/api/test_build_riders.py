@@ -10,7 +10,7 @@ import pytest
 
 from pboss.graphql.auth import ANONYMOUS, Principal, parse_role
 from pboss.graphql.network import _HEALTH, Rider, RiderEdge, build_riders, rider_cursors
-from pboss.graphql.permissions import can_see, sees_all
+from pboss.graphql.permissions import CAN_SEE_READS, can_see, sees_all
 from pboss.graphql.types import to_type
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import Element
@@ -38,6 +38,29 @@ def test_sees_all_is_what_can_see_answers_for_every_element() -> None:
         answers = {can_see(principal, el) for el in nodes}
         every = sees_all(principal)
         assert every is None if principal.is_partner else answers == {every}, principal
+
+
+class _Recording:
+    """An element recording which of its properties are read."""
+
+    def __init__(self, el: Element):
+        self._el, self.read = el, set[str]()
+
+    def __getattr__(self, name: str) -> Any:
+        self.read.add(name)
+        return getattr(self._el, name)
+
+
+def test_can_see_reads_only_what_it_declares() -> None:
+    """Projected riders fetch `CAN_SEE_READS` for a partner: nothing else may decide a view."""
+    nodes, _ = demo_network()
+    read: set[str] = set()
+    for principal in ROLES:
+        for el in nodes:
+            recording: Any = _Recording(el)
+            assert can_see(principal, recording) == can_see(principal, el)
+            read |= recording.read
+    assert read == CAN_SEE_READS  # each of them decides some view of the demo network
 
 
 @pytest.mark.parametrize("principal", ROLES, ids=[p.role + str(p.partner_id) for p in ROLES])
