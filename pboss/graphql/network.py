@@ -26,7 +26,15 @@ from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import StatusEnum, UserInputError
 from pboss.graphql.permissions import CAN_SEE_READS, sees_all
-from pboss.graphql.types import Customer, Element, Partner, Service, element_reads, to_type
+from pboss.graphql.types import (
+    Customer,
+    Element,
+    Partner,
+    Service,
+    element_reads,
+    to_type,
+    to_types,
+)
 from pboss.inventory import model as m
 from pboss.inventory import results as r
 from pboss.inventory.lifecycle import Status
@@ -347,34 +355,34 @@ def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
     asked = set(riders.resource_ids)
     principal = ctx.principal
     partner, sees, every = principal.is_partner, ctx.sees, sees_all(principal)
+    items = riders.items
+    if every is None:  # a partner: asked per element
+        services = to_types([x.service if sees(x.service) else None for x in items])
+        customers = to_types([x.customer if sees(x.customer) else None for x in items])
+    elif every:  # the same answer for every element
+        services = to_types([x.service for x in items])
+        customers = to_types([x.customer or None for x in items])
+    else:
+        services = customers = [None] * len(items)
     # Rider and RiderEdge are built as their dataclass `__init__` would (which only assigns the
     # fields: these types have no `__post_init__`), without the keyword call: a page makes 100
-    new = object.__new__
-    cursor = rider_cursors(ctx)
+    new, health_of, cursor = object.__new__, _HEALTH.get, rider_cursors(ctx)
     edges = []
-    for x in riders.items:
-        svc, cust = x.service, x.customer
-        if every is None:
-            service = to_type(svc) if sees(svc) else None
-            customer = to_type(cust) if cust and sees(cust) else None
-        else:  # the same answer for every element: asked once
-            service = to_type(svc) if every and svc is not None else None
-            customer = to_type(cust) if every and cust else None
+    for x, service, customer in zip(items, services, customers, strict=True):
+        svc = x.service
         node = new(Rider)
-        node.__dict__.update(
-            service=service,
-            customer=customer,
-            product=getattr(svc, "product", None),
-            health=_HEALTH.get(x.health) or Health(x.health),
-            impaired_by=[i for i in x.impaired_by if i in asked]
-            if partner
-            else list(x.impaired_by),
+        values = node.__dict__
+        values["service"] = service
+        values["customer"] = customer
+        values["product"] = getattr(svc, "product", None)
+        values["health"] = health_of(x.health) or Health(x.health)
+        values["impaired_by"] = (
+            [i for i in x.impaired_by if i in asked] if partner else list(x.impaired_by)
         )
         edge = new(RiderEdge)
-        edge.__dict__.update(
-            cursor=cursor(svc.id),
-            node=node,
-        )
+        values = edge.__dict__
+        values["cursor"] = cursor(svc.id)
+        values["node"] = node
         edges.append(edge)
     t = riders.totals
     return RiderConnection(
