@@ -18,12 +18,17 @@ skip that work for fields that need none of it, with the same answers:
   cache hands back the same document for the same query text); nothing in them depends on the
   variables.
 
-Anything else — resolvers, arguments, interfaces and unions, directives, `@defer`, middleware —
-goes through graphql-core unchanged. So does any value the plan does not expect: a null in a
-non-null field, a value its type refuses to coerce, an object of another class, something that
-is not a list where a list is due. The projector then gives up on the whole field and
-graphql-core completes it afresh (the projector has no side effects: it only reads attributes),
-so errors keep graphql-core's messages, paths and null propagation.
+The same projectors also complete **object values graphql-core has in hand**: a resolver's result
+(the connection `riders` returns, once its union member is resolved) or a list item, when that
+object's selection is plain; each object type keeps its own projectors (`OBJECT_VALUE`).
+
+Anything else — resolvers, arguments, the resolution of interfaces and unions, directives,
+`@defer`, middleware — goes through graphql-core unchanged. So does any value the plan does not
+expect: a null in a non-null field, a value its type refuses to coerce, an object of another
+class, something that is not a list where a list is due. The projector then gives up on the
+whole field (or object) and graphql-core completes it afresh (the projector has no side
+effects: it only reads attributes), so errors keep graphql-core's messages, paths and null
+propagation.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 PLAN = "pboss.plain_leaf"
 #: Key of a basic field's attribute and its projector cache (node ids -> projector or None).
 OBJECT = "pboss.plain_object"
+#: Key of an object type's projector cache, for values of that type graphql-core completes.
+OBJECT_VALUE = "pboss.plain_object_value"
 #: Projectors kept per field before the cache starts afresh (one per distinct selection).
 MAX_PROJECTORS = 256
 
@@ -119,6 +126,8 @@ def plan_plain_leaves(schema: GraphQLSchema) -> int:
     marked = 0
     for gql_type in schema.type_map.values():
         if isinstance(gql_type, GraphQLObjectType) and not gql_type.name.startswith("__"):
+            if gql_type is not schema.query_type and gql_type is not schema.mutation_type:
+                gql_type.extensions = {**gql_type.extensions, OBJECT_VALUE: {}}
             for field in gql_type.fields.values():
                 plan = _plan(field)
                 if plan is not None:
@@ -354,7 +363,7 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 else:
                     obj = extensions.get(OBJECT)
                     if obj is not None:
-                        complete = self._projector(field, obj[1], field_details_list)
+                        complete = self._projector(field.type, obj[1], field_details_list)
                         if complete is not None:
                             try:
                                 return complete(getattr(source, obj[0]))
@@ -364,17 +373,41 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             parent_type, source, field_details_list, path, position_context
         )
 
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        cache = return_type.extensions.get(OBJECT_VALUE)
+        if cache is not None:
+            middleware = self.middleware_manager
+            if middleware is None or not middleware.middlewares:
+                complete = self._projector(return_type, cache, field_details_list)
+                if complete is not None:
+                    try:
+                        return complete(result)
+                    except Exception:  # graphql-core completes it and reports its way
+                        pass
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
     def _projector(
-        self, field: GraphQLField, cache: dict[Any, Any], field_details_list: Any
+        self, gql_type: Any, cache: dict[Any, Any], field_details_list: Any
     ) -> Complete | None:
-        """The cached projector of this field for this selection (None: graphql-core's way)."""
+        """The cached projector of values of this type (a field's) for this selection (None:
+        graphql-core's way)."""
         key = tuple([id(d.node) for d in field_details_list])
         hit = cache.get(key)
         if hit is not None:
             return hit[1]
         # a selection too deep to plan or for Python to compile goes graphql-core's way
         try:
-            plan = self._compile(field.type, field_details_list)
+            plan = self._compile(gql_type, field_details_list)
             complete = None if plan is None else _generate(plan)
         except (RecursionError, SyntaxError, MemoryError):
             complete = None

@@ -10,7 +10,13 @@ import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 
-from pboss.graphql.execution import OBJECT, PLAN, PlainLeafExecutionContext, plan_plain_leaves
+from pboss.graphql.execution import (
+    OBJECT,
+    OBJECT_VALUE,
+    PLAN,
+    PlainLeafExecutionContext,
+    plan_plain_leaves,
+)
 
 
 @strawberry.enum
@@ -195,21 +201,33 @@ def _projectors(schema: strawberry.Schema, type_name: str, field: str) -> list[A
     ]
 
 
+def _value_projectors(schema: strawberry.Schema, type_name: str) -> list[Any]:
+    return [p for _, p in schema._schema.type_map[type_name].extensions[OBJECT_VALUE].values()]
+
+
 def test_plain_subtrees_are_compiled_once_and_others_are_not() -> None:
     plain, fast = _schemas()
     got = _same(plain, fast, BOX_QUERY, case="good")
     assert got.data["box"]["pairs"][1]["right"] == {"kind": "Thing", "id": "T-1", "ratio": 0.5}
+    # the resolver's Box, plain all the way down: one projector completes the whole of it
+    boxes = _value_projectors(fast, "Box")
+    assert len(boxes) == 1 and boxes[0] is not None
+    _same(plain, fast, BOX_QUERY, case="look-alike-nullable")
+    assert _value_projectors(fast, "Box") == boxes  # the same selection: the same projector
+    # it gave up on that Box: graphql-core completed it, each plain field by its own projector
     for field in ("main", "spare", "things", "maybeThings", "pairs"):
         compiled = _projectors(fast, "Box", field)
         assert len(compiled) == 1 and compiled[0] is not None, field
-    _same(plain, fast, BOX_QUERY, case="null-in-non-null-leaf")
-    assert len(_projectors(fast, "Box", "things")) == 1  # the same selection: the same projector
-    # a resolver, an interface, a directive below: graphql-core's way, remembered as such
-    _same(plain, fast, '{ box(case: "good") { main { shout } anyNamed { name } } }')
+    # a resolver, an interface below: graphql-core's way, remembered as such
+    _same(plain, fast, '{ box(case: "good") { things { id } main { shout } anyNamed { name } } }')
+    assert _value_projectors(fast, "Box")[-1] is None
+    assert _projectors(fast, "Box", "things")[-1] is not None
     assert _projectors(fast, "Box", "main")[-1] is None
     assert "anyNamed" not in [
         f for f, d in fast._schema.type_map["Box"].fields.items() if OBJECT in d.extensions
     ]
+    # the root type has no value projectors: its fields are resolved one by one
+    assert OBJECT_VALUE not in fast._schema.type_map["Query"].extensions
 
 
 @pytest.mark.parametrize("skip", [True, False, True])
@@ -281,8 +299,12 @@ def test_a_selection_too_deep_for_python_to_compile_answers_as_graphql_core(dept
     nested = "kids { name " * depth + "}" * depth
     got = _same(plain, fast, f"{{ chain(length: {depth + 1}) {{ name {nested} }} }}")
     assert got.data["chain"][0]["name"] == "L0"
-    projectors = _projectors(fast, "Link", "kids")  # outermost first
-    if depth == 3:
-        assert len(projectors) == 1 and projectors[0] is not None
+    links = _value_projectors(fast, "Link")  # chain's items, then any completed below
+    if depth == 3:  # the first Link's projector completes the whole chain
+        assert len(links) == 1 and links[0] is not None
+        assert OBJECT in fast._schema.type_map["Link"].fields["kids"].extensions
+        assert _projectors(fast, "Link", "kids") == []
     else:  # the outer levels are graphql-core's; a level shallow enough is compiled again
-        assert projectors[0] is None and projectors[-1] is not None
+        kids = _projectors(fast, "Link", "kids")
+        assert links[0] is None and kids[0] is None
+        assert links[-1] is not None or kids[-1] is not None
