@@ -715,14 +715,19 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = one["http"].p50_ms / one["cypher"].p50_ms
                 ratio99 = one["http"].p99_ms / max(one["cypher"].p99_ms, 1e-9)
                 print(f"{op}: HTTP/Cypher with 1 client: p50 x{ratio:.2f}, p99 x{ratio99:.2f}")
+                auto = None
                 if AUTO in one and one[AUTO].p50_ms:
+                    auto = one["http"].p50_ms / one[AUTO].p50_ms
                     print(
-                        f"{op}: HTTP/Cypher by auto-commit with 1 client: p50 "
-                        f"x{one['http'].p50_ms / one[AUTO].p50_ms:.2f}, "
+                        f"{op}: HTTP/Cypher by auto-commit with 1 client: p50 x{auto:.2f}, "
                         f"p99 x{one['http'].p99_ms / max(one[AUTO].p99_ms, 1e-9):.2f}"
                     )
                 if op == "riders":
                     verdicts.append(("riders p50 <= 1.5x raw Cypher (execute_query)", ratio <= 1.5))
+                    if auto is not None:  # the raw side saving the round trip the store saves
+                        verdicts.append(
+                            ("riders p50 <= 1.5x raw Cypher (auto-commit)", auto <= 1.5)
+                        )
         served = [lv for lv in levels if lv.op == "availability" and lv.path == "http"]
         if served:
             # met when some measured concurrency serves >= 200 req/s with p99 <= 100 ms; every
