@@ -249,20 +249,26 @@ class _Projection:
 
     def many(self, rows: Sequence[list[Any] | None]) -> list[Element | None]:
         """`self(values)` of each row (None for None), the common rows (every field stored, the
-        kind last) built in one batch: ≈ 0.6 µs less an element than one call each."""
+        kind last) sorted out in one pass and built in one batch: ≈ 0.8 µs less an element than
+        one call each."""
         if self.shape is None or not self.kind_last:
             return [None if values is None else self(values) for values in rows]
         size, kind, fields = len(self.keys), self.kind, self.fields
-        common = [
-            values is not None and len(values) == size and values[-1] == kind and None not in values
-            for values in rows
-        ]
-        batch = [zip(fields, v, strict=False) for v, ok in zip(rows, common, strict=True) if ok]
-        built = iter(self.shape.build_many_with_attrs(batch, self.fields_set))
-        return [
-            next(built) if ok else None if values is None else self(values)
-            for values, ok in zip(rows, common, strict=True)
-        ]
+        out: list[Element | None] = [None] * len(rows)
+        batch, at = [], []
+        for i, values in enumerate(rows):
+            if values is None:
+                continue
+            if len(values) == size and values[-1] == kind and None not in values:
+                # stops before the kind, last; no `strict=`: a keyword costs ≈ 0.15 µs a call
+                batch.append(zip(fields, values))  # noqa: B905
+                at.append(i)
+            else:
+                out[i] = self(values)
+        built = self.shape.build_many_with_attrs(batch, self.fields_set)
+        for i, model in zip(at, built, strict=True):
+            out[i] = model
+        return out
 
 
 #: What an upsert reads before planning: its own nodes whole, the ids it refers to, its edges
