@@ -400,8 +400,14 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, gql_type: Any, cache: dict[Any, Any], field_details_list: Any
     ) -> Complete | None:
         """The cached projector of values of this type (a field's) for this selection (None:
-        graphql-core's way)."""
-        key = tuple([id(d.node) for d in field_details_list])
+        graphql-core's way). Whether the field is deferred, or inside a fragment given
+        variables, is decided per request, so it is asked per request before the cache."""
+        ids = []
+        for details in field_details_list:
+            if details.defer_usage is not None or details.fragment_variable_values is not None:
+                return None
+            ids.append(id(details.node))
+        key = tuple(ids)
         hit = cache.get(key)
         if hit is not None:
             return hit[1]
@@ -437,6 +443,7 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if (
                 details.defer_usage is not None
                 or details.fragment_variable_values is not None
+                or details.node.directives  # e.g. @stream on a list: graphql-core's to honour
                 or not _static(details.node.selection_set, self.fragments, set())
             ):
                 return None

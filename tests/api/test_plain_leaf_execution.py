@@ -3,12 +3,14 @@ graphql-core does, errors included, and are really taken where they apply."""
 
 from __future__ import annotations
 
+import asyncio
 from enum import Enum
 from typing import Any
 
 import pytest
 import strawberry
 from strawberry.extensions import ParserCache
+from strawberry.schema.config import StrawberryConfig
 
 from pboss.graphql.execution import (
     OBJECT,
@@ -308,3 +310,33 @@ def test_a_selection_too_deep_for_python_to_compile_answers_as_graphql_core(dept
         kids = _projectors(fast, "Link", "kids")
         assert links[0] is None and kids[0] is None
         assert links[-1] is not None or kids[-1] is not None
+
+
+def test_a_field_deferred_in_one_request_and_not_in_another_is_deferred_when_asked() -> None:
+    """Whether a field is deferred is decided per request (`@defer(if: $d)`), so a projector
+    compiled while it was not must not complete it in the initial payload once it is."""
+    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+    plain = strawberry.Schema(query=Query, extensions=[ParserCache], config=config)
+    fast = strawberry.Schema(
+        query=Query,
+        extensions=[ParserCache],
+        config=config,
+        execution_context_class=PlainLeafExecutionContext,
+    )
+    plan_plain_leaves(fast._schema)
+    query = """query Q($d: Boolean!) { box(case: "good") { label }
+        ... @defer(if: $d) { box(case: "good") { main { id } } } }"""
+
+    async def payloads(schema: strawberry.Schema, deferred: bool) -> list[Any]:
+        result: Any = await schema.execute(query, variable_values={"d": deferred})
+        if not hasattr(result, "initial_result"):
+            return [result.data]
+        out = [result.initial_result.data]
+        async for later in result.subsequent_results:
+            out += [item.formatted for item in later.incremental or []]
+        return out
+
+    for deferred in (False, True, False, True):
+        got = asyncio.run(payloads(fast, deferred))
+        assert got == asyncio.run(payloads(plain, deferred)), deferred
+        assert (got[0]["box"] == {"label": "B"}) is deferred
