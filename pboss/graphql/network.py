@@ -25,7 +25,7 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, Selection
 from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import StatusEnum, UserInputError
-from pboss.graphql.permissions import CAN_SEE_READS, sees_all
+from pboss.graphql.permissions import CAN_SEE_READS, HIDDEN_FROM_PARTNERS, sees_all
 from pboss.graphql.types import (
     Customer,
     Element,
@@ -313,14 +313,18 @@ def rider_fields(info: Info) -> r.RiderFields | None:
     fields = hit[1]
     if fields is None or sees_all(info.context.principal) is not None:
         return fields
-    return r.RiderFields(fields.service | _SEEN["service"], fields.customer | _SEEN["customer"])
+    return r.RiderFields(
+        _seen_by_partner(m.Service, fields.service), _seen_by_partner(m.Customer, fields.customer)
+    )
 
 
-#: What `can_see` reads of a rider's service and customer (their kinds' fields among its reads).
-_SEEN = {
-    name: frozenset(CAN_SEE_READS & cls.model_fields.keys())
-    for name, cls in (("service", m.Service), ("customer", m.Customer))
-}
+def _seen_by_partner(kind: type[m.Element], asked: frozenset[str]) -> frozenset[str]:
+    """What a partner's page needs of a rider element of this kind: nothing of a kind it never
+    sees (no property of it need leave the store: a customer's phone stays there), else what
+    the selection reads and what `can_see` reads."""
+    if kind.__name__ in HIDDEN_FROM_PARTNERS:
+        return frozenset()
+    return asked | (CAN_SEE_READS & kind.model_fields.keys())
 
 
 def _selected_rider_fields(info: Info) -> r.RiderFields | None:

@@ -16,6 +16,8 @@ from pboss.inventory.model import Element
 
 #: Kinds a partner may read whoever owns them (places and the catalog, no people).
 PLACE_KINDS = frozenset({"Region", "Site", "Product"})
+#: Kinds a partner never sees, whoever owns them (people: their names, phones and addresses).
+HIDDEN_FROM_PARTNERS = frozenset({"Customer"})
 #: Kinds a partner may never create or change, even as owner.
 NOT_PARTNER_WRITABLE = frozenset({"Customer", "Service", "Partner", "Site", "Region", "Product"})
 
@@ -55,7 +57,7 @@ def can_see(principal: Principal, el: Element) -> bool:
     """True when this element may be shown to the principal (reading only `CAN_SEE_READS`)."""
     if not principal.is_partner:
         return principal.role in _ALLOWED
-    if el.kind == "Customer":
+    if el.kind in HIDDEN_FROM_PARTNERS:
         return False
     if el.kind == "Partner":
         return el.id == principal.partner_id
