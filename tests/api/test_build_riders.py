@@ -66,6 +66,9 @@ def test_can_see_reads_only_what_it_declares() -> None:
 @pytest.mark.parametrize("principal", ROLES, ids=[p.role + str(p.partner_id) for p in ROLES])
 def test_build_riders_matches_the_constructors(demo_store: GraphStore, principal: Any) -> None:
     ctx: Any = _Ctx(principal)
+    svc = demo_store.get("SVC-H1-BB")  # one service a partner owns, so P-OC sees one rider's
+    assert svc is not None
+    demo_store.upsert([svc.model_copy(update={"owner": "P-OC"})], actor="test", reason="lent")
     riders = demo_store.riders(["OLT-1"], first=50)
     assert riders.items
     got = build_riders(ctx, riders)
@@ -83,6 +86,13 @@ def test_build_riders_matches_the_constructors(demo_store: GraphStore, principal
         )
         expected.append(RiderEdge(cursor=rider_cursors(ctx)(x.service.id), node=node))
     assert [e.node for e in got.edges] == [e.node for e in expected]
+    shown = [e.node.service.id for e in got.edges if e.node.service is not None]
+    if principal.partner_id == "P-OC":
+        assert shown == ["SVC-H1-BB"]
+    elif principal.is_partner or principal.role == "anonymous":
+        assert shown == []
+    else:
+        assert len(shown) == len(riders.items)
     if not principal.is_partner:  # partners' cursors are sealed with a fresh nonce each time
         assert [e.cursor for e in got.edges] == [e.cursor for e in expected]
     assert all(type(e) is RiderEdge and type(e.node) is Rider for e in got.edges)

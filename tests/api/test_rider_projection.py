@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from pboss.app import create_app
 from pboss.graphql import types as t
+from pboss.graphql.schema import build_schema
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import Customer, Service
 from pboss.inventory.results import RIDER_CORE, RiderFields
@@ -130,6 +131,57 @@ def test_every_field_answers_as_with_whole_elements(spied: Any, key: str) -> Non
         assert customer == frozenset()
     else:
         assert customer >= {"name", "phone", "address", "customer_type", "sla_tier", "spec"}
+
+
+#: Each field of an element type on its own (objects by a leaf or two), then each kind's own.
+ONE_FIELD = [
+    "kind", "name", "owner", "spec", "status", "isPartner", "siteId",
+    "state { administrativeState operationalState usageState resourceStatus }",
+    "site { id name }", "partner { id }", "history { toStatus reason }",
+    "dependencies { type node { id } }", "dependants { type node { id } }",
+]  # fmt: skip
+ONE_OF = {
+    "service": [*ONE_FIELD, "product", "serviceType", "catalogProduct { id name }"],
+    "customer": [*ONE_FIELD, "customerType", "slaTier", "phone", "address"],
+}
+
+
+def test_one_field_lists_every_field_of_services_and_customers() -> None:
+    schema = build_schema(api_settings())._schema
+    for element, selections in ONE_OF.items():
+        listed = {selection.split()[0] for selection in selections}
+        fields = set(schema.type_map[element.capitalize()].fields) - {"id", "attrs"}
+        assert listed == fields, element
+
+
+@pytest.mark.parametrize(
+    ("element", "selection"),
+    [(element, selection) for element, selections in ONE_OF.items() for selection in selections],
+)
+def test_each_field_alone_answers_as_with_whole_elements(
+    spied: Any, element: str, selection: str
+) -> None:
+    """Each field fetches what it reads by itself (no other field of the selection fetching it
+    for it), checked on elements whose stored values differ from the models' defaults: a
+    partner's service at a site, in maintenance, and a customer another partner owns."""
+    api, spy = spied
+    store = spy.inner
+    svc, cust = store.get("SVC-H1-BB"), store.get("H-1")
+    assert svc is not None and cust is not None
+    moved = [
+        svc.model_copy(update={"owner": "P-OC", "site": "B-JZ"}),
+        cust.model_copy(update={"owner": "P-TT"}),
+    ]
+    store.upsert(moved, actor="test", reason="not the defaults")
+    store.set_status("SVC-H1-BB", "maintenance", actor="test", reason="not the default")
+    query = """query R($ids: [ID!]!) { impact(resources: $ids, first: 50) {
+        ... on RiderConnection { edges { node { %s { id %s } } } } } }"""
+    projected = api.data(query % (element, selection), ids=RESOURCES)
+    whole = api.data(query % (element, selection + " attrs"), ids=RESOURCES)
+    assert projected == _without(whole, {"attrs"})
+    assert spy.asked[0] is not None and spy.asked[1] is None
+    nodes = [e["node"][element] for e in projected["impact"]["edges"]]
+    assert {"SVC-H1-BB", "H-1"} & {n["id"] for n in nodes if n}
 
 
 def test_the_projected_page_shows_every_property_it_has(spied: Any) -> None:
