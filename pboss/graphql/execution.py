@@ -373,6 +373,9 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             parent_type, source, field_details_list, path, position_context
         )
 
+    #: Per execution: the projector (or None) of each (object type, field details list).
+    _pboss_values: dict[tuple[int, int], tuple[Any, Complete | None]] | None = None
+
     def complete_object_value(
         self,
         return_type: GraphQLObjectType,
@@ -382,16 +385,26 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        cache = return_type.extensions.get(OBJECT_VALUE)
-        if cache is not None:
+        # found once per execution for each list of field details (graphql-core completes
+        # every item of a list with the same one): a selection no projector serves costs its
+        # objects a lookup each, no more
+        memo = self._pboss_values
+        if memo is None:
+            memo = self._pboss_values = {}
+        key = (id(return_type), id(field_details_list))
+        hit = memo.get(key)
+        if hit is None:
+            cache = return_type.extensions.get(OBJECT_VALUE)
             middleware = self.middleware_manager
-            if middleware is None or not middleware.middlewares:
+            complete = None
+            if cache is not None and (middleware is None or not middleware.middlewares):
                 complete = self._projector(return_type, cache, field_details_list)
-                if complete is not None:
-                    try:
-                        return complete(result)
-                    except Exception:  # graphql-core completes it and reports its way
-                        pass
+            memo[key] = hit = (field_details_list, complete)  # kept alive: ids not reused
+        if hit[1] is not None:
+            try:
+                return hit[1](result)
+            except Exception:  # graphql-core completes it and reports its way
+                pass
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )

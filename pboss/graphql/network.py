@@ -290,9 +290,10 @@ def _fields(selection_set: SelectionSetNode | None, fragments: Any, seen: set[st
     return out
 
 
-#: `rider_fields` answers by the identity of the schema and of the riders field's nodes (the
-#: parser cache hands back the same document for the same query text; the answer depends on the
-#: selection alone), each kept with its nodes so their ids cannot be reused meanwhile.
+#: What a riders selection reads, by the identity of the schema and of the riders field's nodes
+#: (the parser cache hands back the same document for the same query text; this depends on the
+#: selection alone, a partner's additions are made per call), each kept with its nodes so their
+#: ids cannot be reused meanwhile.
 _RIDER_FIELDS: dict[tuple[int, ...], tuple[tuple[Any, ...], r.RiderFields | None]] = {}
 #: Answers kept before the cache starts afresh (one per distinct riders selection).
 _MAX_RIDER_FIELDS = 256

@@ -336,23 +336,16 @@ def to_type(el: m.Element) -> Element:
     It holds only the element and its kind; the plain fields read through to the element (see
     `_read_through`). Built without the dataclass `__init__`, which would try to assign them.
     """
-    return to_types((el,))[0]  # type: ignore[return-value]
+    obj = object.__new__(KIND_TYPES.get(el.kind, GenericElement))
+    values = obj.__dict__
+    values["_el"] = el
+    values["kind"] = el.kind
+    return obj
 
 
 def to_types(elements: Iterable[m.Element | None]) -> list[Element | None]:
-    """`to_type` of each element (None for None) in one loop, with no call per element: a
-    riders page shows a hundred."""
-    new, kinds, out = object.__new__, KIND_TYPES.get, []
-    for el in elements:
-        if el is None:
-            out.append(None)
-            continue
-        obj = new(kinds(el.kind, GenericElement))
-        values = obj.__dict__
-        values["_el"] = el
-        values["kind"] = el.kind
-        out.append(obj)
-    return out
+    """`to_type` of each element, None for None (a rider without a customer, or hidden)."""
+    return [None if el is None else to_type(el) for el in elements]
 
 
 def _as(el: m.Element | None, cls: type[Element]) -> Any:

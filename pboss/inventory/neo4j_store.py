@@ -202,9 +202,9 @@ _RIDERS_BY = {
 
 
 def _rider_keys(kind: str, asked: frozenset[str]) -> list[str]:
-    """The properties to fetch of a projected rider element: those asked, the core every caller
-    reads and the kind's required fields (so it is rebuilt without validation); `kind` last, so
-    the values before it are the element's fields."""
+    """The properties to fetch of a projected rider element: those asked, its identity and kind
+    (`RIDER_CORE`) and the kind's required fields (so it is rebuilt without validation); `kind`
+    last, so the values before it are the element's fields."""
     return [*sorted((asked | set(RIDER_CORE) | STORED_AS_IS[kind].required) - {"kind"}), "kind"]
 
 
