@@ -16,11 +16,15 @@ skip that work for fields that need none of it, with the same answers:
   straight-line code (a selection too deeply nested for Python to compile goes graphql-core's
   way). Projectors are cached on the field, keyed by the identity of the field nodes (the parser
   cache hands back the same document for the same query text); nothing in them depends on the
-  variables.
+  variables: whether the field is deferred (`@defer(if: $var)` above it), the one per-request
+  decision, is asked before the cache, and a field carrying directives of its own (`@include`,
+  `@skip`, `@stream`) or below it is left to graphql-core.
 
 The same projectors also complete **object values graphql-core has in hand**: a resolver's result
 (the connection `riders` returns, once its union member is resolved) or a list item, when that
-object's selection is plain; each object type keeps its own projectors (`OBJECT_VALUE`).
+object's selection is plain; each object type keeps its own projectors (`OBJECT_VALUE`), found
+once per execution for each list of field details (graphql-core completes every item of a list
+with the same one).
 
 Anything else — resolvers, arguments, the resolution of interfaces and unions, directives,
 `@defer`, middleware — goes through graphql-core unchanged. So does any value the plan does not

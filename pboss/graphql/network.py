@@ -26,15 +26,7 @@ from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import StatusEnum, UserInputError
 from pboss.graphql.permissions import CAN_SEE_READS, HIDDEN_FROM_PARTNERS, sees_all
-from pboss.graphql.types import (
-    Customer,
-    Element,
-    Partner,
-    Service,
-    element_reads,
-    to_type,
-    to_types,
-)
+from pboss.graphql.types import Customer, Element, Partner, Service, element_reads, to_type
 from pboss.inventory import model as m
 from pboss.inventory import results as r
 from pboss.inventory.lifecycle import Status
@@ -312,20 +304,26 @@ def rider_fields(info: Info) -> r.RiderFields | None:
             _RIDER_FIELDS.clear()
         hit = _RIDER_FIELDS[key] = ((raw.schema, *nodes), _selected_rider_fields(info))
     fields = hit[1]
-    if fields is None or sees_all(info.context.principal) is not None:
+    if fields is None or not info.context.principal.is_partner:
         return fields
     return r.RiderFields(
         _seen_by_partner(m.Service, fields.service), _seen_by_partner(m.Customer, fields.customer)
     )
 
 
+#: What `can_see` reads of each kind of rider element (its fields among `CAN_SEE_READS`).
+_SEE_READS = {
+    cls.kind: frozenset(CAN_SEE_READS & cls.model_fields.keys()) for cls in (m.Service, m.Customer)
+}
+
+
 def _seen_by_partner(kind: type[m.Element], asked: frozenset[str]) -> frozenset[str]:
-    """What a partner's page needs of a rider element of this kind: nothing of a kind it never
-    sees (no property of it need leave the store: a customer's phone stays there), else what
-    the selection reads and what `can_see` reads."""
-    if kind.__name__ in HIDDEN_FROM_PARTNERS:
+    """What a partner's page needs of a rider element of this kind: no property of a kind it
+    never sees (only the identity and kind leave the store: a customer's phone stays there),
+    else what the selection reads and what `can_see` reads."""
+    if kind.kind in HIDDEN_FROM_PARTNERS:
         return frozenset()
-    return asked | (CAN_SEE_READS & kind.model_fields.keys())
+    return asked | _SEE_READS[kind.kind]
 
 
 def _selected_rider_fields(info: Info) -> r.RiderFields | None:
@@ -361,12 +359,14 @@ def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
     principal = ctx.principal
     partner, sees, every = principal.is_partner, ctx.sees, sees_all(principal)
     items = riders.items
+    services: list[Element | None]
+    customers: list[Element | None]
     if every is None:  # a partner: asked per element
-        services = to_types([x.service if sees(x.service) else None for x in items])
-        customers = to_types([x.customer if sees(x.customer) else None for x in items])
+        services = [to_type(x.service) if sees(x.service) else None for x in items]
+        customers = [to_type(x.customer) if sees(x.customer) else None for x in items]
     elif every:  # the same answer for every element
-        services = to_types([x.service for x in items])
-        customers = to_types([x.customer or None for x in items])
+        services = [to_type(x.service) for x in items]
+        customers = [None if x.customer is None else to_type(x.customer) for x in items]
     else:
         services = customers = [None] * len(items)
     # Rider and RiderEdge are built as their dataclass `__init__` would (which only assigns the

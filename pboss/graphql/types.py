@@ -7,7 +7,6 @@ caller's visibility check, so no path shows what the caller may not see.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from operator import attrgetter
@@ -341,11 +340,6 @@ def to_type(el: m.Element) -> Element:
     values["_el"] = el
     values["kind"] = el.kind
     return obj
-
-
-def to_types(elements: Iterable[m.Element | None]) -> list[Element | None]:
-    """`to_type` of each element, None for None (a rider without a customer, or hidden)."""
-    return [None if el is None else to_type(el) for el in elements]
 
 
 def _as(el: m.Element | None, cls: type[Element]) -> Any:

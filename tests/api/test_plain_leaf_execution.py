@@ -340,3 +340,31 @@ def test_a_field_deferred_in_one_request_and_not_in_another_is_deferred_when_ask
         got = asyncio.run(payloads(fast, deferred))
         assert got == asyncio.run(payloads(plain, deferred)), deferred
         assert (got[0]["box"] == {"label": "B"}) is deferred
+
+
+def test_a_streamed_list_is_left_to_graphql_core() -> None:
+    """`@stream` on a list of plain objects: graphql-core sends the first items, then the rest;
+    a projector would complete the whole list at once, so a field with directives of its own
+    is not compiled."""
+    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+    plain = strawberry.Schema(query=Query, extensions=[ParserCache], config=config)
+    fast = strawberry.Schema(
+        query=Query,
+        extensions=[ParserCache],
+        config=config,
+        execution_context_class=PlainLeafExecutionContext,
+    )
+    plan_plain_leaves(fast._schema)
+    query = '{ box(case: "good") { label things @stream(initialCount: 1) { id } } }'
+
+    async def payloads(schema: strawberry.Schema) -> list[Any]:
+        result: Any = await schema.execute(query)
+        out = [result.initial_result.data]
+        async for later in result.subsequent_results:
+            out += [item.formatted for item in later.incremental or []]
+        return out
+
+    got = asyncio.run(payloads(fast))
+    assert got == asyncio.run(payloads(plain))
+    assert got[0] == {"box": {"label": "B", "things": [{"id": "T-1"}]}}
+    assert _value_projectors(fast, "Box") == [None] == _projectors(fast, "Box", "things")
