@@ -136,10 +136,13 @@ class Query:
         return BOXES[case]
 
 
-def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
-    plain = strawberry.Schema(query=Query, extensions=[ParserCache])
+def _schemas(config: StrawberryConfig | None = None) -> tuple[strawberry.Schema, strawberry.Schema]:
+    plain = strawberry.Schema(query=Query, extensions=[ParserCache], config=config)
     fast = strawberry.Schema(
-        query=Query, extensions=[ParserCache], execution_context_class=PlainLeafExecutionContext
+        query=Query,
+        extensions=[ParserCache],
+        config=config,
+        execution_context_class=PlainLeafExecutionContext,
     )
     assert plan_plain_leaves(fast._schema) == 9  # shout has a resolver
     assert PLAN not in fast._schema.type_map["Thing"].fields["shout"].extensions
@@ -312,33 +315,30 @@ def test_a_selection_too_deep_for_python_to_compile_answers_as_graphql_core(dept
         assert links[-1] is not None or kids[-1] is not None
 
 
+#: Schemas that deliver `@defer` and `@stream` incrementally.
+INCREMENTAL = StrawberryConfig(enable_experimental_incremental_execution=True)
+
+
+async def _payloads(schema: strawberry.Schema, query: str, **variables: Any) -> list[Any]:
+    """The initial payload's data, then each later item as sent (one payload if not deferred)."""
+    result: Any = await schema.execute(query, variable_values=variables or None)
+    if not hasattr(result, "initial_result"):
+        return [result.data]
+    out = [result.initial_result.data]
+    async for later in result.subsequent_results:
+        out += [item.formatted for item in later.incremental or []]
+    return out
+
+
 def test_a_field_deferred_in_one_request_and_not_in_another_is_deferred_when_asked() -> None:
     """Whether a field is deferred is decided per request (`@defer(if: $d)`), so a projector
     compiled while it was not must not complete it in the initial payload once it is."""
-    config = StrawberryConfig(enable_experimental_incremental_execution=True)
-    plain = strawberry.Schema(query=Query, extensions=[ParserCache], config=config)
-    fast = strawberry.Schema(
-        query=Query,
-        extensions=[ParserCache],
-        config=config,
-        execution_context_class=PlainLeafExecutionContext,
-    )
-    plan_plain_leaves(fast._schema)
+    plain, fast = _schemas(INCREMENTAL)
     query = """query Q($d: Boolean!) { box(case: "good") { label }
         ... @defer(if: $d) { box(case: "good") { main { id } } } }"""
-
-    async def payloads(schema: strawberry.Schema, deferred: bool) -> list[Any]:
-        result: Any = await schema.execute(query, variable_values={"d": deferred})
-        if not hasattr(result, "initial_result"):
-            return [result.data]
-        out = [result.initial_result.data]
-        async for later in result.subsequent_results:
-            out += [item.formatted for item in later.incremental or []]
-        return out
-
     for deferred in (False, True, False, True):
-        got = asyncio.run(payloads(fast, deferred))
-        assert got == asyncio.run(payloads(plain, deferred)), deferred
+        got = asyncio.run(_payloads(fast, query, d=deferred))
+        assert got == asyncio.run(_payloads(plain, query, d=deferred)), deferred
         assert (got[0]["box"] == {"label": "B"}) is deferred
 
 
@@ -346,25 +346,10 @@ def test_a_streamed_list_is_left_to_graphql_core() -> None:
     """`@stream` on a list of plain objects: graphql-core sends the first items, then the rest;
     a projector would complete the whole list at once, so a field with directives of its own
     is not compiled."""
-    config = StrawberryConfig(enable_experimental_incremental_execution=True)
-    plain = strawberry.Schema(query=Query, extensions=[ParserCache], config=config)
-    fast = strawberry.Schema(
-        query=Query,
-        extensions=[ParserCache],
-        config=config,
-        execution_context_class=PlainLeafExecutionContext,
-    )
-    plan_plain_leaves(fast._schema)
+    plain, fast = _schemas(INCREMENTAL)
     query = '{ box(case: "good") { label things @stream(initialCount: 1) { id } } }'
-
-    async def payloads(schema: strawberry.Schema) -> list[Any]:
-        result: Any = await schema.execute(query)
-        out = [result.initial_result.data]
-        async for later in result.subsequent_results:
-            out += [item.formatted for item in later.incremental or []]
-        return out
-
-    got = asyncio.run(payloads(fast))
-    assert got == asyncio.run(payloads(plain))
+    got = asyncio.run(_payloads(fast, query))
+    assert got == asyncio.run(_payloads(plain, query))
+    assert len(got) > 1  # the rest came later
     assert got[0] == {"box": {"label": "B", "things": [{"id": "T-1"}]}}
     assert _value_projectors(fast, "Box") == [None] == _projectors(fast, "Box", "things")
