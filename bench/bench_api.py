@@ -49,11 +49,11 @@ except ImportError:  # pragma: no cover - the `fast` extra brings orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pboss import neo4j_local
-from pboss.app import GC_YOUNG_THRESHOLD
+from pboss.http.app import GC_YOUNG_THRESHOLD
 from pboss.inventory.business import BLOCKING
 from pboss.inventory.model import FAILURE_EDGES
-from pboss.inventory.neo4j_store import Neo4jStore
+from pboss.inventory.neo4j import local as neo4j_local
+from pboss.inventory.neo4j.store import Neo4jStore
 from pboss.inventory.results import RiderFields
 
 #: The checkout this bench belongs to.
@@ -258,18 +258,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-#: The server process: uvicorn as `pboss serve` runs it (its HTTP protocol, from `pboss.serving`,
-#: when the checkout has one: `bench_api_pair.py` may serve a revision from before it), without
-#: access logs, with `--workers` processes.
+#: The server process: uvicorn as `pboss serve` runs it (its HTTP protocol, from
+#: `pboss.http.serving`, when the checkout has one: `bench_api_pair.py` may serve a revision
+#: from before it), without access logs, with `--workers` processes.
 _SERVE = """
 import sys
 import uvicorn
 try:
-    from pboss.serving import HTTP_PROTOCOL
+    from pboss.http.serving import HTTP_PROTOCOL
 except ImportError:
     HTTP_PROTOCOL = "auto"
 port, workers = int(sys.argv[1]), int(sys.argv[2])
-uvicorn.run("pboss.app:create_app", factory=True, host="127.0.0.1", port=port,
+uvicorn.run("pboss.http.app:create_app", factory=True, host="127.0.0.1", port=port,
             log_level="warning", access_log=False, workers=workers, http=HTTP_PROTOCOL)
 """
 
@@ -520,11 +520,11 @@ def breakdown(
 ) -> dict[str, float]:
     """p50 ms of raw Cypher (`execute_query`, then auto-commit), the store call, GraphQL executed
     in-process, and HTTP, sequentially."""
-    from pboss.app import create_app
     from pboss.config import Settings
     from pboss.graphql.auth import Principal
     from pboss.graphql.context import Context
     from pboss.graphql.schema import build_schema
+    from pboss.http.app import create_app
 
     user, password = auth if auth else (None, None)
     settings = Settings(

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_api as b  # the bench's own helpers, beside this file
 
-from pboss import neo4j_local
+from pboss.inventory.neo4j import local as neo4j_local
 
 ROOT = b.ROOT
 

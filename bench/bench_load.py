@@ -87,7 +87,7 @@ def _loader(
     bundle: Path, uri: str, batch: int, index_entries: int | None = None
 ) -> tuple[int, dict[str, float]]:
     """The pboss loader, through Neo4jStore."""
-    from pboss.inventory.neo4j_store import Neo4jStore
+    from pboss.inventory.neo4j.store import Neo4jStore
     from pboss.loaders import Loader, LoadOptions, NativeSource
 
     store = Neo4jStore(uri)
@@ -152,7 +152,7 @@ def _bundle(work: Path, scale: str, seed: int) -> Path:
 
 def _clear(uri: str) -> dict[str, int]:
     """Empty the database (schema kept); returns what it held."""
-    from pboss.inventory.neo4j_store import Neo4jStore
+    from pboss.inventory.neo4j.store import Neo4jStore
 
     store = Neo4jStore(uri)  # also ensures the constraint and indexes both runs rely on
     try:
@@ -179,7 +179,7 @@ def _uri(args: argparse.Namespace) -> str:
         return args.uri
     if os.environ.get("NEO4J_URI"):
         return os.environ["NEO4J_URI"]
-    from pboss import neo4j_local
+    from pboss.inventory.neo4j import local as neo4j_local
 
     print(f"starting a local Neo4j in {args.home} on port {args.port} ...", flush=True)
     return neo4j_local.start(

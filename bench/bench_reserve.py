@@ -31,8 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pboss import neo4j_local
-from pboss.inventory.neo4j_store import Neo4jStore
+from pboss.inventory.neo4j import local as neo4j_local
+from pboss.inventory.neo4j.store import Neo4jStore
 from pboss.provisioning.errors import NoCapacity
 from pboss.provisioning.service import OrderRequest, ProvisioningService
 from pboss.provisioning.settings import ProvisioningSettings

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pboss.inventory.demo import demo_network
-from pboss.inventory.memory_store import MemoryStore
+from pboss.inventory.memory.store import MemoryStore
 from pboss.inventory.store import GraphStore
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -39,7 +39,7 @@ def neo4j_endpoint() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def neo4j_store_session(neo4j_endpoint: Any) -> Iterator[GraphStore]:
     """A Neo4jStore on the session's Neo4j, schema ensured once."""
-    from pboss.inventory.neo4j_store import Neo4jStore
+    from pboss.inventory.neo4j.store import Neo4jStore
 
     store = Neo4jStore(neo4j_endpoint.uri, auth=neo4j_endpoint.auth)
     yield store

@@ -7,8 +7,8 @@ trying in order:
    it is checked with ``verify_connectivity()`` and ``stop`` does nothing.
 2. A testcontainers ``Neo4jContainer`` (image ``neo4j:<NEO4J_VERSION>-community``, bounded
    memory) when a Docker engine answers a ping within a couple of seconds.
-3. The local launcher (:mod:`pboss.neo4j_local`) on a free port, home in a temporary directory
-   that ``stop`` removes; the JVM also stops by itself if this process dies.
+3. The local launcher (:mod:`pboss.inventory.neo4j.local`) on a free port, home in a temporary
+   directory that ``stop`` removes; the JVM also stops by itself if this process dies.
 
 When none works it raises :class:`Neo4jUnavailable` (the conftest skips on it locally), or,
 with ``CI=true``, :class:`Neo4jStartError`, which is deliberately *not* a Neo4jUnavailable, so
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pboss import neo4j_local
+from pboss.inventory.neo4j import local as neo4j_local
 
 __all__ = [
     "TEST_IMAGE",

@@ -1,4 +1,4 @@
-"""The local Neo4j launcher (pboss.neo4j_local) against a real JVM: never skipped in CI."""
+"""The local Neo4j launcher (pboss.inventory.neo4j.local) on a real JVM: never skipped in CI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pboss import neo4j_local
+from pboss.inventory.neo4j import local as neo4j_local
 from tests.neo4j_server import free_port
 
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol, runtime_checkable
 
-from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.results import (
     ChangeRecord,
@@ -22,6 +21,7 @@ from pboss.inventory.results import (
     TransportLink,
     UpsertResult,
 )
+from pboss.inventory.rows import EdgeRow, NodeRow
 
 Direction = Literal["out", "in"]
 
@@ -48,7 +48,7 @@ class GraphStore(Protocol):
         `edges` leaving new nodes (no VC-12 slot edges: those go through `upsert`).
 
         The rows are trusted to be valid (model, catalog, feed-wide checks: see
-        `pboss.inventory.bulk`); the store checks only what may have changed since: an id taken,
+        `pboss.inventory.rows`); the store checks only what may have changed since: an id taken,
         an edge end gone, a single upstream taken. Any of these refuses the whole call
         (ValidationFailed, nothing written). An edge given again updates it, as in `upsert`.
         """

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pboss.inventory.store import GraphStore
-from pboss.loaders.bundle_writer import BundleWriter
 from pboss.loaders.native import edge_types_in_order, node_kinds_in_order
+from pboss.loaders.native_writer import BundleWriter
 from pboss.loaders.progress import NoProgress, Progress
 from pboss.loaders.scan import iter_edges, iter_nodes
 

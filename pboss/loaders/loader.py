@@ -24,6 +24,7 @@ from typing import IO, Protocol
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.store import GraphStore
 from pboss.loaders import jsonio
+from pboss.loaders.apply import BatchWriter
 from pboss.loaders.drift import compute_drift, prune
 from pboss.loaders.issues import LoadError, LoadRefused
 from pboss.loaders.lines import check_encoding
@@ -34,7 +35,6 @@ from pboss.loaders.report import LoadReport
 from pboss.loaders.scan import batched, is_empty
 from pboss.loaders.spool import Spool
 from pboss.loaders.validate import Validator
-from pboss.loaders.writer import BatchWriter
 
 CHUNK = 2000
 

@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.model import Edge, Element, from_stored
+from pboss.inventory.rows import EdgeRow, NodeRow
 
 _CHUNK = 2000
 

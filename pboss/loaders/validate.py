@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from pboss.inventory.bulk import NodeRow
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
 from pboss.inventory.lifecycle import allowed
 from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
+from pboss.inventory.rows import NodeRow
 from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue

@@ -10,8 +10,7 @@ from datetime import datetime
 
 from pboss.provisioning.errors import InvalidState
 from pboss.provisioning.model import Milestone, Order, Reservation, WorkOrder, utc
-from pboss.provisioning.tx import ProvisioningTx
-from pboss.provisioning.txkit import (
+from pboss.provisioning.step_support import (
     OPEN_WORK,
     OS,
     RS,
@@ -25,6 +24,7 @@ from pboss.provisioning.txkit import (
     record,
     wo_record,
 )
+from pboss.provisioning.tx import ProvisioningTx
 
 # ---- milestones and SLA -------------------------------------------------------------------------
 

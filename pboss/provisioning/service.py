@@ -84,17 +84,17 @@ def order_id_for(crm_order_id: str) -> str:
 
 def backend_for(store: GraphStore) -> ProvisioningBackend:
     """The provisioning adapter of a store (seen through wrappers such as the metrics proxy)."""
-    from pboss.inventory.memory_store import MemoryStore
+    from pboss.inventory.memory.store import MemoryStore
 
     raw: Any = store
     while hasattr(raw, "inner"):
         raw = raw.inner
     if isinstance(raw, MemoryStore):
-        from pboss.provisioning.memory_backend import MemoryBackend
+        from pboss.inventory.memory.provisioning import MemoryBackend
 
         return MemoryBackend(raw)
     if hasattr(raw, "execute_write"):
-        from pboss.provisioning.neo4j_backend import Neo4jBackend
+        from pboss.inventory.neo4j.provisioning import Neo4jBackend
 
         return Neo4jBackend(raw)
     raise TypeError(f"no provisioning adapter for the {getattr(store, 'name', store)!r} store")

@@ -27,8 +27,7 @@ from pboss.provisioning.model import (
     utc,
 )
 from pboss.provisioning.plan import Plan, explain
-from pboss.provisioning.tx import ProvisioningTx
-from pboss.provisioning.txkit import (
+from pboss.provisioning.step_support import (
     OS,
     RS,
     WS,
@@ -44,6 +43,7 @@ from pboss.provisioning.txkit import (
     peeked,
     record,
 )
+from pboss.provisioning.tx import ProvisioningTx
 
 __all__ = ["Lost", "Outcome", "cancel", "confirm", "create_order", "hold", "record", "release"]
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pboss.app import create_app
 from pboss.config import Settings
+from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
 
 KEYS = {

@@ -18,9 +18,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pboss.app import create_app
 from pboss.config import Settings
 from pboss.graphql.auth import dev_keyring
+from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,8 +119,8 @@ def rewrite(store: GraphStore) -> list[Path]:
 
 def main() -> int:
     """Regenerate the documented answers on a fresh demo network (memory store)."""
-    from pboss.inventory.memory_store import MemoryStore
-    from pboss.stores import load_demo_if_empty
+    from pboss.bootstrap import load_demo_if_empty
+    from pboss.inventory.memory.store import MemoryStore
 
     store = MemoryStore()
     load_demo_if_empty(store)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pboss.app import create_app
+from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import ENGINEER, Api, api_settings
 

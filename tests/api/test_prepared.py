@@ -19,10 +19,10 @@ from strawberry.extensions import (
 
 import pboss.graphql.lean as lean_module
 import pboss.graphql.prepared as prepared_module
-from pboss.app import create_app
 from pboss.graphql.extensions import should_mask
 from pboss.graphql.lean import LeanGraphQL
 from pboss.graphql.prepared import KNOWN_EXTENSIONS, AcceptedQueries, AfterExecution
+from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics
 from tests.api.conftest import ENGINEER, PARTNER_TT, Api, api_settings

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pboss.app import create_app
 from pboss.graphql import types as t
 from pboss.graphql.schema import build_schema
+from pboss.http.app import create_app
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import Customer, Service
 from pboss.inventory.results import RIDER_CORE, RiderFields

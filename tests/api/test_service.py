@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from pboss.app import GC_YOUNG_THRESHOLD, create_app
-from pboss.cli import app as cli_app
+from pboss.cli.main import app as cli_app
 from pboss.config import Settings
 from pboss.graphql.auth import parse_role
+from pboss.http.app import GC_YOUNG_THRESHOLD, create_app
 from pboss.inventory.errors import StoredDataInvalid
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import CRM, Api, api_settings
@@ -125,7 +125,7 @@ def test_a_started_app_keeps_its_start_up_objects_frozen_and_collects_young_obje
     api: Api,
 ) -> None:
     """The collector neither walks the schema and catalog on full collections nor runs on
-    every few hundred objects a request makes (see `pboss.app.GC_YOUNG_THRESHOLD`)."""
+    every few hundred objects a request makes (see `pboss.http.app.GC_YOUNG_THRESHOLD`)."""
     assert api.client.get("/healthz").status_code == 200
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD
@@ -133,12 +133,12 @@ def test_a_started_app_keeps_its_start_up_objects_frozen_and_collects_young_obje
 
 def test_serve_refusing_its_store_says_why_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """`pboss serve` on data the model refuses: the reason and exit 2, no traceback, no server."""
-    import pboss.app
+    import pboss.http.app
 
     def refuse(settings: Settings) -> None:
         raise StoredDataInvalid("the store holds services with more than one customer (SVC-1)")
 
-    monkeypatch.setattr(pboss.app, "create_app", refuse)
+    monkeypatch.setattr(pboss.http.app, "create_app", refuse)
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("served anyway"))
     result = CliRunner().invoke(cli_app, ["serve"])
     assert result.exit_code == 2

@@ -1,5 +1,5 @@
 """How pboss is served: uvicorn's HTTP protocol over a transport sending each loop step's writes
-together, so an answer's head and body leave in one socket write (`pboss.serving`)."""
+together, so an answer's head and body leave in one socket write (`pboss.http.serving`)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from uvicorn.importer import import_from_string
 from uvicorn.server import ServerState
 
-from pboss.app import create_app
-from pboss.cli import app as cli_app
+from pboss.cli.main import app as cli_app
+from pboss.http.app import create_app
+from pboss.http.serving import HTTP_PROTOCOL, CoalescingHTTPProtocol, CoalescingTransport
 from pboss.inventory.store import GraphStore
-from pboss.serving import HTTP_PROTOCOL, CoalescingHTTPProtocol, CoalescingTransport
 from tests.api.conftest import ENGINEER, api_settings
 
 REQUEST = b"GET /x HTTP/1.1\r\nHost: pboss\r\n\r\n"
@@ -171,10 +171,10 @@ async def _test_held_writes_keep_their_order_and_are_flushed_by_close_or_dropped
 def test_pboss_serve_runs_uvicorn_with_the_coalescing_protocol(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import pboss.app
+    import pboss.http.app
 
     served: dict[str, Any] = {}
-    monkeypatch.setattr(pboss.app, "create_app", lambda settings: "the app")
+    monkeypatch.setattr(pboss.http.app, "create_app", lambda settings: "the app")
     monkeypatch.setattr("uvicorn.run", lambda app, **kw: served.update(kw, app=app))
     result = CliRunner().invoke(cli_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output

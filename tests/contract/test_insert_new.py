@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pboss.inventory.bulk import EdgeRow
 from pboss.inventory.errors import ValidationFailed
-from pboss.inventory.memory_store import MemoryStore
+from pboss.inventory.memory.store import MemoryStore
+from pboss.inventory.rows import EdgeRow
 from pboss.inventory.store import GraphStore
 from tests.contract.test_writes import edge, node, snapshot
 

@@ -8,7 +8,7 @@ import pytest
 
 from pboss.inventory.demo import demo_network
 from pboss.inventory.errors import NotFound, StoredDataInvalid
-from pboss.inventory.neo4j_store import Neo4jStore
+from pboss.inventory.neo4j.store import Neo4jStore
 from pboss.inventory.results import RIDER_CORE, RiderFields
 from pboss.inventory.store import GraphStore
 

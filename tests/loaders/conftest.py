@@ -10,8 +10,8 @@ import pytest
 
 from pboss.inventory.demo import demo_rows
 from pboss.loaders import loader, spill
-from pboss.loaders.bundle_writer import BundleWriter
 from pboss.loaders.generator import generate
+from pboss.loaders.native_writer import BundleWriter
 
 DATA = Path(__file__).parent / "data"
 BundleMaker = Callable[..., Path]

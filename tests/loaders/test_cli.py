@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pboss.cli import app
-from pboss.inventory.memory_store import MemoryStore
+from pboss.cli.main import app
+from pboss.inventory.memory.store import MemoryStore
 from pboss.loaders import LoadError, load_directory
 from pboss.loaders.progress import PlainProgress, make_progress
 from tests.loaders.conftest import DATA, BundleMaker

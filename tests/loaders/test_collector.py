@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pboss.inventory.memory_store import MemoryStore
+from pboss.inventory.memory.store import MemoryStore
 from pboss.loaders import LoadOptions, LoadRefused, load_paths
 from tests.loaders.conftest import BundleMaker
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pboss.inventory.catalog import default_catalog
-from pboss.inventory.memory_store import MemoryStore
+from pboss.inventory.memory.store import MemoryStore
 from pboss.loaders import load_paths
 from pboss.loaders.generator import SCALES, generate
 from pboss.loaders.scan import iter_edges, iter_nodes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pboss.inventory.memory_store import MemoryStore
+from pboss.inventory.memory.store import MemoryStore
 from pboss.inventory.store import GraphStore
 from pboss.loaders import LoadOptions, export_bundle, load_paths
 from pboss.loaders.native import discover, read_records

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pboss.inventory.memory_store import MemoryStore
+from pboss.inventory.memory.store import MemoryStore
 from pboss.loaders import LoadOptions, load_paths, loader, spill
 from pboss.loaders.issues import LoadError
 from pboss.loaders.spill import SpillMap

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pboss.loaders.bundle_writer import BundleWriter
+from pboss.loaders.native_writer import BundleWriter
 from pboss.loaders.progress import NoProgress, Progress
 
 _TICK = 5000

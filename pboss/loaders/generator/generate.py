@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.loaders.bundle_writer import BundleWriter
 from pboss.loaders.generator.access import emit_exchange_access
 from pboss.loaders.generator.emit import Emitter
 from pboss.loaders.generator.places import emit_exchange, emit_region, make_districts
 from pboss.loaders.generator.scales import SCALES, Scale
 from pboss.loaders.generator.transport import emit_transport
+from pboss.loaders.native_writer import BundleWriter
 from pboss.loaders.progress import NoProgress, Progress
 
 GENERATOR_VERSION = 1

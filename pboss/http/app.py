@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pboss.bootstrap import load_demo_if_empty, open_store
 from pboss.config import Settings, get_settings
 from pboss.graphql.auth import load_keyring
 from pboss.graphql.lean import LeanGraphQL
@@ -32,7 +33,6 @@ from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics, instrument
 from pboss.provisioning.runtime import start_sweeper
-from pboss.stores import load_demo_if_empty, open_store
 
 log = logging.getLogger(__name__)
 ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")

@@ -4,7 +4,7 @@ Nodes are CREATEd, one query per kind (its labels); a node written since validat
 uniqueness constraint on `Entity.id`. Edges are MERGEd from both ends, one query per type, and
 single-upstream types (PART_OF, FED_BY, A_END, Z_END, FOR) only where the source has no other
 target. The query returns how many rows it wrote; only when that falls short does a second query
-find out why, and the transaction is rolled back with every reason. See `pboss.inventory.bulk`.
+find out why, and the transaction is rolled back with every reason. See `pboss.inventory.rows`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
-from pboss.inventory.bulk import EdgeRow, NodeRow, edge_conflict, refuse_own_conflicts
 from pboss.inventory.errors import Issue, ValidationFailed
 from pboss.inventory.model import SINGLE_UPSTREAM
 from pboss.inventory.results import UpsertResult
+from pboss.inventory.rows import EdgeRow, NodeRow, edge_conflict, refuse_own_conflicts
 
 if TYPE_CHECKING:
-    from pboss.inventory.neo4j_store import Neo4jStore
+    from pboss.inventory.neo4j.store import Neo4jStore
 
 
 def _edge_write(rel: str, single: bool) -> str:
@@ -62,7 +62,7 @@ def insert_new(
     store: Neo4jStore, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow]
 ) -> UpsertResult:
     """Create the nodes and merge the edges in one transaction; see the module docstring."""
-    from pboss.inventory.neo4j_store import labels_for, rel_type
+    from pboss.inventory.neo4j.store import labels_for, rel_type
 
     refuse_own_conflicts(nodes, edges)
     by_kind: dict[str, list[NodeRow]] = defaultdict(list)

@@ -17,14 +17,6 @@ from typing import Any
 
 import networkx as nx
 
-from pboss.inventory.batch import (
-    BatchPlan,
-    plan_batch,
-    referenced_ids,
-    single_upstream_sources,
-    slot_clashes,
-)
-from pboss.inventory.bulk import EdgeRow, NodeRow, edge_conflict, refuse_own_conflicts
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
@@ -44,6 +36,14 @@ from pboss.inventory.results import (
     Trace,
     TransportLink,
     UpsertResult,
+)
+from pboss.inventory.rows import EdgeRow, NodeRow, edge_conflict, refuse_own_conflicts
+from pboss.inventory.rules import (
+    BatchPlan,
+    plan_batch,
+    referenced_ids,
+    single_upstream_sources,
+    slot_clashes,
 )
 from pboss.inventory.store import Direction
 from pboss.inventory.tracing import build_trace, impairments, rider_totals

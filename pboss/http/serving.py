@@ -83,4 +83,4 @@ class CoalescingHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
 
 
 #: uvicorn's `http` setting for pboss: an import string, so worker processes find it too.
-HTTP_PROTOCOL = "pboss.serving:CoalescingHTTPProtocol"
+HTTP_PROTOCOL = "pboss.http.serving:CoalescingHTTPProtocol"

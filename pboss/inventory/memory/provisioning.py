@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pboss.inventory.memory_store import MemoryStore
+from pboss.inventory.memory.store import MemoryStore
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.results import FindQuery
 from pboss.provisioning.allocate import Facts
 from pboss.provisioning.errors import Conflict
 from pboss.provisioning.model import Reservation, WorkOrder, utc
+from pboss.provisioning.step_support import OPEN_WORK
 from pboss.provisioning.tx import AlreadyExists, Direction
-from pboss.provisioning.txkit import OPEN_WORK
 
 T = TypeVar("T")
 _SECTIONS = ("TrunkSection", "PartnerLink")

@@ -26,18 +26,6 @@ from neo4j import (
 )
 from neo4j.exceptions import DriverError, Neo4jError
 
-from pboss.inventory import neo4j_bulk
-from pboss.inventory.batch import (
-    BatchPlan,
-    Known,
-    Ref,
-    is_slot_edge,
-    plan_batch,
-    referenced_ids,
-    single_upstream_sources,
-    slot_clashes,
-)
-from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, StoredDataInvalid, ValidationFailed
 from pboss.inventory.lifecycle import DEGRADED, DOWN, check_transition, health_of
@@ -52,6 +40,7 @@ from pboss.inventory.model import (
     from_props,
     from_stored,
 )
+from pboss.inventory.neo4j import bulk as neo4j_bulk
 from pboss.inventory.results import (
     RIDER_CORE,
     ChangeRecord,
@@ -68,6 +57,17 @@ from pboss.inventory.results import (
     TransportLink,
     UpsertResult,
     new_riders,
+)
+from pboss.inventory.rows import EdgeRow, NodeRow
+from pboss.inventory.rules import (
+    BatchPlan,
+    Known,
+    Ref,
+    is_slot_edge,
+    plan_batch,
+    referenced_ids,
+    single_upstream_sources,
+    slot_clashes,
 )
 from pboss.inventory.store import Direction
 from pboss.inventory.tracing import build_trace

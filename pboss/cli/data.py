@@ -43,8 +43,8 @@ def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
     """The configured store, with connection problems turned into exit code 2."""
     from pydantic import ValidationError
 
+    from pboss.bootstrap import open_store
     from pboss.config import Settings
-    from pboss.stores import open_store
 
     overrides = {k: v for k, v in {"store": store, "neo4j_uri": neo4j_uri}.items() if v}
     try:

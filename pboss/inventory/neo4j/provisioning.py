@@ -22,7 +22,7 @@ from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.errors import Issue, ValidationFailed
 from pboss.inventory.model import Edge, Element
-from pboss.inventory.neo4j_store import element_of, labels_for, rel_type
+from pboss.inventory.neo4j.store import element_of, labels_for, rel_type
 from pboss.provisioning.allocate import Facts
 from pboss.provisioning.errors import Conflict
 from pboss.provisioning.model import stamp

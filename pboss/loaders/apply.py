@@ -19,9 +19,9 @@ from __future__ import annotations
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from pboss.inventory.bulk import EdgeRow, NodeRow
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.results import UpsertResult
+from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.store import GraphStore
 from pboss.loaders.issues import LoadError
 from pboss.loaders.spool import SpooledRow

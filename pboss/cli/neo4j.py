@@ -1,6 +1,7 @@
 """``pboss neo4j start|stop|status|build``: a local Neo4j Community without Docker.
 
-Mounted by ``pboss.cli`` as the ``neo4j`` command group; see :mod:`pboss.neo4j_local`.
+Mounted by ``pboss.cli.main`` as the ``neo4j`` command group; see
+:mod:`pboss.inventory.neo4j.local`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from pboss import neo4j_local
+from pboss.inventory.neo4j import local as neo4j_local
 
 neo4j_app = typer.Typer(
     help="Start, stop or check a local Neo4j Community (embedded launcher, no Docker).",

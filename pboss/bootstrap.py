@@ -12,7 +12,7 @@ def open_store(settings: Settings) -> GraphStore:
     """Build the store the settings name, with its catalog; Neo4j gets its schema ensured."""
     catalog = load_catalog(settings.catalog)
     if settings.store == "neo4j":
-        from pboss.inventory.neo4j_store import Neo4jStore
+        from pboss.inventory.neo4j.store import Neo4jStore
 
         return Neo4jStore(
             settings.neo4j_uri,
@@ -20,7 +20,7 @@ def open_store(settings: Settings) -> GraphStore:
             database=settings.neo4j_database,
             catalog=catalog,
         )
-    from pboss.inventory.memory_store import MemoryStore
+    from pboss.inventory.memory.store import MemoryStore
 
     return MemoryStore(catalog=catalog)
 

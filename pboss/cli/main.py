@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from pboss.cli import data, schema
+from pboss.cli.neo4j import neo4j_app
+
 app = typer.Typer(help="pboss: resource inventory and provisioning for broadband operators.")
 
 
@@ -20,9 +23,9 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port, "store": store}.items() if v}
     settings = Settings(**overrides)
-    from pboss.app import create_app
+    from pboss.http.app import create_app
+    from pboss.http.serving import HTTP_PROTOCOL
     from pboss.inventory.errors import PbossError
-    from pboss.serving import HTTP_PROTOCOL
 
     try:
         api = create_app(settings)
@@ -35,15 +38,6 @@ def serve(
     uvicorn.run(api, host=settings.host, port=settings.port, log_level="info", http=HTTP_PROTOCOL)
 
 
-def _mount_subcommands() -> None:
-    """Mount the command groups other modules define (each owns its own file)."""
-    __import__("pboss.cli_data", fromlist=["register"]).register(app)
-    __import__("pboss.graphql.cli", fromlist=["register"]).register(app)
-    try:
-        from pboss.cli_neo4j import neo4j_app
-    except ImportError:  # the launcher module is optional while it is being written
-        return
-    app.add_typer(neo4j_app, name="neo4j", help="Start, stop or check a local Neo4j (no Docker).")
-
-
-_mount_subcommands()
+data.register(app)
+schema.register(app)
+app.add_typer(neo4j_app, name="neo4j", help="Start, stop or check a local Neo4j (no Docker).")
