@@ -298,16 +298,19 @@ def _named_attribute(
 ) -> Iterator[tuple[int, str]]:
     if not is_private(attr):
         return
-    shown = (
-        f'getattr({ast.unparse(target)}, "{attr}")' if quoted else f"{ast.unparse(target)}.{attr}"
-    )
     root = _root_name(target)
     if root in bound:
-        yield line, f"reads private {shown} of {bound[root]}"
+        yield line, f"reads private {_shown(target, attr, quoted)} of {bound[root]}"
     elif attr in KNOWN_PRIVATE_ATTRIBUTES and not (
         isinstance(target, ast.Name) and target.id in {"self", "cls"}
     ):
+        shown = _shown(target, attr, quoted)
         yield line, f"reads {shown}, a known private attribute of a library object"
+
+
+def _shown(target: ast.expr, attr: str, quoted: bool) -> str:
+    source = ast.unparse(target)  # slow: only for offences
+    return f'getattr({source}, "{attr}")' if quoted else f"{source}.{attr}"
 
 
 def test_no_private_names_or_internals_of_third_party_packages() -> None:
@@ -342,7 +345,12 @@ def _targets(imp: Import) -> set[str]:
 
 @cache
 def import_graph() -> dict[str, dict[str, tuple[Module, int]]]:
-    """module -> {pboss module it imports -> (importer, line)}; TYPE_CHECKING imports left out."""
+    """module -> {pboss module it imports -> (importer, line)}; TYPE_CHECKING imports left out.
+
+    `from pboss.a import b` depends on the module pboss.a.b when there is one, else on pboss.a;
+    importing pboss.a.b is not counted as depending on the package pboss.a (whose `__init__`
+    Python runs first), so a package may re-export its modules without making a cycle.
+    """
     graph: dict[str, dict[str, tuple[Module, int]]] = {m.name: {} for m in modules()}
     for module in modules():
         for imp in imports(module):
