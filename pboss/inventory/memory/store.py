@@ -11,15 +11,18 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
+from pboss.inventory.memory import scans
+from pboss.inventory.memory.occupancy import has_in, pon_load, slot_holdings, used_slots
+from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
 from pboss.inventory.results import (
     ChangeRecord,
@@ -45,11 +48,12 @@ from pboss.inventory.rules import (
     single_upstream_sources,
     slot_clashes,
 )
-from pboss.inventory.store import Direction
+from pboss.inventory.store import Direction, known_edge_type, known_kind
 from pboss.inventory.tracing import build_trace, impairments, rider_totals
+from pboss.inventory.transaction import GraphTx
 
 _FAILURE = frozenset(FAILURE_EDGES)
-_SLOT_EDGES = ("ROUTED_OVER", "HOLDS")
+T = TypeVar("T")
 
 
 def _matches_text(el: Element, needle: str) -> bool:
@@ -106,22 +110,11 @@ class MemoryStore:
         found = (self._el(i) for i in self._by_site.get(site_id, ()))
         return sorted((e for e in found if e.kind == kind), key=lambda e: e.id)
 
-    def _has_in(self, element_id: str, types: tuple[str, ...]) -> bool:
-        return any(k in types for _, _, k in self.graph.in_edges(element_id, keys=True))
-
-    def slot_holdings(self, section_id: str) -> list[tuple[str, list[int]]]:
-        """Who holds which VC-12 slots of a section: circuits (ROUTED_OVER) and holds (HOLDS)."""
-        out = []
-        for src, _, key, data in self.graph.in_edges(section_id, keys=True, data=True):
-            if key in _SLOT_EDGES and data.get("slots"):
-                out.append((src, list(data["slots"])))
-        return out
-
     def used_of(self, element_id: str) -> int | None:
         """How much of a pool is taken: VC-12 slots of a section, occupied outputs of a splitter."""
         kind = self._el(element_id).kind
         if kind in ("TrunkSection", "PartnerLink"):
-            return sum(len(s) for _, s in self.slot_holdings(element_id))
+            return len(used_slots(self.graph, element_id))
         if kind == "Splitter":
             busy = 0
             for port, _, key in self.graph.in_edges(element_id, keys=True):
@@ -170,30 +163,36 @@ class MemoryStore:
         reason: str = "upsert",
     ) -> UpsertResult:
         with self.lock:
-            ids = referenced_ids(nodes, edges)
-            existing = {i: self._el(i) for i in ids if i in self.graph}
-            existing_edges: dict[tuple[str, str, str], dict[str, Any]] = {}
-            for e in edges:
-                if self.graph.has_edge(e.src, e.dst, key=e.type):
-                    existing_edges[e.key] = dict(self.graph.edges[e.src, e.dst, e.type])
-            upstreams = {
-                (key, src): dst
-                for src in single_upstream_sources(edges)
-                if src in self.graph
-                for _, dst, key in self.graph.out_edges(src, keys=True)
-                if key in SINGLE_UPSTREAM
-            }
-            plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
-            self._check_slots(plan)
-            for node in plan.nodes_new + plan.nodes_changed:
-                self._put_node(node)
-            for e in plan.edges_new + plan.edges_changed:
-                if self.graph.has_edge(e.src, e.dst, key=e.type):
-                    self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
-                self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
-            for change in plan.status_changes:
-                self._record(change.element_id, change.from_status, change.to_status, actor, reason)
-            return plan.result()
+            return self._upsert(nodes, edges, actor, reason)
+
+    def _upsert(
+        self, nodes: Sequence[Element], edges: Sequence[Edge], actor: str, reason: str
+    ) -> UpsertResult:
+        """`upsert` under the lock: `rules.plan_batch` validates, then the batch is applied."""
+        ids = referenced_ids(nodes, edges)
+        existing = {i: self._el(i) for i in ids if i in self.graph}
+        existing_edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for e in edges:
+            if self.graph.has_edge(e.src, e.dst, key=e.type):
+                existing_edges[e.key] = dict(self.graph.edges[e.src, e.dst, e.type])
+        upstreams = {
+            (key, src): dst
+            for src in single_upstream_sources(edges)
+            if src in self.graph
+            for _, dst, key in self.graph.out_edges(src, keys=True)
+            if key in SINGLE_UPSTREAM
+        }
+        plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
+        self._check_slots(plan)
+        for node in plan.nodes_new + plan.nodes_changed:
+            self._put_node(node)
+        for e in plan.edges_new + plan.edges_changed:
+            if self.graph.has_edge(e.src, e.dst, key=e.type):
+                self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
+            self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
+        for change in plan.status_changes:
+            self._record(change.element_id, change.from_status, change.to_status, actor, reason)
+        return plan.result()
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
         refuse_own_conflicts(nodes, edges)
@@ -244,7 +243,7 @@ class MemoryStore:
         for section_id in sorted(plan.pool_targets):
             incoming = [e for e in plan.slot_edges if e.dst == section_id]
             replaced = {e.src for e in incoming}
-            holdings = [h for h in self.slot_holdings(section_id) if h[0] not in replaced]
+            holdings = [h for h in slot_holdings(self.graph, section_id) if h[0] not in replaced]
             holdings += [(e.src, e.slots or []) for e in incoming]
             section = written.get(section_id) or self._el(section_id)
             issues += slot_clashes(section, holdings, replaced)
@@ -435,15 +434,6 @@ class MemoryStore:
                 )
             return doomed
 
-    def _pon_load(self, pon_id: str) -> int:
-        """ONTs fed from a PON port plus splitter ports held for new ONTs under it."""
-        below = self._reverse_closure([pon_id])
-        onts = sum(1 for i in below if self._el(i).kind == "ONT")
-        held = sum(
-            1 for i in below if self._el(i).kind == "SplitterPort" and self._has_in(i, ("HOLDS",))
-        )
-        return onts + held
-
     def _upstream(self, element_id: str) -> list[Element]:
         chain: list[Element] = []
         cur = element_id
@@ -477,13 +467,13 @@ class MemoryStore:
                     ),
                     key=lambda e: (getattr(e, "index", 0), e.id),
                 )
-                busy = [p.id for p in ports if self._has_in(p.id, ("FED_BY", "HOLDS"))]
+                busy = [p.id for p in ports if has_in(self.graph, p.id, ("FED_BY", "HOLDS"))]
                 free = [p.id for p in ports if p.id not in busy and p.status == "available"]
                 upstream = self._upstream(spl.id)
                 pon = next((e for e in upstream if e.kind == "PonPort"), None)
                 olt = next((e.id for e in upstream if e.kind == "OLT"), None)
                 if pon is not None and pon.id not in pon_loads:
-                    pon_loads[pon.id] = self._pon_load(pon.id)
+                    pon_loads[pon.id] = pon_load(self.graph, pon.id)
                 splitters.append(
                     SplitterView(
                         splitter=spl.model_copy(deep=True),
@@ -501,7 +491,7 @@ class MemoryStore:
             for ne in nes:
                 for p, _, k in self.graph.in_edges(ne.id, keys=True):
                     if k == "PART_OF":
-                        busy = self._has_in(p, ("A_END", "Z_END", "TERMINATES", "HOLDS"))
+                        busy = has_in(self.graph, p, ("A_END", "Z_END", "TERMINATES", "HOLDS"))
                         ports.append(
                             PortView(port=self._el(p).model_copy(deep=True), ne=ne.id, busy=busy)
                         )
@@ -534,7 +524,7 @@ class MemoryStore:
                                 if k2 == "PART_OF"
                             ]
                     ends.sort()
-                    used = sorted(s for _, slots in self.slot_holdings(lid) for s in slots)
+                    used = used_slots(self.graph, lid)
                     out.append(
                         TransportLink(
                             link=self._el(lid).model_copy(deep=True),
@@ -544,6 +534,58 @@ class MemoryStore:
                         )
                     )
             return out
+
+    # ---- transactions, sweeps and scans ----------------------------------------------------------
+
+    def transact(self, work: Callable[[GraphTx], T], *, actor: str, reason: str) -> T:
+        with self.lock:
+            tx = MemoryTx(self)
+            result = work(tx)
+            self._commit(tx, actor, reason)
+            return result
+
+    def _commit(self, tx: MemoryTx, actor: str, reason: str) -> None:
+        """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
+        that refuses, the unlinked edges are put back."""
+        removed: list[tuple[str, str, str, dict[str, Any]]] = []
+        try:
+            for src, dst, key in tx.unlinks:
+                if self.graph.has_edge(src, dst, key=key):
+                    removed.append((src, dst, key, dict(self.graph.edges[src, dst, key])))
+                    self.graph.remove_edge(src, dst, key=key)
+            if tx.puts or tx.links:
+                self._upsert(list(tx.puts.values()), list(tx.links.values()), actor, reason)
+        except BaseException:
+            for src, dst, key, data in removed:
+                self.graph.add_edge(src, dst, key=key, **data)
+            raise
+
+    def due_ids(
+        self,
+        kind: str,
+        *,
+        states: Sequence[str],
+        time_field: str,
+        until: datetime | None,
+        limit: int,
+    ) -> list[str]:
+        known_kind(kind)
+        with self.lock:
+            elements = [self._el(i) for i in self._by_kind.get(kind, ())]
+            return scans.due(
+                elements, states=states, time_field=time_field, until=until, limit=limit
+            )
+
+    def scan_nodes(self, kind: str) -> Iterator[dict[str, Any]]:
+        return scans.nodes_of(self.graph, self.lock, self._by_kind, known_kind(kind))
+
+    def scan_ids(self, kind: str, owner: str) -> Iterator[str]:
+        return scans.ids_of(self.graph, self.lock, self._by_kind, known_kind(kind), owner)
+
+    def scan_edges(
+        self, edge_type: str, *, ordered: bool = True, props: bool = True
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        return scans.edges_of(self.graph, self.lock, known_edge_type(edge_type), ordered, props)
 
     def counts(self) -> dict[str, int]:
         with self.lock:
