@@ -20,8 +20,8 @@ import networkx as nx
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
-from pboss.inventory.memory import scans
-from pboss.inventory.memory.occupancy import has_in, pon_load, slot_holdings, used_slots
+from pboss.inventory.memory import scans, views
+from pboss.inventory.memory.occupancy import slot_holdings, used_slots
 from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
 from pboss.inventory.results import (
@@ -29,13 +29,11 @@ from pboss.inventory.results import (
     Closure,
     FindQuery,
     Page,
-    PortView,
     Rider,
     RiderFields,
     RiderRow,
     Riders,
     SiteView,
-    SplitterView,
     Trace,
     TransportLink,
     UpsertResult,
@@ -105,10 +103,6 @@ class MemoryStore:
         self._by_kind[el.kind].discard(el.id)
         if el.site:
             self._by_site.get(el.site, set()).discard(el.id)
-
-    def _at_site(self, site_id: str, kind: str) -> list[Element]:
-        found = (self._el(i) for i in self._by_site.get(site_id, ()))
-        return sorted((e for e in found if e.kind == kind), key=lambda e: e.id)
 
     def used_of(self, element_id: str) -> int | None:
         """How much of a pool is taken: VC-12 slots of a section, occupied outputs of a splitter."""
@@ -434,106 +428,13 @@ class MemoryStore:
                 )
             return doomed
 
-    def _upstream(self, element_id: str) -> list[Element]:
-        chain: list[Element] = []
-        cur = element_id
-        while True:
-            nxt = next(
-                (
-                    d
-                    for _, d, k in self.graph.out_edges(cur, keys=True)
-                    if k in ("FED_BY", "PART_OF")
-                ),
-                None,
-            )
-            if nxt is None or len(chain) > 16:
-                return chain
-            chain.append(self._el(nxt))
-            cur = nxt
-
     def site_view(self, site_id: str) -> SiteView:
         with self.lock:
-            site = self._require(site_id)
-            if site.kind != "Site":
-                raise NotFound(site_id, "Site")
-            pon_loads: dict[str, int] = {}
-            splitters = []
-            for spl in self._at_site(site_id, "Splitter"):
-                ports = sorted(
-                    (
-                        self._el(p)
-                        for p, _, k in self.graph.in_edges(spl.id, keys=True)
-                        if k == "PART_OF"
-                    ),
-                    key=lambda e: (getattr(e, "index", 0), e.id),
-                )
-                busy = [p.id for p in ports if has_in(self.graph, p.id, ("FED_BY", "HOLDS"))]
-                free = [p.id for p in ports if p.id not in busy and p.status == "available"]
-                upstream = self._upstream(spl.id)
-                pon = next((e for e in upstream if e.kind == "PonPort"), None)
-                olt = next((e.id for e in upstream if e.kind == "OLT"), None)
-                if pon is not None and pon.id not in pon_loads:
-                    pon_loads[pon.id] = pon_load(self.graph, pon.id)
-                splitters.append(
-                    SplitterView(
-                        splitter=spl.model_copy(deep=True),
-                        free_ports=free,
-                        busy_ports=len(busy),
-                        upstream=[e.model_copy(deep=True) for e in upstream],
-                        pon_port=pon.id if pon else None,
-                        olt=olt,
-                        pon_load=pon_loads.get(pon.id, 0) if pon else 0,
-                        pon_budget=getattr(pon, "max_split", 0) if pon else 0,
-                    )
-                )
-            nes = self._at_site(site_id, "NE")
-            ports = []
-            for ne in nes:
-                for p, _, k in self.graph.in_edges(ne.id, keys=True):
-                    if k == "PART_OF":
-                        busy = has_in(self.graph, p, ("A_END", "Z_END", "TERMINATES", "HOLDS"))
-                        ports.append(
-                            PortView(port=self._el(p).model_copy(deep=True), ne=ne.id, busy=busy)
-                        )
-            ports.sort(key=lambda v: v.port.id)
-            return SiteView(
-                site=site.model_copy(deep=True),
-                splitters=splitters,
-                partner_access=[
-                    e.model_copy(deep=True) for e in self._at_site(site_id, "PartnerAccess")
-                ],
-                nes=[e.model_copy(deep=True) for e in nes],
-                ports=ports,
-            )
+            return views.site_view(self.graph, self._by_site, site_id)
 
     def transport_links(self) -> list[TransportLink]:
         with self.lock:
-            out = []
-            for kind in ("TrunkSection", "PartnerLink"):
-                for lid in sorted(self._by_kind.get(kind, ())):
-                    ends = []
-                    for _, dst, k in self.graph.out_edges(lid, keys=True):
-                        if k != "TERMINATES":
-                            continue
-                        if self._el(dst).kind == "NE":
-                            ends.append(dst)
-                        else:
-                            ends += [
-                                d
-                                for _, d, k2 in self.graph.out_edges(dst, keys=True)
-                                if k2 == "PART_OF"
-                            ]
-                    ends.sort()
-                    used = used_slots(self.graph, lid)
-                    out.append(
-                        TransportLink(
-                            link=self._el(lid).model_copy(deep=True),
-                            a_ne=ends[0] if ends else None,
-                            z_ne=ends[1] if len(ends) > 1 else None,
-                            used_slots=used,
-                        )
-                    )
-            return out
+            return views.transport_links(self.graph, self._by_kind)
 
     # ---- transactions, sweeps and scans ----------------------------------------------------------
 
