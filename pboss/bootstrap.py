@@ -1,20 +1,33 @@
-"""Open the configured GraphStore: the embedded MemoryStore by default, or Neo4j."""
+"""Open the configured GraphStore: the embedded MemoryStore by default, or Neo4j.
+
+This is where the application is assembled, so it is also where the capabilities' kinds are
+added to the inventory model (`register_kinds`), explicitly rather than as a side effect of an
+import.
+"""
 
 from __future__ import annotations
 
-import pboss.provisioning  # noqa: F401  (registers the Order, Reservation and WorkOrder kinds)
 from pboss.config import Settings
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
+from pboss.provisioning.model import register_kinds as register_provisioning_kinds
+
+
+def register_kinds() -> None:
+    """Add every capability's kinds (today: provisioning's Order, Reservation, WorkOrder) to the
+    inventory model; idempotent."""
+    register_provisioning_kinds()
 
 
 def open_store(settings: Settings) -> GraphStore:
     """Build the store the settings name, with its catalog; Neo4j gets its schema ensured."""
+    register_kinds()
     catalog = load_catalog(settings.catalog)
     if settings.store == "neo4j":
-        from pboss.inventory.neo4j.store import Neo4jStore
+        # TEMPORARY: Neo4jStore itself once the Neo4j branch implements transact and the scans
+        from pboss.inventory.neo4j_shim import Neo4jStoreShim
 
-        return Neo4jStore(
+        return Neo4jStoreShim(
             settings.neo4j_uri,
             auth=settings.neo4j_auth,
             database=settings.neo4j_database,

@@ -12,11 +12,18 @@ from typing import Any
 
 import pytest
 
+from pboss.bootstrap import register_kinds
 from pboss.inventory.demo import demo_network
 from pboss.inventory.memory.store import MemoryStore
 from pboss.inventory.store import GraphStore
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kinds() -> None:
+    """The capabilities' kinds (Order, Reservation, WorkOrder) in the model, as the app has them."""
+    register_kinds()
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +46,10 @@ def neo4j_endpoint() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def neo4j_store_session(neo4j_endpoint: Any) -> Iterator[GraphStore]:
     """A Neo4jStore on the session's Neo4j, schema ensured once."""
-    from pboss.inventory.neo4j.store import Neo4jStore
+    # TEMPORARY: Neo4jStore once the Neo4j branch implements transact and the scans
+    from pboss.inventory.neo4j_shim import Neo4jStoreShim
 
-    store = Neo4jStore(neo4j_endpoint.uri, auth=neo4j_endpoint.auth)
+    store = Neo4jStoreShim(neo4j_endpoint.uri, auth=neo4j_endpoint.auth)
     yield store
     store.close()
 

@@ -38,6 +38,18 @@ class ValidationFailed(PbossError):
         super().__init__(f"{len(issues)} invalid item(s): {shown}{more}")
 
 
+class TxConflict(PbossError):
+    """A write transaction contradicts what is stored (e.g. an id taken by a node of another
+    kind); nothing of it was written. Callers turn it into their own error."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, reasons: list[str]):
+        self.message = message
+        self.reasons = list(reasons)
+        super().__init__(f"{message}: {'; '.join(self.reasons)}" if self.reasons else message)
+
+
 class NotFound(PbossError):
     """No element has this id."""
 

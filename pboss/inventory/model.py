@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from enum import Enum, StrEnum
-from typing import Any, ClassVar, Literal, TypeVar, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -328,66 +328,42 @@ for _cls in (
     register_kind(_cls)
 
 
-#: pydantic's own slots of every model, set through their descriptors by `construct_all`.
-_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-M = TypeVar("M", bound=BaseModel)
-
-
-def construct_all(cls: type[M], rows: Iterable[tuple[dict[str, Any], set[str]]]) -> list[M]:
-    """Models of `cls` from (every field's value, the names of those set), as pydantic's
-    `model_construct` ends, validating nothing: for stores rebuilding what they wrote (validated
-    then). The slots are set through their descriptors, bound once (≈ 0.2 µs less a model than
-    `object.__setattr__` by name; a riders page builds 150)."""
-    new, put, out = object.__new__, object.__setattr__, []
-    for values, fields_set in rows:
-        model = new(cls)
-        put(model, "__dict__", values)
-        _SET_FIELDS_SET(model, fields_set)
-        _SET_EXTRA(model, None)
-        _SET_PRIVATE(model, None)
-        out.append(model)
-    return out
-
-
 class _StoredShape:
-    """What `from_stored` needs of one kind: its class, field names, required fields and the
-    defaults in field order."""
+    """What `from_stored` needs of one kind: its class, field names, required fields, and a
+    template holding the defaults (required fields and attrs as placeholders)."""
 
-    __slots__ = ("cls", "defaults", "fields", "required")
+    __slots__ = ("cls", "fields", "required", "template")
 
     def __init__(self, cls: type[Element]):
         self.cls = cls
         self.fields = frozenset(cls.model_fields)
         self.required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
         # every field in order; required ones and attrs are placeholders `from_stored` overwrites
-        self.defaults: dict[str, Any] = {
+        defaults: dict[str, Any] = {
             n: None if f.is_required() or f.default_factory is not None else _plain(f.default)
             for n, f in cls.model_fields.items()
         }
+        self.template = cls.model_construct(set(), **defaults)
 
     def build(self, data: dict[str, Any]) -> Element:
-        """An element of this kind from stored field values (attrs included), the way pydantic's
+        """An element of this kind from stored field values (attrs included), as pydantic's
         `model_construct` builds one: defaults filled in, the given fields marked as set, nothing
-        validated again."""
-        values = self.defaults.copy()
-        values.update(data)
-        return construct_all(self.cls, ((values, set(data)),))[0]
+        validated again. Made by `model_copy(update=...)` of the kind's template: the same model,
+        without `model_construct`'s walk over every field (≈ 2.5 x cheaper)."""
+        return self.template.model_copy(update=data)
 
     def build_many_with_attrs(
         self, rows: Iterable[Iterable[tuple[str, Any]]], fields_set: frozenset[str]
     ) -> list[Element]:
-        """`build` of each row of (field, value) pairs with empty attrs, `fields_set` naming
-        exactly those fields: in one loop, without a dict or a call per element (a riders page
-        builds a hundred)."""
-        defaults, filled = self.defaults, []
+        """`build` of each row of (field, value) pairs with empty attrs; `fields_set` names
+        exactly those fields and attrs (the fields set are the ones given)."""
+        copy = self.template.model_copy
+        out = []
         for pairs in rows:
-            values = defaults.copy()
-            values.update(pairs)
-            values["attrs"] = {}
-            filled.append((values, set(fields_set)))
-        return construct_all(self.cls, filled)
+            data = dict(pairs)
+            data["attrs"] = {}
+            out.append(copy(update=data))
+        return out
 
 
 def _plain(value: Any) -> Any:

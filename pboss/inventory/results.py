@@ -8,7 +8,7 @@ from typing import Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 
-from pboss.inventory.model import Element, construct_all
+from pboss.inventory.model import Element
 
 T = TypeVar("T")
 
@@ -99,19 +99,16 @@ class Rider(BaseModel):
 
 def new_riders(rows: Iterable[tuple[Element, Element | None, str, list[str]]]) -> list[Rider]:
     """`Rider.model_construct` of each (service, customer, health, impaired_by), for stores
-    building a page of riders from data they wrote (validated then): pydantic's
-    `model_construct` costs ≈ 5 µs a rider, this < 1."""
-    fields = _RIDER_FIELDS
-    return construct_all(
-        Rider,
-        [
-            ({"service": s, "customer": c, "health": h, "impaired_by": i}, set(fields))
-            for s, c, h, i in rows
-        ],
-    )
+    building a page of riders from data they wrote (validated then): a `model_copy` of one
+    template with every field given, which pydantic does without walking the fields."""
+    copy = _RIDER.model_copy
+    return [
+        copy(update={"service": s, "customer": c, "health": h, "impaired_by": i})
+        for s, c, h, i in rows
+    ]
 
 
-_RIDER_FIELDS = frozenset(Rider.model_fields)
+_RIDER = Rider.model_construct(set(), service=None, customer=None, health="", impaired_by=[])
 
 
 class RiderTotals(BaseModel):

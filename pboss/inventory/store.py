@@ -6,10 +6,11 @@ One method per use case, so that on Neo4j each is one round trip. `MemoryStore` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from pboss.inventory.model import Edge, Element
+from pboss.inventory.model import EDGE_RULES, KINDS, Edge, Element
 from pboss.inventory.results import (
     ChangeRecord,
     FindQuery,
@@ -22,8 +23,23 @@ from pboss.inventory.results import (
     UpsertResult,
 )
 from pboss.inventory.rows import EdgeRow, NodeRow
+from pboss.inventory.transaction import Direction, GraphTx
 
-Direction = Literal["out", "in"]
+T = TypeVar("T")
+
+
+def known_kind(kind: str) -> str:
+    """A kind name, only if the model defines it (so it may become a Cypher label)."""
+    if kind not in KINDS or not kind.isidentifier():
+        raise ValueError(f"unknown kind {kind!r}")
+    return kind
+
+
+def known_edge_type(edge_type: str) -> str:
+    """An edge type name, only if the model defines it (so it may become a Cypher type)."""
+    if edge_type not in EDGE_RULES or not edge_type.isidentifier():
+        raise ValueError(f"unknown edge type {edge_type!r}")
+    return edge_type
 
 
 @runtime_checkable
@@ -119,6 +135,45 @@ class GraphStore(Protocol):
 
     def counts(self) -> dict[str, int]:
         """Number of nodes of each kind, and of edges of each type (prefixed `edge:`)."""
+        ...
+
+    def transact(self, work: Callable[[GraphTx], T], *, actor: str, reason: str) -> T:
+        """Run `work` in one write transaction: all its writes commit or none; it may run more
+        than once (transient errors are retried), so it must not act outside the transaction. At
+        commit, the writes pass the same model rules as `upsert` (`rules.plan_batch`): an invalid
+        node or edge refuses the whole transaction with ValidationFailed, on every store. Status
+        changes are recorded in history with `actor` and `reason` as upsert records them. A write
+        that contradicts what is stored (an id taken by another kind) raises TxConflict."""
+        ...
+
+    def due_ids(
+        self,
+        kind: str,
+        *,
+        states: Sequence[str],
+        time_field: str,
+        until: datetime | None,
+        limit: int,
+    ) -> list[str]:
+        """Ids of nodes of `kind` whose `state` property is in `states` and, when `until` is
+        given, whose `time_field` is at or before it; ordered by (`time_field`, id); at most
+        `limit`. (The sweeper's queries: lapsed holds, open work orders.)"""
+        ...
+
+    def scan_nodes(self, kind: str) -> Iterator[dict[str, Any]]:
+        """Flat stored properties of every node of a kind (no `_`-prefixed keys, Python values),
+        ordered by id, streamed."""
+        ...
+
+    def scan_ids(self, kind: str, owner: str) -> Iterator[str]:
+        """Ids of every node of a kind with this owner, ordered."""
+        ...
+
+    def scan_edges(
+        self, edge_type: str, *, ordered: bool = True, props: bool = True
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(src, dst, properties) of every edge of a type, by src then dst when `ordered`,
+        without properties (an empty dict) unless `props`."""
         ...
 
     def clear(self) -> None:

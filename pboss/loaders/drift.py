@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from pboss.inventory.errors import HasDependants, NotFound
 from pboss.inventory.store import GraphStore
+from pboss.loaders.chunks import batched
 from pboss.loaders.index import edge_digest
 from pboss.loaders.native import node_kinds_in_order
-from pboss.loaders.scan import batched, iter_edges, iter_ids
 from pboss.loaders.validate import Validation
 
 _EXAMPLES = 20
@@ -61,13 +61,13 @@ def compute_drift(store: GraphStore, validation: Validation) -> Drift:
     mentioned, rejected = validation.feed, validation.rejected
     for kind, owner in sorted(validation.scope):
         ids: list[str] = []
-        for chunk in batched(iter_ids(store, kind, owner), _CHUNK):
+        for chunk in batched(store.scan_ids(kind, owner), _CHUNK):
             known = mentioned.present(chunk)  # one query a chunk when the index is on disk
             ids += (i for i in chunk if i not in known and i not in rejected)
         if ids:
             drift.node_ids.setdefault(kind, []).extend(sorted(ids))
     for etype in sorted(validation.edge_types):
-        edges = iter_edges(store, etype, ordered=False, props=False)
+        edges = store.scan_edges(etype, ordered=False, props=False)
         for chunk in batched(edges, _CHUNK):
             known = mentioned.present({src for src, _, _ in chunk})
             ours = [(src, dst, edge_digest(etype, src, dst)) for src, dst, _ in chunk]

@@ -15,7 +15,6 @@ from pboss.inventory.store import GraphStore
 from pboss.loaders.native import edge_types_in_order, node_kinds_in_order
 from pboss.loaders.native_writer import BundleWriter
 from pboss.loaders.progress import NoProgress, Progress
-from pboss.loaders.scan import iter_edges, iter_nodes
 
 
 def node_row(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,11 +44,11 @@ def export_bundle(
     meta = {"exported_from": store.name}
     with BundleWriter(directory, meta=meta, overwrite=overwrite) as out:
         for kind in node_kinds_in_order():
-            for props in iter_nodes(store, kind):
+            for props in store.scan_nodes(kind):
                 out.node(node_row(props))
                 progress.advance(rows=1)
         for etype in edge_types_in_order():
-            for src, dst, props in iter_edges(store, etype):
+            for src, dst, props in store.scan_edges(etype):
                 out.edge(etype, edge_row(src, dst, props))
                 progress.advance(rows=1)
         counts = out.close()

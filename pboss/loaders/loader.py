@@ -10,9 +10,7 @@ memory is that part plus one chunk and two batches in flight (see validate.py).
 from __future__ import annotations
 
 import contextlib
-import gc
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,9 +20,11 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
 from pboss.loaders import jsonio
 from pboss.loaders.apply import BatchWriter
+from pboss.loaders.chunks import batched
 from pboss.loaders.drift import compute_drift, prune
 from pboss.loaders.issues import LoadError, LoadRefused
 from pboss.loaders.lines import check_encoding
@@ -32,7 +32,6 @@ from pboss.loaders.native import InputFile, discover, is_bundle, node_kinds_in_o
 from pboss.loaders.progress import NoProgress, Progress
 from pboss.loaders.records import Record
 from pboss.loaders.report import LoadReport
-from pboss.loaders.scan import batched, is_empty
 from pboss.loaders.spool import Spool
 from pboss.loaders.validate import Validator
 
@@ -104,50 +103,6 @@ class LoadOptions:
     index_entries: int | None = None
 
 
-@contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often during pass 1 (restored afterwards): it
-    allocates millions of short-lived rows, and with the default thresholds the collector took a
-    third to half of it (medium: 39 s -> 22 s), walking the same long-lived objects again and
-    again. Not in pass 2: the driver leaves cycles per transaction that hold a batch's rows, and
-    rare full collections let them pile up (a peak growing with the input)."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 50_000), max(old[1], 50), max(old[2], 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-@contextlib.contextmanager
-def _quick_handoffs() -> Iterator[None]:
-    """Let threads take the GIL in turn every 0.5 ms instead of 5 during pass 1 (restored
-    afterwards): the index's disk thread needs it for a moment to hand over each chunk's
-    look-ups, and waiting out the main thread's 5 ms slices left the validator waiting on it
-    (medium: 0.7 s of waiting -> 0.2 s). With no other thread wanting it, nothing changes."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(min(old, 0.0005))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
-
-
-@contextlib.contextmanager
-def _index_out_of_sight() -> Iterator[None]:
-    """Hide what pass 1 built (the id index, etc.) from the collector during pass 2, whose
-    collections then walk only the rows in flight. Handed back afterwards unless the process had
-    frozen objects of its own (the server freezes its start-up objects; unfreeze is all or
-    nothing), in which case pass 1's leftovers, which hold no cycles, go by reference counting."""
-    had_frozen = gc.get_freeze_count() > 0
-    gc.freeze()
-    try:
-        yield
-    finally:
-        if not had_frozen:
-            gc.unfreeze()
-
-
 def _checked(validator: Validator, chunks: Iterable[list[Record]]) -> Iterator[int]:
     """Check chunks in order, parsing the next one while the current one's index look-ups run
     on disk (another core: see spill.py); yields the rows of each chunk once checked."""
@@ -187,7 +142,7 @@ class Loader:
         files = source.files
         total = sum(f.path.stat().st_size for f in files)
         started = time.perf_counter()
-        store_empty = is_empty(self.store)
+        store_empty = self.store.find(FindQuery(limit=1)).total == 0
         with contextlib.ExitStack() as cleanup:
             spool = None if opts.dry_run else cleanup.enter_context(contextlib.closing(Spool()))
             rejected = None
@@ -220,19 +175,18 @@ class Loader:
         files = source.files
         self.progress.phase("validate", total)
         stopped = False
-        with _fewer_collections(), _quick_handoffs():
-            for i in range(len(files)):
-                validator.begin_file(i, source.kinds_done(i))
-                records = source.records(i, encoding, self.progress)
-                for rows in _checked(validator, batched(records, CHUNK)):
-                    self.progress.advance(rows=rows)
-                    if validator.too_many and not opts.skip_invalid:
-                        stopped = True
-                        break
-                validator.end_file()
-                if stopped:
+        for i in range(len(files)):
+            validator.begin_file(i, source.kinds_done(i))
+            records = source.records(i, encoding, self.progress)
+            for rows in _checked(validator, batched(records, CHUNK)):
+                self.progress.advance(rows=rows)
+                if validator.too_many and not opts.skip_invalid:
+                    stopped = True
                     break
-            validation = validator.finish()
+            validator.end_file()
+            if stopped:
+                break
+        validation = validator.finish()
         self.progress.done()
         report = LoadReport(
             files=[f.display for f in files],
@@ -257,8 +211,7 @@ class Loader:
             with report.rejects_path.open("wb") as out:
                 shutil.copyfileobj(rejected, out)
             report.rejects_written = len(validation.bad)
-        with _index_out_of_sight():
-            self._write(spool, report)
+        self._write(spool, report)
         report.seconds["write"] = time.perf_counter() - t
         if opts.prune and report.drift is not None and report.drift.nodes:
             t = time.perf_counter()

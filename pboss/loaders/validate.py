@@ -29,7 +29,6 @@ from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue
 from pboss.loaders.records import EdgeFacts, Key, NodeFacts, Parsed, Record, parse_record
-from pboss.loaders.scan import iter_edges
 from pboss.loaders.spill import SpillMap
 from pboss.loaders.spool import PlainEdge, Spool
 
@@ -408,7 +407,7 @@ class Validator:
         self._upstream_types_read.add(edge_type)
         if self.store_empty:
             return
-        for src, dst, _ in iter_edges(self.store, edge_type, ordered=False, props=False):
+        for src, dst, _ in self.store.scan_edges(edge_type, ordered=False, props=False):
             self._upstreams.recent.setdefault(hash((edge_type, src)), _digest(dst))
             self._upstreams.settle()  # the store holds one per source: no key is there already
 

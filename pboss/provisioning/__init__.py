@@ -1,7 +1,7 @@
 """Provisioning: CRM orders, explained path choice, holds with expiry, construction orders.
 
-Importing the package registers its kinds (Order, Reservation, WorkOrder) and their edges with the
-inventory model, so any store can read them back. See docs/provisioning.md.
+Its kinds (Order, Reservation, WorkOrder) join the inventory model through the explicit
+`pboss.provisioning.model.register_kinds()` (made by `bootstrap.open_store`, by
+`ProvisioningService` and by the test fixtures), not by importing this package. See
+docs/provisioning.md.
 """
-
-from pboss.provisioning import model as model

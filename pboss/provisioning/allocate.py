@@ -1,71 +1,17 @@
 """Re-check ranked candidates against what the store holds *under lock*, and pick what to take.
 
-Both store adapters gather the same `Facts` inside their write transaction, after locking, and call
-`allocate`; so the decision (which port, which VC-12 slots) is the same code on every store.
+Every store's transaction gathers the same `Facts` after locking (`GraphTx.claim`), and the
+steps call `allocate` on them; so the decision (which port, which VC-12 slots) is the same code
+on every store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel, Field
-
-from pboss.inventory.model import Element
+from pboss.inventory.transaction import Facts
 from pboss.provisioning.paths import USABLE
 from pboss.provisioning.plan import Allocation, Candidate, Claim, HeldItem
-
-#: Incoming edge types that make an exclusive resource busy (as `site_view` counts them).
-BUSY_BY: dict[str, frozenset[str]] = {
-    "SplitterPort": frozenset({"FED_BY", "HOLDS"}),
-    "Port": frozenset({"A_END", "Z_END", "TERMINATES", "HOLDS"}),
-}
-
-
-class Facts(BaseModel):
-    """What a transaction saw of one resource after locking it: the node and its occupancy."""
-
-    element: Element
-    incoming: list[str] = Field(default_factory=list)
-    used_slots: list[int] = Field(default_factory=list)
-    load: int | None = None
-
-    @property
-    def id(self) -> str:
-        """The resource's id."""
-        return self.element.id
-
-    @property
-    def kind(self) -> str:
-        """The resource's kind."""
-        return self.element.kind
-
-    @property
-    def status(self) -> str:
-        """The resource's lifecycle status."""
-        return str(self.element.status)
-
-    @property
-    def busy(self) -> bool:
-        """True when an exclusive resource is already taken or held."""
-        return bool(set(self.incoming) & BUSY_BY.get(self.kind, frozenset()))
-
-    @property
-    def budget(self) -> int:
-        """A PON port's split budget."""
-        return int(getattr(self.element, "max_split", 0))
-
-    @property
-    def pool_free(self) -> int:
-        """Free units of a partner pool."""
-        el = self.element
-        return int(getattr(el, "total", 0) - getattr(el, "used", 0) - getattr(el, "reserved", 0))
-
-    @property
-    def free_slots(self) -> list[int]:
-        """VC-12 slots of a section nobody uses or holds, in order."""
-        taken = set(self.used_slots)
-        capacity = int(getattr(self.element, "capacity_vc12", 0))
-        return [s for s in range(1, capacity + 1) if s not in taken]
 
 
 def _take_port(claim: Claim, facts: Mapping[str, Facts], taken: set[str]) -> HeldItem | str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pboss.inventory.transaction import GraphTx
 from pboss.provisioning.errors import InvalidState
 from pboss.provisioning.model import Milestone, Order, Reservation, WorkOrder, utc
 from pboss.provisioning.step_support import (
@@ -24,13 +25,12 @@ from pboss.provisioning.step_support import (
     record,
     wo_record,
 )
-from pboss.provisioning.tx import ProvisioningTx
 
 # ---- milestones and SLA -------------------------------------------------------------------------
 
 
 def milestone(
-    tx: ProvisioningTx,
+    tx: GraphTx,
     *,
     work_order_id: str,
     name: Milestone,
@@ -94,7 +94,7 @@ def milestone(
 
 
 def watch_sla(
-    tx: ProvisioningTx, *, work_order_id: str, now: datetime, jeopardy_fraction: float
+    tx: GraphTx, *, work_order_id: str, now: datetime, jeopardy_fraction: float
 ) -> Outcome:
     """Flag a work order in jeopardy (SLA at risk) or breached, once each."""
     order_id = peeked(tx, work_order_id, "WorkOrder").order

@@ -2,7 +2,9 @@
 
 They are ordinary graph nodes (category `Provisioning`) so one store keeps resources and the orders
 that hold them; history and milestones are stored flat as JSON strings (Neo4j keeps no nested maps).
-Importing this module registers the kinds and their edges with the inventory model.
+Importing this module changes nothing: `register_kinds()` adds the kinds and their edges to the
+inventory model, explicitly (called by `bootstrap.open_store`, `ProvisioningService` and the test
+fixtures; calling it again does nothing).
 """
 
 from __future__ import annotations
@@ -237,11 +239,25 @@ class WorkOrder(_Provisioning):
         return [Event.loads(h) for h in self.history]
 
 
-for _cls in (Order, Reservation, WorkOrder):
-    register_kind(_cls)
+#: Work order states the sweeper watches (not yet done, failed or cancelled).
+OPEN_WORK_STATES: tuple[str, ...] = (WorkOrderState.OPEN.value, WorkOrderState.HELD.value)
 
-for _target in ("SplitterPort", "TrunkSection", "PartnerLink", "PartnerAccess", "Port"):
-    allow_edge("HOLDS", "Reservation", _target)
-for _source in ("Reservation", "WorkOrder", "Service"):
-    allow_edge("FOR_ORDER", _source, "Order")
-allow_edge("FOR", "Order", "Customer")
+#: The kinds this package adds to the inventory model.
+KINDS: tuple[type[Element], ...] = (Order, Reservation, WorkOrder)
+#: The edges they may have: (type, from kind, to kind).
+EDGES: tuple[tuple[str, str, str], ...] = (
+    *(
+        ("HOLDS", "Reservation", target)
+        for target in ("SplitterPort", "TrunkSection", "PartnerLink", "PartnerAccess", "Port")
+    ),
+    *(("FOR_ORDER", source, "Order") for source in ("Reservation", "WorkOrder", "Service")),
+    ("FOR", "Order", "Customer"),
+)
+
+
+def register_kinds() -> None:
+    """Add Order, Reservation and WorkOrder and their edges to the inventory model (idempotent)."""
+    for cls in KINDS:
+        register_kind(cls)
+    for edge_type, source, target in EDGES:
+        allow_edge(edge_type, source, target)

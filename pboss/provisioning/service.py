@@ -1,7 +1,7 @@
 """The provisioning service layer: what CRM and the GraphQL API call.
 
 Each public method is one step: compute what it can outside the transaction (path candidates, from
-reads), run one transaction through the store's backend, then report the committed events to CRM.
+reads), run one transaction (`GraphStore.transact`), then report the committed events to CRM.
 Every method is idempotent: calling it again after it succeeded changes nothing.
 """
 
@@ -19,9 +19,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.errors import TxConflict
 from pboss.inventory.model import Customer, Element
 from pboss.inventory.results import FindQuery, Page
 from pboss.inventory.store import GraphStore
+from pboss.inventory.transaction import AlreadyExists, GraphTx
 from pboss.provisioning import construction, steps
 from pboss.provisioning.errors import (
     Conflict,
@@ -34,6 +36,7 @@ from pboss.provisioning.errors import (
 )
 from pboss.provisioning.model import (
     LONG_PROCESS,
+    OPEN_WORK_STATES,
     Milestone,
     Order,
     OrderState,
@@ -41,12 +44,12 @@ from pboss.provisioning.model import (
     ReservationState,
     Technology,
     WorkOrder,
+    register_kinds,
 )
 from pboss.provisioning.notify import CrmNotifier, Outbox
 from pboss.provisioning.paths import TransportGraph, cable_plan, ftth_plan, leased_line_plan
 from pboss.provisioning.plan import Plan
 from pboss.provisioning.settings import ProvisioningSettings
-from pboss.provisioning.tx import AlreadyExists, ProvisioningBackend
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +85,6 @@ def order_id_for(crm_order_id: str) -> str:
     return f"ORD-{crm_order_id}"
 
 
-def backend_for(store: GraphStore) -> ProvisioningBackend:
-    """The provisioning adapter of a store (seen through wrappers such as the metrics proxy)."""
-    from pboss.inventory.memory.store import MemoryStore
-
-    raw: Any = store
-    while hasattr(raw, "inner"):
-        raw = raw.inner
-    if isinstance(raw, MemoryStore):
-        from pboss.inventory.memory.provisioning import MemoryBackend
-
-        return MemoryBackend(raw)
-    if hasattr(raw, "execute_write"):
-        from pboss.inventory.neo4j.provisioning import Neo4jBackend
-
-        return Neo4jBackend(raw)
-    raise TypeError(f"no provisioning adapter for the {getattr(store, 'name', store)!r} store")
-
-
 class ProvisioningService:
     """Orders, reservations, confirmation, release and construction on one GraphStore."""
 
@@ -107,14 +92,15 @@ class ProvisioningService:
         self,
         store: GraphStore,
         *,
-        backend: ProvisioningBackend | None = None,
+        actor: str = "provisioning",
         notifier: CrmNotifier | None = None,
         settings: ProvisioningSettings | None = None,
         clock: Callable[[], datetime] | None = None,
         catalog: Catalog | None = None,
     ):
+        register_kinds()
         self.store = store
-        self.backend = backend or backend_for(store)
+        self.actor = actor
         self.notifier: CrmNotifier = notifier or Outbox()
         self.settings = settings or ProvisioningSettings()
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -125,8 +111,13 @@ class ProvisioningService:
 
     # ---- plumbing -------------------------------------------------------------------------------
 
-    def _run(self, work: Callable[[Any], Any]) -> Any:
-        out = self.backend.run(work)
+    def _run(self, work: Callable[[GraphTx], Any], reason: str = "provisioning") -> Any:
+        """One step in one store transaction; a store's TxConflict becomes a provisioning
+        Conflict (same message and reasons); CRM hears of the events once it committed."""
+        try:
+            out = self.store.transact(work, actor=self.actor, reason=reason)
+        except TxConflict as exc:
+            raise Conflict(exc.message, exc.reasons) from None
         for event in getattr(out, "events", ()):
             self.notifier.publish(event)
         return out
@@ -419,13 +410,23 @@ class ProvisioningService:
         now = now or self.clock()
         report = SweepReport()
         batch = self.settings.sweep_batch
-        for rid in self.backend.due_reservations(now, batch):
+        due = self.store.due_ids(
+            "Reservation",
+            states=[ReservationState.HELD.value],
+            time_field="valid_until",
+            until=now,
+            limit=batch,
+        )
+        for rid in due:
             try:
                 if self._expire(rid, now):
                     report.expired.append(rid)
             except NotFound:
                 continue
-        for wid in self.backend.open_work_orders(batch):
+        open_work = self.store.due_ids(
+            "WorkOrder", states=OPEN_WORK_STATES, time_field="due_at", until=None, limit=batch
+        )
+        for wid in open_work:
             try:
                 out = self._run(
                     lambda tx, wid=wid: construction.watch_sla(

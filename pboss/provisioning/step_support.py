@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from pboss.inventory.model import Edge, Element
+from pboss.inventory.transaction import GraphTx
 from pboss.provisioning.errors import InvalidState, NotFound
 from pboss.provisioning.model import (
+    OPEN_WORK_STATES,
     ORDER_TRANSITIONS,
     Event,
     Order,
@@ -19,12 +21,11 @@ from pboss.provisioning.model import (
     WorkOrderState,
 )
 from pboss.provisioning.notify import OrderEvent
-from pboss.provisioning.tx import ProvisioningTx
 
 RS = ReservationState
 OS = OrderState
 WS = WorkOrderState
-OPEN_WORK = frozenset({WS.OPEN, WS.HELD})
+OPEN_WORK = frozenset(OPEN_WORK_STATES)
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Lost:
 # ---- reads and records --------------------------------------------------------------------------
 
 
-def locked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
+def locked(tx: GraphTx, element_id: str, kind: str) -> Any:
     """Lock one node and return it; NotFound unless it is of this kind."""
     el = tx.lock([element_id]).get(element_id)
     if el is None or el.kind != kind:
@@ -54,7 +55,7 @@ def locked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
     return el
 
 
-def peeked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
+def peeked(tx: GraphTx, element_id: str, kind: str) -> Any:
     """Read one node without locking; NotFound unless it is of this kind."""
     el = tx.peek([element_id]).get(element_id)
     if el is None or el.kind != kind:
@@ -62,7 +63,7 @@ def peeked(tx: ProvisioningTx, element_id: str, kind: str) -> Any:
     return el
 
 
-def of_order(tx: ProvisioningTx, order: Order) -> tuple[list[Reservation], list[WorkOrder]]:
+def of_order(tx: GraphTx, order: Order) -> tuple[list[Reservation], list[WorkOrder]]:
     """The reservations and work orders of an order (stable while the order is locked)."""
     ids = [*order.reservations, *order.work_orders]
     found = tx.peek(ids) if ids else {}
@@ -128,7 +129,7 @@ class Freed:
     holds: list[tuple[Edge, Element]]
 
 
-def gather_holds(tx: ProvisioningTx, reservations: list[Reservation]) -> list[Freed]:
+def gather_holds(tx: GraphTx, reservations: list[Reservation]) -> list[Freed]:
     """Read and lock (sorted) everything these reservations hold."""
     gathered = [Freed(r, tx.linked(r.id, "HOLDS", "out")) for r in reservations]
     locked = tx.lock(sorted({e.dst for f in gathered for e, _ in f.holds}))
@@ -138,7 +139,7 @@ def gather_holds(tx: ProvisioningTx, reservations: list[Reservation]) -> list[Fr
 
 
 def free(
-    tx: ProvisioningTx, freed: Freed, state: ReservationState, now: datetime, reason: str
+    tx: GraphTx, freed: Freed, state: ReservationState, now: datetime, reason: str
 ) -> Reservation:
     """Delete a reservation's holds, give back pool units, and close it."""
     for edge, el in freed.holds:
@@ -152,7 +153,7 @@ def free(
     return closed
 
 
-def cancel_work(tx: ProvisioningTx, wos: list[WorkOrder], now: datetime, reason: str) -> None:
+def cancel_work(tx: GraphTx, wos: list[WorkOrder], now: datetime, reason: str) -> None:
     for wo in wos:
         if wo.state in OPEN_WORK:
             new = wo_record(wo, "cancelled", now, reason)

@@ -1,6 +1,6 @@
 """The transactional steps of an order: record it, hold a path, confirm, release, cancel.
 
-Each function is one transaction's work against `ProvisioningTx`: lock (order, then reservation,
+Each function is one transaction's work against `GraphTx`: lock (order, then reservation,
 then resources in sorted-id order), re-read, decide, write. A step that finds its work already
 done returns `changed=False` and writes nothing, so repeating any step is harmless. Steps return
 the CRM events to publish once the transaction has committed. Construction steps are in
@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.model import ONT, Circuit, Customer, Edge, Element, Service
+from pboss.inventory.transaction import GraphTx
 from pboss.provisioning.allocate import allocate
 from pboss.provisioning.errors import Conflict, Expired, InvalidState, NotFound
 from pboss.provisioning.model import (
@@ -43,7 +44,6 @@ from pboss.provisioning.step_support import (
     peeked,
     record,
 )
-from pboss.provisioning.tx import ProvisioningTx
 
 __all__ = ["Lost", "Outcome", "cancel", "confirm", "create_order", "hold", "record", "release"]
 
@@ -51,7 +51,7 @@ __all__ = ["Lost", "Outcome", "cancel", "confirm", "create_order", "hold", "reco
 # ---- submit -------------------------------------------------------------------------------------
 
 
-def create_order(tx: ProvisioningTx, order: Order, customer: Customer) -> Outcome:
+def create_order(tx: GraphTx, order: Order, customer: Customer) -> Outcome:
     """Record a CRM order once; the same request again returns it, a different one is a Conflict."""
     existing = tx.lock([order.id]).get(order.id)
     if existing is not None:
@@ -91,7 +91,7 @@ def _assignee(order: Order, partners: list[str]) -> tuple[str, str]:
 
 
 def hold(
-    tx: ProvisioningTx,
+    tx: GraphTx,
     *,
     order_id: str,
     plan: Plan,
@@ -194,7 +194,7 @@ def hold(
 # ---- confirm ------------------------------------------------------------------------------------
 
 
-def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: Catalog) -> Outcome:
+def confirm(tx: GraphTx, *, reservation_id: str, now: datetime, catalog: Catalog) -> Outcome:
     """Turn a hold into the service: ONT or circuit (with its slots), Service, USES and FOR."""
     order_id = peeked(tx, reservation_id, "Reservation").order
     order: Order = locked(tx, order_id, "Order")
@@ -304,7 +304,7 @@ def confirm(tx: ProvisioningTx, *, reservation_id: str, now: datetime, catalog: 
 
 
 def release(
-    tx: ProvisioningTx,
+    tx: GraphTx,
     *,
     reservation_id: str,
     now: datetime,
@@ -338,7 +338,7 @@ def release(
     )
 
 
-def cancel(tx: ProvisioningTx, *, order_id: str, now: datetime, reason: str) -> Outcome:
+def cancel(tx: GraphTx, *, order_id: str, now: datetime, reason: str) -> Outcome:
     """Cancel an order (TMF641 `cancelled`), releasing its holds and its open construction."""
     order: Order = locked(tx, order_id, "Order")
     if order.state == OS.CANCELLED:

@@ -13,7 +13,6 @@ from pboss.inventory.catalog import default_catalog
 from pboss.inventory.memory.store import MemoryStore
 from pboss.loaders import load_paths
 from pboss.loaders.generator import SCALES, generate
-from pboss.loaders.scan import iter_edges, iter_nodes
 
 
 def _digest(bundle: Path) -> dict[str, str]:
@@ -57,13 +56,13 @@ def test_every_kind_the_metro_needs_is_there(tiny_store: MemoryStore) -> None:
                  "Customer", "Service", "NE", "Port", "TrunkSection", "Circuit", "PartnerLink",
                  "PartnerAccess", "Partner"):  # fmt: skip
         assert counts.get(kind, 0) > 0, kind
-    sites = Counter(p["site_type"] for p in iter_nodes(tiny_store, "Site"))
+    sites = Counter(p["site_type"] for p in tiny_store.scan_nodes("Site"))
     assert sites["exchange"] and sites["estate"] + sites["building"]
-    assert all(p["households"] >= 0 for p in iter_nodes(tiny_store, "Site"))
+    assert all(p["households"] >= 0 for p in tiny_store.scan_nodes("Site"))
 
 
 def test_two_stage_splitting_within_one_to_sixty_four(tiny_store: MemoryStore) -> None:
-    splitters = {p["id"]: p for p in iter_nodes(tiny_store, "Splitter")}
+    splitters = {p["id"]: p for p in tiny_store.scan_nodes("Splitter")}
     pairs = set()
     for s in splitters.values():
         if s["stage"] == 1:
@@ -71,7 +70,7 @@ def test_two_stage_splitting_within_one_to_sixty_four(tiny_store: MemoryStore) -
             pairs.add((s["ratio"], splitters[children[0].src]["ratio"]))
     assert pairs <= {(4, 16), (8, 8)} and pairs
     onts_per_pon: Counter[str] = Counter()
-    for ont in iter_nodes(tiny_store, "ONT"):
+    for ont in tiny_store.scan_nodes("ONT"):
         trace = tiny_store.trace(ont["id"])
         pon = next(h.element.id for h in trace.hops if h.element.kind == "PonPort")
         onts_per_pon[pon] += 1
@@ -80,36 +79,36 @@ def test_two_stage_splitting_within_one_to_sixty_four(tiny_store: MemoryStore) -
 
 def test_circuits_hold_distinct_slots_within_capacity(tiny_store: MemoryStore) -> None:
     capacity = {p["id"]: p["capacity_vc12"] for k in ("TrunkSection", "PartnerLink")
-                for p in iter_nodes(tiny_store, k)}  # fmt: skip
+                for p in tiny_store.scan_nodes(k)}  # fmt: skip
     held: dict[str, list[int]] = defaultdict(list)
     seqs: dict[str, list[int]] = defaultdict(list)
-    bandwidth = {p["id"]: p["bandwidth_2m"] for p in iter_nodes(tiny_store, "Circuit")}
-    for src, dst, props in iter_edges(tiny_store, "ROUTED_OVER"):
+    bandwidth = {p["id"]: p["bandwidth_2m"] for p in tiny_store.scan_nodes("Circuit")}
+    for src, dst, props in tiny_store.scan_edges("ROUTED_OVER"):
         assert len(props["slots"]) == bandwidth[src]
         held[dst] += props["slots"]
         seqs[src].append(props["seq"])
     for section, slots in held.items():
         assert len(slots) == len(set(slots)) and max(slots) <= capacity[section]
     assert all(sorted(s) == list(range(1, len(s) + 1)) for s in seqs.values())
-    assert {s for p in iter_nodes(tiny_store, "TrunkSection") for s in [p["spec"]]} >= {
+    assert {s for p in tiny_store.scan_nodes("TrunkSection") for s in [p["spec"]]} >= {
         "TRUNK-STM1", "TRUNK-STM4", "TRUNK-STM16",
     }  # fmt: skip
 
 
 def test_partners_products_and_faults(tiny_store: MemoryStore) -> None:
-    assert {p["owner"] for p in iter_nodes(tiny_store, "PartnerLink")} == {"P-TT"}
-    assert {p["owner"] for p in iter_nodes(tiny_store, "PartnerAccess")} == {"P-OC"}
-    products = Counter(p["product"] for p in iter_nodes(tiny_store, "Service"))
+    assert {p["owner"] for p in tiny_store.scan_nodes("PartnerLink")} == {"P-TT"}
+    assert {p["owner"] for p in tiny_store.scan_nodes("PartnerAccess")} == {"P-OC"}
+    products = Counter(p["product"] for p in tiny_store.scan_nodes("Service"))
     assert set(products) <= set(default_catalog().products)
     assert {"FTTH-100M", "IPTV", "MSTP-LL", "CABLE-BB"} <= set(products)
     customers = Counter(
-        (p["customer_type"], p["sla_tier"]) for p in iter_nodes(tiny_store, "Customer")
+        (p["customer_type"], p["sla_tier"]) for p in tiny_store.scan_nodes("Customer")
     )
     assert any(t == "enterprise" for t, _ in customers) and any(
         t == "household" for t, _ in customers
     )
     statuses = Counter(
         p["status"] for k in ("PonPort", "SplitterPort", "ONT", "TrunkSection")
-        for p in iter_nodes(tiny_store, k)
+        for p in tiny_store.scan_nodes(k)
     )  # fmt: skip
     assert statuses["faulty"] >= 1

@@ -95,7 +95,7 @@ def test_a_candidate_taken_after_ranking_is_skipped_under_lock_and_explained(
         [{"type": "FED_BY", "src": f"ONT-{p}", "dst": p} for p in taken],
     )
     now = clock()
-    out = svc.backend.run(
+    out = svc.store.transact(
         lambda tx: steps.hold(
             tx,
             order_id=order.id,
@@ -103,7 +103,9 @@ def test_a_candidate_taken_after_ranking_is_skipped_under_lock_and_explained(
             now=now,
             valid_until=now + timedelta(minutes=30),
             sla_hours=48,
-        )
+        ),
+        actor="test",
+        reason="hold",
     )
     assert out.value.resources == ["SPL-JZ-2B:2"]
     why = Explanation.loads(out.value.explanation)

@@ -11,28 +11,29 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
+from pboss.inventory.memory import scans, views
+from pboss.inventory.memory.occupancy import slot_holdings, used_slots
+from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
 from pboss.inventory.results import (
     ChangeRecord,
     Closure,
     FindQuery,
     Page,
-    PortView,
     Rider,
     RiderFields,
     RiderRow,
     Riders,
     SiteView,
-    SplitterView,
     Trace,
     TransportLink,
     UpsertResult,
@@ -45,11 +46,12 @@ from pboss.inventory.rules import (
     single_upstream_sources,
     slot_clashes,
 )
-from pboss.inventory.store import Direction
+from pboss.inventory.store import Direction, known_edge_type, known_kind
 from pboss.inventory.tracing import build_trace, impairments, rider_totals
+from pboss.inventory.transaction import GraphTx
 
 _FAILURE = frozenset(FAILURE_EDGES)
-_SLOT_EDGES = ("ROUTED_OVER", "HOLDS")
+T = TypeVar("T")
 
 
 def _matches_text(el: Element, needle: str) -> bool:
@@ -102,26 +104,11 @@ class MemoryStore:
         if el.site:
             self._by_site.get(el.site, set()).discard(el.id)
 
-    def _at_site(self, site_id: str, kind: str) -> list[Element]:
-        found = (self._el(i) for i in self._by_site.get(site_id, ()))
-        return sorted((e for e in found if e.kind == kind), key=lambda e: e.id)
-
-    def _has_in(self, element_id: str, types: tuple[str, ...]) -> bool:
-        return any(k in types for _, _, k in self.graph.in_edges(element_id, keys=True))
-
-    def slot_holdings(self, section_id: str) -> list[tuple[str, list[int]]]:
-        """Who holds which VC-12 slots of a section: circuits (ROUTED_OVER) and holds (HOLDS)."""
-        out = []
-        for src, _, key, data in self.graph.in_edges(section_id, keys=True, data=True):
-            if key in _SLOT_EDGES and data.get("slots"):
-                out.append((src, list(data["slots"])))
-        return out
-
     def used_of(self, element_id: str) -> int | None:
         """How much of a pool is taken: VC-12 slots of a section, occupied outputs of a splitter."""
         kind = self._el(element_id).kind
         if kind in ("TrunkSection", "PartnerLink"):
-            return sum(len(s) for _, s in self.slot_holdings(element_id))
+            return len(used_slots(self.graph, element_id))
         if kind == "Splitter":
             busy = 0
             for port, _, key in self.graph.in_edges(element_id, keys=True):
@@ -170,30 +157,36 @@ class MemoryStore:
         reason: str = "upsert",
     ) -> UpsertResult:
         with self.lock:
-            ids = referenced_ids(nodes, edges)
-            existing = {i: self._el(i) for i in ids if i in self.graph}
-            existing_edges: dict[tuple[str, str, str], dict[str, Any]] = {}
-            for e in edges:
-                if self.graph.has_edge(e.src, e.dst, key=e.type):
-                    existing_edges[e.key] = dict(self.graph.edges[e.src, e.dst, e.type])
-            upstreams = {
-                (key, src): dst
-                for src in single_upstream_sources(edges)
-                if src in self.graph
-                for _, dst, key in self.graph.out_edges(src, keys=True)
-                if key in SINGLE_UPSTREAM
-            }
-            plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
-            self._check_slots(plan)
-            for node in plan.nodes_new + plan.nodes_changed:
-                self._put_node(node)
-            for e in plan.edges_new + plan.edges_changed:
-                if self.graph.has_edge(e.src, e.dst, key=e.type):
-                    self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
-                self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
-            for change in plan.status_changes:
-                self._record(change.element_id, change.from_status, change.to_status, actor, reason)
-            return plan.result()
+            return self._upsert(nodes, edges, actor, reason)
+
+    def _upsert(
+        self, nodes: Sequence[Element], edges: Sequence[Edge], actor: str, reason: str
+    ) -> UpsertResult:
+        """`upsert` under the lock: `rules.plan_batch` validates, then the batch is applied."""
+        ids = referenced_ids(nodes, edges)
+        existing = {i: self._el(i) for i in ids if i in self.graph}
+        existing_edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for e in edges:
+            if self.graph.has_edge(e.src, e.dst, key=e.type):
+                existing_edges[e.key] = dict(self.graph.edges[e.src, e.dst, e.type])
+        upstreams = {
+            (key, src): dst
+            for src in single_upstream_sources(edges)
+            if src in self.graph
+            for _, dst, key in self.graph.out_edges(src, keys=True)
+            if key in SINGLE_UPSTREAM
+        }
+        plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
+        self._check_slots(plan)
+        for node in plan.nodes_new + plan.nodes_changed:
+            self._put_node(node)
+        for e in plan.edges_new + plan.edges_changed:
+            if self.graph.has_edge(e.src, e.dst, key=e.type):
+                self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
+            self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
+        for change in plan.status_changes:
+            self._record(change.element_id, change.from_status, change.to_status, actor, reason)
+        return plan.result()
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
         refuse_own_conflicts(nodes, edges)
@@ -244,7 +237,7 @@ class MemoryStore:
         for section_id in sorted(plan.pool_targets):
             incoming = [e for e in plan.slot_edges if e.dst == section_id]
             replaced = {e.src for e in incoming}
-            holdings = [h for h in self.slot_holdings(section_id) if h[0] not in replaced]
+            holdings = [h for h in slot_holdings(self.graph, section_id) if h[0] not in replaced]
             holdings += [(e.src, e.slots or []) for e in incoming]
             section = written.get(section_id) or self._el(section_id)
             issues += slot_clashes(section, holdings, replaced)
@@ -435,115 +428,65 @@ class MemoryStore:
                 )
             return doomed
 
-    def _pon_load(self, pon_id: str) -> int:
-        """ONTs fed from a PON port plus splitter ports held for new ONTs under it."""
-        below = self._reverse_closure([pon_id])
-        onts = sum(1 for i in below if self._el(i).kind == "ONT")
-        held = sum(
-            1 for i in below if self._el(i).kind == "SplitterPort" and self._has_in(i, ("HOLDS",))
-        )
-        return onts + held
-
-    def _upstream(self, element_id: str) -> list[Element]:
-        chain: list[Element] = []
-        cur = element_id
-        while True:
-            nxt = next(
-                (
-                    d
-                    for _, d, k in self.graph.out_edges(cur, keys=True)
-                    if k in ("FED_BY", "PART_OF")
-                ),
-                None,
-            )
-            if nxt is None or len(chain) > 16:
-                return chain
-            chain.append(self._el(nxt))
-            cur = nxt
-
     def site_view(self, site_id: str) -> SiteView:
         with self.lock:
-            site = self._require(site_id)
-            if site.kind != "Site":
-                raise NotFound(site_id, "Site")
-            pon_loads: dict[str, int] = {}
-            splitters = []
-            for spl in self._at_site(site_id, "Splitter"):
-                ports = sorted(
-                    (
-                        self._el(p)
-                        for p, _, k in self.graph.in_edges(spl.id, keys=True)
-                        if k == "PART_OF"
-                    ),
-                    key=lambda e: (getattr(e, "index", 0), e.id),
-                )
-                busy = [p.id for p in ports if self._has_in(p.id, ("FED_BY", "HOLDS"))]
-                free = [p.id for p in ports if p.id not in busy and p.status == "available"]
-                upstream = self._upstream(spl.id)
-                pon = next((e for e in upstream if e.kind == "PonPort"), None)
-                olt = next((e.id for e in upstream if e.kind == "OLT"), None)
-                if pon is not None and pon.id not in pon_loads:
-                    pon_loads[pon.id] = self._pon_load(pon.id)
-                splitters.append(
-                    SplitterView(
-                        splitter=spl.model_copy(deep=True),
-                        free_ports=free,
-                        busy_ports=len(busy),
-                        upstream=[e.model_copy(deep=True) for e in upstream],
-                        pon_port=pon.id if pon else None,
-                        olt=olt,
-                        pon_load=pon_loads.get(pon.id, 0) if pon else 0,
-                        pon_budget=getattr(pon, "max_split", 0) if pon else 0,
-                    )
-                )
-            nes = self._at_site(site_id, "NE")
-            ports = []
-            for ne in nes:
-                for p, _, k in self.graph.in_edges(ne.id, keys=True):
-                    if k == "PART_OF":
-                        busy = self._has_in(p, ("A_END", "Z_END", "TERMINATES", "HOLDS"))
-                        ports.append(
-                            PortView(port=self._el(p).model_copy(deep=True), ne=ne.id, busy=busy)
-                        )
-            ports.sort(key=lambda v: v.port.id)
-            return SiteView(
-                site=site.model_copy(deep=True),
-                splitters=splitters,
-                partner_access=[
-                    e.model_copy(deep=True) for e in self._at_site(site_id, "PartnerAccess")
-                ],
-                nes=[e.model_copy(deep=True) for e in nes],
-                ports=ports,
-            )
+            return views.site_view(self.graph, self._by_site, site_id)
 
     def transport_links(self) -> list[TransportLink]:
         with self.lock:
-            out = []
-            for kind in ("TrunkSection", "PartnerLink"):
-                for lid in sorted(self._by_kind.get(kind, ())):
-                    ends = []
-                    for _, dst, k in self.graph.out_edges(lid, keys=True):
-                        if k != "TERMINATES":
-                            continue
-                        if self._el(dst).kind == "NE":
-                            ends.append(dst)
-                        else:
-                            ends += [
-                                d
-                                for _, d, k2 in self.graph.out_edges(dst, keys=True)
-                                if k2 == "PART_OF"
-                            ]
-                    ends.sort()
-                    used = sorted(s for _, slots in self.slot_holdings(lid) for s in slots)
-                    out.append(
-                        TransportLink(
-                            link=self._el(lid).model_copy(deep=True),
-                            a_ne=ends[0] if ends else None,
-                            z_ne=ends[1] if len(ends) > 1 else None,
-                            used_slots=used,
-                        )
-                    )
-            return out
+            return views.transport_links(self.graph, self._by_kind)
+
+    # ---- transactions, sweeps and scans ----------------------------------------------------------
+
+    def transact(self, work: Callable[[GraphTx], T], *, actor: str, reason: str) -> T:
+        with self.lock:
+            tx = MemoryTx(self)
+            result = work(tx)
+            self._commit(tx, actor, reason)
+            return result
+
+    def _commit(self, tx: MemoryTx, actor: str, reason: str) -> None:
+        """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
+        that refuses, the unlinked edges are put back."""
+        removed: list[tuple[str, str, str, dict[str, Any]]] = []
+        try:
+            for src, dst, key in tx.unlinks:
+                if self.graph.has_edge(src, dst, key=key):
+                    removed.append((src, dst, key, dict(self.graph.edges[src, dst, key])))
+                    self.graph.remove_edge(src, dst, key=key)
+            if tx.puts or tx.links:
+                self._upsert(list(tx.puts.values()), list(tx.links.values()), actor, reason)
+        except BaseException:
+            for src, dst, key, data in removed:
+                self.graph.add_edge(src, dst, key=key, **data)
+            raise
+
+    def due_ids(
+        self,
+        kind: str,
+        *,
+        states: Sequence[str],
+        time_field: str,
+        until: datetime | None,
+        limit: int,
+    ) -> list[str]:
+        known_kind(kind)
+        with self.lock:
+            elements = [self._el(i) for i in self._by_kind.get(kind, ())]
+            return scans.due(
+                elements, states=states, time_field=time_field, until=until, limit=limit
+            )
+
+    def scan_nodes(self, kind: str) -> Iterator[dict[str, Any]]:
+        return scans.nodes_of(self.graph, self.lock, self._by_kind, known_kind(kind))
+
+    def scan_ids(self, kind: str, owner: str) -> Iterator[str]:
+        return scans.ids_of(self.graph, self.lock, self._by_kind, known_kind(kind), owner)
+
+    def scan_edges(
+        self, edge_type: str, *, ordered: bool = True, props: bool = True
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        return scans.edges_of(self.graph, self.lock, known_edge_type(edge_type), ordered, props)
 
     def counts(self) -> dict[str, int]:
         with self.lock:

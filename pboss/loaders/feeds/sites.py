@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from pboss.inventory.store import GraphStore
 from pboss.loaders.feeds.address import normalise_address, normalise_code
-from pboss.loaders.scan import iter_nodes
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class SiteMatcher:
     def from_store(cls, store: GraphStore) -> SiteMatcher:
         """Index every site of the store (ids and codes both count as codes)."""
         m = cls()
-        for props in iter_nodes(store, "Site"):
+        for props in store.scan_nodes("Site"):
             sid = props["id"]
             for code in {props.get("code") or "", sid}:
                 if code:
@@ -45,7 +44,7 @@ class SiteMatcher:
             address = normalise_address(props.get("address") or "")
             if address:
                 m.by_address.setdefault(address, []).append(sid)
-        for props in iter_nodes(store, "NE"):
+        for props in store.scan_nodes("NE"):
             if props.get("site"):
                 m.nes_at.setdefault(props["site"], []).append(props["id"])
         for nes in m.nes_at.values():

@@ -22,7 +22,6 @@ from pboss.loaders.lines import read_lines
 from pboss.loaders.native import InputFile
 from pboss.loaders.progress import Progress
 from pboss.loaders.records import Record
-from pboss.loaders.scan import iter_nodes
 
 
 class _Row:
@@ -62,7 +61,7 @@ class FeedSource:
         self.matcher = SiteMatcher.from_store(store)
         self.reserved: dict[str, int] = {}
         if mapping.style == "partner_access":
-            for props in iter_nodes(store, "PartnerAccess"):
+            for props in store.scan_nodes("PartnerAccess"):
                 if props.get("owner") == mapping.partner:
                     self.reserved[props["id"]] = int(props.get("reserved") or 0)
         self._notes: dict[int, list[str]] = {}

@@ -1,0 +1,93 @@
+"""The MemoryStore's write transaction (`GraphTx`): a unit of work runs under the store's lock.
+
+The lock serialises every transaction, so `lock()` needs no per-node locks. Writes are collected
+and handed to the store at the end (`MemoryStore.transact`), which applies them all or nothing
+through the same validation as `upsert` (`rules.plan_batch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from pboss.inventory.errors import TxConflict
+from pboss.inventory.memory.occupancy import pon_load, used_slots
+from pboss.inventory.model import Edge, Element
+from pboss.inventory.transaction import AlreadyExists, Direction, Facts
+
+if TYPE_CHECKING:
+    from pboss.inventory.memory.store import MemoryStore
+
+_SECTIONS = ("TrunkSection", "PartnerLink")
+
+
+class MemoryTx:
+    """One unit of work's view of the MemoryStore; the caller holds `store.lock` throughout."""
+
+    def __init__(self, store: MemoryStore):
+        self.store = store
+        self.graph = store.graph
+        self.puts: dict[str, Element] = {}
+        self.links: dict[tuple[str, str, str], Edge] = {}
+        self.unlinks: list[tuple[str, str, str]] = []
+
+    def _reading(self) -> None:
+        if self.puts or self.links or self.unlinks:
+            raise RuntimeError("a transaction read after writing (not allowed: see transaction.py)")
+
+    def _el(self, element_id: str) -> Element:
+        return self.graph.nodes[element_id]["el"]
+
+    def lock(self, ids: Iterable[str]) -> dict[str, Element]:
+        return self.peek(ids)
+
+    def peek(self, ids: Iterable[str]) -> dict[str, Element]:
+        self._reading()
+        return {i: self._el(i).model_copy(deep=True) for i in sorted(set(ids)) if i in self.graph}
+
+    def claim(
+        self, ids: Sequence[str], *, lead: Sequence[str] = ()
+    ) -> tuple[dict[str, Element], dict[str, Facts]]:
+        leaders = self.peek(lead)
+        out = {}
+        for i in sorted(set(ids)):
+            if i not in self.graph:
+                continue
+            el = self._el(i)
+            facts = Facts(
+                element=el.model_copy(deep=True),
+                incoming=sorted({k for _, _, k in self.graph.in_edges(i, keys=True)}),
+            )
+            if el.kind in _SECTIONS:
+                facts.used_slots = used_slots(self.graph, i)
+            elif el.kind == "PonPort":
+                facts.load = pon_load(self.graph, i)
+            out[i] = facts
+        return leaders, out
+
+    def linked(
+        self, element_id: str, edge_type: str, direction: Direction
+    ) -> list[tuple[Edge, Element]]:
+        self._reading()
+        if element_id not in self.graph:
+            return []
+        return [
+            (edge, el)
+            for edge, el in self.store.neighbours(element_id, direction, [edge_type])
+            if edge.type == edge_type
+        ]
+
+    def put(self, element: Element, *, new: bool = False) -> None:
+        if element.id in self.graph:
+            if new:
+                raise AlreadyExists(element.id)
+            old = self._el(element.id)
+            if old.kind != element.kind:
+                raise TxConflict(f"id {element.id} is taken", [f"it is a {old.kind}"])
+        self.puts[element.id] = element.model_copy(deep=True)
+
+    def link(self, edge: Edge) -> None:
+        self.links[edge.key] = edge
+
+    def unlink(self, edge_type: str, src: str, dst: str) -> None:
+        self.unlinks.append((src, dst, edge_type))
