@@ -19,8 +19,9 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor, page_size
+from pboss.graphql.connections import PageInfo
 from pboss.graphql.context import Context, Info
+from pboss.graphql.cursors import decode_cursor, encode_cursor, page_size
 from pboss.graphql.errors import Error, Forbidden, NotFound, ValidationError
 from pboss.graphql.types import Element, to_type
 from pboss.inventory import errors as inv

@@ -13,15 +13,9 @@ from typing import Annotated
 
 import strawberry
 
-from pboss.graphql.connections import (
-    ElementConnection,
-    ElementEdge,
-    PageInfo,
-    decode_cursor,
-    encode_cursor,
-    page_size,
-)
+from pboss.graphql.connections import ElementConnection, ElementEdge, PageInfo
 from pboss.graphql.context import Info
+from pboss.graphql.cursors import decode_cursor, encode_cursor, page_size
 from pboss.graphql.errors import NotFound, StatusEnum, UserInputError, ValidationError
 from pboss.graphql.network import (
     CustomerTrace,
