@@ -16,7 +16,7 @@ import strawberry
 from strawberry.fastapi import BaseContext
 
 from pboss.config import Settings
-from pboss.graphql.cursors import CursorSeal
+from pboss.graphql.connections import CursorSeal
 from pboss.graphql.dataloaders import Loaders
 from pboss.graphql.permissions import Action, Principal, allows, can_see
 from pboss.inventory.catalog import Catalog
@@ -48,7 +48,7 @@ class Context(BaseContext):
 
     @property
     def cursor_seal(self) -> CursorSeal:
-        """The app's seal for cursors a caller may not read (`pboss.graphql.cursors`)."""
+        """The app's seal for cursors a caller may not read (`pboss.graphql.connections`)."""
         return self.state["cursor_seal"]
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -26,13 +26,15 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from pboss.config import Settings
-from pboss.graphql.business import BusinessQuery
+from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.extensions import OperationMetrics, should_mask
-from pboss.graphql.mutations import InventoryMutation
-from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
-from pboss.graphql.queries import InventoryQuery, NetworkQuery
-from pboss.graphql.types import ELEMENT_TYPES
+from pboss.graphql.inventory.mutations import InventoryMutation
+from pboss.graphql.inventory.queries import InventoryQuery
+from pboss.graphql.inventory.types import ELEMENT_TYPES
+from pboss.graphql.network.queries import NetworkQuery
+from pboss.graphql.provisioning.mutations import ProvisioningMutation
+from pboss.graphql.provisioning.queries import ProvisioningQuery
 from pboss.metrics import Metrics
 
 log = logging.getLogger(__name__)

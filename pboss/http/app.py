@@ -22,10 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pboss.bootstrap import load_demo_if_empty, open_store
 from pboss.config import Settings, get_settings
-from pboss.graphql.cursors import CursorSeal
-from pboss.graphql.partners import PartnerNames
+from pboss.graphql.business.partners import PartnerNames
+from pboss.graphql.connections import CursorSeal
+from pboss.graphql.network.sites import SiteIndex
 from pboss.graphql.schema import build_schema
-from pboss.graphql.sites import SiteIndex
 from pboss.http.auth import load_keyring
 from pboss.http.endpoint import Unauthenticated, graphql_router
 from pboss.http.health import add_probes

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from pboss.graphql.cursors import CursorSeal
-from pboss.graphql.network import _HEALTH, Rider, RiderEdge, build_riders, rider_cursors
+from pboss.graphql.connections import CursorSeal
+from pboss.graphql.inventory.types import to_type
+from pboss.graphql.network.types import _HEALTH, Rider, RiderEdge, build_riders, rider_cursors
 from pboss.graphql.permissions import (
     ANONYMOUS,
     CAN_SEE_READS,
@@ -17,7 +18,6 @@ from pboss.graphql.permissions import (
     parse_role,
     sees_all,
 )
-from pboss.graphql.types import to_type
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import Element
 from pboss.inventory.store import GraphStore

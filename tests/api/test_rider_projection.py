@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from strawberry.types import get_object_definition
 
-from pboss.graphql import types as t
+from pboss.graphql.inventory import types as t
 from pboss.graphql.schema import build_schema
 from pboss.http.app import create_app
 from pboss.inventory.demo import demo_network

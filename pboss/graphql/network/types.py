@@ -16,12 +16,10 @@ from functools import partial
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
-from pboss.graphql.connections import PageInfo
+from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
-from pboss.graphql.cursors import decode_cursor, encode_cursor
 from pboss.graphql.errors import StatusEnum, UserInputError
-from pboss.graphql.permissions import CAN_SEE_READS, HIDDEN_FROM_PARTNERS, sees_all
-from pboss.graphql.types import (
+from pboss.graphql.inventory.types import (
     Customer,
     Element,
     Partner,
@@ -30,6 +28,7 @@ from pboss.graphql.types import (
     graphql_field_name,
     to_type,
 )
+from pboss.graphql.permissions import CAN_SEE_READS, HIDDEN_FROM_PARTNERS, sees_all
 from pboss.inventory import model as m
 from pboss.inventory import results as r
 from pboss.inventory.lifecycle import Status

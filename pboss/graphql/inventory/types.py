@@ -15,6 +15,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import get_object_definition
 
+from pboss.graphql.connections import PageInfo
 from pboss.graphql.context import Info
 from pboss.graphql.errors import EdgeTypeEnum, StatusEnum
 from pboss.inventory import model as m
@@ -336,6 +337,19 @@ def to_type(el: m.Element) -> Element:
     cls = KIND_TYPES.get(el.kind, GenericElement)
     values = {name: getattr(el, attr) for name, attr in _plain_fields(cls)}
     return cls(_el=el, kind=el.kind, **values)
+
+
+@strawberry.type
+class ElementEdge:
+    cursor: str
+    node: Element
+
+
+@strawberry.type(description="A page of elements with the total over all pages.")
+class ElementConnection:
+    edges: list[ElementEdge]
+    page_info: PageInfo
+    total_count: int
 
 
 def _as(el: m.Element | None, cls: type[Element]) -> Any:
