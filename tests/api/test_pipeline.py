@@ -71,7 +71,13 @@ class Marked:
     ("what", "key", "query", "variables", "typename"),
     [
         ("a query", ENGINEER, '{ element(id: "OLT-1") { __typename } }', {}, "OLT"),
-        ("a query answering NotFound", CRM, '{ element(id: "NOPE") { __typename } }', {}, "NotFound"),
+        (
+            "a query answering NotFound",
+            CRM,
+            '{ element(id: "NOPE") { __typename } }',
+            {},
+            "NotFound",
+        ),
         ("a mutation", ENGINEER, SET_STATUS, {"id": "OLT-1"}, "StatusChanged"),
         ("a mutation refused", CRM, SET_STATUS, {"id": "OLT-1"}, "Forbidden"),
         (
@@ -163,8 +169,12 @@ def test_an_operation_answers_json_and_is_counted_once(api: Api) -> None:
     bad = _post(api, '{"query": "query Bad { products { nope } }"}')
     assert bad.status_code == 200 and bad.json()["errors"]
     text = api.client.get("/metrics").text
-    assert 'pboss_graphql_operations_total{operation="Products",outcome="ok",type="query"} 3.0' in text
-    assert 'pboss_graphql_operations_total{operation="Bad",outcome="error",type="query"} 1.0' in text
+    assert (
+        'pboss_graphql_operations_total{operation="Products",outcome="ok",type="query"} 3.0' in text
+    )
+    assert (
+        'pboss_graphql_operations_total{operation="Bad",outcome="error",type="query"} 1.0' in text
+    )
     assert 'pboss_http_requests_total{method="POST",route="/graphql",status="200"} 4.0' in text
 
 
