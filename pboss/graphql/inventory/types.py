@@ -7,8 +7,10 @@ caller's visibility check, so no path shows what the caller may not see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -335,8 +337,23 @@ def to_type(el: m.Element) -> Element:
     """The GraphQL object of a stored element (no visibility check: callers filter first): its
     kind's type, holding the element and a copy of the plain fields it shows."""
     cls = KIND_TYPES.get(el.kind, GenericElement)
-    values = {name: getattr(el, attr) for name, attr in _plain_fields(cls)}
-    return cls(_el=el, kind=el.kind, **values)
+    names, read = _copier(cls)
+    return cls(_el=el, kind=el.kind, **dict(zip(names, read(el), strict=True)))
+
+
+@cache
+def _copier(cls: type[Element]) -> tuple[tuple[str, ...], Callable[[m.Element], tuple[Any, ...]]]:
+    """The python names of a type's plain fields, and one call reading them all off an element
+    (a page of riders builds a hundred objects)."""
+    fields = _plain_fields(cls)
+    names = tuple(name for name, _ in fields)
+    attrs = tuple(attr for _, attr in fields)
+    if not attrs:
+        return names, lambda el: ()
+    getter = attrgetter(*attrs)
+    if len(attrs) == 1:
+        return names, lambda el: (getter(el),)
+    return names, getter
 
 
 @strawberry.type
