@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
@@ -49,7 +48,6 @@ except ImportError:  # pragma: no cover - the `fast` extra brings orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pboss.http.app import GC_YOUNG_THRESHOLD
 from pboss.inventory.business import BLOCKING
 from pboss.inventory.model import FAILURE_EDGES
 from pboss.inventory.neo4j import local as neo4j_local
@@ -496,13 +494,9 @@ def run_one_client(
 
 
 def same_collector_as_the_server() -> None:
-    """Run the raw Cypher clients under the garbage collector settings the server runs with
-    (start-up objects frozen, young objects collected every `GC_YOUNG_THRESHOLD`), so neither
-    side of the ratio pays for a collector the other does not."""
-    gc.collect()
-    gc.freeze()
-    young, *older = gc.get_threshold()
-    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+    """Run the raw Cypher clients under the garbage collector settings the server runs with: the
+    server leaves Python's defaults alone (it once froze its start-up objects), so this does
+    nothing; kept so `bench_api_pair.py` can still serve older revisions side by side."""
 
 
 # ---- where the time goes: one client, layer by layer ------------------------------------------
@@ -521,8 +515,8 @@ def breakdown(
     """p50 ms of raw Cypher (`execute_query`, then auto-commit), the store call, GraphQL executed
     in-process, and HTTP, sequentially."""
     from pboss.config import Settings
-    from pboss.graphql.auth import Principal
     from pboss.graphql.context import Context
+    from pboss.graphql.permissions import Principal
     from pboss.graphql.schema import build_schema
     from pboss.http.app import create_app
 

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=5000, ge=10, description="tokens one document may hold")
     max_body_bytes: int = Field(default=64_000, ge=1024, description="largest request body")
     store_threads: int = Field(default=16, ge=1, description="threads running store calls")
+    cursor_key: SecretStr | None = Field(
+        default=None,
+        description="secret sealing partners' cursors (any string; the same on every replica); "
+        "unset: a random key per process, so such cursors do not survive a restart",
+    )
 
     @property
     def neo4j_auth(self) -> tuple[str, str] | None:

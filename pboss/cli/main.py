@@ -24,7 +24,6 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port, "store": store}.items() if v}
     settings = Settings(**overrides)
     from pboss.http.app import create_app
-    from pboss.http.serving import HTTP_PROTOCOL
     from pboss.inventory.errors import PbossError
 
     try:
@@ -35,7 +34,7 @@ def serve(
     typer.echo(
         f"pboss on the {settings.store} store: http://{settings.host}:{settings.port}/graphql"
     )
-    uvicorn.run(api, host=settings.host, port=settings.port, log_level="info", http=HTTP_PROTOCOL)
+    uvicorn.run(api, host=settings.host, port=settings.port, log_level="info")
 
 
 data.register(app)

@@ -1,4 +1,8 @@
-"""The per-request context: the store, who is calling, settings, app-wide state and loaders."""
+"""The per-request context: the store, who is calling, settings, app-wide state and loaders.
+
+It is built in one place, the HTTP endpoint's context factory (`pboss.http.endpoint`), for every
+operation alike.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ import strawberry
 from strawberry.fastapi import BaseContext
 
 from pboss.config import Settings
-from pboss.graphql.auth import Principal
+from pboss.graphql.connections import CursorSeal
 from pboss.graphql.dataloaders import Loaders
-from pboss.graphql.permissions import Action, allows, can_see
+from pboss.graphql.permissions import Action, Principal, allows, can_see
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.model import Element
 from pboss.inventory.store import GraphStore
@@ -41,6 +45,11 @@ class Context(BaseContext):
         self.catalog: Catalog = state["catalog"]
         self.executor: Executor = state["executor"]
         self.loaders = Loaders(store, self.call)
+
+    @property
+    def cursor_seal(self) -> CursorSeal:
+        """The app's seal for cursors a caller may not read (`pboss.graphql.connections`)."""
+        return self.state["cursor_seal"]
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run a blocking store call on the store threads, so the event loop keeps serving."""

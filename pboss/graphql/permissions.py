@@ -1,4 +1,5 @@
-"""What each role may see and do. Every element the API returns passes `can_see` first.
+"""Who is calling (`Principal`) and what each role may see and do. Every element the API returns
+passes `can_see` first.
 
 A partner key sees its own resources (owner == its partner id), its own Partner record, regions
 and sites (places, not people, except customer premises) and the catalog's products. It never sees
@@ -9,10 +10,50 @@ cascading deletes for admins only; a partner may write only its own resources.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
-from pboss.graphql.auth import Principal
 from pboss.inventory.model import Element
+
+ROLES = ("crm", "engineer", "admin", "partner")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a role, a name for the audit trail, and the partner it speaks for (the HTTP
+    layer maps an API key to one, `pboss.http.auth`)."""
+
+    role: str
+    name: str
+    partner_id: str | None = None
+
+    @property
+    def is_partner(self) -> bool:
+        """True for a partner key, which sees only its own resources."""
+        return self.role == "partner"
+
+    @property
+    def actor(self) -> str:
+        """How status changes and writes record who made them."""
+        return f"{self.role}:{self.name}"
+
+
+ANONYMOUS = Principal(role="anonymous", name="anonymous")
+
+
+def parse_role(spec: str, name: str) -> Principal:
+    """Turn a role spec (`crm`, `engineer`, `admin`, `partner:<id>`) into a principal."""
+    role, _, partner = spec.strip().partition(":")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {spec!r}; use one of crm, engineer, admin, partner:<id>")
+    if role == "partner":
+        if not partner:
+            raise ValueError("a partner role names its partner: partner:<partner id>")
+        return Principal(role="partner", name=name, partner_id=partner)
+    if partner:
+        raise ValueError(f"role {role!r} takes no suffix, got {spec!r}")
+    return Principal(role=role, name=name)
+
 
 #: Kinds a partner may read whoever owns them (places and the catalog, no people).
 PLACE_KINDS = frozenset({"Region", "Site", "Product"})

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pboss.config import Settings
-from pboss.graphql.auth import dev_keyring
 from pboss.http.app import create_app
+from pboss.http.auth import dev_keyring
 from pboss.inventory.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[2]

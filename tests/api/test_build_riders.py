@@ -1,6 +1,5 @@
 """`build_riders` builds, for every role, what the types' constructors and `can_see` per element
-build (it asks visibility once per page when the role sees all or nothing, and skips the
-dataclass keyword call)."""
+build (it asks visibility once per page when the role sees all or nothing)."""
 
 from __future__ import annotations
 
@@ -8,10 +7,17 @@ from typing import Any
 
 import pytest
 
-from pboss.graphql.auth import ANONYMOUS, Principal, parse_role
-from pboss.graphql.network import _HEALTH, Rider, RiderEdge, build_riders, rider_cursors
-from pboss.graphql.permissions import CAN_SEE_READS, can_see, sees_all
-from pboss.graphql.types import to_type
+from pboss.graphql.connections import CursorSeal
+from pboss.graphql.inventory.types import to_type
+from pboss.graphql.network.types import _HEALTH, Rider, RiderEdge, build_riders, rider_cursors
+from pboss.graphql.permissions import (
+    ANONYMOUS,
+    CAN_SEE_READS,
+    Principal,
+    can_see,
+    parse_role,
+    sees_all,
+)
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import Element
 from pboss.inventory.store import GraphStore
@@ -27,6 +33,7 @@ class _Ctx:
     def __init__(self, principal: Principal):
         self.principal = principal
         self.state: dict[str, Any] = {}
+        self.cursor_seal = CursorSeal("test")
 
     def sees(self, el: Element | None) -> bool:
         return el is not None and can_see(self.principal, el)

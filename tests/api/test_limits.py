@@ -28,39 +28,25 @@ def test_a_query_nested_30_deep_is_refused(api: Api) -> None:
     assert api.data(_nested_sites(8))["element"]["site"]["site"] is None
 
 
-def test_a_document_is_validated_once_then_refused_or_run_from_memory(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`ValidationByDocument`: the same query text is validated once, and its refusal (or
-    acceptance) holds on every later request."""
-    import pboss.graphql.extensions as extensions
-
-    validated: list[Any] = []
-    real = extensions.validate_document
-    monkeypatch.setattr(
-        extensions, "validate_document", lambda *a: validated.append(a[1]) or real(*a)
-    )
-    monkeypatch.setattr(extensions, "_VALIDATED", {})
+def test_a_refusal_or_an_acceptance_holds_on_every_later_request(api: Api) -> None:
+    """The same query text is parsed and validated from strawberry's caches after the first
+    time: its refusal (or acceptance) holds on every later request."""
     too_deep, fine = _nested_sites(30), _nested_sites(8)
     for _ in range(3):
         [error] = api.errors(too_deep)
         assert "exceeds maximum operation depth of 12" in error["message"]
         assert api.data(fine)["element"]["site"]["site"] is None
-    assert len(validated) == 2
 
 
-def test_the_validation_cache_stays_bounded_and_keeps_judging_right(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past `MAX_VALIDATIONS` answers the cache starts afresh; what it forgot is judged again."""
-    import pboss.graphql.extensions as extensions
+def test_parsing_and_validation_are_cached_by_strawberrys_bounded_caches() -> None:
+    """Strawberry's own extensions cache parsing and validation, each bounded."""
+    from strawberry.extensions import ParserCache, ValidationCache
 
-    monkeypatch.setattr(extensions, "MAX_VALIDATIONS", 2)
-    monkeypatch.setattr(extensions, "_VALIDATED", {})
-    for depth in (4, 5, 6, 30, 4, 30):
-        answer = api.post(_nested_sites(depth)).json()
-        assert ("errors" in answer) is (depth == 30), (depth, answer)
-        assert len(extensions._VALIDATED) <= 2
+    from pboss.graphql.schema import CACHE_SIZE, build_schema
+
+    made = [factory() for factory in build_schema(api_settings()).extensions]
+    assert {type(e) for e in made} >= {ParserCache, ValidationCache}
+    assert 0 < CACHE_SIZE <= 10_000
 
 
 def test_apps_with_other_limits_judge_the_same_text_by_their_own(demo_store: GraphStore) -> None:

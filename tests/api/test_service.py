@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import pytest
@@ -11,8 +10,8 @@ from typer.testing import CliRunner
 
 from pboss.cli.main import app as cli_app
 from pboss.config import Settings
-from pboss.graphql.auth import parse_role
-from pboss.http.app import GC_YOUNG_THRESHOLD, create_app
+from pboss.graphql.permissions import parse_role
+from pboss.http.app import create_app
 from pboss.inventory.errors import StoredDataInvalid
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import CRM, Api, api_settings
@@ -119,16 +118,6 @@ def test_the_app_loads_bundles_from_load_dir_at_start_up(tmp_path) -> None:
         demo = '{ element(id: "OLT-1") { __typename } }'
         got = client.post("/graphql", json={"query": demo}, headers={"X-API-Key": "k"}).json()
         assert got["data"]["element"]["__typename"] == "NotFound"  # not empty: no demo on top
-
-
-def test_a_started_app_keeps_its_start_up_objects_frozen_and_collects_young_objects_rarely(
-    api: Api,
-) -> None:
-    """The collector neither walks the schema and catalog on full collections nor runs on
-    every few hundred objects a request makes (see `pboss.http.app.GC_YOUNG_THRESHOLD`)."""
-    assert api.client.get("/healthz").status_code == 200
-    assert gc.get_freeze_count() > 0
-    assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD
 
 
 def test_serve_refusing_its_store_says_why_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

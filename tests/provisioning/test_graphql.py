@@ -12,12 +12,13 @@ import strawberry
 from strawberry.tools import merge_types
 
 from pboss.config import Settings
-from pboss.graphql.auth import Principal
 from pboss.graphql.context import Context
 from pboss.graphql.errors import ERROR_TYPES
-from pboss.graphql.provisioning import ProvisioningMutation, ProvisioningQuery
+from pboss.graphql.inventory.types import ELEMENT_TYPES
+from pboss.graphql.permissions import Principal
+from pboss.graphql.provisioning.mutations import ProvisioningMutation
+from pboss.graphql.provisioning.queries import ProvisioningQuery
 from pboss.graphql.schema import MUTATION_TYPES, QUERY_TYPES
-from pboss.graphql.types import ELEMENT_TYPES
 from pboss.inventory.store import GraphStore
 from pboss.provisioning.service import ProvisioningService
 

@@ -31,9 +31,9 @@ from pboss.graphql.errors import (
     StatusEnum,
     ValidationError,
 )
-from pboss.graphql.inputs import MAX_BATCH, UpsertInput, build_edges, build_nodes
+from pboss.graphql.inventory.inputs import MAX_BATCH, UpsertInput, build_edges, build_nodes
+from pboss.graphql.inventory.types import Element, StatusChange, to_type
 from pboss.graphql.permissions import Action, can_write
-from pboss.graphql.types import Element, StatusChange, to_type
 from pboss.inventory import errors as inv
 from pboss.inventory.model import KINDS, Category, Edge
 from pboss.inventory.model import Element as ElementModel

@@ -12,13 +12,11 @@ import hashlib
 import logging
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from pboss.config import Settings
+from pboss.graphql.permissions import Principal, parse_role
 
 log = logging.getLogger(__name__)
-
-ROLES = ("crm", "engineer", "admin", "partner")
 
 #: Development keys, active only with no keys configured on the embedded demo store.
 DEV_KEYS: dict[str, str] = {
@@ -28,42 +26,6 @@ DEV_KEYS: dict[str, str] = {
     "dev-partner-tt": "partner:P-TT",
     "dev-partner-oc": "partner:P-OC",
 }
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller: a role, a name for the audit trail, and the partner it speaks for."""
-
-    role: str
-    name: str
-    partner_id: str | None = None
-
-    @property
-    def is_partner(self) -> bool:
-        """True for a partner key, which sees only its own resources."""
-        return self.role == "partner"
-
-    @property
-    def actor(self) -> str:
-        """How status changes and writes record who made them."""
-        return f"{self.role}:{self.name}"
-
-
-ANONYMOUS = Principal(role="anonymous", name="anonymous")
-
-
-def parse_role(spec: str, name: str) -> Principal:
-    """Turn a role spec (`crm`, `engineer`, `admin`, `partner:<id>`) into a principal."""
-    role, _, partner = spec.strip().partition(":")
-    if role not in ROLES:
-        raise ValueError(f"unknown role {spec!r}; use one of crm, engineer, admin, partner:<id>")
-    if role == "partner":
-        if not partner:
-            raise ValueError("a partner role names its partner: partner:<partner id>")
-        return Principal(role="partner", name=name, partner_id=partner)
-    if partner:
-        raise ValueError(f"role {role!r} takes no suffix, got {spec!r}")
-    return Principal(role=role, name=name)
 
 
 def _digest(key: str) -> str:

@@ -3,30 +3,32 @@
 Builders turn the store's Trace and Riders into GraphQL objects for one caller: hops and riders
 the caller may not see are dropped or blanked (a partner sees its own hops, and riders only as
 counts and health, never the services or customers). Riders page by service id; a partner's
-cursors carry that id sealed (encrypted and authenticated with a per-process secret), so they
-name no service, and a partner cannot page from an id it made up.
+cursors carry that id sealed (`connections.CursorSeal`: encrypted and authenticated under the
+configured key), so they name no service, and a partner cannot page from an id it made up.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import secrets
 from collections.abc import Callable
 from enum import Enum
 from functools import partial
-from typing import Any
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
+from strawberry.types.nodes import SelectedField, Selection
 
 from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import StatusEnum, UserInputError
+from pboss.graphql.inventory.types import (
+    Customer,
+    Element,
+    Partner,
+    Service,
+    element_reads,
+    graphql_field_name,
+    to_type,
+)
 from pboss.graphql.permissions import CAN_SEE_READS, HIDDEN_FROM_PARTNERS, sees_all
-from pboss.graphql.types import Customer, Element, Partner, Service, element_reads, to_type
 from pboss.inventory import model as m
 from pboss.inventory import results as r
 from pboss.inventory.lifecycle import Status
@@ -133,79 +135,12 @@ class RiderConnection:
 
 RIDER_CURSOR = "rider"
 
-# ---- sealed rider cursors (partners) ------------------------------------------------------------
-#
-# A partner may not learn service ids, and a plain cursor is base64 of `rider:<service id>`. Its
-# cursor is instead version | nonce | ciphertext | tag: the service id (length-prefixed, padded to
-# a multiple of 32 bytes so the length says little) XORed with an HMAC-SHA256 keystream over a
-# random nonce, then authenticated with HMAC-SHA256 (encrypt-then-MAC, separate derived keys).
-# The secret is made per process on first use: a cursor is good until the process restarts, and
-# only on the replica that issued it (anything else is refused as an invalid cursor).
-
-_SEAL_STATE = "rider_cursor_secret"
-_SEAL_VERSION = b"\x01"
-_NONCE_BYTES = 16
-_TAG_BYTES = 16
-_PAD = 32
-
-
-def _seal_keys(ctx: Context) -> tuple[bytes, bytes]:
-    secret: bytes = ctx.state.setdefault(_SEAL_STATE, secrets.token_bytes(32))
-    enc = hmac.digest(secret, b"pboss rider cursor: encrypt", hashlib.sha256)
-    mac = hmac.digest(secret, b"pboss rider cursor: authenticate", hashlib.sha256)
-    return enc, mac
-
-
-def _keystream(key: bytes, nonce: bytes, size: int) -> bytes:
-    blocks = (
-        hmac.digest(key, nonce + i.to_bytes(4, "big"), hashlib.sha256)
-        for i in range(-(-size // 32))
-    )
-    return b"".join(blocks)[:size]
-
-
-def _xor(data: bytes, stream: bytes) -> bytes:
-    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
-
-
-def seal_rider_cursor(ctx: Context, service_id: str) -> str:
-    """An opaque cursor for a partner: the service id encrypted and authenticated."""
-    enc, mac = _seal_keys(ctx)
-    raw = service_id.encode()
-    body = len(raw).to_bytes(2, "big") + raw
-    body += b"\0" * (-len(body) % _PAD)
-    nonce = secrets.token_bytes(_NONCE_BYTES)
-    sealed = _SEAL_VERSION + nonce + _xor(body, _keystream(enc, nonce, len(body)))
-    tag = hmac.digest(mac, sealed, hashlib.sha256)[:_TAG_BYTES]
-    return base64.urlsafe_b64encode(sealed + tag).decode()
-
-
-def _unseal(ctx: Context, cursor: str) -> str | None:
-    try:
-        blob = base64.urlsafe_b64decode(cursor.encode("ascii"))
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    head = len(_SEAL_VERSION) + _NONCE_BYTES
-    if len(blob) < head + _PAD + _TAG_BYTES or not blob.startswith(_SEAL_VERSION):
-        return None
-    sealed, tag = blob[:-_TAG_BYTES], blob[-_TAG_BYTES:]
-    enc, mac = _seal_keys(ctx)
-    if not hmac.compare_digest(tag, hmac.digest(mac, sealed, hashlib.sha256)[:_TAG_BYTES]):
-        return None
-    nonce, body = sealed[len(_SEAL_VERSION) : head], sealed[head:]
-    plain = _xor(body, _keystream(enc, nonce, len(body)))
-    size = int.from_bytes(plain[:2], "big")
-    try:
-        key = plain[2 : 2 + size].decode()
-    except UnicodeError:
-        return None
-    return key if key and 2 + size <= len(plain) else None
-
 
 def rider_cursors(ctx: Context) -> Callable[[str], str]:
-    """How this caller's rider cursors are made from service ids (sealed for a partner)."""
+    """How this caller's rider cursors are made from service ids: sealed for a partner, who may
+    not learn service ids (`CursorSeal`), plain for everyone else."""
     if ctx.principal.is_partner:
-        return partial(seal_rider_cursor, ctx)
+        return partial(ctx.cursor_seal.seal, RIDER_CURSOR)
     return partial(encode_cursor, RIDER_CURSOR)
 
 
@@ -217,7 +152,7 @@ def rider_after(ctx: Context, cursor: str | None) -> str | None:
     """
     if cursor is None or not ctx.principal.is_partner:
         return decode_cursor(RIDER_CURSOR, cursor)
-    key = _unseal(ctx, cursor)
+    key = ctx.cursor_seal.open(RIDER_CURSOR, cursor)
     if key is None:
         raise UserInputError(f"invalid cursor {cursor[:80]!r} for this list")
     return key
@@ -264,46 +199,23 @@ _TO_NODE = ("edges", "node")
 _RIDER_ELEMENTS: dict[str, type[Element]] = {"service": Service, "customer": Customer}
 
 
-def _fields(selection_set: SelectionSetNode | None, fragments: Any, seen: set[str]) -> list[Any]:
-    """The field nodes of one selection level, through inline fragments and fragment spreads
-    whatever their type condition or directives (more fields than the answer shows, never fewer)."""
-    out: list[Any] = []
-    for sel in selection_set.selections if selection_set is not None else ():
-        if isinstance(sel, FieldNode):
+def _fields(selections: list[Selection]) -> list[SelectedField]:
+    """The fields of one selection level, through inline fragments and fragment spreads whatever
+    their type condition or directives (more fields than the answer shows, never fewer)."""
+    out: list[SelectedField] = []
+    for sel in selections:
+        if isinstance(sel, SelectedField):
             out.append(sel)
-        elif isinstance(sel, InlineFragmentNode):
-            out += _fields(sel.selection_set, fragments, seen)
-        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
-            seen.add(sel.name.value)
-            details = fragments.get(sel.name.value)
-            definition = getattr(details, "definition", details)
-            if definition is not None:
-                out += _fields(definition.selection_set, fragments, seen)
+        else:
+            out += _fields(sel.selections)
     return out
-
-
-#: What a riders selection reads, by the identity of the schema and of the riders field's nodes
-#: (the parser cache hands back the same document for the same query text; this depends on the
-#: selection alone, a partner's additions are made per call), each kept with its nodes so their
-#: ids cannot be reused meanwhile.
-_RIDER_FIELDS: dict[tuple[int, ...], tuple[tuple[Any, ...], r.RiderFields | None]] = {}
-#: Answers kept before the cache starts afresh (one per distinct riders selection).
-_MAX_RIDER_FIELDS = 256
 
 
 def rider_fields(info: Info) -> r.RiderFields | None:
     """The stored properties a riders selection reads of services and customers, so the store
     sends only those; None (whole elements) when a field there may read any property (attrs).
     For a partner, whose view depends on each element, also what `can_see` reads."""
-    raw = info._raw_info
-    nodes = tuple(raw.field_nodes)
-    key = (id(raw.schema), *map(id, nodes))
-    hit = _RIDER_FIELDS.get(key)
-    if hit is None:
-        if len(_RIDER_FIELDS) >= _MAX_RIDER_FIELDS:
-            _RIDER_FIELDS.clear()
-        hit = _RIDER_FIELDS[key] = ((raw.schema, *nodes), _selected_rider_fields(info))
-    fields = hit[1]
+    fields = _selected_rider_fields(info.selected_fields)
     if fields is None or not info.context.principal.is_partner:
         return fields
     return r.RiderFields(
@@ -326,27 +238,23 @@ def _seen_by_partner(kind: type[m.Element], asked: frozenset[str]) -> frozenset[
     return asked | _SEE_READS[kind.kind]
 
 
-def _selected_rider_fields(info: Info) -> r.RiderFields | None:
-    """`rider_fields` worked out from the selection."""
-    raw = info._raw_info
-    nodes = list(raw.field_nodes)
+def _selected_rider_fields(selected: list[Selection]) -> r.RiderFields | None:
+    """`rider_fields` worked out from the riders field's selection (strawberry's public
+    `info.selected_fields`)."""
+    nodes = _fields(selected)
     for name in _TO_NODE:
-        nodes = [f for n in nodes for f in _fields(n.selection_set, raw.fragments, set())]
-        nodes = [f for f in nodes if f.name.value == name]
+        nodes = [f for n in nodes for f in _fields(n.selections) if f.name == name]
     asked: dict[str, set[str]] = {"service": set(), "customer": set()}
     for node in nodes:
-        for field in _fields(node.selection_set, raw.fragments, set()):
-            kind = field.name.value
+        for field in _fields(node.selections):
+            kind = field.name
             if kind not in asked:
                 continue
             cls = _RIDER_ELEMENTS[kind]
-            gql_type = raw.schema.type_map[cls.__name__]
-            for sub in _fields(field.selection_set, raw.fragments, set()):
-                if sub.name.value == "__typename":
+            for sub in _fields(field.selections):
+                if sub.name == "__typename":
                     continue
-                field_def = gql_type.fields.get(sub.name.value)  # type: ignore[union-attr]
-                own = field_def.extensions.get("strawberry-definition") if field_def else None
-                reads = element_reads(cls, own.python_name) if own else None
+                reads = element_reads(cls, graphql_field_name(cls, sub.name))
                 if reads is None:
                     return None
                 asked[kind] |= reads
@@ -369,26 +277,22 @@ def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
         customers = [None if x.customer is None else to_type(x.customer) for x in items]
     else:
         services = customers = [None] * len(items)
-    # Rider and RiderEdge are built as their dataclass `__init__` would (which only assigns the
-    # fields: these types have no `__post_init__`), without the keyword call: a page makes 100
-    new, health_of, cursor = object.__new__, _HEALTH.get, rider_cursors(ctx)
-    edges = []
-    for x, service, customer in zip(items, services, customers, strict=True):
-        svc = x.service
-        node = new(Rider)
-        values = node.__dict__
-        values["service"] = service
-        values["customer"] = customer
-        values["product"] = getattr(svc, "product", None)
-        values["health"] = health_of(x.health) or Health(x.health)
-        values["impaired_by"] = (
-            [i for i in x.impaired_by if i in asked] if partner else list(x.impaired_by)
+    cursor = rider_cursors(ctx)
+    edges = [
+        RiderEdge(
+            cursor=cursor(x.service.id),
+            node=Rider(
+                service=service,
+                customer=customer,
+                product=getattr(x.service, "product", None),
+                health=_HEALTH.get(x.health) or Health(x.health),
+                impaired_by=(
+                    [i for i in x.impaired_by if i in asked] if partner else list(x.impaired_by)
+                ),
+            ),
         )
-        edge = new(RiderEdge)
-        values = edge.__dict__
-        values["cursor"] = cursor(svc.id)
-        values["node"] = node
-        edges.append(edge)
+        for x, service, customer in zip(items, services, customers, strict=True)
+    ]
     t = riders.totals
     return RiderConnection(
         resources=list(riders.resource_ids),

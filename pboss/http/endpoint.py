@@ -1,7 +1,11 @@
-"""The GraphQL HTTP endpoint: who is calling (API key -> principal) and a strict request parser.
+"""The /graphql endpoint: strawberry's FastAPI router, and the one place a request's context is
+made.
 
-A request without a known key gets 401 (except a browser opening GraphiQL, when enabled); a body
-that is valid JSON but not an object is a 400, not a crash inside the HTTP layer.
+Every operation, whatever its type and however it ends, runs through `GraphQLEndpoint` (the
+public `strawberry.fastapi.GraphQLRouter`, with its documented JSON hooks) and gets its context
+from `context_getter`: the caller's principal from its API key (a request without a known key is
+refused with 401 before anything runs, except a browser opening GraphiQL), then `make_context`.
+A field added to the context there reaches every resolver and extension.
 """
 
 from __future__ import annotations
@@ -9,25 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http.base import HTTPException  # cross_web's, re-exported by strawberry
+from strawberry.schema import BaseSchema
 
 try:
     import orjson
 except ImportError:  # pragma: no cover - orjson comes with the `fast` extra
     orjson = None  # type: ignore[assignment]
-from strawberry.fastapi import GraphQLRouter
-from strawberry.http.base import HTTPException  # cross_web or strawberry.http, by version
-from strawberry.schema import BaseSchema
 
 from pboss.config import Settings
-from pboss.graphql.auth import ANONYMOUS, Principal, key_from_headers
 from pboss.graphql.context import Context
+from pboss.graphql.permissions import ANONYMOUS, Principal
+from pboss.http.auth import key_from_headers
 
 
 class Unauthenticated(Exception):
-    """A GraphQL request without a known API key."""
+    """A GraphQL request without a known API key (answered 401 by the app)."""
 
 
-class StrictRouter(GraphQLRouter):
+class GraphQLEndpoint(GraphQLRouter):
     """Strawberry's FastAPI router, refusing bodies that are not one JSON object with a 400, and
     encoding answers with orjson when it is installed (the `fast` extra)."""
 
@@ -57,15 +62,14 @@ def _wants_ide(request: Request, settings: Settings) -> bool:
 
 
 def make_context(state: dict[str, Any], principal: Principal) -> Context:
-    """One request's context for this caller over the app-wide state (the view's and the lean
-    path's alike)."""
+    """One request's context for this caller over the app-wide state."""
     return Context(
         store=state["store"], principal=principal, settings=state["settings"], state=state
     )
 
 
 def context_getter(state: dict[str, Any]) -> Any:
-    """The per-request context factory over the app-wide state."""
+    """The per-request context factory over the app-wide state: who is calling, decided once."""
     settings: Settings = state["settings"]
 
     async def get_context(request: Request) -> Context:
@@ -82,7 +86,7 @@ def context_getter(state: dict[str, Any]) -> Any:
 def graphql_router(schema: BaseSchema, state: dict[str, Any]) -> GraphQLRouter:
     """The /graphql router: GraphiQL when the settings allow it, context from the API key."""
     settings: Settings = state["settings"]
-    return StrictRouter(
+    return GraphQLEndpoint(
         schema,
         context_getter=context_getter(state),
         graphql_ide="graphiql" if settings.graphiql else None,

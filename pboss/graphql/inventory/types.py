@@ -1,12 +1,13 @@
 """GraphQL types of the inventory's elements: an `Element` interface and one type per kind.
 
-Each type wraps the stored element (`_el`) and copies the kind's own fields; references to other
+Each type holds the stored element (`_el`) and a copy of the kind's own fields; references to other
 elements (`site`, `partner`, `region`, links) resolve through the request's DataLoader and pass the
 caller's visibility check, so no path shows what the caller may not see.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from operator import attrgetter
@@ -14,7 +15,9 @@ from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import get_object_definition
 
+from pboss.graphql.connections import PageInfo
 from pboss.graphql.context import Info
 from pboss.graphql.errors import EdgeTypeEnum, StatusEnum
 from pboss.inventory import model as m
@@ -276,10 +279,29 @@ def _snake(camel: str) -> str:
 def _plain_fields(cls: type[Element]) -> tuple[tuple[str, str], ...]:
     """(python name, model attribute) of the plain fields a type copies from its element."""
     out = []
-    for f in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+    for f in get_object_definition(cls, strict=True).fields:
         if f.base_resolver is None and f.python_name not in ("kind", "_el"):
             out.append((f.python_name, _ALIASES.get(f.python_name, f.python_name)))
     return tuple(out)
+
+
+@cache
+def _graphql_names(cls: type[Element]) -> dict[str, str]:
+    """GraphQL field name -> python name of an element type's fields."""
+    return {
+        f.graphql_name or _camel(f.python_name): f.python_name
+        for f in get_object_definition(cls, strict=True).fields
+    }
+
+
+def graphql_field_name(cls: type[Element], graphql_name: str) -> str:
+    """The python name of a field of `cls` asked for by its GraphQL name (itself when unknown)."""
+    return _graphql_names(cls).get(graphql_name, graphql_name)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(w.capitalize() for w in rest)
 
 
 #: What each resolver field of the element types reads of its own element (other elements it
@@ -311,35 +333,40 @@ def element_reads(cls: type[Element], python_name: str) -> frozenset[str] | None
     return RESOLVER_READS.get(python_name)
 
 
-def _read_through(cls: type[Element]) -> None:
-    """Make each plain field of `cls` a read-only view of its element's attribute (a `property`
-    over an `attrgetter`, both in C), so `to_type` copies nothing: a selection shows a few of a
-    kind's six to eleven fields, and a riders page builds a hundred elements. The dataclass
-    `__init__`, which would assign them, refuses with a pointer to `to_type`."""
-    for name, attr in _plain_fields(cls):
-        setattr(cls, name, property(attrgetter(f"_el.{attr}"), doc=f"the element's {attr}"))
-    cls.__init__ = _built_by_to_type  # type: ignore[assignment,method-assign]
-
-
-def _built_by_to_type(self: Element, *args: Any, **kwargs: Any) -> None:
-    raise TypeError(f"{type(self).__name__} shows a stored element: build it with to_type(el)")
-
-
-for _cls in ELEMENT_TYPES:
-    _read_through(_cls)
-
-
 def to_type(el: m.Element) -> Element:
-    """The GraphQL object of a stored element (no visibility check: callers filter first).
+    """The GraphQL object of a stored element (no visibility check: callers filter first): its
+    kind's type, holding the element and a copy of the plain fields it shows."""
+    cls = KIND_TYPES.get(el.kind, GenericElement)
+    names, read = _copier(cls)
+    return cls(_el=el, kind=el.kind, **dict(zip(names, read(el), strict=True)))
 
-    It holds only the element and its kind; the plain fields read through to the element (see
-    `_read_through`). Built without the dataclass `__init__`, which would try to assign them.
-    """
-    obj = object.__new__(KIND_TYPES.get(el.kind, GenericElement))
-    values = obj.__dict__
-    values["_el"] = el
-    values["kind"] = el.kind
-    return obj
+
+@cache
+def _copier(cls: type[Element]) -> tuple[tuple[str, ...], Callable[[m.Element], tuple[Any, ...]]]:
+    """The python names of a type's plain fields, and one call reading them all off an element
+    (a page of riders builds a hundred objects)."""
+    fields = _plain_fields(cls)
+    names = tuple(name for name, _ in fields)
+    attrs = tuple(attr for _, attr in fields)
+    if not attrs:
+        return names, lambda el: ()
+    getter = attrgetter(*attrs)
+    if len(attrs) == 1:
+        return names, lambda el: (getter(el),)
+    return names, getter
+
+
+@strawberry.type
+class ElementEdge:
+    cursor: str
+    node: Element
+
+
+@strawberry.type(description="A page of elements with the total over all pages.")
+class ElementConnection:
+    edges: list[ElementEdge]
+    page_info: PageInfo
+    total_count: int
 
 
 def _as(el: m.Element | None, cls: type[Element]) -> Any:

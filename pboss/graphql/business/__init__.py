@@ -1,0 +1,1 @@
+"""GraphQL of the business view: availability, business resources, products."""

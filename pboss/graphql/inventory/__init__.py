@@ -1,0 +1,2 @@
+"""GraphQL of the inventory: element types, lookups, filtered lists, and writes (upsert,
+status, delete)."""

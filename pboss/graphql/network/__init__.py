@@ -1,0 +1,1 @@
+"""GraphQL of the network view: site search, trace (top-down), riders and impact (bottom-up)."""

@@ -1,0 +1,1 @@
+"""GraphQL of provisioning: CRM orders, reservations and construction orders."""
