@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import pboss.provisioning  # noqa: F401  (registers Order, Reservation, WorkOrder)
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import KINDS, STORED_AS_IS, from_props, from_stored
 from pboss.inventory.results import Rider, new_riders

@@ -1,0 +1,1 @@
+"""The `pboss` command (`main.app`) and its command groups: data, schema, neo4j."""

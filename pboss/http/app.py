@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pboss.bootstrap import load_demo_if_empty, open_store
+from pboss.bootstrap import load_demo_if_empty, open_store, register_kinds
 from pboss.config import Settings, get_settings
 from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     """The pboss service on the configured store (or on `store`, which the caller then owns)."""
     settings = settings or get_settings()
     owned = store is None
+    register_kinds()  # a store handed in was opened elsewhere: the app still serves every kind
     raw = open_store(settings) if store is None else store
     if owned:
         _seed(raw, settings)

@@ -3,6 +3,8 @@
 Every node is stored flat (Neo4j keeps no nested maps): the common fields, the kind's own fields,
 and free `attrs` whose keys must not shadow a field. Edges point from the dependent to what it
 depends on.
+
+Size: one class per kind and the edge rules between them, read as one table of the model.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ not grow with the feed; one 64-bit digest per feed edge (for the drift report; n
 store starts empty), the slot map of the sections the feed routes over, and the keys of rejected
 rows. Row contents are never kept, except for the rare rows that refer forward to an id defined
 later in their file.
+
+Size: every check of pass 1 in one pass over the stream; splitting it would split that pass.
 """
 
 from __future__ import annotations

@@ -37,7 +37,6 @@ from pboss.graphql.permissions import Action, can_write
 from pboss.inventory import errors as inv
 from pboss.inventory.model import KINDS, Category, Edge
 from pboss.inventory.model import Element as ElementModel
-from pboss.provisioning import model as _provisioning_kinds  # noqa: F401  (registers them)
 
 #: Edge types only provisioning writes: a reservation's holds and what belongs to an order.
 PROVISIONING_EDGES = frozenset({"HOLDS", "FOR_ORDER"})

@@ -4,6 +4,8 @@ For trying pboss, small deployments and fast tests: everything lives in one proc
 lost when it stops (persist with `pboss export`). Writes are serialised by one lock; reads of a
 consistent snapshot are not guaranteed while a write runs in another thread, so use Neo4j when many
 writers and durability matter.
+
+Size: the GraphStore protocol's methods in one class (views and scans already live beside it).
 """
 
 from __future__ import annotations

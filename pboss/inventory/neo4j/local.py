@@ -1,5 +1,7 @@
 """Start and stop a real Neo4j Community on 127.0.0.1 without Docker.
 
+Size: one process lifecycle (build, start, wait, status, stop, clean up) that reads in order.
+
 The server is the small embedded launcher in ``tools/neo4j-local`` (Maven project, Neo4j
 ``NEO4J_VERSION`` pinned in its pom.xml): one JVM per *home* directory, Bolt only, no auth,
 bounded memory. Layout of a home::
