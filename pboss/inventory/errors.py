@@ -84,3 +84,21 @@ class StoredDataInvalid(PbossError):
     will not answer from it until it is put right, since it cannot tell which part is wrong."""
 
     code = "stored_data_invalid"
+
+
+class StoreUnavailable(PbossError):
+    """The store's server cannot be reached (down, restarting, or the connection was lost and
+    the driver's retries gave up): nothing was answered or written; try again later."""
+
+    code = "store_unavailable"
+
+
+class TxConflict(PbossError):
+    """A store's write transaction met what it cannot write (an id taken by a node of another
+    kind, a node to update that is not there): the transaction wrote nothing."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__(message)

@@ -1,0 +1,123 @@
+"""The write-transaction port of a store: what a multi-step write (a provisioning step today;
+cutover and assurance later) may do inside one transaction, whichever store runs it.
+
+Rules every user follows, so every store behaves the same:
+
+- lock before reading what you decide on, in sorted-id order (`lock` sorts), so two transactions
+  never wait on each other in a cycle;
+- read everything, then write: no read after the first write;
+- the work may run more than once (a store retries transient errors): it must not act on the
+  world outside the transaction.
+
+NOTE (branch redesign-neo4j): helper C owns this module (shared spec §1); this copy follows the
+spec so the Neo4j half can stand on its own until the branches are merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from pboss.inventory.model import Edge, Element
+
+Direction = Literal["out", "in"]
+
+#: Incoming edge types that make an exclusive resource busy (as `site_view` counts them).
+BUSY_BY: dict[str, frozenset[str]] = {
+    "SplitterPort": frozenset({"FED_BY", "HOLDS"}),
+    "Port": frozenset({"A_END", "Z_END", "TERMINATES", "HOLDS"}),
+}
+
+
+class Facts(BaseModel):
+    """What a transaction saw of one resource after locking it: the node and its occupancy."""
+
+    element: Element
+    incoming: list[str] = Field(default_factory=list)
+    used_slots: list[int] = Field(default_factory=list)
+    load: int | None = None
+
+    @property
+    def id(self) -> str:
+        """The resource's id."""
+        return self.element.id
+
+    @property
+    def kind(self) -> str:
+        """The resource's kind."""
+        return self.element.kind
+
+    @property
+    def status(self) -> str:
+        """The resource's lifecycle status."""
+        return str(self.element.status)
+
+    @property
+    def busy(self) -> bool:
+        """True when an exclusive resource is already taken or held."""
+        return bool(set(self.incoming) & BUSY_BY.get(self.kind, frozenset()))
+
+    @property
+    def budget(self) -> int:
+        """A PON port's split budget."""
+        return int(getattr(self.element, "max_split", 0))
+
+    @property
+    def pool_free(self) -> int:
+        """Free units of a partner pool."""
+        el = self.element
+        return int(getattr(el, "total", 0) - getattr(el, "used", 0) - getattr(el, "reserved", 0))
+
+    @property
+    def free_slots(self) -> list[int]:
+        """VC-12 slots of a section nobody uses or holds, in order."""
+        taken = set(self.used_slots)
+        capacity = int(getattr(self.element, "capacity_vc12", 0))
+        return [s for s in range(1, capacity + 1) if s not in taken]
+
+
+class AlreadyExists(Exception):
+    """A transaction tried to create a node whose id another transaction created meanwhile."""
+
+    def __init__(self, element_id: str):
+        self.element_id = element_id
+        super().__init__(f"{element_id!r} already exists")
+
+
+class GraphTx(Protocol):
+    """One write transaction on the resource graph."""
+
+    def lock(self, ids: Iterable[str]) -> dict[str, Element]:
+        """Write-lock these nodes in sorted-id order and return them (missing ids are absent)."""
+        ...
+
+    def peek(self, ids: Iterable[str]) -> dict[str, Element]:
+        """Read nodes unlocked: only for facts that never change (a reservation's order)."""
+        ...
+
+    def claim(
+        self, ids: Sequence[str], *, lead: Sequence[str] = ()
+    ) -> tuple[dict[str, Element], dict[str, Facts]]:
+        """Lock `lead` (in its order: e.g. the order), then resources in sorted-id order, in one
+        go; return the lead nodes, and what each resource is and how occupied it is."""
+        ...
+
+    def linked(
+        self, element_id: str, edge_type: str, direction: Direction
+    ) -> list[tuple[Edge, Element]]:
+        """The edges of one type at a node, with the node at the other end, sorted by its id."""
+        ...
+
+    def put(self, element: Element, *, new: bool = False) -> None:
+        """Write a node (create it, or replace its properties); `new` insists it does not exist."""
+        ...
+
+    def link(self, edge: Edge) -> None:
+        """Create (or update) an edge between existing nodes."""
+        ...
+
+    def unlink(self, edge_type: str, src: str, dst: str) -> None:
+        """Delete an edge."""
+        ...
