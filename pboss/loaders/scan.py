@@ -56,6 +56,9 @@ def is_empty(store: GraphStore) -> bool:
 
 def iter_nodes(store: GraphStore, kind: str) -> Iterator[dict[str, Any]]:
     """Flat properties of every node of a kind, ordered by id."""
+    if hasattr(store, "scan_nodes"):  # the store's own scan (GraphStore protocol, spec §2)
+        yield from store.scan_nodes(kind)
+        return
     if hasattr(store, "driver"):
         label = _checked(kind, KINDS)
         cypher = f"MATCH (n:{label}) WHERE n.kind = $kind RETURN properties(n) AS p ORDER BY n.id"
@@ -93,6 +96,9 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 def iter_ids(store: GraphStore, kind: str, owner: str) -> Iterator[str]:
     """Ids of the nodes of one kind and owner (the scope a feed covers), in no particular order."""
+    if hasattr(store, "scan_ids"):  # the store's own scan (GraphStore protocol, spec §2)
+        yield from store.scan_ids(kind, owner)
+        return
     if hasattr(store, "driver"):
         label = _checked(kind, KINDS)
         for rec in _cypher_stream(
@@ -121,6 +127,9 @@ def iter_edges(
 ) -> Iterator[EdgeRow]:
     """(src, dst, properties) of every edge of a type; by src then dst when `ordered`; without
     properties (an empty dict) unless `props`, for scans that only need the keys."""
+    if hasattr(store, "scan_edges"):  # the store's own scan (GraphStore protocol, spec §2)
+        yield from store.scan_edges(etype, ordered=ordered, props=props)
+        return
     if hasattr(store, "driver"):
         rel = _checked(etype, EDGE_RULES)
         order = " ORDER BY src, dst" if ordered else ""
