@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from neo4j import Driver, ManagedTransaction
 from prometheus_client import Histogram
 
 from pboss.inventory.catalog import Catalog, default_catalog
@@ -40,6 +39,9 @@ from pboss.inventory.rules import (
     slot_clashes,
 )
 from pboss.inventory.transaction import GraphTx
+
+if TYPE_CHECKING:
+    from neo4j import Driver, ManagedTransaction
 
 T = TypeVar("T")
 
