@@ -91,8 +91,8 @@ def test_status_changes_are_recorded_with_actor_and_reason(neo) -> None:
 
 
 def test_validation_reuses_what_the_step_locked(neo) -> None:
-    """Validation costs at most one read at commit: what the step locked is not read again, the
-    rest (here the port's site) comes in one query, then one statement writes."""
+    """Validation costs at most one read at commit: what the step locked (with the site and
+    partner each locked node names) is not read again; the rest comes in one query."""
 
     def step(tx: GraphTx) -> None:
         [port] = tx.lock(["SPL-JZ-1:4"]).values()
@@ -100,7 +100,7 @@ def test_validation_reuses_what_the_step_locked(neo) -> None:
 
     before = neo.queries_run
     neo.transact(step, actor="test", reason="reuse")
-    assert neo.queries_run - before == 3  # lock, the read for validation, the write
+    assert neo.queries_run - before == 2  # the lock (with the port's site), the write
 
     def linking(tx: GraphTx) -> None:
         tx.lock(["SPL-JZ-1:3"])

@@ -64,6 +64,8 @@ class Neo4jTx:
         self.catalog = catalog
         #: Nodes read under this transaction's write lock: current until it ends.
         self._locked: dict[str, Element] = {}
+        #: The sites and partners the locked nodes name (read with them, as validation sees them).
+        self._refs: dict[str, Ref] = {}
         self._new: dict[str, Element] = {}
         self._changed: dict[str, Element] = {}
         self._links: dict[tuple[str, str, str], Edge] = {}
@@ -73,7 +75,10 @@ class Neo4jTx:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        found = {r["p"]["id"]: element_of(r["p"]) for r in self.tx.rows(q.LOCK, ids=wanted)}
+        found = {}
+        for row in self.tx.rows(q.LOCK, ids=wanted):
+            found[row["p"]["id"]] = element_of(row["p"])
+            self._refs.update((r[0], Ref(*r)) for r in row["refs"])
         self._locked.update(found)
         return found
 
@@ -87,10 +92,12 @@ class Neo4jTx:
         self, ids: Sequence[str], *, lead: Sequence[str] = ()
     ) -> tuple[dict[str, Element], dict[str, Facts]]:
         [row] = self.tx.rows(q.CLAIM, ids=sorted(set(ids)), lead=list(lead))
-        leaders = {p["id"]: element_of(p) for p in row["lead"]}
+        leaders = {p["id"]: element_of(p) for p, _ in row["lead"]}
+        self._refs.update((r[0], Ref(*r)) for _, refs in row["lead"] for r in refs)
         facts = {}
         for f in row["facts"]:
             el = element_of(f["p"])
+            self._refs.update((r[0], Ref(*r)) for r in f["refs"])
             facts[el.id] = Facts(
                 element=el,
                 incoming=sorted(f["incoming"]),
@@ -142,9 +149,11 @@ class Neo4jTx:
         """What validation reads of the store: from this transaction's locked reads where it
         has them, the rest in one query (none when nothing is missing)."""
         own_changed = set(self._changed)
-        existing: dict[str, Known] = {i: el for i, el in self._locked.items() if i not in self._new}
-        own_missing = sorted(own_changed - existing.keys())
-        refs = sorted(referenced_ids(nodes, edges) - existing.keys() - set(self._new) - own_changed)
+        skip = own_changed | self._new.keys()  # own nodes: whole, from the lock or the read
+        existing: dict[str, Known] = {i: r for i, r in self._refs.items() if i not in skip}
+        existing.update((i, el) for i, el in self._locked.items() if i not in self._new)
+        own_missing = sorted(own_changed - self._locked.keys())
+        refs = sorted(referenced_ids(nodes, edges) - existing.keys() - skip)
         single = sorted(
             {e.src for e in edges if e.type in SINGLE_UPSTREAM and e.src not in self._new}
         )
