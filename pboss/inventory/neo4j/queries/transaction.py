@@ -8,16 +8,6 @@ from functools import lru_cache
 from pboss.inventory.neo4j.queries.base import WRITE, Query, labels_for, rel_type
 from pboss.inventory.neo4j.queries.fragments import SINGLE, lock, pon_load, slot_holders
 
-
-def _place_refs(var: str) -> str:
-    """The site and partner a locked node names, as `rules.Ref` fields: validation reads them of
-    any node a step writes there, so they come with the lock (no read at commit for them)."""
-    return (
-        f"COLLECT {{ MATCH (s:Entity) WHERE s.id IN [{var}.site, {var}.owner] "
-        "RETURN [s.id, s.kind, s.stage, s.capacity_vc12] }"
-    )
-
-
 LOCK = Query(
     "tx.lock",
     WRITE,
@@ -25,15 +15,14 @@ LOCK = Query(
     UNWIND $ids AS id
     MATCH (n:Entity {{id: id}})
     {lock("n")}
-    RETURN properties(n) AS p, {_place_refs("n")} AS refs
+    RETURN properties(n) AS p
     """,
 )
 
 PEEK = Query("tx.peek", WRITE, "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS p")
 
 #: Lock the lead nodes (in their order), then the resources (sorted), and say how each resource
-#: is occupied: the types of edges into it, the VC-12 slots held of a section, a PON port's load
-#: (and, for validation at commit, the site and partner each names).
+#: is occupied: the types of edges into it, the VC-12 slots held of a section, a PON port's load.
 CLAIM = Query(
     "tx.claim",
     WRITE,
@@ -42,7 +31,7 @@ CLAIM = Query(
       UNWIND $lead AS id
       MATCH (n:Entity {{id: id}})
       {lock("n")}
-      RETURN collect([properties(n), {_place_refs("n")}]) AS lead
+      RETURN collect(properties(n)) AS lead
     }}
     CALL () {{
       UNWIND $ids AS id
@@ -54,7 +43,6 @@ CLAIM = Query(
       UNWIND locked AS n
       RETURN collect({{
         p: properties(n),
-        refs: {_place_refs("n")},
         incoming: COLLECT {{ MATCH (n)<-[r]-() RETURN DISTINCT type(r) }},
         used_slots: CASE WHEN n:TrunkSection OR n:PartnerLink
           THEN COLLECT {{ MATCH {slot_holders("n")} UNWIND coalesce(h.slots, []) AS s
