@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pboss.inventory.errors import NotFound
-from pboss.inventory.lifecycle import health_of
+from pboss.inventory.lifecycle import DEGRADED, DOWN, health_of
 from pboss.inventory.model import Edge, Element, from_props, from_stored
 from pboss.inventory.neo4j.client import Neo4jClient
 from pboss.inventory.neo4j.projection import _Projection, _rider_keys
@@ -57,6 +57,11 @@ def change_of(props: dict[str, Any]) -> ChangeRecord:
         reason=props["reason"],
         at=native(props["at"]),
     )
+
+
+def impairments_of(closure: list[list[Any]]) -> list[str]:
+    """Ids of the (id, depth, status) rows whose status impairs what depends on them."""
+    return sorted(i for i, _, status in closure if status in DOWN | DEGRADED)
 
 
 class Neo4jReads:
@@ -109,26 +114,26 @@ class Neo4jReads:
     def trace(self, element_id: str) -> Trace:
         """The trace of a circuit or service from one query that reads only what it shows (see
         `queries.trace`); the same answer `build_trace` gives of the whole closure."""
-        rows = self.client.fetch(TRACE, id=element_id, impairing=IMPAIRING)
+        rows = self.client.fetch(TRACE, id=element_id)
         if not rows:
             raise NotFound(element_id)
+        closure, shown = rows[0]["closure"], rows[0]["shown"]
+        depth = {i: d for i, d, _ in closure}
         nodes: dict[str, Element] = {}
-        depth: dict[str, int] = {}
         edges = []
         used: dict[str, int] = {}
-        for row in rows:
-            el = from_stored(row["props"])
+        for props, out, in_use in shown:
+            el = from_stored(props)
             nodes[el.id] = el
-            depth[el.id] = row["depth"]
-            edges += [(t, el.id, d, s, sl) for t, d, s, sl in row["out"]]
-            if row["used"] is not None:
-                used[el.id] = row["used"]
-        closure = Closure(root=element_id, nodes=nodes, depth=depth, edges=edges, used=used)
-        trace = build_trace(closure)
-        # health and impairments are of the whole closure, of which only these were read
-        statuses = [status for _, status in rows[0]["impaired"]]
-        trace.health = health_of(statuses)
-        trace.impaired_by = sorted(i for i, _ in rows[0]["impaired"])
+            edges += [(t, el.id, d, s, sl) for t, d, s, sl in out]
+            if in_use is not None:
+                used[el.id] = in_use
+        trace = build_trace(
+            Closure(root=element_id, nodes=nodes, depth=depth, edges=edges, used=used)
+        )
+        # health and impairments are of the whole closure, of which only these were read whole
+        trace.health = health_of([s for _, _, s in closure if s in DOWN | DEGRADED])
+        trace.impaired_by = impairments_of(closure)
         return trace
 
     def riders(

@@ -5,21 +5,14 @@ The trace (`pboss.inventory.tracing.build_trace`) walks the failure edges down f
 stops at a circuit, of which it shows the A-end port and what it is part of, the trunk sections in
 `seq` order and the Z-end likewise. So the query reads, whole, only the nodes of that walk (a
 circuit root: its ends, their NEs and its trunks, ≈ 10 of the ≈ 30 nodes its whole closure holds),
-with the edges the walk follows, each one's distance from the root and pool use; of the whole
-closure it reads only the ids and statuses that impair (the trace's health).
+with the edges the walk follows and pool use; of the whole closure it reads only each node's id,
+distance from the root and status (the trace's health). One row.
 """
 
 from __future__ import annotations
 
 from pboss.inventory.neo4j.queries.base import READ, Query
-from pboss.inventory.neo4j.queries.fragments import (
-    FAIL,
-    IMPAIRING,
-    slot_holders,
-    splitter_port_busy,
-)
-
-__all__ = ["IMPAIRING", "TRACE"]
+from pboss.inventory.neo4j.queries.fragments import FAIL, slot_holders, splitter_port_busy
 
 TRACE = Query(
     "trace",
@@ -27,8 +20,9 @@ TRACE = Query(
     f"""
     MATCH (root:Entity {{id: $id}})
     CALL (root) {{
-      MATCH (root)-[:{FAIL}*0..24]->(n) WHERE n.status IN $impairing
-      RETURN collect(DISTINCT [n.id, n.status]) AS impaired
+      MATCH p = (root)-[:{FAIL}*0..24]->(n)
+      WITH n, min(length(p)) AS depth
+      RETURN collect([n.id, depth, n.status]) AS closure
     }}
     CALL (root) {{
       MATCH (root) ((a)-[:{FAIL}]->(b) WHERE NOT a:Circuit){{0,24}} (w)
@@ -45,29 +39,25 @@ TRACE = Query(
       MATCH (c:Circuit)-[:ROUTED_OVER]->(trunk)
       RETURN collect(DISTINCT trunk) AS trunks
     }}
-    WITH root, impaired, walked, ends,
-         [x IN walked + ends + trunks + parents | x] AS shown
-    UNWIND shown AS x
-    WITH DISTINCT root, impaired, walked, ends, x
-    CALL (root, x) {{
-      OPTIONAL MATCH p = SHORTEST 1 (root)-[:{FAIL}]->{{0,24}}(x)
-      RETURN min(length(p)) AS depth
+    CALL (walked, ends, trunks, parents) {{
+      UNWIND walked + ends + trunks + parents AS x
+      WITH DISTINCT x
+      CALL (x, walked, ends) {{
+        OPTIONAL MATCH (x)-[r:{FAIL}]->(m)
+        WHERE (x:Circuit AND type(r) IN ['A_END', 'Z_END', 'ROUTED_OVER'])
+           OR (NOT x:Circuit AND x IN walked)
+           OR (x IN ends AND type(r) = 'PART_OF')
+        RETURN collect(CASE WHEN r IS NOT NULL THEN [type(r), m.id, r.seq, r.slots] END) AS out
+      }}
+      RETURN collect([properties(x), out,
+        CASE WHEN x:TrunkSection OR x:PartnerLink
+          THEN size(COLLECT {{ MATCH {slot_holders("x")} UNWIND coalesce(h.slots, []) AS s
+                               RETURN s }})
+        WHEN x:Splitter
+          THEN COUNT {{ MATCH (x)<-[:PART_OF]-(sp:SplitterPort)
+                        WHERE {splitter_port_busy("sp")} }}
+        END]) AS shown
     }}
-    CALL (x, walked, ends) {{
-      OPTIONAL MATCH (x)-[r:{FAIL}]->(m)
-      WHERE (x:Circuit AND type(r) IN ['A_END', 'Z_END', 'ROUTED_OVER'])
-         OR (NOT x:Circuit AND x IN walked)
-         OR (x IN ends AND type(r) = 'PART_OF')
-      RETURN collect(CASE WHEN r IS NOT NULL THEN [type(r), m.id, r.seq, r.slots] END) AS out
-    }}
-    RETURN properties(x) AS props, depth, out,
-           CASE WHEN x:TrunkSection OR x:PartnerLink
-             THEN size(COLLECT {{ MATCH {slot_holders("x")} UNWIND coalesce(h.slots, []) AS s
-                                  RETURN s }})
-           WHEN x:Splitter
-             THEN COUNT {{ MATCH (x)<-[:PART_OF]-(sp:SplitterPort)
-                           WHERE {splitter_port_busy("sp")} }}
-           END AS used,
-           impaired
+    RETURN closure, shown
     """,
 )
