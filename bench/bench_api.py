@@ -536,8 +536,8 @@ def breakdown(
 
     http = httpx.Client(base_url=url, headers={"X-API-Key": KEY}, timeout=30)
     layers: dict[str, Callable[[str], Any]] = {
-        "cypher": lambda t: RAW[op](store.driver, t),
-        "auto-commit": lambda t: RAW[op](AutoCommit(store.driver), t),
+        "cypher": lambda t: RAW[op](store.client.driver, t),
+        "auto-commit": lambda t: RAW[op](AutoCommit(store.client.driver), t),
         "store": lambda t: STORE_CALL[op](store, t),
         "graphql": lambda t: asyncio.run(graphql(t)),
         "http": lambda t: http.post("/graphql", json=body(op, t)),

@@ -120,7 +120,7 @@ def _load(store: Neo4jStore, args: argparse.Namespace) -> dict[str, float]:
             "MATCH (n:Provisioning) DETACH DELETE n",
             "MATCH (n:Entity) WHERE n.id STARTS WITH $p DETACH DELETE n",
         ):
-            store.execute_write(lambda tx, c=cypher: store.run(tx, "bench.cleanup", c, p=PREFIX))
+            store.execute_write(lambda tx, c=cypher: tx.run(c, p=PREFIX).consume())
         timings["cleanup_s"] = time.perf_counter() - started
         return timings
     bundle = Path(args.bundle or tempfile.mkdtemp(prefix=f"pboss-{args.scale}-"))

@@ -24,10 +24,9 @@ def open_store(settings: Settings) -> GraphStore:
     register_kinds()
     catalog = load_catalog(settings.catalog)
     if settings.store == "neo4j":
-        # TEMPORARY: Neo4jStore itself once the Neo4j branch implements transact and the scans
-        from pboss.inventory.neo4j_shim import Neo4jStoreShim
+        from pboss.inventory.neo4j.store import Neo4jStore
 
-        return Neo4jStoreShim(
+        return Neo4jStore(
             settings.neo4j_uri,
             auth=settings.neo4j_auth,
             database=settings.neo4j_database,

@@ -46,10 +46,9 @@ def neo4j_endpoint() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def neo4j_store_session(neo4j_endpoint: Any) -> Iterator[GraphStore]:
     """A Neo4jStore on the session's Neo4j, schema ensured once."""
-    # TEMPORARY: Neo4jStore once the Neo4j branch implements transact and the scans
-    from pboss.inventory.neo4j_shim import Neo4jStoreShim
+    from pboss.inventory.neo4j.store import Neo4jStore
 
-    store = Neo4jStoreShim(neo4j_endpoint.uri, auth=neo4j_endpoint.auth)
+    store = Neo4jStore(neo4j_endpoint.uri, auth=neo4j_endpoint.auth)
     yield store
     store.close()
 

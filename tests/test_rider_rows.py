@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pboss.inventory.demo import demo_network
 from pboss.inventory.model import Element
-from pboss.inventory.neo4j.store import _projected, _Projection, _rider_keys
+from pboss.inventory.neo4j.projection import _projected, _Projection, _rider_keys
 
 NODES = {n.id: n for n in demo_network()[0]}
 SERVICE, CUSTOMER = NODES["SVC-H1-BB"], NODES["H-1"]

@@ -96,3 +96,10 @@ class StoredDataInvalid(PbossError):
     will not answer from it until it is put right, since it cannot tell which part is wrong."""
 
     code = "stored_data_invalid"
+
+
+class StoreUnavailable(PbossError):
+    """The store's server cannot be reached (down, restarting, or the connection was lost and
+    the driver's retries gave up): nothing was answered or written; try again later."""
+
+    code = "store_unavailable"

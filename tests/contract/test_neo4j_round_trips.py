@@ -57,7 +57,7 @@ def test_riders_and_trace_cost_one_query_each(neo4j_store_session, extra: int) -
 
 def test_reads_are_one_round_trip_without_begin_or_commit(neo4j_store_session, caplog) -> None:
     """A read is one auto-commit statement: RUN and PULL go out together and the answer ends it,
-    with no BEGIN before and no COMMIT round trip after (`Neo4jStore._read_once`)."""
+    with no BEGIN before and no COMMIT round trip after (`Neo4jClient._read_once`)."""
     store = neo4j_store_session
     store.clear()
     store.upsert(*demo_network())
@@ -89,7 +89,7 @@ def test_a_read_failing_retryably_runs_again_in_a_managed_transaction(
     store.clear()
     store.upsert(*demo_network())
     expected = store.riders(["OLT-1"])
-    real_session = store.driver.session
+    real_session = store.client.driver.session
     failed: list[str] = []
 
     class LosesTheFirstRun:
@@ -114,15 +114,15 @@ def test_a_read_failing_retryably_runs_again_in_a_managed_transaction(
         real = real_session(**config)
         return LosesTheFirstRun(real) if not failed else real
 
-    monkeypatch.setattr(store.driver, "session", session)
+    monkeypatch.setattr(store.client.driver, "session", session)
     managed: list[str] = []
-    execute_read = store.execute_read
+    execute_read = store.client.execute_read
 
     def spied(work):  # the managed, retried transaction
         managed.append("again")
         return execute_read(work)
 
-    monkeypatch.setattr(store, "execute_read", spied)
+    monkeypatch.setattr(store.client, "execute_read", spied)
     before = store.queries_run
     again = store.riders(["OLT-1"])
     assert failed == ["run"] and managed == ["again"]
@@ -136,7 +136,7 @@ def test_a_read_failing_for_good_is_not_run_again(neo4j_store_session, monkeypat
     """A statement the server refuses (not retryable) is raised at once, not run twice."""
     store = neo4j_store_session
     managed: list[str] = []
-    monkeypatch.setattr(store, "execute_read", lambda work: managed.append("again"))
+    monkeypatch.setattr(store.client, "execute_read", lambda work: managed.append("again"))
     with pytest.raises(CypherSyntaxError):
         store.read("broken", "MATCH (n RETURN n")
     assert managed == []

@@ -27,16 +27,6 @@ from pboss.provisioning.service import ProvisioningService
 from pboss.provisioning.settings import ProvisioningSettings
 from tests.provisioning.conftest import T0, Clock, add_ports, ftth, leased
 
-#: Remove at the merge with the Neo4j branch (its transaction validates through plan_batch).
-NEO4J_UNVALIDATED = pytest.mark.xfail(
-    strict=True, reason="Neo4j tx flush bypasses validation until the neo4j branch lands"
-)
-EACH_STORE_NEO4J_UNVALIDATED = pytest.mark.parametrize(
-    "store",
-    ["memory", pytest.param("neo4j", marks=[pytest.mark.neo4j, NEO4J_UNVALIDATED])],
-    indirect=True,
-)
-
 Graph = tuple[dict[str, dict[str, Any]], set[tuple[str, str, str, str]]]
 
 
@@ -167,7 +157,6 @@ INVALID: dict[str, tuple[Callable[[GraphTx, dict[str, Element]], None], str]] = 
 }
 
 
-@EACH_STORE_NEO4J_UNVALIDATED
 @pytest.mark.parametrize("case", sorted(INVALID))
 def test_a_step_writing_what_the_model_forbids_is_refused_and_writes_nothing(
     demo_store: GraphStore, case: str
@@ -257,23 +246,6 @@ def test_due_ids_order_by_time_then_id_and_stop_at_the_limit(demo_store: GraphSt
         demo_store.due_ids("Nope", states=["held"], time_field="valid_until", until=None, limit=1)
 
 
-@pytest.mark.parametrize(
-    "store",
-    [
-        "memory",
-        pytest.param(
-            "neo4j",
-            marks=[
-                pytest.mark.neo4j,
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="Neo4j tx flush records no history until the neo4j branch lands",
-                ),
-            ],
-        ),
-    ],
-    indirect=True,
-)
 def test_a_status_change_in_a_transaction_is_recorded_with_its_actor_and_reason(
     demo_store: GraphStore,
 ) -> None:

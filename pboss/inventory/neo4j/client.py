@@ -1,0 +1,231 @@
+"""The one wrapper around the Neo4j driver: every query pboss runs goes through it.
+
+It owns the driver and decides, once, how a query runs (in the spirit of Infrahub's `database/`):
+
+- reads (`read`, `fetch`) run as one auto-commit statement: RUN and PULL go out together and the
+  answer ends it, where a managed transaction adds BEGIN and a COMMIT round trip (≈ 0.5 ms of a
+  5 ms riders query). A retryable failure (lost connection, leader switch, transient error) runs
+  the statement again in a managed read transaction, with the driver's back-off;
+- writes (`write`) run in a managed write transaction, which the driver retries on transient
+  errors (so the work must be idempotent);
+- scans (`stream`) stream records from one read, for whole-store exports;
+- every query is named (`queries.base.Query`): it is timed into a Prometheus histogram by name
+  and READ/WRITE, and counted (`queries_run`, which tests use to count round trips);
+- sessions do not ask for the server's "unknown label/type/property" notices: the fixed queries
+  name relationship types that may not exist yet (HOLDS before any hold), and the driver would
+  log a warning of several kB for each, on every request;
+- a server that cannot be reached (after the driver's retries) is raised as `StoreUnavailable`.
+
+Only this module and the launcher (`local.py`) use the driver.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from neo4j import (
+    READ_ACCESS,
+    WRITE_ACCESS,
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    NotificationDisabledCategory,
+    NotificationMinimumSeverity,
+    Record,
+    Result,
+)
+from neo4j import Query as DriverQuery
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from prometheus_client import CollectorRegistry, Histogram
+
+from pboss.inventory.errors import StoreUnavailable
+from pboss.inventory.neo4j.queries.base import Access, Query
+
+T = TypeVar("T")
+R = TypeVar("R")
+#: Notification categories no session asks the server for (see the module docstring).
+QUIET = [NotificationDisabledCategory.UNRECOGNIZED]
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+#: The module's own registry, for a client that is given no histogram (tests, tools).
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+
+def query_histogram(registry: CollectorRegistry | None = None) -> Histogram:
+    """The histogram a client times its queries into: `pboss_neo4j_query_seconds{name, access}`."""
+    return Histogram(
+        "pboss_neo4j_query_seconds",
+        "Neo4j query latency by query name and access (READ or WRITE).",
+        ["name", "access"],
+        buckets=_BUCKETS,
+        registry=registry or REGISTRY,
+    )
+
+
+_DEFAULT_HISTOGRAM: Histogram | None = None
+
+
+def _default_histogram() -> Histogram:
+    global _DEFAULT_HISTOGRAM
+    if _DEFAULT_HISTOGRAM is None:
+        _DEFAULT_HISTOGRAM = query_histogram()
+    return _DEFAULT_HISTOGRAM
+
+
+class WriteTx:
+    """One managed write transaction as the client hands it out: runs named queries, timed."""
+
+    __slots__ = ("client", "tx")
+
+    def __init__(self, client: Neo4jClient, tx: ManagedTransaction):
+        self.client = client
+        self.tx = tx
+
+    def run(self, query: Query, **params: Any) -> list[dict[str, Any]]:
+        """Run one named query in this transaction; its rows as plain dicts."""
+        started = time.perf_counter()
+        rows = [r.data() for r in self.tx.run(query.text, params)]
+        self.client.observe(query, time.perf_counter() - started)
+        return rows
+
+    def rows(self, query: Query, **params: Any) -> list[dict[str, Any]]:
+        """Like `run`, for queries returning only maps and lists (already plain Python values
+        as the driver decodes them): no `Record.data()` walk over every nested value."""
+        started = time.perf_counter()
+        rows = [dict(r.items()) for r in self.tx.run(query.text, params)]
+        self.client.observe(query, time.perf_counter() - started)
+        return rows
+
+
+class Neo4jClient:
+    """The driver, its sessions and how every named query runs; see the module docstring."""
+
+    def __init__(
+        self,
+        uri: str,
+        auth: tuple[str, str] | None = None,
+        database: str | None = None,
+        *,
+        driver: Driver | None = None,
+        histogram: Histogram | None = None,
+    ):
+        self.uri = uri
+        self.database = database
+        self.driver: Driver = driver or GraphDatabase.driver(
+            uri, auth=auth, notifications_disabled_categories=QUIET
+        )
+        self.histogram = histogram or _default_histogram()
+        self._session_config: dict[str, Any] = {
+            "database": database,
+            "notifications_disabled_categories": QUIET,
+        }
+        self.queries_run = 0
+        #: Called with (query name, seconds) after each query (tests and tools listen here).
+        self.on_query: Callable[[str, float], None] | None = None
+
+    # ---- timing ---------------------------------------------------------------------------------
+
+    def observe(self, query: Query, seconds: float) -> None:
+        """Count and time one query that ran."""
+        self.queries_run += 1
+        self.histogram.labels(query.name, query.kind.value).observe(seconds)
+        if self.on_query is not None:
+            self.on_query(query.name, seconds)
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Raise an unreachable server as the project's own error, with a clear message."""
+        try:
+            yield
+        except (ServiceUnavailable, SessionExpired) as error:
+            raise StoreUnavailable(
+                f"Neo4j at {self.uri} cannot be reached ({error}); nothing was done, try again"
+            ) from error
+
+    # ---- reads ----------------------------------------------------------------------------------
+
+    def read(self, query: Query, **params: Any) -> list[dict[str, Any]]:
+        """One read query, its rows as plain dicts (`Record.data()`)."""
+        return self._read_once(query, params, lambda result: [r.data() for r in result])
+
+    def fetch(self, query: Query, **params: Any) -> list[Record]:
+        """One read query, its records as the driver decoded them: for the hot reads, whose
+        columns are plain values, lists and property maps (`data()` would copy them again)."""
+        return self._read_once(query, params, list)
+
+    def _read_once(
+        self, query: Query, params: dict[str, Any], rows: Callable[[Result], list[R]]
+    ) -> list[R]:
+        """Run one read statement as an auto-commit transaction, else managed (see the module
+        docstring): only the managed path retries; a non-retryable error is raised as it is."""
+        started = time.perf_counter()
+        text: Any = query.text  # a fixed text, every value a parameter
+        with self._reachable():
+            try:
+                with self.driver.session(
+                    default_access_mode=READ_ACCESS, **self._session_config
+                ) as session:
+                    records = rows(session.run(DriverQuery(text), params))
+            except (Neo4jError, DriverError) as error:
+                if not error.is_retryable():
+                    raise
+                records = self.execute_read(lambda tx: rows(tx.run(text, params)))
+        self.observe(query, time.perf_counter() - started)
+        return records
+
+    def execute_read(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run `work` in one managed read transaction (retried on transient errors)."""
+        with self._reachable(), self.driver.session(**self._session_config) as session:
+            return session.execute_read(work)
+
+    def stream(self, query: Query, **params: Any) -> Iterator[Record]:
+        """Stream one read query's records (for scans over a whole kind or type); timed until
+        the last record. Scanning a kind or type the graph does not hold yet is fine, so no
+        notice at all is asked for."""
+        started = time.perf_counter()
+        with (
+            self._reachable(),
+            self.driver.session(
+                database=self.database,
+                default_access_mode=READ_ACCESS,
+                notifications_min_severity=NotificationMinimumSeverity.OFF,
+            ) as session,
+        ):
+            text: Any = query.text
+            yield from session.run(DriverQuery(text), params)
+        self.observe(query, time.perf_counter() - started)
+
+    # ---- writes ---------------------------------------------------------------------------------
+
+    def write(self, work: Callable[[WriteTx], T]) -> T:
+        """Run `work` in one managed write transaction; the driver retries transient errors
+        (deadlocks, leader switches), so `work` may run more than once."""
+        with (
+            self._reachable(),
+            self.driver.session(default_access_mode=WRITE_ACCESS, **self._session_config) as s,
+        ):
+            return s.execute_write(lambda tx: work(WriteTx(self, tx)))
+
+    def execute_write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run `work` on the driver's own managed write transaction (for tools and tests that
+        write ad-hoc Cypher; pboss's code uses `write`)."""
+        with self._reachable(), self.driver.session(**self._session_config) as session:
+            return session.execute_write(work)
+
+    def run_auto(self, query: Query, **params: Any) -> None:
+        """Run one statement on its own, outside an explicit transaction: schema statements and
+        `CALL { ... } IN TRANSACTIONS`, which may not run inside one."""
+        started = time.perf_counter()
+        text: Any = query.text
+        with self._reachable(), self.driver.session(database=self.database) as session:
+            session.run(DriverQuery(text), params).consume()
+        self.observe(query, time.perf_counter() - started)
+
+    def close(self) -> None:
+        """Close the driver and its connections."""
+        self.driver.close()
+
+
+__all__ = ["Access", "Neo4jClient", "Query", "WriteTx", "query_histogram"]

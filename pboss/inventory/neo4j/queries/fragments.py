@@ -1,0 +1,51 @@
+"""Cypher fragments several queries share, each written once.
+
+- the write lock: Neo4j runs at read-committed, so a transaction takes the node's write lock
+  (setting and removing a dummy property) before it reads what it decides on;
+- the PON load: the ONTs and held splitter outputs below a PON port (its split budget's use);
+- the VC-12 slot holders of a trunk section or partner link (circuits routed over it, holds);
+- the failure edges (what "depends on" means) and the busy tests of exclusive ports.
+"""
+
+from __future__ import annotations
+
+from pboss.inventory.lifecycle import DEGRADED, DOWN
+from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM
+
+#: The relationship types along which a failure spreads, as one Cypher type alternative.
+FAIL = "|".join(FAILURE_EDGES)
+#: The single-upstream relationship types (one target per source).
+SINGLE = "|".join(sorted(SINGLE_UPSTREAM))
+#: Statuses that make the elements depending on one down or degraded.
+IMPAIRING = sorted(str(s) for s in DOWN | DEGRADED)
+#: Edge types that hold VC-12 slots of a trunk section or partner link.
+SLOT_HOLDING = "ROUTED_OVER|HOLDS"
+
+
+def lock(var: str) -> str:
+    """Take the write lock of the node bound to `var` (no property is left behind)."""
+    return f"SET {var}._lock = true REMOVE {var}._lock"
+
+
+def slot_holders(section: str, rel: str = "h", holder: str = "") -> str:
+    """The pattern of the edges holding slots of `section`: `(section)<-[rel:...]-(holder)`."""
+    return f"({section})<-[{rel}:{SLOT_HOLDING}]-({holder})"
+
+
+def pon_load(pon: str, var: str = "o") -> str:
+    """A pattern and condition matching what uses a PON port's split budget: each ONT below it
+    and each held splitter output (count `DISTINCT var`)."""
+    return (
+        f"({pon})<-[:FED_BY|PART_OF*1..16]-({var}) "
+        f"WHERE {var}:ONT OR ({var}:SplitterPort AND EXISTS {{ ({var})<-[:HOLDS]-() }})"
+    )
+
+
+def splitter_port_busy(var: str) -> str:
+    """True when a splitter output feeds something or is held."""
+    return f"EXISTS {{ ({var})<-[:FED_BY|HOLDS]-() }}"
+
+
+def ne_port_busy(var: str) -> str:
+    """True when an NE port ends a circuit or a trunk, or is held."""
+    return f"EXISTS {{ ({var})<-[:A_END|Z_END|TERMINATES|HOLDS]-() }}"

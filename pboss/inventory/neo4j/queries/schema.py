@@ -1,0 +1,53 @@
+"""The constraints and indexes the store ensures at start-up (each statement is idempotent)."""
+
+from __future__ import annotations
+
+from pboss.inventory.neo4j.queries.base import WRITE, Query
+
+STATEMENTS = (
+    Query(
+        "schema.entity_id",
+        WRITE,
+        "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
+    ),
+    Query(
+        "schema.entity_site",
+        WRITE,
+        "CREATE INDEX entity_site IF NOT EXISTS FOR (n:Entity) ON (n.site)",
+    ),
+    Query(
+        "schema.entity_kind",
+        WRITE,
+        "CREATE INDEX entity_kind IF NOT EXISTS FOR (n:Entity) ON (n.kind)",
+    ),
+    Query(
+        "schema.entity_owner",
+        WRITE,
+        "CREATE INDEX entity_owner IF NOT EXISTS FOR (n:Entity) ON (n.owner)",
+    ),
+    Query(
+        "schema.entity_status",
+        WRITE,
+        "CREATE INDEX entity_status IF NOT EXISTS FOR (n:Entity) ON (n.status)",
+    ),
+    Query(
+        "schema.change_element",
+        WRITE,
+        "CREATE INDEX change_element IF NOT EXISTS FOR (c:Change) ON (c.element_id)",
+    ),
+    Query(
+        "schema.change_at", WRITE, "CREATE INDEX change_at IF NOT EXISTS FOR (c:Change) ON (c.at)"
+    ),
+    # the sweeper's reads (`Neo4jStore.due_ids`): lapsed holds, open work orders
+    Query(
+        "schema.reservation_due",
+        WRITE,
+        "CREATE INDEX reservation_due IF NOT EXISTS "
+        "FOR (r:Reservation) ON (r.state, r.valid_until)",
+    ),
+    Query(
+        "schema.work_order_state",
+        WRITE,
+        "CREATE INDEX work_order_state IF NOT EXISTS FOR (w:WorkOrder) ON (w.state)",
+    ),
+)

@@ -1,0 +1,131 @@
+"""The validated writes of `Neo4jStore`: upsert (read what the batch refers to under lock, then
+create, update and merge), status changes, deletes, and the history records they leave."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pboss.inventory.neo4j.queries.base import WRITE, Query, labels_for, rel_type
+from pboss.inventory.neo4j.queries.fragments import FAIL, SINGLE, lock, slot_holders
+
+#: What an upsert reads before planning: its own nodes whole, the ids it refers to, its edges
+#: already stored and the single-upstream targets of its sources, with the nodes it writes locked.
+EXISTING = Query(
+    "upsert.existing",
+    WRITE,
+    f"""
+    CALL () {{
+      UNWIND $lock AS lid
+      MATCH (n:Entity {{id: lid}})
+      {lock("n")}
+      RETURN count(n) AS locked
+    }}
+    CALL () {{
+      MATCH (n:Entity) WHERE n.id IN $own
+      RETURN collect(properties(n)) AS nodes
+    }}
+    CALL () {{
+      MATCH (n:Entity) WHERE n.id IN $refs
+      RETURN collect([n.id, n.kind, n.stage, n.capacity_vc12]) AS refs
+    }}
+    CALL () {{
+      UNWIND $keys AS k
+      MATCH (a:Entity {{id: k[1]}})
+      MATCH (b:Entity {{id: k[2]}})
+      MATCH (a)-[r]->(b) WHERE type(r) = k[0]
+      RETURN collect([k, properties(r)]) AS edges
+    }}
+    CALL () {{
+      UNWIND $single AS sid
+      MATCH (a:Entity {{id: sid}})-[r:{SINGLE}]->(b)
+      RETURN collect([type(r), sid, b.id]) AS upstreams
+    }}
+    RETURN nodes, refs, edges, upstreams
+    """,
+)
+
+
+@lru_cache(maxsize=128)
+def create_nodes(kind: str) -> Query:
+    """CREATE nodes of one kind with its labels (a duplicate id meets the uniqueness constraint)."""
+    return Query(
+        "upsert.create", WRITE, f"UNWIND $rows AS r CREATE (n{labels_for(kind)}) SET n = r"
+    )
+
+
+UPDATE_NODES = Query(
+    "upsert.update", WRITE, "UNWIND $rows AS r MATCH (n:Entity {id: r.id}) SET n = r"
+)
+
+
+@lru_cache(maxsize=64)
+def merge_edges(edge_type: str) -> Query:
+    """MERGE edges of one type between existing nodes, setting their properties."""
+    return Query(
+        "upsert.edges",
+        WRITE,
+        f"""
+        UNWIND $rows AS r
+        MATCH (a:Entity {{id: r.src}}), (b:Entity {{id: r.dst}})
+        MERGE (a)-[e:{rel_type(edge_type)}]->(b)
+        SET e = r.props
+        """,
+    )
+
+
+#: The slots each given section's holders hold (after the batch wrote its edges).
+SLOTS = Query(
+    "upsert.slots",
+    WRITE,
+    f"""
+    UNWIND $ids AS sid
+    MATCH (s:Entity {{id: sid}})
+    OPTIONAL MATCH {slot_holders("s", "h", "holder")}
+    RETURN properties(s) AS section, collect([holder.id, h.slots]) AS holdings
+    """,
+)
+
+RECORD_CHANGES = Query("history.record", WRITE, "UNWIND $rows AS r CREATE (c:Change) SET c = r")
+
+#: Lock one node and read its status (the first half of `set_status`).
+STATUS_LOCK = Query(
+    "status.lock", WRITE, f"MATCH (n:Entity {{id: $id}}) {lock('n')} RETURN n.status AS s"
+)
+STATUS_SET = Query(
+    "status.set",
+    WRITE,
+    "MATCH (n:Entity {id: $id}) SET n.status = $status CREATE (c:Change) SET c = $change",
+)
+
+#: Lock the nodes to delete and find each one's dependants (over the failure edges).
+DELETE_PLAN = Query(
+    "delete.plan",
+    WRITE,
+    f"""
+    CALL () {{
+      UNWIND $ids AS lid
+      MATCH (n:Entity {{id: lid}})
+      {lock("n")}
+      RETURN count(n) AS locked
+    }}
+    UNWIND $ids AS rid
+    OPTIONAL MATCH (x:Entity {{id: rid}})
+    OPTIONAL MATCH (d:Entity)-[:{FAIL}*1..32]->(x)
+    RETURN rid, x IS NOT NULL AS found, x.status AS status,
+           collect(DISTINCT [d.id, d.status]) AS dependants
+    """,
+)
+
+#: Delete nodes with their edges; say who held any of them (then the caller rolls back).
+DELETE_NODES = Query(
+    "delete.nodes",
+    WRITE,
+    """
+    UNWIND $ids AS did
+    MATCH (n:Entity {id: did})
+    OPTIONAL MATCH (n)<-[:HOLDS]-(h) WHERE NOT h.id IN $ids
+    WITH n, collect(h.id) AS holders
+    DETACH DELETE n
+    RETURN collect(holders) AS held
+    """,
+)
