@@ -10,6 +10,7 @@ from __future__ import annotations
 from pboss.config import Settings
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
+from pboss.metrics import Metrics
 from pboss.provisioning.model import register_kinds as register_provisioning_kinds
 
 
@@ -19,8 +20,9 @@ def register_kinds() -> None:
     register_provisioning_kinds()
 
 
-def open_store(settings: Settings) -> GraphStore:
-    """Build the store the settings name, with its catalog; Neo4j gets its schema ensured."""
+def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore:
+    """Build the store the settings name, with its catalog; Neo4j gets its schema ensured and,
+    with `metrics`, times every query into the app's registry."""
     register_kinds()
     catalog = load_catalog(settings.catalog)
     if settings.store == "neo4j":
@@ -31,6 +33,7 @@ def open_store(settings: Settings) -> GraphStore:
             auth=settings.neo4j_auth,
             database=settings.neo4j_database,
             catalog=catalog,
+            histogram=metrics.neo4j_query_seconds if metrics else None,
         )
     from pboss.inventory.memory.store import MemoryStore
 

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from pboss.inventory.neo4j.client import query_histogram
 from pboss.inventory.store import GraphStore
 
 #: The GraphStore protocol's methods: the calls that are timed.
@@ -72,6 +73,8 @@ class Metrics:
             ["store", "method", "error"],
             registry=self.registry,
         )
+        #: Every Neo4j query by name and access mode, when the app's store is Neo4j.
+        self.neo4j_query_seconds = query_histogram(self.registry)
         self._names: set[str] = set()
         self._names_lock = threading.Lock()
         self._max_names = max_operation_names

@@ -98,10 +98,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     settings = settings or get_settings()
     owned = store is None
     register_kinds()  # a store handed in was opened elsewhere: the app still serves every kind
-    raw = open_store(settings) if store is None else store
+    metrics = Metrics()
+    raw = open_store(settings, metrics) if store is None else store
     if owned:
         _seed(raw, settings)
-    metrics = Metrics()
     executor = ThreadPoolExecutor(settings.store_threads, thread_name_prefix="pboss-store")
     state: dict[str, Any] = {
         "settings": settings,

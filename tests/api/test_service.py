@@ -14,7 +14,7 @@ from pboss.graphql.permissions import parse_role
 from pboss.http.app import create_app
 from pboss.inventory.errors import StoredDataInvalid
 from pboss.inventory.store import GraphStore
-from tests.api.conftest import CRM, Api, api_settings
+from tests.api.conftest import CRM, KEYS, Api, api_settings
 
 
 def test_healthz_and_readyz(api: Api) -> None:
@@ -133,3 +133,23 @@ def test_serve_refusing_its_store_says_why_in_one_line(monkeypatch: pytest.Monke
     assert result.exit_code == 2
     assert "pboss: the store holds services with more than one customer (SVC-1)" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.neo4j
+def test_an_app_on_neo4j_times_every_query_by_name_in_its_metrics(
+    neo4j_endpoint: Any, neo4j_store_session: GraphStore
+) -> None:
+    """The app that opens Neo4j itself shows each named query's latency at /metrics, so an
+    operator sees which Cypher a slow request spent its time in."""
+    neo4j_store_session.clear()
+    settings = Settings(api_keys=KEYS, store="neo4j", neo4j_uri=neo4j_endpoint.uri, demo=True)
+    with TestClient(create_app(settings)) as client:
+        headers = {"Authorization": f"Bearer {CRM}"}
+        query = '{ riders(resource: "OLT-1") { ... on RiderConnection { totalCount } } }'
+        answer = client.post("/graphql", json={"query": query}, headers=headers).json()
+        assert answer == {"data": {"riders": {"totalCount": 5}}}
+        text = client.get("/metrics").text
+    samples = [line for line in text.splitlines() if "pboss_neo4j_query_seconds_count" in line]
+    assert any('access="READ"' in line and 'name="riders' in line for line in samples), samples
+    assert any('access="WRITE"' in line for line in samples), samples  # the demo's load
+    neo4j_store_session.clear()

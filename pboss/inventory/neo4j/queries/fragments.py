@@ -49,3 +49,23 @@ def splitter_port_busy(var: str) -> str:
 def ne_port_busy(var: str) -> str:
     """True when an NE port ends a circuit or a trunk, or is held."""
     return f"EXISTS {{ ({var})<-[:A_END|Z_END|TERMINATES|HOLDS]-() }}"
+
+
+#: The reads validation (`rules.plan_batch`) needs, as `CALL` subqueries both the upsert and a
+#: transaction's commit use: the written nodes whole (`$own`), the ids referred to as
+#: `rules.Ref` rows (`$refs`), and the single-upstream edges already leaving `$single`.
+VALIDATION_READS = f"""
+    CALL () {{
+      MATCH (n:Entity) WHERE n.id IN $own
+      RETURN collect(properties(n)) AS nodes
+    }}
+    CALL () {{
+      MATCH (n:Entity) WHERE n.id IN $refs
+      RETURN collect([n.id, n.kind, n.stage, n.capacity_vc12]) AS refs
+    }}
+    CALL () {{
+      UNWIND $single AS sid
+      MATCH (a:Entity {{id: sid}})-[r:{SINGLE}]->(b)
+      RETURN collect([type(r), sid, b.id]) AS upstreams
+    }}
+"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pboss.inventory.neo4j.queries.base import WRITE, Query, labels_for, rel_type
-from pboss.inventory.neo4j.queries.fragments import SINGLE, lock, pon_load, slot_holders
+from pboss.inventory.neo4j.queries.fragments import VALIDATION_READS, lock, pon_load, slot_holders
 
 LOCK = Query(
     "tx.lock",
@@ -78,19 +78,7 @@ COMMIT_READ = Query(
     "tx.commit_read",
     WRITE,
     f"""
-    CALL () {{
-      MATCH (n:Entity) WHERE n.id IN $own
-      RETURN collect(properties(n)) AS nodes
-    }}
-    CALL () {{
-      MATCH (n:Entity) WHERE n.id IN $refs
-      RETURN collect([n.id, n.kind, n.stage, n.capacity_vc12]) AS refs
-    }}
-    CALL () {{
-      UNWIND $single AS sid
-      MATCH (a:Entity {{id: sid}})-[r:{SINGLE}]->(b)
-      RETURN collect([type(r), sid, b.id]) AS upstreams
-    }}
+    {VALIDATION_READS}
     CALL () {{
       UNWIND $pools AS pid
       MATCH {slot_holders("s:Entity {id: pid}", "h", "holder")}

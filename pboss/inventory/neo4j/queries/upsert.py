@@ -6,7 +6,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pboss.inventory.neo4j.queries.base import WRITE, Query, labels_for, rel_type
-from pboss.inventory.neo4j.queries.fragments import FAIL, SINGLE, lock, slot_holders
+from pboss.inventory.neo4j.queries.fragments import (
+    FAIL,
+    VALIDATION_READS,
+    lock,
+    slot_holders,
+)
 
 #: What an upsert reads before planning: its own nodes whole, the ids it refers to, its edges
 #: already stored and the single-upstream targets of its sources, with the nodes it writes locked.
@@ -21,25 +26,13 @@ EXISTING = Query(
       RETURN count(n) AS locked
     }}
     CALL () {{
-      MATCH (n:Entity) WHERE n.id IN $own
-      RETURN collect(properties(n)) AS nodes
-    }}
-    CALL () {{
-      MATCH (n:Entity) WHERE n.id IN $refs
-      RETURN collect([n.id, n.kind, n.stage, n.capacity_vc12]) AS refs
-    }}
-    CALL () {{
       UNWIND $keys AS k
       MATCH (a:Entity {{id: k[1]}})
       MATCH (b:Entity {{id: k[2]}})
       MATCH (a)-[r]->(b) WHERE type(r) = k[0]
       RETURN collect([k, properties(r)]) AS edges
     }}
-    CALL () {{
-      UNWIND $single AS sid
-      MATCH (a:Entity {{id: sid}})-[r:{SINGLE}]->(b)
-      RETURN collect([type(r), sid, b.id]) AS upstreams
-    }}
+    {VALIDATION_READS}
     RETURN nodes, refs, edges, upstreams
     """,
 )
