@@ -257,18 +257,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-#: The server process: uvicorn as `pboss serve` runs it (its HTTP protocol, from
-#: `pboss.http.serving`, when the checkout has one: `bench_api_pair.py` may serve a revision
-#: from before it), without access logs, with `--workers` processes.
+#: The server process: uvicorn as `pboss serve` runs it, without access logs, with `--workers`
+#: processes. `bench_api_pair.py` may serve a revision from before the redesign, whose app module
+#: and HTTP protocol lived elsewhere (`pboss.app`, `pboss.serving`).
 _SERVE = """
+import importlib.util
 import sys
 import uvicorn
+new = importlib.util.find_spec("pboss.http") is not None
 try:
-    from pboss.http.serving import HTTP_PROTOCOL
+    from pboss.serving import HTTP_PROTOCOL
 except ImportError:
     HTTP_PROTOCOL = "auto"
 port, workers = int(sys.argv[1]), int(sys.argv[2])
-uvicorn.run("pboss.http.app:create_app", factory=True, host="127.0.0.1", port=port,
+app = "pboss.http.app:create_app" if new else "pboss.app:create_app"
+uvicorn.run(app, factory=True, host="127.0.0.1", port=port,
             log_level="warning", access_log=False, workers=workers, http=HTTP_PROTOCOL)
 """
 
