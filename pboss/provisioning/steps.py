@@ -4,7 +4,7 @@ Each function is one transaction's work against `GraphTx`: lock (order, then res
 then resources in sorted-id order), re-read, decide, write. A step that finds its work already
 done returns `changed=False` and writes nothing, so repeating any step is harmless. Steps return
 the CRM events to publish once the transaction has committed. Construction steps are in
-construction.py, shared helpers in txkit.py.
+construction.py, shared helpers in step_support.py.
 """
 
 from __future__ import annotations
