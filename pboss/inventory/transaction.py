@@ -106,7 +106,8 @@ class GraphTx(Protocol):
         ...
 
     def put(self, element: Element, *, new: bool = False) -> None:
-        """Write a node (create it, or replace its properties); `new` insists it does not exist."""
+        """Write a node: with `new`, create it (AlreadyExists if its id is taken); without, replace
+        the properties of the node of that id and kind (TxConflict if there is none)."""
         ...
 
     def link(self, edge: Edge) -> None:

@@ -91,7 +91,9 @@ def test_build_riders_matches_the_constructors(demo_store: GraphStore, principal
             if principal.is_partner
             else list(x.impaired_by),
         )
-        expected.append(RiderEdge(cursor=rider_cursors(ctx)(x.service.id), node=node))
+        expected.append(
+            RiderEdge(cursor=rider_cursors(ctx, riders.resource_ids)(x.service.id), node=node)
+        )
     assert [e.node for e in got.edges] == [e.node for e in expected]
     shown = [e.node.service.id for e in got.edges if e.node.service is not None]
     if principal.partner_id == "P-OC":

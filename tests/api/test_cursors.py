@@ -13,16 +13,27 @@ from fastapi.testclient import TestClient
 from pboss.graphql.connections import CursorSeal, encode_cursor
 from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
-from tests.api.conftest import PARTNER_OC, Api, api_settings
+from tests.api.conftest import PARTNER_OC, PARTNER_TT, Api, api_settings
+
+#: A leased link of the other partner (中国铁通), with riders of its own.
+TT_LINK = "PL-1"
 
 RIDERS = """query R($after: String) { riders(resource: "PA-DH-OC", first: 1, after: $after) {
   __typename ... on RiderConnection { totalCount edges { cursor } pageInfo { endCursor } } } }"""
 
 
-def _answer(store: GraphStore, key: str | None, after: str | None = None) -> Any:
+def _answer(
+    store: GraphStore,
+    key: str | None,
+    after: str | None = None,
+    *,
+    caller: str = PARTNER_OC,
+    resource: str = "PA-DH-OC",
+) -> Any:
     settings = api_settings(cursor_key=key) if key else api_settings()
+    query = RIDERS.replace('"PA-DH-OC"', f'"{resource}"')
     with TestClient(create_app(settings, store=store)) as client:
-        response = Api(client).post(RIDERS, PARTNER_OC, after=after)
+        response = Api(client).post(query, caller, after=after)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -58,6 +69,21 @@ def test_a_cursor_under_another_key_or_altered_is_refused(demo_store: GraphStore
     _refused(_answer(demo_store, "shared secret", after=base64.urlsafe_b64encode(raw).decode()))
     plain = encode_cursor("rider", "SVC-H5-CB")  # a cursor of its own making
     _refused(_answer(demo_store, "shared secret", after=plain))
+
+
+def test_a_cursor_replayed_on_other_resources_or_by_another_partner_is_refused(
+    demo_store: GraphStore,
+) -> None:
+    """A partner's cursor is good only for the list it was issued for: the same partner asking
+    for its own Partner record's riders, or another partner asking for its own link's, cannot
+    use it to probe where services sort."""
+    cursor = _issued(demo_store, "shared secret")
+    _refused(_answer(demo_store, "shared secret", after=cursor, resource="P-OC"))
+    tt = _answer(demo_store, "shared secret", caller=PARTNER_TT, resource=TT_LINK)
+    assert "errors" not in tt  # the partner's own list answers...
+    _refused(  # ...but not past the other partner's cursor
+        _answer(demo_store, "shared secret", after=cursor, caller=PARTNER_TT, resource=TT_LINK)
+    )
 
 
 def test_without_a_key_each_process_seals_with_its_own() -> None:

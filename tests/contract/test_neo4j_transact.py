@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pboss.inventory.demo import demo_network
-from pboss.inventory.errors import TxConflict, ValidationFailed
+from pboss.inventory.errors import ValidationFailed
 from pboss.inventory.model import Edge, parse_node
-from pboss.inventory.transaction import AlreadyExists, GraphTx
+from pboss.inventory.transaction import GraphTx
 
 pytestmark = pytest.mark.neo4j
 
@@ -110,21 +110,6 @@ def test_validation_reuses_what_the_step_locked(neo) -> None:
     with pytest.raises(ValidationFailed):
         neo.transact(linking, actor="test", reason="one read")
     assert neo.queries_run - before == 2  # the lock, then one read for validation, no write
-
-
-def test_updating_a_node_that_is_not_there_is_a_conflict(neo) -> None:
-    ghost = parse_node({"kind": "ONT", "id": "ONT-GHOST", "site": "B-JZ"})
-
-    with pytest.raises(TxConflict) as conflict:
-        neo.transact(lambda tx: tx.put(ghost), actor="test", reason="ghost")
-    assert conflict.value.message == "cannot update ONT"
-    assert conflict.value.reasons == ["no ONT with id ONT-GHOST"]
-
-
-def test_creating_an_id_that_exists_is_already_exists(neo) -> None:
-    again = parse_node({"kind": "ONT", "id": "ONT-1", "site": "B-JZ"})
-    with pytest.raises(AlreadyExists):
-        neo.transact(lambda tx: tx.put(again, new=True), actor="test", reason="twice")
 
 
 def test_a_valid_step_creates_and_links(neo) -> None:

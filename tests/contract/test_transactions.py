@@ -16,9 +16,9 @@ import pytest
 from pboss.inventory.demo import demo_network
 from pboss.inventory.errors import TxConflict, ValidationFailed
 from pboss.inventory.memory.store import MemoryStore
-from pboss.inventory.model import EDGE_RULES, KINDS, Customer, Edge, Element
+from pboss.inventory.model import EDGE_RULES, KINDS, Customer, Edge, Element, parse_node
 from pboss.inventory.store import GraphStore
-from pboss.inventory.transaction import GraphTx
+from pboss.inventory.transaction import AlreadyExists, GraphTx
 from pboss.provisioning import steps
 from pboss.provisioning.errors import Conflict
 from pboss.provisioning.model import Order
@@ -194,17 +194,68 @@ def test_a_step_linking_a_node_that_does_not_exist_is_refused(demo_store: GraphS
     assert graph_of(demo_store) == before
 
 
-def test_an_id_taken_by_another_kind_is_a_conflict_in_the_store_and_in_provisioning(
+def test_a_customer_id_taken_by_another_kind_is_refused_with_nothing_written(
     demo_store: GraphStore,
 ) -> None:
-    """The store says TxConflict; the provisioning service answers its own Conflict."""
     svc = service_on(demo_store, Clock())
     request = ftth("TAKEN").model_copy(update={"customer": "ONT-1"})  # an ONT's id
     before = graph_of(demo_store)
     with pytest.raises(Conflict) as err:
         svc.submit_order(request)
-    assert not isinstance(err.value, TxConflict)
+    assert (err.value.message, err.value.reasons) == ("customer id ONT-1 is taken", ["it is a ONT"])
     assert graph_of(demo_store) == before
+
+
+class _Refusing:
+    """A store whose every transaction meets a conflict, as a store's transaction reports one."""
+
+    def __init__(self, store: GraphStore):
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def transact(self, work: Callable[[GraphTx], Any], *, actor: str, reason: str) -> Any:
+        raise TxConflict("id ORD-X is taken", ["it is a ONT"])
+
+
+def test_a_store_conflict_reaches_crm_as_a_provisioning_conflict(demo_store: GraphStore) -> None:
+    """The service turns a store's TxConflict into its own Conflict, message and reasons kept."""
+    svc = service_on(_Refusing(demo_store), Clock())  # type: ignore[arg-type]
+    with pytest.raises(Conflict) as err:
+        svc.submit_order(ftth("X"))
+    assert (err.value.message, err.value.reasons) == ("id ORD-X is taken", ["it is a ONT"])
+
+
+def test_updating_a_node_that_is_not_there_is_a_conflict(demo_store: GraphStore) -> None:
+    ghost = parse_node({"kind": "ONT", "id": "ONT-GHOST", "site": "B-JZ"})
+    before = graph_of(demo_store)
+    with pytest.raises(TxConflict) as conflict:
+        demo_store.transact(lambda tx: tx.put(ghost), actor="test", reason="ghost")
+    assert (conflict.value.message, conflict.value.reasons) == (
+        "cannot update ONT",
+        ["no ONT with id ONT-GHOST"],
+    )
+    assert graph_of(demo_store) == before
+
+
+def test_creating_an_id_that_exists_is_already_exists(demo_store: GraphStore) -> None:
+    again = parse_node({"kind": "ONT", "id": "ONT-1", "site": "B-JZ"})
+    with pytest.raises(AlreadyExists):
+        demo_store.transact(lambda tx: tx.put(again, new=True), actor="test", reason="twice")
+
+
+def test_a_read_after_a_write_is_refused_and_writes_nothing(demo_store: GraphStore) -> None:
+    """Every store holds a step to 'read everything, then write', so none acts on a stale view."""
+
+    def step(tx: GraphTx) -> None:
+        [ont] = tx.lock(["ONT-1"]).values()
+        tx.put(ont.model_copy(update={"name": "renamed"}))
+        tx.lock(["SPL-JZ-1:3"])
+
+    with pytest.raises(RuntimeError, match="read after writing"):
+        demo_store.transact(step, actor="test", reason="late read")
+    assert demo_store.get("ONT-1").name != "renamed"
 
 
 def test_a_transaction_that_raises_writes_nothing(demo_store: GraphStore) -> None:

@@ -113,7 +113,7 @@ async def _riders(info: Info, ids: list[str], first: int, after: str | None) -> 
         for rid, el in zip(ids, found, strict=True):
             if not ctx.sees(el):
                 return NotFound.of(rid)
-    size, cursor = page_size(first), rider_after(ctx, after)
+    size, cursor = page_size(first), rider_after(ctx, ids, after)
     try:
         fields = rider_fields(info)
         riders = await ctx.call(ctx.store.riders, ids, first=size, after=cursor, fields=fields)

@@ -9,7 +9,7 @@ configured key), so they name no service, and a partner cannot page from an id i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from functools import partial
 
@@ -136,15 +136,21 @@ class RiderConnection:
 RIDER_CURSOR = "rider"
 
 
-def rider_cursors(ctx: Context) -> Callable[[str], str]:
-    """How this caller's rider cursors are made from service ids: sealed for a partner, who may
-    not learn service ids (`CursorSeal`), plain for everyone else."""
+def _sealed_list(ctx: Context, resources: Sequence[str]) -> str:
+    """What a partner's rider cursor is sealed for: this partner's riders of these resources, so
+    a cursor replayed by another partner or on other resources opens nothing."""
+    return f"{RIDER_CURSOR}:{ctx.principal.partner_id}:{','.join(sorted(set(resources)))}"
+
+
+def rider_cursors(ctx: Context, resources: Sequence[str]) -> Callable[[str], str]:
+    """How this caller's rider cursors of these resources are made from service ids: sealed for
+    a partner, who may not learn service ids (`CursorSeal`), plain for everyone else."""
     if ctx.principal.is_partner:
-        return partial(ctx.cursor_seal.seal, RIDER_CURSOR)
+        return partial(ctx.cursor_seal.seal, _sealed_list(ctx, resources))
     return partial(encode_cursor, RIDER_CURSOR)
 
 
-def rider_after(ctx: Context, cursor: str | None) -> str | None:
+def rider_after(ctx: Context, resources: Sequence[str], cursor: str | None) -> str | None:
     """The service id a rider cursor of this caller pages after (UserInputError when invalid).
 
     A partner's cursor must be one it was given: a plain `rider:<id>` cursor is refused, so a
@@ -152,7 +158,7 @@ def rider_after(ctx: Context, cursor: str | None) -> str | None:
     """
     if cursor is None or not ctx.principal.is_partner:
         return decode_cursor(RIDER_CURSOR, cursor)
-    key = ctx.cursor_seal.open(RIDER_CURSOR, cursor)
+    key = ctx.cursor_seal.open(_sealed_list(ctx, resources), cursor)
     if key is None:
         raise UserInputError(f"invalid cursor {cursor[:80]!r} for this list")
     return key
@@ -277,7 +283,7 @@ def build_riders(ctx: Context, riders: r.Riders) -> RiderConnection:
         customers = [None if x.customer is None else to_type(x.customer) for x in items]
     else:
         services = customers = [None] * len(items)
-    cursor = rider_cursors(ctx)
+    cursor = rider_cursors(ctx, riders.resource_ids)
     edges = [
         RiderEdge(
             cursor=cursor(x.service.id),

@@ -78,9 +78,14 @@ class MemoryTx:
         ]
 
     def put(self, element: Element, *, new: bool = False) -> None:
-        if element.id in self.graph:
-            if new:
-                raise AlreadyExists(element.id)
+        if element.id not in self.graph:
+            if not new:  # an update of what is not there, refused as Neo4j's transaction does
+                raise TxConflict(
+                    f"cannot update {element.kind}", [f"no {element.kind} with id {element.id}"]
+                )
+        elif new:
+            raise AlreadyExists(element.id)
+        else:
             old = self._el(element.id)
             if old.kind != element.kind:
                 raise TxConflict(f"id {element.id} is taken", [f"it is a {old.kind}"])

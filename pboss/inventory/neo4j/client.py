@@ -21,6 +21,7 @@ Only this module and the launcher (`local.py`) use the driver.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ from pboss.inventory.neo4j.queries.base import Access, Query
 T = TypeVar("T")
 R = TypeVar("R")
 #: Notification categories no session asks the server for (see the module docstring).
+log = logging.getLogger(__name__)
 QUIET = [NotificationDisabledCategory.UNRECOGNIZED]
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 #: The module's own registry, for a client that is given no histogram (tests, tools).
@@ -140,8 +142,10 @@ class Neo4jClient:
         try:
             yield
         except (ServiceUnavailable, SessionExpired) as error:
+            # the address and the driver's words are for the operator's log, not for callers
+            log.warning("Neo4j at %s cannot be reached: %s", self.uri, error)
             raise StoreUnavailable(
-                f"Neo4j at {self.uri} cannot be reached ({error}); nothing was done, try again"
+                "the inventory store cannot be reached; nothing was done, try again"
             ) from error
 
     # ---- reads ----------------------------------------------------------------------------------

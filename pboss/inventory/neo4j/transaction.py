@@ -72,7 +72,12 @@ class Neo4jTx:
         self._links: dict[tuple[str, str, str], Edge] = {}
         self._unlinks: list[tuple[str, str, str]] = []
 
+    def _reading(self) -> None:
+        if self._new or self._changed or self._links or self._unlinks:
+            raise RuntimeError("a transaction read after writing (not allowed: see transaction.py)")
+
     def lock(self, ids: Iterable[str]) -> dict[str, Element]:
+        self._reading()
         wanted = sorted(set(ids))
         if not wanted:
             return {}
@@ -81,6 +86,7 @@ class Neo4jTx:
         return found
 
     def peek(self, ids: Iterable[str]) -> dict[str, Element]:
+        self._reading()
         wanted = sorted(set(ids))
         if not wanted:
             return {}
@@ -89,6 +95,7 @@ class Neo4jTx:
     def claim(
         self, ids: Sequence[str], *, lead: Sequence[str] = ()
     ) -> tuple[dict[str, Element], dict[str, Facts]]:
+        self._reading()
         [row] = self.tx.rows(q.CLAIM, ids=sorted(set(ids)), lead=list(lead))
         leaders = {p["id"]: element_of(p) for p in row["lead"]}
         facts = {}
@@ -120,6 +127,7 @@ class Neo4jTx:
     def linked(
         self, element_id: str, edge_type: str, direction: Direction
     ) -> list[tuple[Edge, Element]]:
+        self._reading()
         out = []
         for row in self.tx.rows(q.linked(edge_type, direction), id=element_id):
             props, other = row["r"], row["m"]

@@ -72,12 +72,20 @@ def linked(edge_type: str, direction: str) -> Query:
 
 
 #: What validating the transaction's writes needs and it has not read under lock yet: the nodes
-#: it changes (whole), the ids it refers to (as `rules.Ref`), the single-upstream edges of its
-#: link sources, and the slots held of the sections its links hold slots of.
+#: it changes (whole, write-locked first in sorted-id order, so the check and the history's
+#: `from_status` see what the write replaces), the ids it refers to (as `rules.Ref`), the
+#: single-upstream edges of its link sources, and the slots held of the sections its links hold
+#: slots of.
 COMMIT_READ = Query(
     "tx.commit_read",
     WRITE,
     f"""
+    CALL () {{
+      UNWIND $own AS oid
+      MATCH (n:Entity {{id: oid}})
+      {lock("n")}
+      RETURN count(n) AS locked
+    }}
     {VALIDATION_READS}
     CALL () {{
       UNWIND $pools AS pid
