@@ -16,12 +16,12 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
+    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
+    QueryDepthLimiter,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -68,16 +68,16 @@ class Schema(strawberry.Schema):
 def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> Schema:
     """The executable schema with the limits the settings ask for (and metrics when given)."""
     settings = settings or Settings()
-    rules = [depth_rule(settings.max_depth, None), alias_rule(settings.max_aliases)]
-    if not settings.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list = [
         partial(MaxTokensLimiter, settings.max_tokens),
-        partial(AddValidationRules, rules),
+        partial(QueryDepthLimiter, max_depth=settings.max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         partial(ParserCache, maxsize=CACHE_SIZE),
         partial(ValidationCache, maxsize=CACHE_SIZE),
         partial(MaskErrors, should_mask_error=should_mask),
     ]
+    if not settings.introspection:
+        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     if metrics is not None:
         extensions.append(partial(OperationMetrics, metrics))
     return Schema(

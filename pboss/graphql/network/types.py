@@ -14,7 +14,7 @@ from enum import Enum
 from functools import partial
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
 from pboss.graphql.context import Context, Info
@@ -133,6 +133,9 @@ class RiderConnection:
     page_info: PageInfo
 
 
+#: One item of strawberry's `info.selected_fields` tree.
+Selected = SelectedField | FragmentSpread | InlineFragment
+
 RIDER_CURSOR = "rider"
 
 
@@ -205,7 +208,9 @@ _TO_NODE = ("edges", "node")
 _RIDER_ELEMENTS: dict[str, type[Element]] = {"service": Service, "customer": Customer}
 
 
-def _fields(selections: list[Selection]) -> list[SelectedField]:
+def _fields(
+    selections: list[Selected],
+) -> list[SelectedField]:
     """The fields of one selection level, through inline fragments and fragment spreads whatever
     their type condition or directives (more fields than the answer shows, never fewer)."""
     out: list[SelectedField] = []
@@ -244,7 +249,9 @@ def _seen_by_partner(kind: type[m.Element], asked: frozenset[str]) -> frozenset[
     return asked | _SEE_READS[kind.kind]
 
 
-def _selected_rider_fields(selected: list[Selection]) -> r.RiderFields | None:
+def _selected_rider_fields(
+    selected: list[Selected],
+) -> r.RiderFields | None:
     """`rider_fields` worked out from the riders field's selection (strawberry's public
     `info.selected_fields`)."""
     nodes = _fields(selected)
