@@ -12,7 +12,8 @@ The rules (issue 14, "Done when"):
   bottom, loaders and provisioning above it, graphql above those, http / cli / bootstrap on top;
 - no module over 500 lines unless its docstring gives the reason on a line starting with `Size:`;
 - every module opens with a docstring;
-- every third-party package imported at run time is declared in pyproject.toml.
+- every third-party package imported at run time is declared in pyproject.toml, and every name
+  taken from a library module that lists its exports is one of them.
 """
 
 from __future__ import annotations
@@ -542,6 +543,36 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
                     imp.line,
                     f"imports {top} (distribution {', '.join(sorted(names))}), declared {where}",
                 )
+    offences.check()
+
+
+def test_names_imported_from_a_library_are_ones_it_exports() -> None:
+    """A name taken from a library module that lists its exports (`__all__`) must be one of them
+    (or a submodule): anything else is an internal the library may change without notice (e.g.
+    `strawberry.extensions.query_depth_limiter.create_validator`). This check imports the
+    library modules pboss imports (not pboss itself)."""
+    import importlib
+
+    offences = Offences("names imported from a library module that does not export them")
+    for module in modules():
+        for node in ast.walk(module.tree):
+            if not (
+                isinstance(node, ast.ImportFrom)
+                and not node.level
+                and is_third_party(node.module or "")
+            ):
+                continue
+            try:
+                source = importlib.import_module(node.module or "")
+            except ImportError:  # an optional extra that is not installed
+                continue
+            exported = getattr(source, "__all__", None)
+            if exported is None:
+                continue
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                if alias.name not in exported and submodule not in sys.modules:
+                    offences.add(module, node.lineno, f"{alias.name} from {node.module}")
     offences.check()
 
 

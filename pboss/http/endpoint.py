@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException  # the exception strawberry's views answer as an HTTP error
 from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http.base import HTTPException  # cross_web's, re-exported by strawberry
 from strawberry.schema import BaseSchema
 
 try:
