@@ -7,6 +7,7 @@ and a transaction's `claim` share, written once so they cannot drift apart.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Collection
 
 import networkx as nx
 
@@ -16,7 +17,7 @@ SLOT_EDGES = ("ROUTED_OVER", "HOLDS")
 _PON_TREE = ("FED_BY", "PART_OF")
 
 
-def has_in(graph: nx.MultiDiGraph, node_id: str, types: tuple[str, ...]) -> bool:
+def has_in(graph: nx.MultiDiGraph, node_id: str, types: Collection[str]) -> bool:
     """True when an edge of one of these types arrives at the node."""
     return any(k in types for _, _, k in graph.in_edges(node_id, keys=True))
 

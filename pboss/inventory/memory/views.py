@@ -12,6 +12,7 @@ from pboss.inventory.errors import NotFound
 from pboss.inventory.memory.occupancy import has_in, pon_load, used_slots
 from pboss.inventory.model import Element
 from pboss.inventory.results import PortView, SiteView, SplitterView, TransportLink
+from pboss.inventory.transaction import BUSY_BY
 
 
 def _el(graph: nx.MultiDiGraph, element_id: str) -> Element:
@@ -54,7 +55,7 @@ def site_view(graph: nx.MultiDiGraph, by_site: Mapping[str, set[str]], site_id: 
             (_el(graph, p) for p, _, k in graph.in_edges(spl.id, keys=True) if k == "PART_OF"),
             key=lambda e: (getattr(e, "index", 0), e.id),
         )
-        busy = [p.id for p in ports if has_in(graph, p.id, ("FED_BY", "HOLDS"))]
+        busy = [p.id for p in ports if has_in(graph, p.id, BUSY_BY["SplitterPort"])]
         free = [p.id for p in ports if p.id not in busy and p.status == "available"]
         upstream = _upstream(graph, spl.id)
         pon = next((e for e in upstream if e.kind == "PonPort"), None)
@@ -78,7 +79,7 @@ def site_view(graph: nx.MultiDiGraph, by_site: Mapping[str, set[str]], site_id: 
     for ne in nes:
         for p, _, k in graph.in_edges(ne.id, keys=True):
             if k == "PART_OF":
-                busy = has_in(graph, p, ("A_END", "Z_END", "TERMINATES", "HOLDS"))
+                busy = has_in(graph, p, BUSY_BY["Port"])
                 ports.append(
                     PortView(port=_el(graph, p).model_copy(deep=True), ne=ne.id, busy=busy)
                 )

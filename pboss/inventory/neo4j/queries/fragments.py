@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pboss.inventory.lifecycle import DEGRADED, DOWN
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM
+from pboss.inventory.transaction import BUSY_BY
 
 #: The relationship types along which a failure spreads, as one Cypher type alternative.
 FAIL = "|".join(FAILURE_EDGES)
@@ -41,14 +42,18 @@ def pon_load(pon: str, var: str = "o") -> str:
     )
 
 
+def _busy(var: str, kind: str) -> str:
+    return f"EXISTS {{ ({var})<-[:{'|'.join(sorted(BUSY_BY[kind]))}]-() }}"
+
+
 def splitter_port_busy(var: str) -> str:
-    """True when a splitter output feeds something or is held."""
-    return f"EXISTS {{ ({var})<-[:FED_BY|HOLDS]-() }}"
+    """True when a splitter output feeds something or is held (`transaction.BUSY_BY`)."""
+    return _busy(var, "SplitterPort")
 
 
 def ne_port_busy(var: str) -> str:
-    """True when an NE port ends a circuit or a trunk, or is held."""
-    return f"EXISTS {{ ({var})<-[:A_END|Z_END|TERMINATES|HOLDS]-() }}"
+    """True when an NE port ends a circuit or a trunk, or is held (`transaction.BUSY_BY`)."""
+    return _busy(var, "Port")
 
 
 #: The reads validation (`rules.plan_batch`) needs, as `CALL` subqueries both the upsert and a
