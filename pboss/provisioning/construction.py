@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pboss.inventory.timestamps import utc
 from pboss.inventory.transaction import GraphTx
 from pboss.provisioning.errors import InvalidState
-from pboss.provisioning.model import Milestone, Order, Reservation, WorkOrder, utc
+from pboss.provisioning.model import Milestone, Order, Reservation, WorkOrder
 from pboss.provisioning.step_support import (
     OPEN_WORK,
     OS,

@@ -10,23 +10,14 @@ fixtures; calling it again does nothing).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_serializer, field_validator, model_validator
 
 from pboss.inventory.model import Category, Element, allow_edge, register_kind
-
-
-def utc(at: datetime) -> datetime:
-    """The same instant in UTC (naive datetimes are taken as UTC)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def stamp(at: datetime) -> str:
-    """A fixed-width UTC timestamp, so stored timestamps order as strings do (Cypher compares)."""
-    return utc(at).isoformat(timespec="microseconds")
+from pboss.inventory.timestamps import stamp, utc
 
 
 class OrderState(StrEnum):

@@ -127,7 +127,7 @@ def test_a_valid_step_creates_and_links(neo) -> None:
 
 def test_due_ids_orders_by_time_then_id_and_honours_until_and_limit(neo) -> None:
     import pboss.provisioning  # noqa: F401  (registers the Reservation kind)
-    from pboss.provisioning.model import stamp
+    from pboss.inventory.timestamps import stamp
 
     now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
     rows = [

@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from pboss.inventory.model import Element
+from pboss.inventory.timestamps import utc
 
 EdgeRow = tuple[str, str, dict[str, Any]]
 
@@ -63,7 +64,7 @@ def _instant(value: Any) -> datetime | None:
         value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return utc(value)
 
 
 def due(

@@ -38,6 +38,7 @@ from pboss.inventory.rules import (
     single_upstream_sources,
     slot_clashes,
 )
+from pboss.inventory.timestamps import stamp
 from pboss.inventory.transaction import GraphTx
 
 if TYPE_CHECKING:
@@ -286,7 +287,7 @@ class Neo4jStore(Neo4jReads):
         query = lookups.due_ids(kind, time_field, until is not None)
         params: dict[str, Any] = {"states": list(states), "limit": limit}
         if until is not None:
-            params["until"] = _stamp(until)
+            params["until"] = stamp(until)
         return [r["id"] for r in self.client.read(query, **params)]
 
     def scan_nodes(self, kind: str) -> Iterator[dict[str, Any]]:
@@ -310,10 +311,3 @@ class Neo4jStore(Neo4jReads):
 
     def close(self) -> None:
         self.client.close()
-
-
-def _stamp(moment: datetime) -> str:
-    """A time as the provisioning model stores it (its `stamp`): fixed-width ISO 8601 in UTC, so
-    stored times order as strings do; naive times are taken as UTC."""
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat(timespec="microseconds")
