@@ -497,12 +497,6 @@ def run_one_client(
     return asyncio.run(_one_client(op, driver, url, targets, seconds))
 
 
-def same_collector_as_the_server() -> None:
-    """Run the raw Cypher clients under the garbage collector settings the server runs with: the
-    server leaves Python's defaults alone (it once froze its start-up objects), so this does
-    nothing; kept so `bench_api_pair.py` can still serve older revisions side by side."""
-
-
 # ---- where the time goes: one client, layer by layer ------------------------------------------
 
 STORE_CALL: dict[str, Callable[[Any, str], Any]] = {
@@ -689,7 +683,6 @@ def main(argv: list[str] | None = None) -> int:
         for op in ops:
             layers[op] = breakdown(op, store, uri, auth, targets[op], url, args.breakdown)
             print(f"  {op:13}" + "  ".join(f"{k} {v:.2f}" for k, v in layers[op].items()))
-        same_collector_as_the_server()
         levels: list[Level] = []
         for op in ops:
             for clients in (int(c) for c in args.clients.split(",")):

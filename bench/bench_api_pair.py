@@ -81,7 +81,6 @@ async def _interleave(args: argparse.Namespace, driver: Any, urls: dict[str, str
     targets = [r["id"] for r in driver.execute_query(b.TARGETS["riders"]).records]
     rng = random.Random(1)
     targets = rng.sample(targets, min(200, len(targets)))
-    b.same_collector_as_the_server()
     conns = {name: b._Conn(url) for name, url in urls.items()}
     await _one_round(driver, conns, targets, 3, rng)  # warm both servers and the driver
     p50: dict[str, list[float]] = {"raw": [], "auto": [], "A": [], "B": []}
