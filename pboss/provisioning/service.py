@@ -253,7 +253,11 @@ class ProvisioningService:
         if tech == Technology.FTTH:
             view = self.store.site_view(order.site or "")
             return ftth_plan(
-                view, max_candidates=s.max_candidates, options_per_claim=s.options_per_claim
+                view,
+                max_candidates=s.max_candidates,
+                options_per_claim=s.options_per_claim,
+                catalog=self.catalog,
+                product=order.product,
             )
         if tech == Technology.CABLE:
             return cable_plan(self.store.site_view(order.site or ""), tech.value)
