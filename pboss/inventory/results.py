@@ -196,6 +196,25 @@ class SiteView(BaseModel):
     ports: list[PortView]
 
 
+class SlotUse(BaseModel):
+    """The VC-12 slots of one trunk section or partner link: carried by circuits (`ROUTED_OVER`)
+    and kept by holds (`HOLDS`); free is what path computation may still take."""
+
+    capacity: int
+    routed: list[int] = Field(default_factory=list)
+    held: list[int] = Field(default_factory=list)
+
+    @property
+    def taken(self) -> int:
+        """Distinct slots nobody else may take (carried or held)."""
+        return len(set(self.routed) | set(self.held))
+
+    @property
+    def free(self) -> int:
+        """Slots neither carried nor held (as `TransportLink.free_slots` counts them)."""
+        return max(self.capacity - self.taken, 0)
+
+
 class TransportLink(BaseModel):
     """A trunk section or partner link as path computation sees it."""
 

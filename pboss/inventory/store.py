@@ -18,6 +18,7 @@ from pboss.inventory.results import (
     RiderFields,
     Riders,
     SiteView,
+    SlotUse,
     Trace,
     TransportLink,
     UpsertResult,
@@ -131,6 +132,11 @@ class GraphStore(Protocol):
 
     def transport_links(self) -> list[TransportLink]:
         """Every trunk section and partner link with its end NEs and the VC-12 slots in use."""
+        ...
+
+    def slot_use(self, element_ids: Sequence[str]) -> dict[str, SlotUse]:
+        """The VC-12 slots circuits carry and holds keep on each of these trunk sections and
+        partner links, in one call (ids of other kinds or missing are absent)."""
         ...
 
     def counts(self) -> dict[str, int]:

@@ -36,6 +36,7 @@ from pboss.inventory.results import (
     RiderRow,
     Riders,
     SiteView,
+    SlotUse,
     Trace,
     TransportLink,
     UpsertResult,
@@ -437,6 +438,10 @@ class MemoryStore:
     def transport_links(self) -> list[TransportLink]:
         with self.lock:
             return views.transport_links(self.graph, self._by_kind)
+
+    def slot_use(self, element_ids: Sequence[str]) -> dict[str, SlotUse]:
+        with self.lock:
+            return views.slot_use(self.graph, element_ids)
 
     # ---- transactions, sweeps and scans ----------------------------------------------------------
 

@@ -27,6 +27,7 @@ from pboss.inventory.results import (
     Riders,
     RiderTotals,
     SiteView,
+    SlotUse,
     SplitterView,
     Trace,
     TransportLink,
@@ -253,6 +254,21 @@ class Neo4jReads:
                 )
             )
         out.sort(key=lambda t: (order[t.link.kind], t.link.id))
+        return out
+
+    def slot_use(self, element_ids: Sequence[str]) -> dict[str, SlotUse]:
+        ids = list(dict.fromkeys(element_ids))
+        rows = self.client.read(lookups.SLOT_USE, ids=ids) if ids else []
+        out = {}
+        for row in rows:
+            use: dict[str, list[int]] = {"ROUTED_OVER": [], "HOLDS": []}
+            for edge_type, slots in row["held"]:
+                use[edge_type] += slots or []
+            out[row["id"]] = SlotUse(
+                capacity=int(row["capacity"] or 0),
+                routed=sorted(use["ROUTED_OVER"]),
+                held=sorted(use["HOLDS"]),
+            )
         return out
 
     def counts(self) -> dict[str, int]:

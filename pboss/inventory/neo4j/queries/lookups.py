@@ -99,6 +99,20 @@ TRANSPORT_LINKS = Query(
     """,
 )
 
+SLOT_USE = Query(
+    "slot_use",
+    READ,
+    f"""
+    UNWIND $ids AS id
+    MATCH (l:Entity {{id: id}}) WHERE l:TrunkSection OR l:PartnerLink
+    CALL (l) {{
+      OPTIONAL MATCH {slot_holders("l")}
+      RETURN collect(CASE WHEN h IS NULL THEN null ELSE [type(h), h.slots] END) AS held
+    }}
+    RETURN l.id AS id, l.capacity_vc12 AS capacity, held
+    """,
+)
+
 ONE_CUSTOMER_EACH = Query(
     "check.one_customer",
     READ,
