@@ -324,7 +324,9 @@ class ProvisioningService:
         reservations kept winning the race (retryable); nothing is written then.
         """
         if ttl_seconds is not None and ttl_seconds <= 0:
-            raise InvalidRequest("ttl_seconds must be positive", [f"got {ttl_seconds}"])
+            raise InvalidRequest(
+                "a hold's time to live must be positive", [f"got {ttl_seconds}"], ["ttl_seconds"]
+            )
         order = self._request(order_id)
         tech = Technology(order.technology)
         lost: list[str] = []
@@ -430,7 +432,9 @@ class ProvisioningService:
             name = Milestone(milestone)
         except ValueError:
             known = ", ".join(m.value for m in Milestone)
-            raise InvalidRequest(f"unknown milestone {milestone!r}", [f"known: {known}"]) from None
+            raise InvalidRequest(
+                f"unknown milestone {milestone!r}", [f"known: {known}"], ["milestone"]
+            ) from None
         now = self.clock()
         wo: WorkOrder = self._run(
             lambda tx: construction.milestone(

@@ -189,3 +189,13 @@ def test_a_partner_cannot_probe_phone_numbers(
         assert asked and all(q.phone is None and q.owner is not None for q in asked)
         api.data(BY_TEXT, key=CRM, t="13855555555")
         assert asked[-1].phone == "13855555555"
+
+
+def test_a_bad_argument_of_reserve_is_named_as_graphql_spells_it(api: Api) -> None:
+    order = _submit(api, site="B-JZ")
+    bad = """mutation($id: ID!) { reserve(orderId: $id, ttlSeconds: 0) {
+      __typename ... on ValidationError { message issues { item field reason } } } }"""
+    got = api.data(bad, key=CRM, id=order["id"])["reserve"]
+    assert got["__typename"] == "ValidationError"
+    assert got["issues"] == [{"item": "ttlSeconds", "field": "ttlSeconds", "reason": "got 0"}]
+    assert "ttl_seconds" not in got["message"] and "ttlSeconds: got 0" in got["message"]

@@ -21,6 +21,7 @@ from pboss.inventory import errors as inv
 from pboss.provisioning import errors as prov
 from pboss.provisioning import model as pm
 from pboss.provisioning.plan import Explanation, Plan
+from pboss.provisioning.service import OrderRequest
 
 OrderStateEnum = strawberry.enum(pm.OrderState, name="OrderState", description="TMF641 states.")
 ReservationStateEnum = strawberry.enum(
@@ -92,10 +93,19 @@ def graphql_name(python_name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+#: Fields of the order request, which arrive inside `input`; others are the field's arguments.
+INPUT_FIELDS = frozenset(
+    graphql_name(f) for f in (*OrderRequest.model_fields, "address", "a_address", "z_address")
+)
+
+
 def input_error(message: str, problems: list[tuple[str | None, str]]) -> ValidationError:
-    """A refused `input`: one issue per (GraphQL field or None, reason), the message naming the
-    fields as the caller wrote them."""
-    issues = [Issue(item="input", field=f, reason=r, index=None) for f, r in problems]
+    """A refused `input` (or argument): one issue per (GraphQL name or None, reason), the message
+    naming the fields and arguments as the caller wrote them."""
+    issues = [
+        Issue(item="input" if f in INPUT_FIELDS or f is None else f, field=f, reason=r, index=None)
+        for f, r in problems
+    ]
     said = "; ".join(f"{f}: {r}" if f else r for f, r in problems)
     return ValidationError(
         message=f"{message}: {said}" if said else message, code="VALIDATION_FAILED", issues=issues
