@@ -44,6 +44,7 @@ def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
     from pydantic import ValidationError
 
     from pboss.bootstrap import open_store
+    from pboss.cli.hints import store_failure
     from pboss.config import Settings
 
     overrides = {k: v for k, v in {"store": store, "neo4j_uri": neo4j_uri}.items() if v}
@@ -54,8 +55,7 @@ def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
     try:
         opened = open_store(settings)
     except Exception as exc:  # the driver's many connection errors, a bad catalog file...
-        where = f" at {settings.neo4j_uri}" if settings.store == "neo4j" else ""
-        raise _fail(f"cannot open the {settings.store} store{where}: {exc}", 2) from None
+        raise _fail(store_failure(settings, exc), 2) from None
     try:
         yield opened
     finally:

@@ -23,11 +23,15 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port, "store": store}.items() if v}
     settings = Settings(**overrides)
+    from pboss.cli.hints import store_failure
     from pboss.http.app import create_app
-    from pboss.inventory.errors import PbossError
+    from pboss.inventory.errors import PbossError, StoreUnavailable
 
     try:
         api = create_app(settings)
+    except StoreUnavailable as exc:  # nothing answers at the Neo4j address: say what to do
+        typer.echo(f"pboss: {store_failure(settings, exc)}", err=True)
+        raise typer.Exit(2) from None
     except PbossError as exc:  # e.g. stored data the model refuses: said in one line
         typer.echo(f"pboss: {exc}", err=True)
         raise typer.Exit(2) from None

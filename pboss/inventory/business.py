@@ -120,6 +120,8 @@ class Qualification:
     result: Result
     options: tuple[Option, ...]
     reasons: tuple[str, ...]
+    #: when unqualified: what of another family (service type) can be sold here instead
+    other_families: tuple[Option, ...] = ()
 
 
 def _status_blockers(elements: Sequence[Element], label: str) -> list[str]:
@@ -287,6 +289,19 @@ def _why_not(
     return [f"our own network at {where} has nothing that delivers {product.id}"]
 
 
+def _other_families(options: Sequence[Option]) -> list[str]:
+    """One reason per other product family sellable here, naming it and its products."""
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for o in options:
+        shown = f"{o.product.id} ({o.product.name})"
+        if shown not in by_family[o.product.service_type]:
+            by_family[o.product.service_type].append(shown)
+    return [
+        f"sellable here instead: the {family.replace('_', ' ')} family: {', '.join(products)}"
+        for family, products in by_family.items()
+    ]
+
+
 def qualify(
     view: SiteView,
     catalog: Catalog,
@@ -333,6 +348,10 @@ def qualify(
             for r in pkg.reasons
         ]
         reasons += related or [f"no partner or alternative product can serve {product.id} here"]
-        return Qualification(site, product, "unqualified", (), tuple(dict.fromkeys(reasons)))
+        instead = [o for o in options if o.product.service_type != product.service_type]
+        reasons += _other_families(instead)
+        return Qualification(
+            site, product, "unqualified", (), tuple(dict.fromkeys(reasons)), tuple(instead)
+        )
     why = tuple(dict.fromkeys(reasons))
     return Qualification(site, product, "alternate", tuple(alternates), why)

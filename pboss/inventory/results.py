@@ -21,6 +21,9 @@ class FindQuery(BaseModel):
     owner: str | None = None
     status: str | None = None
     text: str | None = None
+    #: digits an element's phone must contain (its punctuation ignored); with `text`, either
+    #: matches. Only for callers allowed to see phones (never a partner).
+    phone: str | None = Field(default=None, pattern=r"^[0-9]+$")
     after: str | None = None
     limit: int = Field(default=100, ge=1, le=1000)
 

@@ -89,6 +89,16 @@ class GraphStore(Protocol):
         """The edges of one element in one direction, with the element at the other end."""
         ...
 
+    def neighbours_many(
+        self,
+        element_ids: Sequence[str],
+        direction: Direction = "out",
+        types: Sequence[str] | None = None,
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        """`neighbours` of many elements in one call (a page's `dependants`): each id's answer
+        as `neighbours` gives it; ids of no element are absent."""
+        ...
+
     def trace(self, element_id: str) -> Trace:
         """Top-down: the ordered dependency chain of a service, circuit or any resource."""
         ...
@@ -117,6 +127,13 @@ class GraphStore(Protocol):
         self, element_id: str | None = None, *, actor: str | None = None, limit: int = 100
     ) -> list[ChangeRecord]:
         """Status changes, newest first, for one element or all, optionally by one actor."""
+        ...
+
+    def history_many(
+        self, element_ids: Sequence[str], *, limit: int = 100
+    ) -> dict[str, list[ChangeRecord]]:
+        """`history` of many elements in one call (a page's `history`): each id's newest `limit`
+        records as `history(id, limit=limit)` gives them (an empty list when it has none)."""
         ...
 
     def delete(

@@ -80,6 +80,29 @@ class SweepReport:
     flagged: list[str] = field(default_factory=list)
 
 
+#: How a site field of a request is said in messages.
+SITE_WORDS = {"site": "a site", "a_site": "an A-end site", "z_site": "a Z-end site"}
+
+
+def missing_sites(request: OrderRequest, tech: Technology) -> None:
+    """InvalidRequest naming the site fields this technology needs and the request lacks (a
+    leased line: A- and Z-end, different; the others: the site)."""
+    wanted = ("a_site", "z_site") if tech == Technology.MSTP else ("site",)
+    missing = [f for f in wanted if not getattr(request, f)]
+    what = "a leased line" if tech == Technology.MSTP else f"a {tech.value} order"
+    if missing:
+        needs = " and ".join(SITE_WORDS[f] for f in missing)
+        raise InvalidRequest(
+            f"{what} needs {needs}", [f"{SITE_WORDS[f]} is missing" for f in missing], missing
+        )
+    if tech == Technology.MSTP and request.a_site == request.z_site:
+        raise InvalidRequest(
+            "a leased line needs two different sites",
+            [f"the A-end and the Z-end are both {request.a_site}"],
+            ["z_site"],
+        )
+
+
 def order_id_for(crm_order_id: str) -> str:
     """The order's node id, derived from CRM's order id (the idempotency key)."""
     return f"ORD-{crm_order_id}"
@@ -189,14 +212,20 @@ class ProvisioningService:
         product = self.catalog.products.get(request.product)
         if product is None:
             known = ", ".join(sorted(self.catalog.products))
-            raise InvalidRequest(f"unknown product {request.product!r}", [f"known: {known}"])
+            raise InvalidRequest(
+                f"unknown product {request.product!r}",
+                [f"{request.product!r} is not in the catalog; known: {known}"],
+                ["product"],
+            )
         try:
             tech = Technology(product.technology)
         except ValueError:
             raise InvalidRequest(
                 f"product {product.id} cannot be provisioned",
                 [f"technology {product.technology!r} has no provisioning flow"],
+                ["product"],
             ) from None
+        missing_sites(request, tech)
         now = self.clock()
         site = request.site if tech != Technology.MSTP else None
         try:
@@ -217,7 +246,8 @@ class ProvisioningService:
             )
         except ValidationError as exc:
             reasons = [e["msg"].removeprefix("Value error, ") for e in exc.errors()]
-            raise InvalidRequest("the order is malformed", reasons) from None
+            fields = [str(e["loc"][0]) for e in exc.errors() if e["loc"]]
+            raise InvalidRequest("the order is malformed", reasons, fields) from None
         order = steps.record(order, "acknowledged", now, f"from CRM order {request.crm_order_id}")
         customer = Customer(
             id=request.customer,
@@ -298,14 +328,16 @@ class ProvisioningService:
         reservations kept winning the race (retryable); nothing is written then.
         """
         if ttl_seconds is not None and ttl_seconds <= 0:
-            raise InvalidRequest("ttl_seconds must be positive", [f"got {ttl_seconds}"])
+            raise InvalidRequest(
+                "a hold's time to live must be positive", [f"got {ttl_seconds}"], ["ttl_seconds"]
+            )
         order = self._request(order_id)
         tech = Technology(order.technology)
         lost: list[str] = []
         for attempt in range(self.settings.reserve_attempts):
             try:
                 plan = self.plan(order, fresh=attempt > 0)
-            except NoCapacity:  # a repeated reserve: the order may hold what is now gone
+            except NoCapacity as refusal:  # a repeated reserve: the order may hold what is gone
                 current = self.order(order_id)
                 live = self._live(current)
                 if live is not None:
@@ -314,6 +346,7 @@ class ProvisioningService:
                     raise InvalidState(
                         f"order {order_id} is {current.state}", ["nothing can be reserved"]
                     ) from None
+                self._record_refusal(order_id, refusal)
                 raise
             now = self.clock()
             valid_until = self._valid_until(tech, now, ttl_seconds)
@@ -341,6 +374,20 @@ class ProvisioningService:
                 continue
             return out.value
         raise Conflict("concurrent reservations kept taking the candidates; try again", lost)
+
+    def _record_refusal(self, order_id: str, exc: NoCapacity) -> None:
+        """Write on the order why a reservation got nothing, so CRM and engineers can see it
+        later; a failure to record is logged, never raised over the refusal itself."""
+        now = self.clock()
+        try:
+            self._run(
+                lambda tx: steps.refuse(
+                    tx, order_id=order_id, now=now, message=exc.message, reasons=exc.reasons
+                ),
+                reason="reservation refused",
+            )
+        except (ProvisioningError, TxConflict, NotFound) as failed:
+            log.warning("could not record the refusal of %s: %s", order_id, failed)
 
     # ---- confirm, release, cancel ---------------------------------------------------------------
 
@@ -389,7 +436,9 @@ class ProvisioningService:
             name = Milestone(milestone)
         except ValueError:
             known = ", ".join(m.value for m in Milestone)
-            raise InvalidRequest(f"unknown milestone {milestone!r}", [f"known: {known}"]) from None
+            raise InvalidRequest(
+                f"unknown milestone {milestone!r}", [f"known: {known}"], ["milestone"]
+            ) from None
         now = self.clock()
         wo: WorkOrder = self._run(
             lambda tx: construction.milestone(

@@ -168,8 +168,14 @@ def test_availability_by_address_normalised(api: Api) -> None:
     assert ambiguous["__typename"] == "ValidationError"
     assert ambiguous["issues"][0]["field"] == "address"
     assert "matches 5 sites" in ambiguous["issues"][0]["reason"]
-    nowhere = _avail(api, address="北京市海淀区")
-    assert (nowhere["__typename"], nowhere["code"]) == ("NotFound", "NOT_FOUND")
+    nowhere = _avail(api, address="北京市海淀区", product="FTTH-100M")
+    assert nowhere["__typename"] == "Availability" and nowhere["site"] is None
+    assert (nowhere["qualificationResult"], nowhere["options"]) == ("unqualified", [])
+    assert nowhere["requestedProduct"] == {"id": "FTTH-100M"}
+    assert nowhere["reasons"] == [
+        "no site in our inventory matches the address '北京市海淀区': check the spelling, or "
+        "give the site id"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -184,9 +184,10 @@ BAD_QUERIES: list[tuple[str, dict[str, Any]]] = [
     ('{ trace(id: "' + "x" * 5000 + '") { __typename } }', {}),
     ('{ riders(resource: "OLT-1", first: 100000) { __typename } }', {}),
     ('{ availability(site: "B-JZ", product: "") { __typename } }', {}),
-    ('{ sites(query: "") { id } }', {}),
-    ('{ sites(query: "   ％％ ") { id } }', {}),
-    ('{ sites(query: "x", first: 0) { id } }', {}),
+    ('{ sites(query: "") { totalCount } }', {}),
+    ('{ sites(query: "   ％％ ") { totalCount } }', {}),
+    ('{ sites(query: "x", first: 0) { totalCount } }', {}),
+    ('{ sites(query: "x", after: "%%%") { totalCount } }', {}),
     ("{ impact(resources: []) { __typename } }", {}),
     ('mutation { setStatus(id: "OLT-1", status: NOPE, reason: "x") { __typename } }', {}),
     (
@@ -246,7 +247,8 @@ FUZZED_OPERATIONS = [
     "__typename ... on RiderConnection { edges { cursor } } } }",
     "query($t: String, $c: String, $n: Int!) { elements(text: $t, after: $c, first: $n) { "
     "totalCount } }",
-    "query($t: String!, $n: Int!) { sites(query: $t, first: $n) { id } }",
+    "query($t: String!, $c: String, $n: Int!) { sites(query: $t, after: $c, first: $n) { "
+    "totalCount } }",
     "query($s: ID!, $t: String) { availability(site: $s, product: $t) { __typename } }",
     "query($s: ID!) { businessResources(site: $s) { __typename } }",
     "query($s: ID!) { customerNetwork(customer: $s) { __typename } }",

@@ -62,6 +62,12 @@ def _matches_text(el: Element, needle: str) -> bool:
     return any(needle in h.lower() for h in hay)
 
 
+def _matches_phone(el: Element, digits: str) -> bool:
+    """True when the element's phone, punctuation ignored, contains these digits."""
+    phone = getattr(el, "phone", None)
+    return bool(phone) and digits in "".join(c for c in phone if c.isdigit())
+
+
 class MemoryStore:
     """A GraphStore in process memory (networkx); see the module docstring for its limits."""
 
@@ -272,7 +278,10 @@ class MemoryStore:
                     continue
                 if query.status is not None and el.status != query.status:
                     continue
-                if needle and not _matches_text(el, needle):
+                if (needle or query.phone) and not (
+                    (needle and _matches_text(el, needle))
+                    or (query.phone and _matches_phone(el, query.phone))
+                ):
                     continue
                 hits.append(i)
             hits.sort()
@@ -305,6 +314,16 @@ class MemoryStore:
             ]
         out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
         return out
+
+    def neighbours_many(
+        self,
+        element_ids: Sequence[str],
+        direction: Direction = "out",
+        types: Sequence[str] | None = None,
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        with self.lock:
+            known = [i for i in dict.fromkeys(element_ids) if i in self.graph]
+            return {i: self.neighbours(i, direction, types) for i in known}
 
     def closure(self, element_id: str) -> Closure:
         """The forward dependency closure of one element, with pool usage."""
@@ -400,6 +419,12 @@ class MemoryStore:
                 and (actor is None or r.actor == actor)
             ]
         return rows[:limit]
+
+    def history_many(
+        self, element_ids: Sequence[str], *, limit: int = 100
+    ) -> dict[str, list[ChangeRecord]]:
+        with self.lock:
+            return {i: self.history(i, limit=limit) for i in dict.fromkeys(element_ids)}
 
     def delete(
         self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
