@@ -235,7 +235,11 @@ class ProvisioningService:
     # ---- path computation -----------------------------------------------------------------------
 
     def _network(self, fresh: bool) -> TransportGraph:
-        """Trunk sections, partner links and their NEs; a snapshot reused for a short while."""
+        """Trunk sections, partner links and their NEs; a snapshot reused for a short while.
+
+        A snapshot may over-state free slots (holds taken since are re-checked under lock) but
+        must not under-state them: `_freed` drops it when this service frees slots, and
+        `_plan_or_recheck` re-reads before a refusal computed on it is reported."""
         with self._net_lock:
             now = time.monotonic()
             cached = self._net
@@ -245,6 +249,22 @@ class ProvisioningService:
                 cached = (now, TransportGraph(links, self.store.get_many(ne_ids)))
                 self._net = cached
             return cached[1]
+
+    def _freed(self) -> None:
+        """Forget the transport snapshot: this service just freed VC-12 slots (a release, an
+        expiry, a cancel), so the next leased-line plan must see them."""
+        with self._net_lock:
+            self._net = None
+
+    def _plan_or_recheck(self, order: Order, fresh: bool) -> Plan:
+        """`plan`, but a leased-line refusal computed on a reused snapshot is computed again on
+        a fresh one: slots freed since by another replica or an engineer's write are not in it."""
+        try:
+            return self.plan(order, fresh=fresh)
+        except NoCapacity:
+            if fresh or Technology(order.technology) != Technology.MSTP:
+                raise
+            return self.plan(order, fresh=True)
 
     def plan(self, order: Order, *, fresh: bool = False) -> Plan:
         """Rank the ways to serve an order (NoCapacity when there is none); writes nothing."""
@@ -300,7 +320,7 @@ class ProvisioningService:
         lost: list[str] = []
         for attempt in range(self.settings.reserve_attempts):
             try:
-                plan = self.plan(order, fresh=attempt > 0)
+                plan = self._plan_or_recheck(order, fresh=attempt > 0)
             except NoCapacity:  # a repeated reserve: the order may hold what is now gone
                 current = self.order(order_id)
                 live = self._live(current)
@@ -352,16 +372,20 @@ class ProvisioningService:
     def release(self, reservation_id: str, reason: str = "released by CRM") -> Reservation:
         """Free everything a hold holds; the order waits (pending) for a new reservation."""
         now = self.clock()
-        return self._run(
+        out = self._run(
             lambda tx: steps.release(tx, reservation_id=reservation_id, now=now, reason=reason)
-        ).value
+        )
+        if out.changed:
+            self._freed()
+        return out.value
 
     def cancel(self, order_id: str, reason: str = "cancelled by CRM") -> Order:
         """Cancel an order and free whatever it holds."""
         now = self.clock()
-        return self._run(
-            lambda tx: steps.cancel(tx, order_id=order_id, now=now, reason=reason)
-        ).value
+        out = self._run(lambda tx: steps.cancel(tx, order_id=order_id, now=now, reason=reason))
+        if out.changed:
+            self._freed()
+        return out.value
 
     def _expire(self, reservation_id: str, now: datetime) -> bool:
         out = self._run(
@@ -369,6 +393,8 @@ class ProvisioningService:
                 tx, reservation_id=reservation_id, now=now, reason="hold expired", expire=True
             )
         )
+        if out.changed:
+            self._freed()
         return bool(out.changed)
 
     # ---- construction ---------------------------------------------------------------------------
