@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import TxConflict
+from pboss.inventory.errors import PortInUse, TxConflict
 from pboss.inventory.model import Customer, Element
 from pboss.inventory.results import FindQuery, Page
 from pboss.inventory.store import GraphStore
@@ -113,11 +113,15 @@ class ProvisioningService:
 
     def _run(self, work: Callable[[GraphTx], Any], reason: str = "provisioning") -> Any:
         """One step in one store transaction; a store's TxConflict becomes a provisioning
-        Conflict (same message and reasons); CRM hears of the events once it committed."""
+        Conflict (same message and reasons), as does a port taken behind the reservation's back
+        (`PortInUse`, naming the port and its user); CRM hears of the events once committed."""
         try:
             out = self.store.transact(work, actor=self.actor, reason=reason)
         except TxConflict as exc:
             raise Conflict(exc.message, exc.reasons) from None
+        except PortInUse as exc:
+            reasons = [f"{i.item}: {i.reason}" for i in exc.issues]
+            raise Conflict("a port this step needs is taken", reasons) from None
         for event in getattr(out, "events", ()):
             self.notifier.publish(event)
         return out
