@@ -67,6 +67,10 @@ class BatchPlan:
         """The written edges that may take an exclusive port (`is_port_edge`)."""
         return [e for e in self.edges_new + self.edges_changed if is_port_edge(e)]
 
+    def port_newcomers(self) -> dict[str, list[tuple[str, str]]]:
+        """The (edge type, source) pairs the batch brings to each port it may take, by port."""
+        return newcomers_by_port(self.port_edges)
+
     @property
     def pool_targets(self) -> set[str]:
         """Ids of trunk sections and partner links whose slot use the batch changes."""
@@ -97,6 +101,15 @@ def is_port_edge(edge: Edge) -> bool:
     """True for an edge that takes a port if its target is an exclusive one (a splitter output,
     an NE port): checked beside `plan_batch` by `port_clashes`."""
     return edge.type in PORT_EDGE_TYPES
+
+
+def newcomers_by_port(edges: Iterable[Edge]) -> dict[str, list[tuple[str, str]]]:
+    """The (edge type, source) pairs these edges bring to each target that may be a port."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for e in edges:
+        if is_port_edge(e):
+            out.setdefault(e.dst, []).append((e.type, e.src))
+    return out
 
 
 def single_upstream_sources(edges: Sequence[Edge]) -> list[str]:

@@ -251,13 +251,12 @@ class MemoryStore:
     def _check_ports(self, plan: BatchPlan) -> None:
         """Refuse a batch that would give an exclusive port a second user or take a held one
         (a transaction's unlinks are already applied when its writes get here)."""
-        mine = plan.port_edges
-        if not mine:
+        by_port = plan.port_newcomers()
+        if not by_port:
             return
         written = {n.id: n for n in plan.nodes_new + plan.nodes_changed}
         issues = []
-        for port_id in sorted({e.dst for e in mine}):
-            newcomers = [(e.type, e.src) for e in mine if e.dst == port_id]
+        for port_id, newcomers in sorted(by_port.items()):
             stored = []
             if port_id in self.graph:
                 stored = [(k, src) for src, _, k in self.graph.in_edges(port_id, keys=True)]

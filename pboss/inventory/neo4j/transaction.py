@@ -33,6 +33,7 @@ from pboss.inventory.rules import (
     Ref,
     is_port_edge,
     is_slot_edge,
+    newcomers_by_port,
     plan_batch,
     port_clashes,
     referenced_ids,
@@ -63,9 +64,10 @@ def change_rows(
 def check_port_rows(rows: list[dict[str, Any]], mine: list[Edge]) -> list[Issue]:
     """`rules.port_clashes` over `PORT_USERS` rows (read after the edges `mine` were written)."""
     issues: list[Issue] = []
+    by_port = newcomers_by_port(mine)
     for row in rows:
         users = [(t, u) for t, u in row["users"] if u is not None]
-        newcomers = [(e.type, e.src) for e in mine if e.dst == row["id"]]
+        newcomers = by_port.get(row["id"], [])
         issues += port_clashes(Ref(row["id"], row["kind"]), users, newcomers)
     return issues
 
@@ -192,9 +194,9 @@ class Neo4jTx:
         if not mine:
             return
         issues: list[Issue] = []
-        for pid in sorted({e.dst for e in mine} & self._idle):
-            own = [(e.type, e.src) for e in mine if e.dst == pid]
-            issues += port_clashes(self._locked[pid], own, own)
+        by_port = newcomers_by_port(mine)
+        for pid in sorted(by_port.keys() & self._idle):
+            issues += port_clashes(self._locked[pid], by_port[pid], by_port[pid])
         rest = sorted({e.dst for e in mine} - self._idle)
         if rest:
             issues += check_port_rows(self.tx.rows(PORT_USERS, ids=rest), mine)
