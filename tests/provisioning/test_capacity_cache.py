@@ -12,11 +12,12 @@ import pytest
 
 from pboss.inventory.store import GraphStore
 from pboss.provisioning.errors import NoCapacity
-from pboss.provisioning.model import ReservationState
+from pboss.provisioning.model import Reservation, ReservationState
 from pboss.provisioning.notify import Outbox
 from pboss.provisioning.service import ProvisioningService
 from pboss.provisioning.settings import ProvisioningSettings
-from tests.provisioning.conftest import Clock, leased
+from tests.provisioning.conftest import Clock, add, leased, no_locks_left
+from tests.provisioning.test_concurrency import CLIENTS, race
 
 #: Long enough that a test never outlives the snapshot: only invalidation can refresh it.
 CACHED = ProvisioningSettings(links_cache_seconds=600)
@@ -75,3 +76,28 @@ def test_a_full_route_is_still_refused_after_the_recheck(net: GraphStore, clock:
     _, late = _fill_then_refuse(svc)
     with pytest.raises(NoCapacity, match="only 0 free VC-12 slots"):
         svc.reserve(late)
+
+
+def test_a_kept_snapshot_still_gives_exactly_as_many_holds_as_free_slots(
+    net: GraphStore, clock: Clock
+) -> None:
+    """test_concurrency's race for the last 10 slots of TS-1, with the snapshot kept: the
+    re-check before refusing neither lets a slot be held twice nor refuses a free one."""
+    svc = _service(net, clock)
+    svc.plan(svc.submit_order(leased("WARM", z="EX-1")), fresh=True)  # snapshot: TS-1 empty
+    add(
+        net,
+        [{"kind": "Circuit", "id": "CIR-FILL", "bandwidth_2m": 51, "status": "in_use"}],
+        [{"type": "ROUTED_OVER", "src": "CIR-FILL", "dst": "TS-1", "seq": 1,
+          "slots": list(range(3, 54))}],
+    )  # fmt: skip
+    orders = [svc.submit_order(leased(f"K{i:02}", z="EX-1", n=2)).id for i in range(CLIENTS)]
+
+    results = race(svc.reserve, orders)
+
+    wins = [r for r in results if isinstance(r, Reservation)]
+    losses = [r for r in results if isinstance(r, NoCapacity)]
+    assert (len(wins), len(losses)) == (5, CLIENTS - 5), results
+    held = [s for e, _ in net.neighbours("TS-1", "in", ["HOLDS"]) for s in e.slots or []]
+    assert sorted(held) == list(range(54, 64))
+    assert no_locks_left(net)
