@@ -30,6 +30,7 @@ from pboss.inventory.rows import NodeRow
 from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue
+from pboss.loaders.ports import PortUsers, takes_port
 from pboss.loaders.records import EdgeFacts, Key, NodeFacts, Parsed, Record, parse_record
 from pboss.loaders.spill import SpillMap
 from pboss.loaders.spool import PlainEdge, Spool
@@ -134,6 +135,8 @@ class Validator:
         # ids outside the feed looked up in the store -> their tag, or "" when it lacks them
         self._store_tags: SpillMap[str, str] = SpillMap("TEXT", "TEXT", spill_at=spill_at)
         self._sections: dict[str, SectionSlots] = {}
+        # who uses each port: a second user of an exclusive one is refused (ports.py)
+        self._ports = PortUsers(store, store_empty=store_empty, spill_at=spill_at)
         self._deferred: list[_Deferred] = []
         # ids the waiting rows define -> the row defining each (not in `feed` until accepted)
         self._deferred_ids: dict[str, Key] = {}
@@ -196,7 +199,14 @@ class Validator:
     def _indexes(self) -> list[SpillMap]:  # type: ignore[type-arg]
         """Every index that grows with the feed."""
         res = self.result
-        return [res.feed, res.edge_digests, self._stored, self._upstreams, self._store_tags]
+        return [
+            res.feed,
+            res.edge_digests,
+            self._stored,
+            self._upstreams,
+            self._store_tags,
+            self._ports.users,
+        ]
 
     def check(self, records: Sequence[Record]) -> None:
         """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
@@ -258,6 +268,7 @@ class Validator:
             ids.update([target for rec_refs in refs for _, target, _ in rec_refs])
             for index in by_id:
                 index.prefetch(ids)
+        self._ports.prefetch(e for p in parsed for e in p.edges)
         if upstreams.spilled:
             upstreams.prefetch(
                 hash((e.type, e.src)) for p in parsed for e in p.edges if e.type in SINGLE_UPSTREAM
@@ -447,6 +458,9 @@ class Validator:
             if aux_of(src) != want:
                 reason = f"a stage-{aux_of(src)} splitter cannot be fed by a {kind_of(dst)}"
                 return [rec.issue(f"{reason} (needs stage {want})", "dst")]
+        port_clash = self._ports.clash(e, kind_of(dst))
+        if port_clash:
+            return [rec.issue(port_clash, "dst")]
         if e.type == "ROUTED_OVER" and e.slots:
             capacity = aux_of(dst)
             outside = [s for s in e.slots if s < 1 or s > capacity]
@@ -496,6 +510,7 @@ class Validator:
             res.edges_by_type[e.type] += 1
             if e.type == "ROUTED_OVER" and e.slots:
                 self._section(e.dst).take(e.src, list(e.slots))
+            self._ports.take(e)
             if e.type in SINGLE_UPSTREAM:
                 upstreams[hash((e.type, e.src))] = _digest(e.dst)
         res.valid_rows += 1
@@ -507,7 +522,8 @@ class Validator:
 
     def _spool(self, spool: Spool, rec: Record, p: Parsed) -> None:
         """Spool the row as pass 2 writes it: nodes the store lacks and edges leaving them in bulk
-        (slot edges excepted: the store re-checks VC-12 slots), the rest through upsert."""
+        (slot edges and edges taking an exclusive port excepted: the store re-checks VC-12 slots
+        and ports under lock), the rest through upsert."""
         new_nodes: list[NodeRow] = []
         new_edges: list[PlainEdge] = []
         nodes: list[NodeRow] = []
@@ -519,8 +535,21 @@ class Validator:
             i = n.id
             was_stored = s_recent.get(i) or s_older.get(i) or s_window.get(i)
             (nodes if was_stored else new_nodes).append(n.props)
+        tags = self._store_tags
+        st_recent, st_older, st_window = tags.recent, tags.older, tags.window
         for e in p.edges:
             holds_slots = e.type in _SLOT_HOLDERS and bool(e.slots)
+            dst = e.dst  # resolved by `_check_refs`: in the feed (this row's nodes too) or store
+            dst_tag = (
+                recent.get(dst)
+                or older.get(dst)
+                or window.get(dst)
+                or st_recent.get(dst)
+                or st_older.get(dst)
+                or st_window.get(dst)
+            )
+            if dst_tag and takes_port(e.type, kind_of(dst_tag)):
+                holds_slots = True  # the store re-checks the port too
             src = e.src
             in_feed = recent.get(src) or older.get(src) or window.get(src)
             was_stored = s_recent.get(src) or s_older.get(src) or s_window.get(src)

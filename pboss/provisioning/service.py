@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import TxConflict
+from pboss.inventory.errors import PortInUse, TxConflict
 from pboss.inventory.model import Customer, Element
 from pboss.inventory.results import FindQuery, Page
 from pboss.inventory.store import GraphStore
@@ -136,11 +136,15 @@ class ProvisioningService:
 
     def _run(self, work: Callable[[GraphTx], Any], reason: str = "provisioning") -> Any:
         """One step in one store transaction; a store's TxConflict becomes a provisioning
-        Conflict (same message and reasons); CRM hears of the events once it committed."""
+        Conflict (same message and reasons), as does a port taken behind the reservation's back
+        (`PortInUse`, naming the port and its user); CRM hears of the events once committed."""
         try:
             out = self.store.transact(work, actor=self.actor, reason=reason)
         except TxConflict as exc:
             raise Conflict(exc.message, exc.reasons) from None
+        except PortInUse as exc:
+            reasons = [f"{i.item}: {i.reason}" for i in exc.issues]
+            raise Conflict("a port this step needs is taken", reasons) from None
         for event in getattr(out, "events", ()):
             self.notifier.publish(event)
         return out
@@ -265,7 +269,11 @@ class ProvisioningService:
     # ---- path computation -----------------------------------------------------------------------
 
     def _network(self, fresh: bool) -> TransportGraph:
-        """Trunk sections, partner links and their NEs; a snapshot reused for a short while."""
+        """Trunk sections, partner links and their NEs; a snapshot reused for a short while.
+
+        A snapshot may over-state free slots (holds taken since are re-checked under lock) but
+        must not under-state them: `_freed` drops it when this service frees slots, and
+        `_plan_or_recheck` re-reads before a refusal computed on it is reported."""
         with self._net_lock:
             now = time.monotonic()
             cached = self._net
@@ -275,6 +283,22 @@ class ProvisioningService:
                 cached = (now, TransportGraph(links, self.store.get_many(ne_ids)))
                 self._net = cached
             return cached[1]
+
+    def _freed(self) -> None:
+        """Forget the transport snapshot: this service just freed VC-12 slots (a release, an
+        expiry, a cancel), so the next leased-line plan must see them."""
+        with self._net_lock:
+            self._net = None
+
+    def _plan_or_recheck(self, order: Order, fresh: bool) -> Plan:
+        """`plan`, but a leased-line refusal computed on a reused snapshot is computed again on
+        a fresh one: slots freed since by another replica or an engineer's write are not in it."""
+        try:
+            return self.plan(order, fresh=fresh)
+        except NoCapacity:
+            if fresh or Technology(order.technology) != Technology.MSTP:
+                raise
+            return self.plan(order, fresh=True)
 
     def plan(self, order: Order, *, fresh: bool = False) -> Plan:
         """Rank the ways to serve an order (NoCapacity when there is none); writes nothing."""
@@ -336,7 +360,7 @@ class ProvisioningService:
         lost: list[str] = []
         for attempt in range(self.settings.reserve_attempts):
             try:
-                plan = self.plan(order, fresh=attempt > 0)
+                plan = self._plan_or_recheck(order, fresh=attempt > 0)
             except NoCapacity as refusal:  # a repeated reserve: the order may hold what is gone
                 current = self.order(order_id)
                 live = self._live(current)
@@ -403,16 +427,20 @@ class ProvisioningService:
     def release(self, reservation_id: str, reason: str = "released by CRM") -> Reservation:
         """Free everything a hold holds; the order waits (pending) for a new reservation."""
         now = self.clock()
-        return self._run(
+        out = self._run(
             lambda tx: steps.release(tx, reservation_id=reservation_id, now=now, reason=reason)
-        ).value
+        )
+        if out.changed:
+            self._freed()
+        return out.value
 
     def cancel(self, order_id: str, reason: str = "cancelled by CRM") -> Order:
         """Cancel an order and free whatever it holds."""
         now = self.clock()
-        return self._run(
-            lambda tx: steps.cancel(tx, order_id=order_id, now=now, reason=reason)
-        ).value
+        out = self._run(lambda tx: steps.cancel(tx, order_id=order_id, now=now, reason=reason))
+        if out.changed:
+            self._freed()
+        return out.value
 
     def _expire(self, reservation_id: str, now: datetime) -> bool:
         out = self._run(
@@ -420,6 +448,8 @@ class ProvisioningService:
                 tx, reservation_id=reservation_id, now=now, reason="hold expired", expire=True
             )
         )
+        if out.changed:
+            self._freed()
         return bool(out.changed)
 
     # ---- construction ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
+from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.memory import scans, views
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
@@ -45,6 +45,7 @@ from pboss.inventory.rows import EdgeRow, NodeRow, edge_conflict, refuse_own_con
 from pboss.inventory.rules import (
     BatchPlan,
     plan_batch,
+    port_clashes,
     referenced_ids,
     single_upstream_sources,
     slot_clashes,
@@ -187,6 +188,7 @@ class MemoryStore:
         }
         plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
         self._check_slots(plan)
+        self._check_ports(plan)
         for node in plan.nodes_new + plan.nodes_changed:
             self._put_node(node)
         for e in plan.edges_new + plan.edges_changed:
@@ -252,6 +254,23 @@ class MemoryStore:
             issues += slot_clashes(section, holdings, replaced)
         if issues:
             raise ValidationFailed(issues)
+
+    def _check_ports(self, plan: BatchPlan) -> None:
+        """Refuse a batch that would give an exclusive port a second user or take a held one
+        (a transaction's unlinks are already applied when its writes get here)."""
+        by_port = plan.port_newcomers()
+        if not by_port:
+            return
+        written = {n.id: n for n in plan.nodes_new + plan.nodes_changed}
+        issues = []
+        for port_id, newcomers in sorted(by_port.items()):
+            stored = []
+            if port_id in self.graph:
+                stored = [(k, src) for src, _, k in self.graph.in_edges(port_id, keys=True)]
+            port = written.get(port_id) or self._el(port_id)
+            issues += port_clashes(port, stored + newcomers, newcomers)
+        if issues:
+            raise PortInUse(issues)
 
     def get(self, element_id: str) -> Element | None:
         with self.lock:
