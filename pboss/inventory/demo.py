@@ -197,7 +197,7 @@ def demo_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     edges += [
         _e("TERMINATES", "TS-1", "NE-A/STM1-1"), _e("TERMINATES", "TS-1", "NE-1/STM1-1"),
         _e("TERMINATES", "TS-2", "NE-1/STM4-1"), _e("TERMINATES", "TS-2", "NE-2/STM4-1"),
-        _e("TERMINATES", "PL-1", "NE-2/STM1-1"), _e("TERMINATES", "PL-1", "NE-Z/STM1-1"),
+        _e("TERMINATES", "PL-1", "NE-2"), _e("TERMINATES", "PL-1", "NE-Z"),
         _e("A_END", "CIR-1", "NE-A/E1-1"), _e("Z_END", "CIR-1", "NE-Z/E1-1"),
         _e("ROUTED_OVER", "CIR-1", "TS-1", seq=1, slots=[1, 2]),
         _e("ROUTED_OVER", "CIR-1", "TS-2", seq=2, slots=[5, 6]),

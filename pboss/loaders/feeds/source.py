@@ -1,7 +1,7 @@
 """Partner feeds as a loader source: CSV rows mapped (by a mapping file) to our elements.
 
-Each CSV row becomes one record: a PartnerLink with TERMINATES edges to the NEs at its two sites,
-or a PartnerAccess pool at one site. Problems (a missing column, a value the mapping cannot
+Each CSV row becomes one record: a PartnerLink with TERMINATES edges to the NEs at its two sites
+(partner links end on NEs: docs/interchange-format.md), or a PartnerAccess pool at one site. Problems (a missing column, a value the mapping cannot
 translate, a site that matches nothing) become issues at the row's line and the column of the
 partner's field, so unmatched rows are reported like any invalid row and never guessed.
 """
@@ -60,6 +60,13 @@ class FeedSource:
         self.files = [InputFile(p, str(p), False, kind=mapping.kind) for p in paths]
         self.matcher = SiteMatcher.from_store(store)
         self.reserved: dict[str, int] = {}
+        # the partner's links in the store -> the NEs they terminate on (a re-load keeps them)
+        self.ends: dict[str, list[str]] = {}
+        if mapping.style == "partner_link":
+            links = set(store.scan_ids(mapping.kind, mapping.partner))
+            for src, dst, _ in store.scan_edges("TERMINATES", ordered=False, props=False):
+                if src in links:
+                    self.ends.setdefault(src, []).append(dst)
         if mapping.style == "partner_access":
             for props in store.scan_nodes("PartnerAccess"):
                 if props.get("owner") == mapping.partner:
@@ -230,7 +237,7 @@ class FeedSource:
         rec.columns.update({"site": row.site_column("a_"), "dst": row.site_column("z_")})
         rec.nodes.append(node)
         for end, site in (("A", a), ("Z", z)):
-            ne = self.matcher.ne_at(site)
+            ne = self.matcher.ne_at(site, self.ends.get(node["id"], ()))
             if ne is None:
                 notes.append(f"{rec.file}:{rec.line}: {end}-end site {site!r} has no NE; "
                              f"{node['id']} is loaded without that termination")  # fmt: skip
