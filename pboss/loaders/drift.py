@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pboss.inventory.errors import HasDependants, NotFound
 from pboss.inventory.store import GraphStore
@@ -23,13 +24,34 @@ _DELETE_CHUNK = 1000
 _CHUNK = 5000
 
 
+@dataclass(frozen=True)
+class StatusDisagreement:
+    """A feed row whose status differs from one a person set: kept, and reported as drift."""
+
+    element_id: str
+    stored: str
+    feed: str
+    set_by: str
+    set_at: datetime
+    where: str
+
+    def __str__(self) -> str:
+        """One line: what the store keeps, who set it, and what the feed says where."""
+        return (
+            f"{self.element_id}: keeps {self.stored} (set by {self.set_by} at "
+            f"{self.set_at:%Y-%m-%d %H:%M}Z); the feed says {self.feed} ({self.where})"
+        )
+
+
 @dataclass
 class Drift:
-    """Store elements in the feed's scope that the feed does not mention."""
+    """Store elements in the feed's scope that the feed does not mention, and statuses people
+    set that the feed disagrees with."""
 
     node_ids: dict[str, list[str]] = field(default_factory=dict)
     edges_by_type: Counter[str] = field(default_factory=Counter)
     edge_examples: list[str] = field(default_factory=list)
+    statuses: list[StatusDisagreement] = field(default_factory=list)
 
     @property
     def nodes(self) -> int:
@@ -43,7 +65,7 @@ class Drift:
 
     def summary(self) -> str:
         """One line per kind and type, with a few example ids."""
-        if not self.nodes and not self.edges:
+        if not self.nodes and not self.edges and not self.statuses:
             return "no drift: the store holds nothing in the feed's scope that the feed lacks"
         lines = []
         for kind, ids in sorted(self.node_ids.items()):
@@ -52,6 +74,9 @@ class Drift:
         for etype, n in sorted(self.edges_by_type.items()):
             lines.append(f"  edge {etype}: {n} not in the feed")
         lines += [f"    e.g. {e}" for e in self.edge_examples[:5]]
+        if self.statuses:
+            lines.append(f"  status set by people, not what the feed says: {len(self.statuses)}")
+            lines += [f"    {s}" for s in self.statuses[:_EXAMPLES]]
         return "drift (in the store, in the feed's scope, not in the feed):\n" + "\n".join(lines)
 
 

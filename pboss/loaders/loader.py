@@ -201,6 +201,7 @@ class Loader:
         if not validator.store_empty:
             t = time.perf_counter()
             report.drift = compute_drift(self.store, validation)
+            report.drift.statuses += getattr(source, "status_drift", [])
             report.seconds["drift"] = time.perf_counter() - t
         if opts.dry_run or spool is None:
             return report

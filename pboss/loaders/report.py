@@ -69,6 +69,7 @@ class LoadReport:
             else {
                 "nodes": {k: len(ids) for k, ids in self.drift.node_ids.items()},
                 "edges": dict(self.drift.edges_by_type),
+                "statuses": [str(d) for d in self.drift.statuses],
             },
             "rejects": str(self.rejects_path) if self.rejects_path else None,
             "pruned": len(self.pruned),

@@ -13,7 +13,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pboss.inventory.model import KINDS
+from pboss.inventory.model import KINDS, Element, from_props
+from pboss.inventory.results import ChangeRecord
+from pboss.loaders.actors import is_loader
+from pboss.loaders.drift import StatusDisagreement
 from pboss.inventory.store import GraphStore
 from pboss.loaders.feeds.mapping import STYLE_FIELDS, FeedMapping
 from pboss.loaders.feeds.sites import SiteMatcher
@@ -59,18 +62,19 @@ class FeedSource:
         self.mapping = mapping
         self.files = [InputFile(p, str(p), False, kind=mapping.kind) for p in paths]
         self.matcher = SiteMatcher.from_store(store)
-        self.reserved: dict[str, int] = {}
+        self.store = store
+        # the partner's elements of this kind in the store: a row updates only what it carries
+        self.stored: dict[str, dict[str, Any]] = {
+            p["id"]: p for p in store.scan_nodes(mapping.kind) if p.get("owner") == mapping.partner
+        }
         # the partner's links in the store -> the NEs they terminate on (a re-load keeps them)
         self.ends: dict[str, list[str]] = {}
         if mapping.style == "partner_link":
-            links = set(store.scan_ids(mapping.kind, mapping.partner))
             for src, dst, _ in store.scan_edges("TERMINATES", ordered=False, props=False):
-                if src in links:
+                if src in self.stored:
                     self.ends.setdefault(src, []).append(dst)
-        if mapping.style == "partner_access":
-            for props in store.scan_nodes("PartnerAccess"):
-                if props.get("owner") == mapping.partner:
-                    self.reserved[props["id"]] = int(props.get("reserved") or 0)
+        #: rows whose status differs from one a person set (kept; the loader reports them as drift)
+        self.status_drift: list[StatusDisagreement] = []
         self._notes: dict[int, list[str]] = {}
 
     @property
@@ -235,7 +239,7 @@ class FeedSource:
         if row.get("contract_id"):
             node["contract_id"] = row.get("contract_id")
         rec.columns.update({"site": row.site_column("a_"), "dst": row.site_column("z_")})
-        rec.nodes.append(node)
+        rec.nodes.append(self._merged(rec, node))
         for end, site in (("A", a), ("Z", z)):
             ne = self.matcher.ne_at(site, self.ends.get(node["id"], ()))
             if ne is None:
@@ -260,8 +264,7 @@ class FeedSource:
         node = self._common(rec, row, names)
         if rec.issues:
             return
-        node.update(site=site, total=total, used=total - free)
-        node["reserved"] = self.reserved.get(node["id"], 0)
+        node.update(site=site, total=total, used=total - free)  # `reserved` is ours: kept
         if technology:
             node["technology"] = technology
         if row.get("building_name") and "name" not in node:
@@ -269,4 +272,37 @@ class FeedSource:
         rec.columns.update(
             {"site": row.site_column(""), "total": row.column("total"), "used": row.column("free")}
         )
-        rec.nodes.append(node)
+        rec.nodes.append(self._merged(rec, node))
+
+    # ---- what a feed owns ------------------------------------------------------------------
+
+    def _merged(self, rec: Record, node: dict[str, Any]) -> dict[str, Any]:
+        """The row's node over the stored element: the feed owns only the fields its mapping
+        carries, so the others (and attributes it does not carry) keep their stored values, and a
+        status a person set stays, the disagreement noted for the drift report."""
+        props = self.stored.get(node["id"])
+        if props is None or props.get("kind") != node["kind"]:
+            return node  # new (or another kind, which validation refuses at this row)
+        old = from_props(props)
+        theirs = node.get("status")
+        if theirs is not None and theirs != old.status:
+            by = self._set_by_person(old)
+            if by is not None:
+                where = f"{rec.file}:{rec.line}"
+                self.status_drift.append(
+                    StatusDisagreement(old.id, str(old.status), theirs, by.actor, by.at, where)
+                )
+                node["status"] = old.status
+        merged = old.model_dump()
+        attrs = {**merged.pop("attrs"), **node.get("attrs", {})}
+        merged.update(node)
+        merged["attrs"] = attrs
+        return merged
+
+    def _set_by_person(self, old: Element) -> ChangeRecord | None:
+        """The history record of the element's current status when a person (not a load) set it;
+        None when a load did or no change is recorded (its status is the one it was made with)."""
+        for change in self.store.history(old.id, limit=100):
+            if change.to_status == old.status and change.from_status != change.to_status:
+                return None if is_loader(change.actor) else change
+        return None
