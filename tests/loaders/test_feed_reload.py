@@ -16,8 +16,11 @@ COVERAGE_GBK = DATA / "oriental_cable_coverage_gbk.csv"
 CIRCUITS = DATA / "tietong_circuits.csv"
 
 
-def _load(store: GraphStore, mapping: str, path: Path, tmp_path: Path, **opts: object) -> LoadReport:
-    options = LoadOptions(skip_invalid=True, rejects=tmp_path / "rejects.ndjson", **opts)  # type: ignore[arg-type]
+def _load(
+    store: GraphStore, mapping: str, path: Path, tmp_path: Path, **opts: object
+) -> LoadReport:
+    rejects = tmp_path / "rejects.ndjson"
+    options = LoadOptions(skip_invalid=True, rejects=rejects, **opts)  # type: ignore[arg-type]
     return Loader(store, options).run(FeedSource(load_mapping(mapping), [path], store))
 
 
@@ -72,9 +75,8 @@ def test_a_feed_changes_status_it_set_itself_through_the_lifecycle(
     assert report.result is not None and report.result.nodes_updated == 1
     faulty = demo_store.get("PL-TT-SH-0102")  # the partner's own word, applied as a transition
     assert faulty is not None and faulty.status == "faulty"
-    assert [(h.from_status, h.to_status, h.actor) for h in demo_store.history("PL-TT-SH-0102")][
-        0
-    ] == ("available", "faulty", "loader")
+    latest = demo_store.history("PL-TT-SH-0102")[0]
+    assert (latest.from_status, latest.to_status, latest.actor) == ("available", "faulty", "loader")
     kept = demo_store.get("PL-TT-SH-0101")  # the engineer's maintenance stays; drift says so
     assert kept is not None and kept.status == "maintenance" and "riser_note" in kept.attrs
     assert report.drift is not None

@@ -27,14 +27,16 @@ def tietong_list(store: GraphStore, path: Path, moved: dict[str, str] | None = N
             continue
         a_site = (moved or {}).get(props["id"], props["site"])
         code = props["partner_circuit_code"]
-        rows.append([code, a_site, "", props["z_site"], "", RATE[props["spec"]], "TT-2009-01", "在用"])
+        rate = RATE[props["spec"]]
+        rows.append([code, a_site, "", props["z_site"], "", rate, "TT-2009-01", "在用"])
     with path.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows(rows)
     return path
 
 
 def _feed(store: GraphStore, path: Path) -> LoadReport:
-    return Loader(store, LoadOptions()).run(FeedSource(load_mapping("tietong-circuits"), [path], store))
+    source = FeedSource(load_mapping("tietong-circuits"), [path], store)
+    return Loader(store, LoadOptions()).run(source)
 
 
 def _ends(store: GraphStore, link: str) -> list[tuple[str, str]]:
@@ -73,7 +75,9 @@ def test_a_row_giving_a_link_a_third_end_is_refused(
     path = tietong_list(store, tmp_path / "tt.csv", moved={link: elsewhere})
     report = _feed(store, path)
     assert report.refused and store.counts() == before and _ends(store, link) == ends
-    line = next(i for i, row in enumerate(path.read_text("utf-8").splitlines(), 1) if row.startswith(el.partner_circuit_code))  # type: ignore[attr-defined]
+    rows = path.read_text("utf-8").splitlines()
+    code = el.partner_circuit_code  # type: ignore[attr-defined]
+    line = next(i for i, row in enumerate(rows, start=1) if row.startswith(code))
     assert [(i.file, i.line) for i in report.issues] == [(str(path), line)]
     assert "would have 3 ends" in report.issues[0].reason
     assert "a link has exactly 2 ends" in report.issues[0].reason

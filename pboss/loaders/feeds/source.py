@@ -1,9 +1,13 @@
 """Partner feeds as a loader source: CSV rows mapped (by a mapping file) to our elements.
 
 Each CSV row becomes one record: a PartnerLink with TERMINATES edges to the NEs at its two sites
-(partner links end on NEs: docs/interchange-format.md), or a PartnerAccess pool at one site. Problems (a missing column, a value the mapping cannot
-translate, a site that matches nothing) become issues at the row's line and the column of the
-partner's field, so unmatched rows are reported like any invalid row and never guessed.
+(partner links end on NEs: docs/interchange-format.md), or a PartnerAccess pool at one site.
+Problems (a missing column, a value the mapping cannot translate, a site that matches nothing)
+become issues at the row's line and the column of the partner's field, so unmatched rows are
+reported like any invalid row and never guessed.
+
+A row over an element the store holds updates only what the mapping carries (`_merged`): other
+fields and attributes keep their stored values, and a status a person set is kept and reported.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from typing import Any
 
 from pboss.inventory.model import KINDS, Element, from_props
 from pboss.inventory.results import ChangeRecord
+from pboss.inventory.store import GraphStore
 from pboss.loaders.actors import is_loader
 from pboss.loaders.drift import StatusDisagreement
-from pboss.inventory.store import GraphStore
 from pboss.loaders.feeds.mapping import STYLE_FIELDS, FeedMapping
 from pboss.loaders.feeds.sites import SiteMatcher
 from pboss.loaders.issues import LoadError, RowIssue
@@ -79,8 +83,16 @@ class FeedSource:
 
     @property
     def warnings(self) -> list[str]:
-        """What the last read of each file noticed that is not an error (match counts, no NE)."""
-        return [w for i in sorted(self._notes) for w in self._notes[i]]
+        """What the last read of each file noticed that is not an error (an empty store, match
+        counts, no NE)."""
+        first = []
+        if not self.matcher.by_code:
+            first.append(
+                "the store holds no sites, so no row can match one ('no site matches'): load our "
+                "network first, or point at the store that has it (a `--store memory` load "
+                "starts from an empty store of its own)"
+            )
+        return first + [w for i in sorted(self._notes) for w in self._notes[i]]
 
     def default_encoding(self) -> str:
         """The encoding the mapping declares."""
