@@ -76,12 +76,12 @@ def test_drift_without_riders_lists_none(store: GraphStore, make_bundle: BundleM
     load_paths(store, [make_bundle(name="full")])
 
     def without_spare_port(nodes: list[dict], edges: list[dict]) -> None:
-        nodes[:] = [n for n in nodes if n["id"] != "NE-2/STM1-1"]
-        edges[:] = [e for e in edges if e["src"] != "NE-2/STM1-1"]
+        nodes[:] = [n for n in nodes if n["id"] != "SPL-JZ-1:3"]
+        edges[:] = [e for e in edges if e["src"] != "SPL-JZ-1:3"]
 
     report = load_paths(store, [make_bundle(without_spare_port, name="b")], LoadOptions(prune=True))
     assert report.drift is not None and report.drift.riders == {}
-    assert report.pruned == ["NE-2/STM1-1"]
+    assert report.pruned == ["SPL-JZ-1:3"]
 
 
 def test_prune_with_riders_needs_prune(make_bundle: BundleMaker) -> None:
