@@ -96,7 +96,7 @@ class Drift:
             lines.append(f"  edge {etype}: {n} not in the feed")
         lines += [f"    e.g. {e}" for e in self.edge_examples[:5]]
         if self.riders:
-            lines.append(f"  carrying live services (pruning keeps them): {len(self.riders)}")
+            lines.append(f"  carrying live services (--prune keeps them): {len(self.riders)}")
             shown = sorted(self.riders.items())[:_RIDER_LINES]
             lines += [f"    {rider_line(i, r)}" for i, r in shown]
             if len(self.riders) > _RIDER_LINES:
