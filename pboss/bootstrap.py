@@ -40,6 +40,22 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore
     return MemoryStore(catalog=catalog)
 
 
+def seed_store(store: GraphStore, settings: Settings) -> list[str]:
+    """What `pboss serve` loads at start-up: PBOSS_LOAD_DIR's bundles, the demo network if the
+    store is still empty (and PBOSS_DEMO allows), then the partner feeds of PBOSS_LOAD_DIR/feeds/
+    and PBOSS_LOAD_FEEDS (pboss.loaders.startup); one line each saying what was loaded."""
+    from pboss.loaders.startup import feeds_in_dir, load_bundles, load_feeds, parse_feed_specs
+
+    specs = parse_feed_specs(settings.load_feeds) if settings.load_feeds else []  # before writing
+    lines = []
+    if settings.load_dir is not None:
+        lines.append(load_bundles(store, settings.load_dir)[1])
+        specs = feeds_in_dir(settings.load_dir) + specs
+    if settings.demo and load_demo_if_empty(store):
+        lines.append("loaded the demo network (the store was empty)")
+    return lines + load_feeds(store, specs)
+
+
 def load_demo_if_empty(store: GraphStore) -> bool:
     """Load the demo network into an empty store; True when it did."""
     from pboss.inventory.demo import demo_network

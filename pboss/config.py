@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=True, description="load the demo network into an empty store")
     load_dir: Path | None = Field(
-        default=None, description="bundles `pboss serve` loads at start-up (loaders' format)"
+        default=None,
+        description="bundles `pboss serve` loads at start-up (loaders' format), and partner "
+        "feeds in its feeds/<mapping>/*.csv",
+    )
+    load_feeds: str | None = Field(
+        default=None,
+        description="partner feeds `pboss serve` applies at start-up, after the bundles and the "
+        "demo: path.csv:mapping[:encoding],... (mapping: a shipped name or a TOML file)",
     )
     host: str = "127.0.0.1"
     port: int = 8000

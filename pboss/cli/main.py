@@ -35,6 +35,8 @@ def serve(
     except PbossError as exc:  # e.g. stored data the model refuses: said in one line
         typer.echo(f"pboss: {exc}", err=True)
         raise typer.Exit(2) from None
+    for line in api.state.pboss["loaded"]:
+        typer.echo(f"start-up: {line}")
     typer.echo(
         f"pboss on the {settings.store} store: http://{settings.host}:{settings.port}/graphql"
     )

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pboss.bootstrap import load_demo_if_empty, open_store, register_kinds
+from pboss.bootstrap import open_store, register_kinds, seed_store
 from pboss.config import Settings, get_settings
 from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
@@ -79,18 +79,13 @@ def _add_unauthenticated(app: FastAPI) -> None:
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _seed(store: GraphStore, settings: Settings) -> None:
-    """Load PBOSS_LOAD_DIR's bundles, then the demo network if the store is still empty."""
-    if settings.load_dir is not None:
-        from pboss.loaders.loader import load_directory
-
-        report = load_directory(store, settings.load_dir)
-        if report.refused:
-            shown = "; ".join(str(i) for i in report.issues[:5])
-            raise RuntimeError(f"{settings.load_dir}: invalid rows, nothing loaded: {shown}")
-        log.info("loaded %s at start-up: %s", settings.load_dir, report.result)
-    if settings.demo:
-        load_demo_if_empty(store)
+def _seed(store: GraphStore, settings: Settings) -> list[str]:
+    """Load PBOSS_LOAD_DIR's bundles, the demo network if the store is still empty, then the
+    partner feeds (bootstrap.seed_store); logged, and returned for `pboss serve` to print."""
+    lines = seed_store(store, settings)
+    for line in lines:
+        log.info("start-up: %s", line)
+    return lines
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
@@ -100,11 +95,15 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     register_kinds()  # a store handed in was opened elsewhere: the app still serves every kind
     metrics = Metrics()
     raw = open_store(settings, metrics) if store is None else store
-    if owned:
-        _seed(raw, settings)
+    try:
+        loaded = _seed(raw, settings) if owned else []
+    except BaseException:
+        raw.close()  # a refused start-up load: the store we opened goes with it
+        raise
     executor = ThreadPoolExecutor(settings.store_threads, thread_name_prefix="pboss-store")
     state: dict[str, Any] = {
         "settings": settings,
+        "loaded": loaded,  # what start-up loaded, one line each (`pboss serve` prints them)
         "store": instrument(raw, metrics),
         "catalog": getattr(raw, "catalog", None) or load_catalog(settings.catalog),
         "executor": executor,

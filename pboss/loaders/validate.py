@@ -8,7 +8,8 @@ that passes can then be written in many batches and no batch will be refused.
 Memory: one tag per feed id (see `index.py`) and one hash pair per single-upstream edge, both in
 `SpillMap`s that keep the newest entries in memory and the rest on disk (`spill.py`), so they do
 not grow with the feed; one 64-bit digest per feed edge (for the drift report; not kept when the
-store starts empty), the slot map of the sections the feed routes over, and the keys of rejected
+store starts empty), the slot map of the sections the feed routes over, the ends of every link
+(two ids per trunk section or partner link; links are few), and the keys of rejected
 rows. Row contents are never kept, except for the rare rows that refer forward to an id defined
 later in their file.
 
@@ -25,7 +26,7 @@ from typing import NamedTuple
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
 from pboss.inventory.lifecycle import allowed
-from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
+from pboss.inventory.model import LINK_ENDS, SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
 from pboss.inventory.rows import NodeRow
 from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
@@ -132,6 +133,8 @@ class Validator:
         # single-upstream edges of the feed and the store: hash((type, src)) -> hash(dst)
         self._upstreams: SpillMap[int, int] = SpillMap("INTEGER", "INTEGER", spill_at=spill_at)
         self._upstream_types_read: set[str] = set()
+        # link id -> the ends (TERMINATES targets) the store and the feed so far give it
+        self._link_ends: dict[str, set[str]] | None = None
         # ids outside the feed looked up in the store -> their tag, or "" when it lacks them
         self._store_tags: SpillMap[str, str] = SpillMap("TEXT", "TEXT", spill_at=spill_at)
         self._sections: dict[str, SectionSlots] = {}
@@ -390,7 +393,42 @@ class Validator:
         for e in p.edges:
             out.issues += self._check_edge(rec, e, found)
         out.issues += self._check_upstreams(rec, p.edges)
+        out.issues += self._check_link_ends(rec, p.edges)
         return out
+
+    def _check_link_ends(self, rec: Record, edges: list[EdgeFacts]) -> list[RowIssue]:
+        """A link has exactly two ends: refuse TERMINATES edges that would give it a third
+        (the store's ends count, so a feed cannot add ends beside the ones already there)."""
+        mine: dict[str, set[str]] = {}
+        for e in edges:
+            if e.type == "TERMINATES":
+                mine.setdefault(e.src, set()).add(e.dst)
+        if not mine:
+            return []
+        known = self._ends()
+        issues = []
+        for link, ends in mine.items():
+            before = known.get(link, set())
+            after = before | ends
+            if len(after) > LINK_ENDS:
+                held = ", ".join(sorted(before)) or "none"
+                extra = ", ".join(sorted(after - before))
+                reason = (
+                    f"{link!r} would have {len(after)} ends: it terminates on {held} already (in "
+                    f"the store or earlier rows) and this row adds {extra}; a link has exactly "
+                    f"{LINK_ENDS} ends (re-terminate it in the store first)"
+                )
+                issues.append(rec.issue(reason, "dst"))
+        return issues
+
+    def _ends(self) -> dict[str, set[str]]:
+        """Every link's ends: the store's TERMINATES edges, read once, then the feed's."""
+        if self._link_ends is None:
+            self._link_ends = {}
+            if not self.store_empty:
+                for src, dst, _ in self.store.scan_edges("TERMINATES", ordered=False, props=False):
+                    self._link_ends.setdefault(src, set()).add(dst)
+        return self._link_ends
 
     def _check_upstreams(self, rec: Record, edges: list[EdgeFacts]) -> list[RowIssue]:
         """PART_OF, FED_BY, A_END and Z_END take one target per source across the whole feed
@@ -513,6 +551,8 @@ class Validator:
             self._ports.take(e)
             if e.type in SINGLE_UPSTREAM:
                 upstreams[hash((e.type, e.src))] = _digest(e.dst)
+            if e.type == "TERMINATES":
+                self._ends().setdefault(e.src, set()).add(e.dst)
         res.valid_rows += 1
         if late:
             self._late += 1
