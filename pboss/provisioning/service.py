@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import PortInUse, TxConflict
@@ -49,6 +49,7 @@ from pboss.provisioning.model import (
 from pboss.provisioning.notify import CrmNotifier, Outbox
 from pboss.provisioning.paths import TransportGraph, cable_plan, ftth_plan, leased_line_plan
 from pboss.provisioning.plan import Plan
+from pboss.provisioning.requests import OrderRequest, missing_sites, order_id_for
 from pboss.provisioning.settings import ProvisioningSettings
 
 log = logging.getLogger(__name__)
@@ -57,55 +58,12 @@ log = logging.getLogger(__name__)
 REQUEST_CACHE = 10_000
 
 
-class OrderRequest(BaseModel):
-    """An activation order as CRM sends it."""
-
-    crm_order_id: str = Field(min_length=1, max_length=200)
-    product: str
-    customer: str = Field(min_length=1)
-    site: str | None = None
-    a_site: str | None = None
-    z_site: str | None = None
-    bandwidth_2m: int = Field(default=1, ge=1, le=1008)
-    requested_date: str | None = None
-    customer_name: str | None = None
-    customer_type: Literal["household", "enterprise"] = "household"
-
-
 @dataclass
 class SweepReport:
     """What one sweep did."""
 
     expired: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
-
-
-#: How a site field of a request is said in messages.
-SITE_WORDS = {"site": "a site", "a_site": "an A-end site", "z_site": "a Z-end site"}
-
-
-def missing_sites(request: OrderRequest, tech: Technology) -> None:
-    """InvalidRequest naming the site fields this technology needs and the request lacks (a
-    leased line: A- and Z-end, different; the others: the site)."""
-    wanted = ("a_site", "z_site") if tech == Technology.MSTP else ("site",)
-    missing = [f for f in wanted if not getattr(request, f)]
-    what = "a leased line" if tech == Technology.MSTP else f"a {tech.value} order"
-    if missing:
-        needs = " and ".join(SITE_WORDS[f] for f in missing)
-        raise InvalidRequest(
-            f"{what} needs {needs}", [f"{SITE_WORDS[f]} is missing" for f in missing], missing
-        )
-    if tech == Technology.MSTP and request.a_site == request.z_site:
-        raise InvalidRequest(
-            "a leased line needs two different sites",
-            [f"the A-end and the Z-end are both {request.a_site}"],
-            ["z_site"],
-        )
-
-
-def order_id_for(crm_order_id: str) -> str:
-    """The order's node id, derived from CRM's order id (the idempotency key)."""
-    return f"ORD-{crm_order_id}"
 
 
 class ProvisioningService:

@@ -16,7 +16,7 @@ import pytest
 from tests.api.conftest import ENGINEER, PARTNER_TT, Api
 from tests.api.test_partner_leaks import NOWHERE, UPSERT, _same_as_missing
 
-HIDDEN = ["H-1", "SVC-H1-BB", "PA-DH-OC", "OLT-1", "NE-Z/STM1-1"]
+HIDDEN = ["H-1", "SVC-H1-BB", "PA-DH-OC", "OLT-1", "NE-Z/E1-1"]
 #: 铁通's pool at 财富国际金座, sent with the id under test ("@").
 POOL = {"kind": "PartnerAccess", "id": "@", "site": "B-JZ", "owner": "P-TT"}
 

@@ -86,8 +86,14 @@ def test_a_row_giving_a_link_a_third_end_is_refused(
 def test_a_native_row_giving_a_trunk_a_third_end_is_refused(
     demo_store: GraphStore, tmp_path: Path
 ) -> None:
+    spare = {"kind": "Port", "id": "NE-2/STM1-9", "site": "EX-2", "spec": "PORT-STM1"}
     bundle = write_bundle(
-        tmp_path / "b", [], [{"type": "TERMINATES", "src": "TS-1", "dst": "NE-2/E1-1"}]
+        tmp_path / "b",
+        [spare],
+        [
+            {"type": "PART_OF", "src": "NE-2/STM1-9", "dst": "NE-2"},
+            {"type": "TERMINATES", "src": "TS-1", "dst": "NE-2/STM1-9"},
+        ],
     )
     before = demo_store.counts()
     with pytest.raises(LoadRefused) as refused:
