@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64_000, ge=1024, description="largest request body")
     max_cost: dict[str, int] = Field(
         default_factory=lambda: {
-            "partner": 10_000,
+            "partner": 25_000,
             "crm": 50_000,
             "engineer": 100_000,
             "admin": 100_000,

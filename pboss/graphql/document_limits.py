@@ -14,7 +14,8 @@ being measured counts as empty here, so a cycle can neither loop nor crash this 
 - cost: fields the operation may resolve, each counted once per item of every list around it. A
   field with `first`/`limit` multiplies what it selects by that size (a variable's value or the
   argument's default, capped at MAX_PAGE); any other list field by an assumed `list_size`; lists
-  directly inside a `...Connection` type are the page `first` already counted. Introspection
+  directly inside a `...Connection` type are the page `first` already counted (so a connection's
+  own fields, totalCount and pageInfo, count once per item: an estimate errs high). Introspection
   fields cost 1 whatever they select (the schema is small and static).
 """
 
