@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     def costs_are_positive(cls, value: dict[str, int]) -> dict[str, int]:
         """At least one role, every limit at least 1."""
         if not value or any(limit < 1 for limit in value.values()):
-            raise ValueError("max_cost maps roles to limits of at least 1, e.g. {\"crm\": 20000}")
+            raise ValueError('max_cost maps roles to limits of at least 1, e.g. {"crm": 20000}')
         return value
 
     @property

@@ -225,7 +225,9 @@ class CostModel:
         inner = self._cost(node.selection_set, get_named_type(definition.type), known, values)
         return 1 + size * inner
 
-    def _size(self, node: FieldNode, args: Mapping[str, Any], values: Mapping[str, Any]) -> int | None:
+    def _size(
+        self, node: FieldNode, args: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> int | None:
         """The field's `first`/`limit` as asked (literal, variable or default), or None."""
         for arg_name in SIZE_ARGUMENTS:
             if arg_name not in args:
@@ -248,4 +250,3 @@ def cost_limit_for(limits: Mapping[str, int], role: str | None) -> int:
     if role in limits:
         return limits[role]  # type: ignore[index]
     return min(limits.values())
-

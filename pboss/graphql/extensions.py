@@ -14,7 +14,6 @@ from graphql import ExecutionResult, GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from pboss.graphql.document_limits import CostModel, cost_limit_for
-
 from pboss.inventory.errors import PbossError
 from pboss.metrics import Metrics
 

@@ -33,8 +33,8 @@ from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
 from pboss.graphql.business.queries import BusinessQuery
-from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.document_limits import CostModel, shape_rule
+from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
 from pboss.graphql.inventory.mutations import InventoryMutation
 from pboss.graphql.inventory.queries import InventoryQuery

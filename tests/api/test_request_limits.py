@@ -129,11 +129,13 @@ def test_a_websocket_upgrade_is_refused_cleanly(
 ) -> None:
     """Issue 16 #8: the upgrade answered 500 with a traceback; now a policy refusal, no log."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    with caplog.at_level(logging.WARNING), pytest.raises(WebSocketDisconnect) as refused:
-        with api.client.websocket_connect(
-            "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
-        ) as ws:
-            ws.send_json({"type": "connection_init"})
+    connect = api.client.websocket_connect
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(WebSocketDisconnect) as refused,
+        connect("/graphql", subprotocols=["graphql-transport-ws"], headers=headers) as ws,
+    ):
+        ws.send_json({"type": "connection_init"})
     assert refused.value.code == 1008
     assert "not offered" in refused.value.reason
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
