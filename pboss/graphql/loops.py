@@ -6,13 +6,16 @@ the server's own loop one heavy request would stall every other request and the 
 one of `size` event loops, each in its own daemon thread (the least busy one; ties go to the
 first), and the server's loop only awaits it. Operations still interleave on their worker loop at
 every store call (`Context.call`), and the interpreter hands the GIL between threads every few
-milliseconds, so the server's loop keeps answering while a worker computes. Cancelling the
-awaiting task (a client that went away) cancels the operation on its worker.
+milliseconds, so the server's loop keeps answering while a worker computes. The operation runs
+in a copy of the caller's context variables (as a task on the caller's loop would), and
+cancelling the awaiting task (a client that went away) cancels the operation on its worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -66,8 +69,7 @@ class WorkerLoops:
             index = min(range(self.size), key=self.busy.__getitem__)
             self.busy[index] += 1
         try:
-            future = asyncio.run_coroutine_threadsafe(work, self.loops[index])
-            return await asyncio.wrap_future(future)
+            return await asyncio.wrap_future(submit(work, self.loops[index]))
         finally:
             with self.lock:
                 self.busy[index] -= 1
@@ -83,3 +85,33 @@ class WorkerLoops:
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
+
+
+def submit(work: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop) -> Any:
+    """Start `work` as a task on `loop` (another thread's) in a copy of the caller's context;
+    a concurrent future carries its outcome back, and cancelling that future cancels the task."""
+    context = contextvars.copy_context()
+    outcome: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def report(task: asyncio.Task[T]) -> None:
+        if task.cancelled():
+            outcome.cancel()
+        elif not outcome.set_running_or_notify_cancel():  # cancelled by the caller meanwhile
+            return
+        elif task.exception() is not None:
+            outcome.set_exception(task.exception())
+        else:
+            outcome.set_result(task.result())
+
+    def start() -> None:
+        if outcome.cancelled():
+            work.close()
+            return
+        task = loop.create_task(work, context=context)
+        task.add_done_callback(report)
+        outcome.add_done_callback(  # the future stays pending until the task ends: cancellable
+            lambda done: done.cancelled() and loop.call_soon_threadsafe(task.cancel)
+        )
+
+    loop.call_soon_threadsafe(start)
+    return outcome

@@ -245,3 +245,51 @@ def test_an_answer_over_the_response_cap_becomes_one_clear_error(demo_store: Gra
         assert error["extensions"]["limit"] == 2_000 and error["extensions"]["size"] > 2_000
         assert error["message"].startswith("response too large: ")
         assert api.data("{ products { id } }")["products"]
+
+
+def test_worker_loops_run_off_the_callers_thread_and_carry_results_errors_and_cancels() -> None:
+    """An operation runs on a worker thread in the caller's context; its result or error comes
+    back; cancelling the caller cancels it there."""
+    import asyncio
+    import contextvars
+
+    from pboss.graphql.loops import WorkerLoops
+
+    who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+    cancelled: list[bool] = []
+
+    async def where() -> tuple[str, str]:
+        await asyncio.sleep(0)
+        return threading.current_thread().name, who.get()
+
+    async def fails() -> None:
+        raise ValueError("bad input")
+
+    async def waits() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def scenario(loops: WorkerLoops) -> None:
+        who.set("caller")
+        answers = await asyncio.gather(*(loops.run(where()) for _ in range(4)))
+        assert {name for name, _ in answers} <= {"pboss-graphql-0", "pboss-graphql-1"}
+        assert {value for _, value in answers} == {"caller"}
+        with pytest.raises(ValueError, match="bad input"):
+            await loops.run(fails())
+        pending = asyncio.ensure_future(loops.run(waits()))
+        await asyncio.sleep(0.2)
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        await asyncio.sleep(0.2)
+        assert cancelled == [True] and loops.busy == [0, 0]
+
+    loops = WorkerLoops(2)
+    try:
+        asyncio.run(scenario(loops))
+    finally:
+        loops.close()
+    assert not any(thread.is_alive() for thread in loops.threads)
