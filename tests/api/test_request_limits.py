@@ -104,23 +104,23 @@ def test_healthz_answers_while_an_operation_computes(
     demo_store: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 16 #1: validation and execution run on worker loops, so the loop answering
-    /healthz stays free while an operation holds its own for 2 s."""
-    monkeypatch.setattr(schema_module, "shape_rule", slow_rule(2.0))
+    /healthz stays free while an operation holds its own for 3 s."""
+    monkeypatch.setattr(schema_module, "shape_rule", slow_rule(3.0))
     with TestClient(create_app(api_settings(), store=demo_store)) as client:
         api = Api(client)
         worker = threading.Thread(target=api.post, args=("{ products { id } }",), daemon=True)
         worker.start()
         time.sleep(0.3)  # the operation is computing now
         latencies = []
-        while worker.is_alive() and len(latencies) < 10:
+        while worker.is_alive() and len(latencies) < 8:
             start = time.perf_counter()
             assert client.get("/healthz").status_code == 200
             latencies.append(time.perf_counter() - start)
             time.sleep(0.05)
-        assert worker.is_alive(), "the slow operation ended before the probes"
         worker.join(10)
+    # on the server's loop, the first probe would wait for the whole 3 s computation
     assert len(latencies) >= 5, latencies
-    assert max(latencies) < 0.5, latencies
+    assert max(latencies) < 1.0, latencies
 
 
 @pytest.mark.parametrize("key", [None, ENGINEER, "nope"])
