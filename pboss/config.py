@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,12 +51,42 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=50, ge=1, description="aliases one document may use")
     max_tokens: int = Field(default=5000, ge=10, description="tokens one document may hold")
     max_body_bytes: int = Field(default=64_000, ge=1024, description="largest request body")
+    max_cost: dict[str, int] = Field(
+        default_factory=lambda: {
+            "partner": 25_000,
+            "crm": 50_000,
+            "engineer": 100_000,
+            "admin": 100_000,
+        },
+        description="largest estimated cost of one operation, by role (JSON); a role not listed "
+        "gets the smallest (docs/api.md, Limits)",
+    )
+    cost_list_size: int = Field(
+        default=20, ge=1, description="items the cost estimate assumes for a list without first"
+    )
+    max_response_bytes: int = Field(
+        default=2_000_000, ge=1024, description="largest encoded GraphQL answer"
+    )
+    graphql_threads: int = Field(
+        default=4,
+        ge=0,
+        description="event loops (one thread each) running GraphQL operations, off the loop "
+        "that answers /healthz (0: on that loop, for embedding only)",
+    )
     store_threads: int = Field(default=16, ge=1, description="threads running store calls")
     cursor_key: SecretStr | None = Field(
         default=None,
         description="secret sealing partners' cursors (any string; the same on every replica); "
         "unset: a random key per process, so such cursors do not survive a restart",
     )
+
+    @field_validator("max_cost")
+    @classmethod
+    def costs_are_positive(cls, value: dict[str, int]) -> dict[str, int]:
+        """At least one role, every limit at least 1."""
+        if not value or any(limit < 1 for limit in value.values()):
+            raise ValueError('max_cost maps roles to limits of at least 1, e.g. {"crm": 20000}')
+        return value
 
     @property
     def neo4j_auth(self) -> tuple[str, str] | None:

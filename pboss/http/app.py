@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             yield
         finally:
             sweeper.stop()
+            schema.close()
             executor.shutdown(wait=False, cancel_futures=True)
             if owned:
                 raw.close()
@@ -137,7 +138,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         openapi_url=None,
     )
     app.state.pboss = state
-    router = graphql_router(build_schema(settings, metrics), state)
+    schema = build_schema(settings, metrics)
+    router = graphql_router(schema, state)
     app.include_router(router, prefix="/graphql")
     add_probes(app, state)
     _add_unauthenticated(app)
