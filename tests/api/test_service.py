@@ -142,7 +142,15 @@ def test_an_app_on_neo4j_times_every_query_by_name_in_its_metrics(
     """The app that opens Neo4j itself shows each named query's latency at /metrics, so an
     operator sees which Cypher a slow request spent its time in."""
     neo4j_store_session.clear()
-    settings = Settings(api_keys=KEYS, store="neo4j", neo4j_uri=neo4j_endpoint.uri, demo=True)
+    user, password = neo4j_endpoint.auth or (None, None)
+    settings = Settings(
+        api_keys=KEYS,
+        store="neo4j",
+        neo4j_uri=neo4j_endpoint.uri,
+        neo4j_user=user,
+        neo4j_password=password,
+        demo=True,
+    )
     with TestClient(create_app(settings)) as client:
         headers = {"Authorization": f"Bearer {CRM}"}
         query = '{ riders(resource: "OLT-1") { ... on RiderConnection { totalCount } } }'
