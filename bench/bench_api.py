@@ -520,7 +520,12 @@ def breakdown(
 
     user, password = auth if auth else (None, None)
     settings = Settings(
-        store="neo4j", neo4j_uri=uri, neo4j_user=user, neo4j_password=password, demo=False
+        store="neo4j",
+        neo4j_uri=uri,
+        neo4j_user=user,
+        neo4j_password=password,
+        demo=False,
+        api_keys={KEY: "engineer"},
     )
     app = create_app(settings)
     state = app.state.pboss

@@ -121,7 +121,9 @@ def _loose_modes(home: Path) -> list[str]:
 
 @pytest.mark.neo4j
 @pytest.mark.timeout(420)
-def test_the_launcher_runs_with_auth_and_private_files(launcher_ready: None, tmp_path: Path) -> None:
+def test_the_launcher_runs_with_auth_and_private_files(
+    launcher_ready: None, tmp_path: Path
+) -> None:
     """Auth is on with a generated password (mode 600); nothing in the home is readable by
     others, including a home made before (world-readable files get tightened); the default
     password and no password are refused; a new password file rotates the password."""

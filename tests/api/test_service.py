@@ -14,7 +14,7 @@ from pboss.graphql.permissions import parse_role
 from pboss.http.app import create_app
 from pboss.inventory.errors import StoredDataInvalid
 from pboss.inventory.store import GraphStore
-from tests.api.conftest import CRM, KEYS, Api, api_settings
+from tests.api.conftest import ADMIN, CRM, KEYS, Api, api_settings
 
 
 def test_healthz_and_readyz(api: Api) -> None:
@@ -156,7 +156,7 @@ def test_an_app_on_neo4j_times_every_query_by_name_in_its_metrics(
         query = '{ riders(resource: "OLT-1") { ... on RiderConnection { totalCount } } }'
         answer = client.post("/graphql", json={"query": query}, headers=headers).json()
         assert answer == {"data": {"riders": {"totalCount": 5}}}
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN}"}).text
     samples = [line for line in text.splitlines() if "pboss_neo4j_query_seconds_count" in line]
     assert any('access="READ"' in line and 'name="riders' in line for line in samples), samples
     assert any('access="WRITE"' in line for line in samples), samples  # the demo's load

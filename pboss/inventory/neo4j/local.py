@@ -36,8 +36,8 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import secrets
+import shutil
 import signal
 import socket
 import stat
