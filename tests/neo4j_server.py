@@ -8,7 +8,8 @@ trying in order:
 2. A testcontainers ``Neo4jContainer`` (image ``neo4j:<NEO4J_VERSION>-community``, bounded
    memory) when a Docker engine answers a ping within a couple of seconds.
 3. The local launcher (:mod:`pboss.inventory.neo4j.local`) on a free port, home in a temporary
-   directory that ``stop`` removes; the JVM also stops by itself if this process dies.
+   directory that ``stop`` removes; the JVM also stops by itself if this process dies. Auth is
+   on, as ``pboss neo4j start`` runs it: ``auth`` is the home's generated login.
 
 When none works it raises :class:`Neo4jUnavailable` (the conftest skips on it locally), or,
 with ``CI=true``, :class:`Neo4jStartError`, which is deliberately *not* a Neo4jUnavailable, so

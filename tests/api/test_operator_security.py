@@ -211,3 +211,24 @@ def test_pboss_logs_in_to_the_launchers_neo4j_by_itself(
         store.close()
     monkeypatch.setenv("PBOSS_NEO4J_HOME", str(neo4j_endpoint.home / "elsewhere"))
     assert neo4j_auth(settings) is None
+
+
+def test_neo4j_start_prints_the_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pboss neo4j start` prints the URI, then user and password and where they are kept."""
+    from pboss.inventory.neo4j import local as neo4j_local
+
+    home = tmp_path / "home"
+
+    def started(where: Path, **_: Any) -> str:
+        where.mkdir(parents=True)
+        assert neo4j_local._ensure_password(where)
+        return "bolt://127.0.0.1:7999"
+
+    monkeypatch.setattr(neo4j_local, "start", started)
+    result = CliRunner().invoke(cli_app, ["neo4j", "start", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    user, password = neo4j_local.credentials(home) or ("", "")
+    lines = result.output.splitlines()
+    assert lines[0] == "bolt://127.0.0.1:7999"
+    assert f"user {user}, password {password}" in lines[1] and "mode 600" in lines[1]
+    assert (home / "neo4j.password").stat().st_mode & 0o777 == 0o600
