@@ -2,7 +2,7 @@
 # Refresh the GraphiQL assets pboss serves itself (pboss/http/static/graphiql): fetch the pinned
 # packages from the npm registry with `npm pack`, check them against the registry's integrity
 # hashes, copy the browser builds in and rewrite ASSETS.json (versions and sha256 of each file,
-# which tests/api/test_graphiql.py checks). Run after changing a version below; commit the result.
+# which tests/api/test_operator_security.py checks). Run after changing a version below; commit the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GRAPHIQL=3.8.3
