@@ -150,6 +150,7 @@ def test_the_launcher_runs_with_auth_and_private_files(
             ):
                 driver.verify_connectivity()
         assert _loose_modes(home) == []
+        assert not list(home.rglob("auth.ini")), "the initial credentials are not kept around"
         assert neo4j_local.credentials_for_uri(uri, home) == login
         assert neo4j_local.credentials_for_uri(f"bolt://127.0.0.1:{port + 1}", home) is None
         assert neo4j_local.credentials_for_uri(f"bolt://db.example:{port}", home) is None

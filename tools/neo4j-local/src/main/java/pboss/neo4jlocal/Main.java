@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.neo4j.cli.ExecutionContext;
+import org.neo4j.commandline.admin.security.SetInitialPasswordCommand;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -32,6 +34,7 @@ import org.neo4j.internal.helpers.HostnamePort;
 import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.kernel.internal.Version;
 import org.neo4j.logging.log4j.Log4jLogProvider;
+import picocli.CommandLine;
 
 /**
  * Embedded Neo4j Community with Bolt on 127.0.0.1, for pboss development and CI (no Docker).
@@ -47,10 +50,10 @@ import org.neo4j.logging.log4j.Log4jLogProvider;
  *   --watch-pid PID     shut down (cleanly) once process PID has exited, e.g. the test run
  *                       that started this server, so that no orphan JVM outlives it.
  *   --password-file F   turn authentication on: user "neo4j" gets the password held in F (one
- *                       line). It is set before Bolt listens (a first pass without Bolt runs
- *                       ALTER USER on the system database) whenever it differs from the one
- *                       last set (HOME/pboss-auth.sha256), so a new file rotates it. Without
- *                       this option Neo4j runs without authentication.
+ *                       line). It is set before Bolt listens (a new home's initial password, else
+ *                       a first pass without Bolt runs ALTER USER on the system database)
+ *                       whenever it differs from the one last set (HOME/pboss-auth.sha256), so
+ *                       a new file rotates it. Without this option Neo4j runs without auth.
  *   --conf KEY=VALUE    any other Neo4j setting, repeatable (e.g. --conf db.logs.query.enabled=OFF);
  *                       the settings above are fixed by this launcher and cannot be overridden.
  * </pre>
@@ -101,6 +104,8 @@ public final class Main {
                 setPassword(opts, txMemory, password, out);
             }
             dbms = builder(opts, txMemory, true, password != null).build();
+            // Read once, when the system database was created: no need to keep a copy around.
+            Files.deleteIfExists(opts.home.resolve("data").resolve("dbms").resolve("auth.ini"));
         } catch (Throwable t) {
             System.err.println(PREFIX + "start-up failed: " + t);
             t.printStackTrace();
@@ -219,9 +224,11 @@ public final class Main {
     }
 
     /**
-     * Gives user "neo4j" {@code password} unless it was the last one set: a pass with
-     * authentication on and Bolt off (nobody can log in with the default password meanwhile),
-     * ALTER USER on the system database, clean shutdown, then the stamp.
+     * Gives user "neo4j" {@code password} unless it was the last one set. A new home gets it as
+     * its initial password (no extra start); an existing one (rotation, or a home made before
+     * authentication was on) by a pass with authentication on and Bolt off (nobody can log in
+     * with an old or default password meanwhile): ALTER USER on the system database, clean
+     * shutdown. Then the stamp.
      */
     private static void setPassword(Options opts, long txMemory, String password, PrintStream out)
             throws IOException {
@@ -229,6 +236,20 @@ public final class Main {
         String digest = sha256(password);
         if (Files.isRegularFile(stamp)
                 && Files.readString(stamp, StandardCharsets.UTF_8).strip().equals(digest)) {
+            return;
+        }
+        if (!Files.exists(opts.home.resolve("data").resolve("databases").resolve("system"))) {
+            // A new home: what `neo4j-admin dbms set-initial-password` does (data/dbms/auth.ini,
+            // read when the system database is created), so one start suffices.
+            out.println(PREFIX + "setting the initial password of user neo4j");
+            out.flush();
+            SetInitialPasswordCommand command = new SetInitialPasswordCommand(
+                    new ExecutionContext(opts.home, opts.home.resolve("conf")));
+            int exit = new CommandLine(command).execute(password);
+            if (exit != 0) {
+                throw new IOException("set-initial-password failed (exit " + exit + ")");
+            }
+            Files.writeString(stamp, digest + "\n", StandardCharsets.UTF_8);
             return;
         }
         out.println(PREFIX + "setting the password of user neo4j (Bolt stays closed meanwhile)");
