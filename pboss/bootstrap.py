@@ -30,7 +30,7 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore
 
         return Neo4jStore(
             settings.neo4j_uri,
-            auth=settings.neo4j_auth,
+            auth=neo4j_auth(settings),
             database=settings.neo4j_database,
             catalog=catalog,
             histogram=metrics.neo4j_query_seconds if metrics else None,
@@ -54,6 +54,16 @@ def seed_store(store: GraphStore, settings: Settings) -> list[str]:
     if settings.demo and load_demo_if_empty(store):
         lines.append("loaded the demo network (the store was empty)")
     return lines + load_feeds(store, specs)
+
+
+def neo4j_auth(settings: Settings) -> tuple[str, str] | None:
+    """The configured Neo4j login, else the local launcher's (``pboss neo4j start``) when the
+    URI is the one it runs on, so its generated password never has to be copied around."""
+    if settings.neo4j_auth is not None:
+        return settings.neo4j_auth
+    from pboss.inventory.neo4j.local import credentials_for_uri
+
+    return credentials_for_uri(settings.neo4j_uri)
 
 
 def load_demo_if_empty(store: GraphStore) -> bool:

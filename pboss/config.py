@@ -45,7 +45,20 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         default=None, description="TOML file of [[key]] tables with key, role and name"
     )
-    graphiql: bool = Field(default=True, description="serve GraphiQL at /graphql (off in prod)")
+    graphiql: bool | None = Field(
+        default=None,
+        description="serve GraphiQL at /graphql to browsers; unset: only while no API keys are "
+        "configured (the development keys), so a production setup has it off unless asked",
+    )
+    metrics_open: bool | None = Field(
+        default=None,
+        description="serve /metrics without a key; unset: only while no API keys are configured",
+    )
+    metrics_key: SecretStr | None = Field(
+        default=None,
+        description="bearer token a scraper sends for /metrics when it is not open (any admin "
+        "API key works too)",
+    )
     introspection: bool = Field(default=True, description="allow schema introspection")
     max_depth: int = Field(default=12, ge=1, description="deepest selection a query may nest")
     max_aliases: int = Field(default=50, ge=1, description="aliases one document may use")
@@ -87,6 +100,21 @@ class Settings(BaseSettings):
         if not value or any(limit < 1 for limit in value.values()):
             raise ValueError('max_cost maps roles to limits of at least 1, e.g. {"crm": 20000}')
         return value
+
+    @property
+    def keys_configured(self) -> bool:
+        """True when API keys are configured (PBOSS_API_KEYS or PBOSS_API_KEYS_FILE)."""
+        return bool(self.api_keys) or self.api_keys_file is not None
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """Whether GraphiQL is served: as set, else only without configured keys."""
+        return self.graphiql if self.graphiql is not None else not self.keys_configured
+
+    @property
+    def metrics_public(self) -> bool:
+        """Whether /metrics answers without a key: as set, else only without configured keys."""
+        return self.metrics_open if self.metrics_open is not None else not self.keys_configured
 
     @property
     def neo4j_auth(self) -> tuple[str, str] | None:

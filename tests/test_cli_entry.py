@@ -50,7 +50,8 @@ def test_a_neo4j_that_refuses_connections_suggests_starting_one(
     args = ["serve", "--store", "neo4j"] if command == "serve" else [
         "export", str(tmp_path / "out.json"), "--store", "neo4j", "--neo4j-uri", uri,
     ]  # fmt: skip
-    done = _pboss(*args, env={"PBOSS_NEO4J_URI": uri})
+    keys = '{"a-long-enough-test-key-0123456789": "admin"}'
+    done = _pboss(*args, env={"PBOSS_NEO4J_URI": uri, "PBOSS_API_KEYS": keys})
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr + done.stdout
     assert f"cannot open the neo4j store at {uri}" in done.stderr

@@ -26,8 +26,9 @@ from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
 from pboss.graphql.network.sites import SiteIndex
 from pboss.graphql.schema import build_schema
-from pboss.http.auth import load_keyring
+from pboss.http.auth import load_keyring, require_keys
 from pboss.http.endpoint import Unauthenticated, graphql_router
+from pboss.http.graphiql import mount_graphiql_assets
 from pboss.http.health import add_probes
 from pboss.http.limits import BodyLimit, graphql_error_body
 from pboss.inventory.catalog import load_catalog
@@ -89,11 +90,17 @@ def _seed(store: GraphStore, settings: Settings) -> list[str]:
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
-    """The pboss service on the configured store (or on `store`, which the caller then owns)."""
+    """The pboss service on the configured store (or on `store`, which the caller then owns).
+
+    Opening the store itself, it refuses (`NoApiKeys`) when no API key is configured and the
+    development keys do not apply (any store but the embedded demo)."""
     settings = settings or get_settings()
     owned = store is None
     register_kinds()  # a store handed in was opened elsewhere: the app still serves every kind
     metrics = Metrics()
+    keyring = load_keyring(settings, settings.store if store is None else store.name)
+    if owned:
+        require_keys(keyring, "Neo4j" if settings.store == "neo4j" else settings.store)
     raw = open_store(settings, metrics) if store is None else store
     try:
         loaded = _seed(raw, settings) if owned else []
@@ -107,7 +114,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         "store": instrument(raw, metrics),
         "catalog": getattr(raw, "catalog", None) or load_catalog(settings.catalog),
         "executor": executor,
-        "keyring": load_keyring(settings, raw.name),
+        "keyring": keyring,
         "metrics": metrics,
         "site_index": SiteIndex(),
         "partner_names": PartnerNames(),
@@ -142,6 +149,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     router = graphql_router(schema, state)
     app.include_router(router, prefix="/graphql")
     add_probes(app, state)
+    if settings.graphiql_enabled:
+        mount_graphiql_assets(app)
     _add_unauthenticated(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics, metrics=metrics)

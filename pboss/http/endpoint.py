@@ -21,6 +21,7 @@ from typing import Any
 from cross_web import HTTPException  # the exception strawberry's views answer as an HTTP error
 from fastapi import Request, Response, WebSocketException, status
 from fastapi.requests import HTTPConnection
+from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
 
@@ -33,6 +34,7 @@ from pboss.config import Settings
 from pboss.graphql.context import Context
 from pboss.graphql.permissions import ANONYMOUS, Principal
 from pboss.http.auth import key_from_headers
+from pboss.http.graphiql import graphiql_page
 from pboss.http.limits import graphql_error_body
 
 log = logging.getLogger(__name__)
@@ -47,12 +49,17 @@ class Unauthenticated(Exception):
 
 class GraphQLEndpoint(GraphQLRouter):
     """Strawberry's FastAPI router, refusing bodies that are not one JSON object with a 400,
-    encoding answers with orjson when it is installed (the `fast` extra), and replacing an
-    answer over `max_response_bytes` by a RESPONSE_TOO_LARGE error."""
+    encoding answers with orjson when it is installed (the `fast` extra), replacing an answer
+    over `max_response_bytes` by a RESPONSE_TOO_LARGE error, and rendering pboss's own GraphiQL
+    page (assets served locally, an API key field) through strawberry's documented
+    `render_graphql_ide` hook."""
 
     def __init__(self, *args: Any, max_response_bytes: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.max_response_bytes = max_response_bytes
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_page()
 
     if orjson is not None:
 
@@ -86,7 +93,7 @@ class GraphQLEndpoint(GraphQLRouter):
 def _wants_ide(request: Request, settings: Settings) -> bool:
     """True for a browser opening GraphiQL (no operation in the request)."""
     return (
-        settings.graphiql
+        settings.graphiql_enabled
         and request.method == "GET"
         and "query" not in request.query_params
         and "text/html" in request.headers.get("accept", "")
@@ -124,7 +131,7 @@ def graphql_router(schema: BaseSchema, state: dict[str, Any]) -> GraphQLRouter:
     return GraphQLEndpoint(
         schema,
         context_getter=context_getter(state),
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         subscription_protocols=(),
         max_response_bytes=settings.max_response_bytes,
     )

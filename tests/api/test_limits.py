@@ -150,8 +150,9 @@ def test_introspection_and_graphiql_can_be_switched_off(demo_store: GraphStore) 
         assert "graphiql" not in page.text.lower()
 
 
-def test_graphiql_is_served_when_enabled(api: Api) -> None:
-    page = api.client.get("/graphql", headers={"accept": "text/html"})
+def test_graphiql_is_served_when_enabled(demo_store: GraphStore) -> None:
+    with TestClient(create_app(api_settings(graphiql=True), store=demo_store)) as client:
+        page = client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 
 
