@@ -94,5 +94,8 @@ def test_history_is_one_call_for_every_element_asked_about(api: Api) -> None:
             __typename } }"""
         api.data(change, id=olt)
     calls = _calls_of(api, HISTORY)
-    # the list, the lookup, and one history read for both OLTs (OLT-1 asked twice)
-    assert calls == Counter({"find": 1, "get_many": 1, "history_many": 1}), calls
+    # the list, the lookup, and history reads batched per wave of resolution: the two root
+    # fields resolve concurrently, so the lookup's history may land in the list's batch (memory)
+    # or, when the list's read takes longer (Neo4j), in a second one; never one per element
+    assert calls["find"] == 1 and calls["get_many"] == 1, calls
+    assert 1 <= calls["history_many"] <= 2 and set(calls) == {"find", "get_many", "history_many"}
