@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pboss.inventory.model import KINDS
+from pboss.inventory.model import KINDS, value_issue
 from pboss.inventory.store import GraphStore
 from pboss.loaders.feeds.mapping import STYLE_FIELDS, FeedMapping
 from pboss.loaders.feeds.sites import SiteMatcher
@@ -175,6 +175,13 @@ class FeedSource:
             theirs = self.mapping.columns[field]
             reason = f"{theirs} must be a whole number, got {raw!r}"
             rec.issues.append(RowIssue(rec.file, rec.line, row.column(field), reason, field))
+            return None
+        why = value_issue(value)  # beyond 64 bits: Neo4j cannot store it, nor will the model
+        if why is not None:
+            theirs = self.mapping.columns[field]
+            rec.issues.append(
+                RowIssue(rec.file, rec.line, row.column(field), f"{theirs} {why}", field)
+            )
             return None
         return value
 
