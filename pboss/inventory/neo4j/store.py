@@ -20,7 +20,7 @@ from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, StoredDataInvalid, ValidationFailed
 from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.model import Edge, Element
-from pboss.inventory.neo4j import bulk
+from pboss.inventory.neo4j import bulk, undo
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
 from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
@@ -40,6 +40,7 @@ from pboss.inventory.rules import (
 )
 from pboss.inventory.timestamps import stamp
 from pboss.inventory.transaction import GraphTx
+from pboss.inventory.undo import EdgeKey, Snapshot, Undo
 
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction
@@ -266,6 +267,12 @@ class Neo4jStore(Neo4jReads):
             return doomed
 
         return self.client.write(work)
+
+    def snapshot(self, node_ids: Sequence[str], edge_keys: Sequence[EdgeKey]) -> Snapshot:
+        return undo.snapshot(self.client, node_ids, edge_keys)
+
+    def restore(self, change: Undo) -> None:
+        undo.restore(self.client, change)
 
     def clear(self) -> None:
         self.client.run_auto(lookups.CLEAR)
