@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from cross_web import HTTPException  # the exception strawberry's views answer as an HTTP error
-from fastapi import Request
+from fastapi import Request, Response
+from graphql import ExecutionResult
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
 
@@ -26,15 +27,49 @@ from pboss.config import Settings
 from pboss.graphql.context import Context
 from pboss.graphql.permissions import ANONYMOUS, Principal
 from pboss.http.auth import key_from_headers
+from pboss.inventory.errors import StoreUnavailable
 
 
 class Unauthenticated(Exception):
     """A GraphQL request without a known API key (answered 401 by the app)."""
 
 
+#: The extension code of an error raised because the store could not be reached.
+STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+
+
+def _store_was_away(response: Any) -> bool:
+    """True when the store being away is all that went wrong and nothing was answered: every
+    error is STORE_UNAVAILABLE and no top-level field has data (then it is a 503)."""
+    if not isinstance(response, dict) or not response.get("errors"):
+        return False
+    codes = {(e.get("extensions") or {}).get("code") for e in response["errors"]}
+    data = response.get("data")
+    return codes == {STORE_UNAVAILABLE} and (data is None or all(v is None for v in data.values()))
+
+
 class GraphQLEndpoint(GraphQLRouter):
     """Strawberry's FastAPI router, refusing bodies that are not one JSON object with a 400, and
-    encoding answers with orjson when it is installed (the `fast` extra)."""
+    encoding answers with orjson when it is installed (the `fast` extra). An error raised because
+    the store is away gets `extensions {code: STORE_UNAVAILABLE, retryAfter}`, and an operation
+    that could answer nothing for that reason is a 503 with `Retry-After`, so clients retry."""
+
+    #: seconds a client should wait before retrying while the store is away (settings)
+    retry_after: int = 2
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        data = await super().process_result(request, result)
+        for error, out in zip(result.errors or [], data.get("errors") or [], strict=False):
+            if isinstance(error.original_error, StoreUnavailable):
+                extensions = {"code": STORE_UNAVAILABLE, "retryAfter": self.retry_after}
+                out["extensions"] = {**(out.get("extensions") or {}), **extensions}
+        return data
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        if _store_was_away(response_data):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(self.retry_after)
+        return super().create_response(response_data, sub_response)
 
     if orjson is not None:
 
@@ -86,8 +121,10 @@ def context_getter(state: dict[str, Any]) -> Any:
 def graphql_router(schema: BaseSchema, state: dict[str, Any]) -> GraphQLRouter:
     """The /graphql router: GraphiQL when the settings allow it, context from the API key."""
     settings: Settings = state["settings"]
-    return GraphQLEndpoint(
+    router = GraphQLEndpoint(
         schema,
         context_getter=context_getter(state),
         graphql_ide="graphiql" if settings.graphiql else None,
     )
+    router.retry_after = settings.store_retry_after
+    return router

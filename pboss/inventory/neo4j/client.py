@@ -14,7 +14,9 @@ It owns the driver and decides, once, how a query runs (in the spirit of Infrahu
 - sessions do not ask for the server's "unknown label/type/property" notices: the fixed queries
   name relationship types that may not exist yet (HOLDS before any hold), and the driver would
   log a warning of several kB for each, on every request;
-- a server that cannot be reached (after the driver's retries) is raised as `StoreUnavailable`.
+- a server that cannot be reached (after the driver's retries, bounded by `outage.Timeouts`) is
+  raised as `StoreUnavailable`, and from then on at once, until a probe finds it back
+  (`outage.Breaker`).
 
 Only this module and the launcher (`local.py`) use the driver.
 """
@@ -39,10 +41,17 @@ from neo4j import (
     Result,
 )
 from neo4j import Query as DriverQuery
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    DatabaseUnavailable,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 from prometheus_client import CollectorRegistry, Histogram
 
 from pboss.inventory.errors import StoreUnavailable
+from pboss.inventory.neo4j.outage import UNREACHABLE, Breaker, Timeouts
 from pboss.inventory.neo4j.queries.base import Access, Query
 
 T = TypeVar("T")
@@ -112,12 +121,19 @@ class Neo4jClient:
         *,
         driver: Driver | None = None,
         histogram: Histogram | None = None,
+        timeouts: Timeouts | None = None,
     ):
         self.uri = uri
         self.database = database
+        self.timeouts = timeouts or Timeouts()
         self.driver: Driver = driver or GraphDatabase.driver(
-            uri, auth=auth, notifications_disabled_categories=QUIET
+            uri,
+            auth=auth,
+            notifications_disabled_categories=QUIET,
+            **self.timeouts.driver_config(),
         )
+        #: fails calls at once while the server is known to be away (outage.py)
+        self.breaker = Breaker(self.driver.verify_connectivity, self.timeouts.probe_every)
         self.histogram = histogram or _default_histogram()
         self._session_config: dict[str, Any] = {
             "database": database,
@@ -138,15 +154,17 @@ class Neo4jClient:
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
-        """Raise an unreachable server as the project's own error, with a clear message."""
+        """Raise an unreachable server as the project's own error, with a clear message, and
+        at once while it is known to be away (the breaker, outage.py)."""
+        self.breaker.check()
         try:
             yield
-        except (ServiceUnavailable, SessionExpired) as error:
+        except (ServiceUnavailable, SessionExpired, DatabaseUnavailable) as error:
             # the address and the driver's words are for the operator's log, not for callers
-            log.warning("Neo4j at %s cannot be reached: %s", self.uri, error)
-            raise StoreUnavailable(
-                "the inventory store cannot be reached; nothing was done, try again"
-            ) from error
+            if not self.breaker.down:
+                log.warning("Neo4j at %s cannot be reached: %s", self.uri, error)
+            self.breaker.opened()
+            raise StoreUnavailable(UNREACHABLE) from error
 
     # ---- reads ----------------------------------------------------------------------------------
 

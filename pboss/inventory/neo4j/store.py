@@ -22,6 +22,7 @@ from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.neo4j import bulk, undo
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
+from pboss.inventory.neo4j.outage import Timeouts
 from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
 from pboss.inventory.neo4j.reads import Neo4jReads, change_of, element_of, native
@@ -63,9 +64,12 @@ class Neo4jStore(Neo4jReads):
         catalog: Catalog | None = None,
         driver: Driver | None = None,
         histogram: Histogram | None = None,
+        timeouts: Timeouts | None = None,
     ):
         self.catalog = catalog or default_catalog()
-        self.client = Neo4jClient(uri, auth, database, driver=driver, histogram=histogram)
+        self.client = Neo4jClient(
+            uri, auth, database, driver=driver, histogram=histogram, timeouts=timeouts
+        )
         self.database = database
         try:
             self.ensure_schema()
