@@ -115,11 +115,11 @@ def key_issue(key: object) -> str | None:
     if not key:
         return "property names must not be empty"
     if "\x00" in key:
-        return f"property name {printable(key)!r} contains a NUL character"
+        return f"property name {key!r} contains a NUL character"
     if len(key) > MAX_KEY_LENGTH:
         return f"property names must be at most {MAX_KEY_LENGTH} characters, not {len(key)}"
     if not _encodable(key):
-        return f"property name {printable(key)!r} is not valid Unicode (a lone surrogate)"
+        return f"property name {key!r} is not valid Unicode (a lone surrogate)"
     return None
 
 
