@@ -4,7 +4,9 @@ Each batch is written in two calls: what the store did not hold at validation go
 `store.insert_new` (no read before writing; the store checks only what may have changed since),
 then the rest to `store.upsert`, which re-validates against what the store holds. Since pass 1
 checked every rule over the whole feed, a refusal here means the store changed under the load, and
-the error says which batch and how much was written.
+the error says which batch. Each part of a batch that commits is recorded in the load's undo
+journal (`journal.py`; the upsert part after reading what it will change), so that the loader can
+put the store back as it was if a later batch fails.
 
 Up to `workers` batches are in flight at once (Neo4j then uses more than one core), under one
 ordering rule: a batch that writes edges or updates stored elements waits for every earlier batch
@@ -79,14 +81,11 @@ class _Batch:
                 journal.record(Undo(created_nodes=[n["id"] for n in self.new_nodes]))
         if self.nodes or self.edges:
             edges = list(self.edges.values())
-            before = (
-                None
-                if journal is None
-                else store.snapshot([n.id for n in self.nodes], list(self.edges))
-            )
+            if journal is None:
+                return result + store.upsert(self.nodes, edges, actor=actor, reason=reason)
+            before = store.snapshot([n.id for n in self.nodes], list(self.edges))
             result = result + store.upsert(self.nodes, edges, actor=actor, reason=reason)
-            if journal is not None and before is not None:
-                journal.record(self._undo(before, journal))
+            journal.record(self._undo(before, journal))
         return result
 
     def _undo(self, before: Snapshot, journal: Journal) -> Undo:
@@ -242,4 +241,4 @@ class BatchWriter:
             return
         self._wait_for(set(self._in_flight))
         b, error = self._failed
-        raise BatchRefused(b.number, b.first, b.last, error, self.written, self.batches)
+        raise BatchRefused(b.number, b.first, b.last, error, self.written, self.batches) from error
