@@ -26,14 +26,22 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore
     register_kinds()
     catalog = load_catalog(settings.catalog)
     if settings.store == "neo4j":
+        from pboss.inventory.neo4j.outage import Timeouts
         from pboss.inventory.neo4j.store import Neo4jStore
 
+        timeouts = Timeouts(
+            connect=settings.neo4j_connect_timeout,
+            acquire=settings.neo4j_acquire_timeout,
+            retry=settings.neo4j_retry_time,
+            probe_every=settings.neo4j_probe_every,
+        )
         return Neo4jStore(
             settings.neo4j_uri,
             auth=neo4j_auth(settings),
             database=settings.neo4j_database,
             catalog=catalog,
             histogram=metrics.neo4j_query_seconds if metrics else None,
+            timeouts=timeouts,
         )
     from pboss.inventory.memory.store import MemoryStore
 

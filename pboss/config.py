@@ -20,6 +20,22 @@ class Settings(BaseSettings):
     neo4j_user: str | None = None
     neo4j_password: str | None = None
     neo4j_database: str | None = None
+    # ---- waiting for Neo4j (pboss/inventory/neo4j/outage.py; docs/api.md) ----
+    neo4j_connect_timeout: float = Field(
+        default=3.0, gt=0, description="seconds to open one connection to Neo4j"
+    )
+    neo4j_acquire_timeout: float = Field(
+        default=5.0, gt=0, description="seconds to get a pooled connection (opening included)"
+    )
+    neo4j_retry_time: float = Field(
+        default=3.0, ge=0, description="seconds a transaction is retried after transient errors"
+    )
+    neo4j_probe_every: float = Field(
+        default=1.0, gt=0, description="while Neo4j is away, seconds between probes for it"
+    )
+    store_retry_after: int = Field(
+        default=2, ge=1, description="Retry-After (s) of a 503 answered while the store is away"
+    )
     catalog: Path | None = Field(
         default=None, description="catalog TOML; the packaged one if unset"
     )

@@ -22,4 +22,5 @@ py="$venv/bin/python"
 echo "== lowest direct dependencies installed in $venv:"
 "$py" -m uv pip list --python "$py"
 # The venv's bin comes first so a test that starts `pboss` or `python` gets this environment.
-PATH="$venv/bin:$PATH" "$py" -m pytest -q -x -m "not neo4j" -p no:cacheprovider "$@"
+# The request fuzz runs at full size in the main run; here a fifth of it checks the lowest versions.
+PATH="$venv/bin:$PATH" PBOSS_FUZZ_REQUESTS="${PBOSS_FUZZ_REQUESTS:-2000}" "$py" -m pytest -q -x -m "not neo4j" -p no:cacheprovider "$@"

@@ -22,6 +22,7 @@ from cross_web import HTTPException  # the exception strawberry's views answer a
 from fastapi import Request, Response, WebSocketException, status
 from fastapi.requests import HTTPConnection
 from fastapi.responses import HTMLResponse
+from graphql import ExecutionResult
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
 
@@ -36,6 +37,7 @@ from pboss.graphql.permissions import ANONYMOUS, Principal
 from pboss.http.auth import key_from_headers
 from pboss.http.graphiql import graphiql_page
 from pboss.http.limits import graphql_error_body
+from pboss.inventory.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +49,31 @@ class Unauthenticated(Exception):
     """A GraphQL request without a known API key (answered 401 by the app)."""
 
 
+#: The extension code of an error raised because the store could not be reached.
+STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+
+
+def _store_was_away(response: Any) -> bool:
+    """True when the store being away is all that went wrong and nothing was answered: every
+    error is STORE_UNAVAILABLE and no top-level field has data (then it is a 503)."""
+    if not isinstance(response, dict) or not response.get("errors"):
+        return False
+    codes = {(e.get("extensions") or {}).get("code") for e in response["errors"]}
+    data = response.get("data")
+    return codes == {STORE_UNAVAILABLE} and (data is None or all(v is None for v in data.values()))
+
+
 class GraphQLEndpoint(GraphQLRouter):
     """Strawberry's FastAPI router, refusing bodies that are not one JSON object with a 400,
     encoding answers with orjson when it is installed (the `fast` extra), replacing an answer
     over `max_response_bytes` by a RESPONSE_TOO_LARGE error, and rendering pboss's own GraphiQL
     page (assets served locally, an API key field) through strawberry's documented
-    `render_graphql_ide` hook."""
+    `render_graphql_ide` hook. An error raised because the store is away gets
+    `extensions {code: STORE_UNAVAILABLE, retryAfter}`, and an operation that could answer
+    nothing for that reason is a 503 with `Retry-After`, so clients retry."""
+
+    #: seconds a client should wait before retrying while the store is away (settings)
+    retry_after: int = 2
 
     def __init__(self, *args: Any, max_response_bytes: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -60,6 +81,14 @@ class GraphQLEndpoint(GraphQLRouter):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        data = await super().process_result(request, result)
+        for error, out in zip(result.errors or [], data.get("errors") or [], strict=False):
+            if isinstance(error.original_error, StoreUnavailable):
+                extensions = {"code": STORE_UNAVAILABLE, "retryAfter": self.retry_after}
+                out["extensions"] = {**(out.get("extensions") or {}), **extensions}
+        return data
 
     if orjson is not None:
 
@@ -76,7 +105,11 @@ class GraphQLEndpoint(GraphQLRouter):
         return parsed
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """The JSON answer, or one RESPONSE_TOO_LARGE error when it is over the cap."""
+        """The JSON answer, or one RESPONSE_TOO_LARGE error when it is over the cap; a 503 with
+        `Retry-After` when the store being away is why nothing was answered."""
+        if _store_was_away(response_data):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(self.retry_after)
         response = super().create_response(response_data, sub_response)
         limit, size = self.max_response_bytes, len(response.body)
         if limit is not None and size > limit:
@@ -128,10 +161,12 @@ def context_getter(state: dict[str, Any]) -> Any:
 def graphql_router(schema: BaseSchema, state: dict[str, Any]) -> GraphQLRouter:
     """The /graphql router: GraphiQL when the settings allow it, context from the API key."""
     settings: Settings = state["settings"]
-    return GraphQLEndpoint(
+    router = GraphQLEndpoint(
         schema,
         context_getter=context_getter(state),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         subscription_protocols=(),
         max_response_bytes=settings.max_response_bytes,
     )
+    router.retry_after = settings.store_retry_after
+    return router

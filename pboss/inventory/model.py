@@ -80,6 +80,95 @@ def check_int_fields(model: BaseModel, attrs: Mapping[str, Any]) -> None:
         check_int64(attrs)
 
 
+#: The longest property (attribute) name accepted. Neo4j keeps every property name as a token
+#: for the life of the database, so names are meant to be short identifiers, not data.
+MAX_KEY_LENGTH = 255
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (and lone surrogates) escaped, for error messages: a
+    raw NUL or escape sequence must not reach a terminal or a log."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+
+
+def _encodable(text: str) -> bool:
+    """True when `text` can be sent to Neo4j as UTF-8 (no lone surrogate, as JSON may hold)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def key_issue(key: object) -> str | None:
+    """Why a property name cannot be stored, or None: Neo4j refuses empty names and NUL bytes,
+    the driver cannot send lone surrogates, and pboss caps the length (MAX_KEY_LENGTH)."""
+    if not isinstance(key, str):
+        return "property names must be strings"
+    if not key:
+        return "property names must not be empty"
+    if "\x00" in key:
+        return f"property name {key!r} contains a NUL character"
+    if len(key) > MAX_KEY_LENGTH:
+        return f"property names must be at most {MAX_KEY_LENGTH} characters, not {len(key)}"
+    if not _encodable(key):
+        return f"property name {key!r} is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def _scalar_issue(value: Any) -> str | None:
+    """Why one scalar cannot be stored, or None (strings must encode, ints fit 64 bits)."""
+    if isinstance(value, bool | float):
+        return None
+    if isinstance(value, int):
+        low, high = INT64
+        if not low <= value <= high:
+            return f"{value} does not fit in a 64-bit signed integer"
+        return None
+    if isinstance(value, str):
+        return None if _encodable(value) else "text is not valid Unicode (a lone surrogate)"
+    if isinstance(value, dict):
+        return "a nested object cannot be stored; use flat keys"
+    if isinstance(value, list):
+        return "a list inside a list cannot be stored"
+    return f"a {type(value).__name__} cannot be stored"
+
+
+def value_issue(value: Any) -> str | None:
+    """Why a raw input value cannot be stored as a Neo4j property, or None (None itself is left
+    to the model: it means "not set" for fields). Neo4j stores scalars and lists of one scalar
+    type without nulls; ints and floats may mix (the model makes them floats)."""
+    if not isinstance(value, list):
+        return None if value is None else _scalar_issue(value)
+    kinds: set[str] = set()
+    for item in value:
+        if item is None:
+            return "a list cannot hold null"
+        why = _scalar_issue(item)
+        if why:
+            return f"list item: {why}"
+        kinds.add("number" if isinstance(item, int | float) and not isinstance(item, bool)
+                  else type(item).__name__)  # fmt: skip
+    if len(kinds) > 1:
+        return f"a list must hold one type of value, not {' and '.join(sorted(kinds))}"
+    return None
+
+
+def _attr_keys_storable(keys: Iterable[object]) -> None:
+    """Refuse attribute names Neo4j (or the driver) cannot store, naming the first bad one."""
+    for key in keys:
+        why = key_issue(key)
+        if why:
+            raise ValueError(why)
+
+
 class Category(StrEnum):
     """The broad label every node carries beside its kind (design.md §3)."""
 
@@ -126,6 +215,7 @@ class Element(BaseModel):
         hidden = sorted(k for k in v if k.startswith("_") or not k)
         if hidden:
             raise ValueError(f"attribute names must not be empty or start with '_': {hidden}")
+        _attr_keys_storable(v)
         return v
 
     @model_validator(mode="after")
@@ -456,6 +546,13 @@ class Edge(BaseModel):
     def _known_type(cls, v: str) -> str:
         if v not in EDGE_RULES:
             raise ValueError(f"unknown edge type {v!r}; known: {sorted(EDGE_RULES)}")
+        return v
+
+    @field_validator("attrs")
+    @classmethod
+    def _attr_names_storable(cls, v: dict[str, AttrValue]) -> dict[str, AttrValue]:
+        if v:
+            _attr_keys_storable(v)
         return v
 
     @model_validator(mode="after")

@@ -25,6 +25,7 @@ from pboss.inventory.results import (
 )
 from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.transaction import Direction, GraphTx
+from pboss.inventory.undo import EdgeKey, Snapshot, Undo
 
 T = TypeVar("T")
 
@@ -197,6 +198,18 @@ class GraphStore(Protocol):
     ) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(src, dst, properties) of every edge of a type, by src then dst when `ordered`,
         without properties (an empty dict) unless `props`."""
+        ...
+
+    def snapshot(self, node_ids: Sequence[str], edge_keys: Sequence[EdgeKey]) -> Snapshot:
+        """The stored properties (`_` keys included) of those of these nodes and edges that
+        exist, read before a load's batch so that it can be undone (`restore`)."""
+        ...
+
+    def restore(self, undo: Undo) -> None:
+        """Put back what one write changed (see `pboss.inventory.undo`), in one transaction and
+        without validation: created edges and nodes deleted, prior properties set again, the
+        write's history records removed. HasDependants (nothing changed) when a reservation
+        made since holds a node to delete."""
         ...
 
     def clear(self) -> None:

@@ -4,7 +4,9 @@ Each batch is written in two calls: what the store did not hold at validation go
 `store.insert_new` (no read before writing; the store checks only what may have changed since),
 then the rest to `store.upsert`, which re-validates against what the store holds. Since pass 1
 checked every rule over the whole feed, a refusal here means the store changed under the load, and
-the error says which batch and how much was written.
+the error says which batch. Each part of a batch that commits is recorded in the load's undo
+journal (`journal.py`; the upsert part after reading what it will change), so that the loader can
+put the store back as it was if a later batch fails.
 
 Up to `workers` batches are in flight at once (Neo4j then uses more than one core), under one
 ordering rule: a batch that writes edges or updates stored elements waits for every earlier batch
@@ -19,11 +21,13 @@ from __future__ import annotations
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from pboss.inventory.model import Edge, Element
+from pboss.inventory.model import Edge, Element, printable
 from pboss.inventory.results import UpsertResult
 from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.store import GraphStore
+from pboss.inventory.undo import Snapshot, Undo
 from pboss.loaders.issues import LoadError
+from pboss.loaders.journal import Journal
 from pboss.loaders.spool import SpooledRow
 
 EdgeKey = tuple[str, str, str]
@@ -65,15 +69,50 @@ class _Batch:
         """The sections whose VC-12 slots the batch's edges hold (those go through upsert)."""
         return {e.dst for e in self.edges.values() if e.slots}
 
-    def write(self, store: GraphStore, actor: str, reason: str) -> UpsertResult:
-        """Write the batch: the bulk part, then the part `upsert` re-validates."""
+    def write(
+        self, store: GraphStore, actor: str, reason: str, journal: Journal | None = None
+    ) -> UpsertResult:
+        """Write the batch: the bulk part, then the part `upsert` re-validates; each part that
+        commits is recorded in the `journal`, with what the upsert part changed read first."""
         result = UpsertResult()
         if self.new_nodes or self.new_edges:
             result = store.insert_new(self.new_nodes, list(self.new_edges.values()))
+            if journal is not None:  # its edges leave new nodes: they go with them
+                journal.record(Undo(created_nodes=[n["id"] for n in self.new_nodes]))
         if self.nodes or self.edges:
             edges = list(self.edges.values())
+            if journal is None:
+                return result + store.upsert(self.nodes, edges, actor=actor, reason=reason)
+            before = store.snapshot([n.id for n in self.nodes], list(self.edges))
             result = result + store.upsert(self.nodes, edges, actor=actor, reason=reason)
+            journal.record(self._undo(before, journal))
         return result
+
+    def _undo(self, before: Snapshot, journal: Journal) -> Undo:
+        """How to undo the upsert part, given what its elements held before it."""
+        return Undo(
+            created_nodes=[n.id for n in self.nodes if n.id not in before.nodes],
+            created_edges=[k for k in self.edges if k not in before.edges],
+            prior_nodes=list(before.nodes.values()),
+            prior_edges=list(before.edges.items()),
+            history_ids=[n.id for n in self.nodes],
+            actor=journal.actor,
+            reason=journal.reason,
+            since=journal.since,
+        )
+
+
+class BatchRefused(LoadError):
+    """The store refused a batch of pass 2: which one, why, and how much was written before."""
+
+    def __init__(
+        self, number: int, first: str, last: str, error: BaseException, written: int, batches: int
+    ):
+        self.number, self.first, self.last, self.error = number, first, last, error
+        self.written, self.batches = written, batches
+        super().__init__(
+            f"the store refused batch {number} (rows {first} .. {last}): {printable(str(error))}"
+        )
 
 
 class BatchWriter:
@@ -87,8 +126,10 @@ class BatchWriter:
         actor: str = "loader",
         reason: str = "load",
         workers: int = 1,
+        journal: Journal | None = None,
     ):
         self.store = store
+        self.journal = journal
         self.size = max(1, size)
         self.actor = actor
         self.reason = reason
@@ -180,7 +221,7 @@ class BatchWriter:
     def _write(self, b: _Batch) -> Outcome:
         """Write one batch; a failure is returned, not raised, to be reported with its place."""
         try:
-            return b.write(self.store, self.actor, self.reason)
+            return b.write(self.store, self.actor, self.reason, self.journal)
         except Exception as exc:
             return exc
 
@@ -200,8 +241,4 @@ class BatchWriter:
             return
         self._wait_for(set(self._in_flight))
         b, error = self._failed
-        raise LoadError(
-            f"the store refused batch {b.number} (rows {b.first} .. {b.last}): {error}. "
-            f"{self.written} element(s) in {self.batches} other batch(es) were written; "
-            "loads are idempotent, so fix the cause and run the same load again"
-        ) from error
+        raise BatchRefused(b.number, b.first, b.last, error, self.written, self.batches) from error

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pboss.inventory.errors import PbossError
+from pboss.inventory.model import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,9 +19,9 @@ class RowIssue:
     field: str | None = None
 
     def __str__(self) -> str:
-        """`file:line:column: field: reason`."""
-        what = f"{self.field}: " if self.field else ""
-        return f"{self.file}:{self.line}:{self.column}: {what}{self.reason}"
+        """`file:line:column: field: reason`, control characters escaped."""
+        what = f"{printable(self.field)}: " if self.field else ""
+        return f"{printable(self.file)}:{self.line}:{self.column}: {what}{printable(self.reason)}"
 
 
 class LoadError(PbossError):

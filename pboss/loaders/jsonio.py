@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 try:  # optional accelerator; the output is the same compact UTF-8 JSON either way
@@ -13,11 +14,28 @@ except ImportError:  # pragma: no cover - depends on the environment
 JSONDecodeError = json.JSONDecodeError
 
 
+#: 19 digits in a row: a number orjson may turn into a float (it keeps ints up to 2**64 - 1
+#: only), so such a document is parsed by the standard library, which keeps every int exact
+#: and lets the loader refuse one beyond 64 bits instead of storing it rounded.
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def _no_constant(name: str) -> Any:
+    """Refuse NaN and Infinity, which are not JSON (orjson refuses them too)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def loads(text: str) -> Any:
-    """Parse one JSON document (raises json.JSONDecodeError, which orjson's error subclasses)."""
-    if orjson is not None:
+    """Parse one JSON document (raises json.JSONDecodeError, which orjson's error subclasses);
+    integers stay exact however long (see `_LONG_NUMBER`)."""
+    if orjson is not None and _LONG_NUMBER.search(text) is None:
         return orjson.loads(text)
-    return json.loads(text)
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError as exc:
+        if isinstance(exc, JSONDecodeError):
+            raise
+        raise JSONDecodeError(str(exc), text, 0) from None
 
 
 def dumps(value: Any) -> bytes:

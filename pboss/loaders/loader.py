@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.model import printable
 from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
 from pboss.loaders import jsonio
@@ -27,6 +28,7 @@ from pboss.loaders.apply import BatchWriter
 from pboss.loaders.chunks import batched
 from pboss.loaders.drift import compute_drift, prune
 from pboss.loaders.issues import LoadError, LoadRefused
+from pboss.loaders.journal import Journal
 from pboss.loaders.lines import check_encoding
 from pboss.loaders.native import InputFile, discover, is_bundle, node_kinds_in_order, read_records
 from pboss.loaders.progress import NoProgress, Progress
@@ -226,14 +228,17 @@ class Loader:
         return report
 
     def _write(self, spool: Spool, report: LoadReport) -> None:
-        """Pass 2: write what pass 1 accepted, from the spool, in batches."""
+        """Pass 2: write what pass 1 accepted, from the spool, in batches; if it cannot finish,
+        undo the batches written (journal.py), so the store is as it was before the load."""
         opts = self.options
+        journal = Journal(self.store, opts.actor, opts.reason)
         writer = BatchWriter(
             self.store,
             opts.batch_size,
             actor=opts.actor,
             reason=opts.reason,
             workers=opts.workers,
+            journal=journal,
         )
         self.progress.phase("write", spool.size())
         try:
@@ -245,9 +250,14 @@ class Loader:
                     self.progress.advance(rows=CHUNK)
             self.progress.advance(rows=rows % CHUNK)
             report.result = writer.close()
+        except BaseException as exc:  # a refused batch, a lost store, an interrupt
+            writer.abort()  # send nothing more; wait for the batches in flight
+            outcome = _roll_back(journal)
+            if not isinstance(exc, Exception):
+                raise  # Ctrl-C: rolled back (or said why not), then stop as asked
+            raise LoadError(f"{printable(str(exc))}; {outcome}") from exc
         finally:
-            if report.result is None:  # a refused batch or an interrupt: send nothing more
-                writer.abort()
+            journal.close()
             self.progress.done()
 
     @staticmethod
@@ -255,6 +265,22 @@ class Loader:
         """Append one rejected row to the (temporary) rejects file, as pass 1 finds it."""
         row = {"file": rec.file, "line": rec.line, "reason": reason, "row": rec.text}
         out.write(jsonio.dumps(row) + b"\n")
+
+
+def _roll_back(journal: Journal) -> str:
+    """Undo what the load wrote; says what became of the store (for the error message)."""
+    parts = journal.records
+    try:
+        journal.rollback()
+    except Exception as exc:
+        return (
+            f"undoing the {journal.records} of {parts} batch part(s) written before also failed "
+            f"({printable(str(exc))}): the store holds part of this load; loads are idempotent, "
+            "so fix the cause and run the same load again"
+        )
+    if not parts:
+        return "nothing had been written"
+    return f"the {parts} batch part(s) written before were undone: the store is as it was"
 
 
 def load_paths(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pboss.inventory.model import EDGE_RULES, KINDS
+from pboss.inventory.model import EDGE_RULES, KINDS, key_issue, value_issue
 from pboss.loaders import jsonio
 from pboss.loaders.issues import LoadError, RowIssue
 from pboss.loaders.lines import read_lines
@@ -164,6 +164,21 @@ def _fields(kind: str) -> frozenset[str]:
     return frozenset(KINDS[kind].model_fields)
 
 
+def _storable(rec: Record, row: dict[str, Any]) -> bool:
+    """True when Neo4j can store every key and value of the row as it is; otherwise each key
+    or value it would refuse (a NUL or over-long name, an int beyond 64 bits, a nested object,
+    a mixed list) becomes an issue at its column, so no batch is refused half-way through."""
+    ok = True
+    for key, value in row.items():
+        why = key_issue(key)
+        if why is None:
+            why = value_issue(value)
+        if why is not None:
+            rec.issues.append(rec.issue(why, key))
+            ok = False
+    return ok
+
+
 def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None:
     """Split a flat node row into model fields and attrs (a reserved key is an issue)."""
     kind = row.get("kind", file_kind)
@@ -173,6 +188,11 @@ def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None
     if not isinstance(kind, str) or kind not in KINDS:
         known = ", ".join(sorted(KINDS))
         rec.issues.append(rec.issue(f"unknown or missing kind {kind!r} (known: {known})", "kind"))
+        return
+    if not _storable(rec, row):
+        rid = row.get("id")
+        if isinstance(rid, str) and value_issue(rid) is None:  # rows referring to it depend on it
+            rec.nodes.append({"id": rid})
         return
     fields = _fields(kind)
     data: dict[str, Any] = {"kind": kind}
@@ -196,6 +216,8 @@ def _edge_input(rec: Record, row: dict[str, Any], file_type: str | None) -> None
     etype = row.get("type", file_type)
     if file_type is not None and etype != file_type:
         rec.issues.append(rec.issue(f"type {etype!r} in a {file_type} file", "type"))
+        return
+    if not _storable(rec, row):
         return
     data = {k: row[k] for k in _EDGE_KEYS if k in row}
     data["type"] = etype

@@ -7,6 +7,7 @@ text to point at a column and to write it to a rejects file.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,9 +31,14 @@ def _key_pattern(name: str) -> re.Pattern[str]:
 
 def json_key_column(text: str, name: str | None) -> int:
     """The 1-based column of `"name":` in a JSON line (1 when absent): where a field's error is."""
-    if not name:
+    if name is None:
         return 1
     match = _key_pattern(name).search(text)
+    if match is None:  # a key with characters JSON escapes (a NUL, a quote): find it escaped
+        for spelt in (json.dumps(name, ensure_ascii=False), json.dumps(name)):
+            at = text.find(spelt)
+            if at >= 0:
+                return at + 1
     return match.start() + 1 if match else 1
 
 

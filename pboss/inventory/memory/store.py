@@ -53,6 +53,7 @@ from pboss.inventory.rules import (
 from pboss.inventory.store import Direction, known_edge_type, known_kind
 from pboss.inventory.tracing import build_trace, impairments, rider_totals
 from pboss.inventory.transaction import GraphTx
+from pboss.inventory.undo import EdgeKey, Snapshot, Undo
 
 _FAILURE = frozenset(FAILURE_EDGES)
 T = TypeVar("T")
@@ -545,6 +546,58 @@ class MemoryStore:
             for _, _, key in self.graph.edges(keys=True):
                 out[f"edge:{key}"] = out.get(f"edge:{key}", 0) + 1
         return out
+
+    # ---- undoing a load's batch (pboss.inventory.undo) -----------------------------------------
+
+    def snapshot(self, node_ids: Sequence[str], edge_keys: Sequence[EdgeKey]) -> Snapshot:
+        with self.lock:
+            nodes = {i: self._el(i).props() for i in node_ids if i in self.graph}
+            edges = {
+                k: dict(self.graph.edges[k[1], k[2], k[0]])
+                for k in edge_keys
+                if self.graph.has_edge(k[1], k[2], key=k[0])
+            }
+        return Snapshot(nodes, edges)
+
+    def restore(self, undo: Undo) -> None:
+        with self.lock:
+            created = set(undo.created_nodes)
+            holders = sorted(
+                {
+                    h
+                    for i in created
+                    if i in self.graph
+                    for h, _, k in self.graph.in_edges(i, keys=True)
+                    if k == "HOLDS" and h not in created
+                }
+            )
+            if holders:  # a reservation made meanwhile holds what the batch created
+                raise HasDependants(undo.created_nodes[:5], holders)
+            for etype, src, dst in undo.created_edges:
+                if self.graph.has_edge(src, dst, key=etype):
+                    self.graph.remove_edge(src, dst, key=etype)
+            for (etype, src, dst), props in undo.prior_edges:
+                if self.graph.has_edge(src, dst, key=etype):
+                    self.graph.remove_edge(src, dst, key=etype)
+                self.graph.add_edge(src, dst, key=etype, **props)
+            for props in undo.prior_nodes:
+                self._put_node(from_props(props))
+            for i in undo.created_nodes:
+                if i in self.graph:
+                    self._unindex(self._el(i))
+                    self.graph.remove_node(i)
+            if undo.history_ids and undo.since is not None:
+                ids, since = set(undo.history_ids), undo.since
+                self._history = [
+                    r
+                    for r in self._history
+                    if not (
+                        r.element_id in ids
+                        and r.actor == undo.actor
+                        and r.reason == undo.reason
+                        and r.at >= since
+                    )
+                ]
 
     def clear(self) -> None:
         with self.lock:

@@ -6,15 +6,17 @@ It owns the driver and decides, once, how a query runs (in the spirit of Infrahu
   answer ends it, where a managed transaction adds BEGIN and a COMMIT round trip (≈ 0.5 ms of a
   5 ms riders query). A retryable failure (lost connection, leader switch, transient error) runs
   the statement again in a managed read transaction, with the driver's back-off;
-- writes (`write`) run in a managed write transaction, which the driver retries on transient
-  errors (so the work must be idempotent);
+- writes (`write`) run in one explicit write transaction, retried on transient errors within a
+  bounded time (`_retrying`; so the work must be idempotent);
 - scans (`stream`) stream records from one read, for whole-store exports;
 - every query is named (`queries.base.Query`): it is timed into a Prometheus histogram by name
   and READ/WRITE, and counted (`queries_run`, which tests use to count round trips);
 - sessions do not ask for the server's "unknown label/type/property" notices: the fixed queries
   name relationship types that may not exist yet (HOLDS before any hold), and the driver would
   log a warning of several kB for each, on every request;
-- a server that cannot be reached (after the driver's retries) is raised as `StoreUnavailable`.
+- a server that cannot be reached (after the driver's retries, bounded by `outage.Timeouts`) is
+  raised as `StoreUnavailable`, and from then on at once, until a probe finds it back
+  (`outage.Breaker`).
 
 Only this module and the launcher (`local.py`) use the driver.
 """
@@ -37,12 +39,21 @@ from neo4j import (
     NotificationMinimumSeverity,
     Record,
     Result,
+    Transaction,
 )
 from neo4j import Query as DriverQuery
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    DatabaseUnavailable,
+    DriverError,
+    IncompleteCommit,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 from prometheus_client import CollectorRegistry, Histogram
 
 from pboss.inventory.errors import StoreUnavailable
+from pboss.inventory.neo4j.outage import UNREACHABLE, Breaker, Timeouts
 from pboss.inventory.neo4j.queries.base import Access, Query
 
 T = TypeVar("T")
@@ -51,6 +62,9 @@ R = TypeVar("R")
 log = logging.getLogger(__name__)
 QUIET = [NotificationDisabledCategory.UNRECOGNIZED]
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+#: First and longest pause between attempts of a transaction (`Neo4jClient._retrying`).
+_FIRST_RETRY_DELAY = 0.05
+_LAST_RETRY_DELAY = 1.0
 #: The module's own registry, for a client that is given no histogram (tests, tools).
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -81,7 +95,7 @@ class WriteTx:
 
     __slots__ = ("client", "tx")
 
-    def __init__(self, client: Neo4jClient, tx: ManagedTransaction):
+    def __init__(self, client: Neo4jClient, tx: ManagedTransaction | Transaction):
         self.client = client
         self.tx = tx
 
@@ -112,12 +126,19 @@ class Neo4jClient:
         *,
         driver: Driver | None = None,
         histogram: Histogram | None = None,
+        timeouts: Timeouts | None = None,
     ):
         self.uri = uri
         self.database = database
+        self.timeouts = timeouts or Timeouts()
         self.driver: Driver = driver or GraphDatabase.driver(
-            uri, auth=auth, notifications_disabled_categories=QUIET
+            uri,
+            auth=auth,
+            notifications_disabled_categories=QUIET,
+            **self.timeouts.driver_config(),
         )
+        #: fails calls at once while the server is known to be away (outage.py)
+        self.breaker = Breaker(self.driver.verify_connectivity, self.timeouts.probe_every)
         self.histogram = histogram or _default_histogram()
         self._session_config: dict[str, Any] = {
             "database": database,
@@ -138,15 +159,17 @@ class Neo4jClient:
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
-        """Raise an unreachable server as the project's own error, with a clear message."""
+        """Raise an unreachable server as the project's own error, with a clear message, and
+        at once while it is known to be away (the breaker, outage.py)."""
+        self.breaker.check()
         try:
             yield
-        except (ServiceUnavailable, SessionExpired) as error:
+        except (ServiceUnavailable, SessionExpired, DatabaseUnavailable) as error:
             # the address and the driver's words are for the operator's log, not for callers
-            log.warning("Neo4j at %s cannot be reached: %s", self.uri, error)
-            raise StoreUnavailable(
-                "the inventory store cannot be reached; nothing was done, try again"
-            ) from error
+            if not self.breaker.down:
+                log.warning("Neo4j at %s cannot be reached: %s", self.uri, error)
+            self.breaker.opened()
+            raise StoreUnavailable(UNREACHABLE) from error
 
     # ---- reads ----------------------------------------------------------------------------------
 
@@ -180,9 +203,39 @@ class Neo4jClient:
         return records
 
     def execute_read(self, work: Callable[[ManagedTransaction], T]) -> T:
-        """Run `work` in one managed read transaction (retried on transient errors)."""
-        with self._reachable(), self.driver.session(**self._session_config) as session:
-            return session.execute_read(work)
+        """Run `work` in one read transaction (retried on transient errors, `_retrying`)."""
+        with self._reachable():
+            return self._retrying(READ_ACCESS, work)
+
+    def _retrying(self, access: str, work: Callable[[Any], T]) -> T:
+        """Run `work` in one explicit transaction, again after a transient error (a deadlock, a
+        database starting) or once on a fresh connection after a pooled one the server closed;
+        within `timeouts.retry` seconds, never sleeping past them (the driver's own loop sleeps
+        its next back-off, up to half a minute, after its budget is spent)."""
+        deadline = time.monotonic() + self.timeouts.retry
+        delay = _FIRST_RETRY_DELAY
+        reconnected = False
+        while True:
+            try:
+                with (
+                    self.driver.session(default_access_mode=access, **self._session_config) as s,
+                    s.begin_transaction() as tx,
+                ):
+                    result = work(tx)
+                    tx.commit()
+                    return result
+            except IncompleteCommit:
+                raise  # it may have committed: not ours to run again
+            except (ServiceUnavailable, SessionExpired):
+                if reconnected:
+                    raise
+                reconnected = True
+                continue
+            except (Neo4jError, DriverError) as error:
+                if not error.is_retryable() or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, _LAST_RETRY_DELAY)
 
     def stream(self, query: Query, **params: Any) -> Iterator[Record]:
         """Stream one read query's records (for scans over a whole kind or type); timed until
@@ -204,13 +257,10 @@ class Neo4jClient:
     # ---- writes ---------------------------------------------------------------------------------
 
     def write(self, work: Callable[[WriteTx], T]) -> T:
-        """Run `work` in one managed write transaction; the driver retries transient errors
-        (deadlocks, leader switches), so `work` may run more than once."""
-        with (
-            self._reachable(),
-            self.driver.session(default_access_mode=WRITE_ACCESS, **self._session_config) as s,
-        ):
-            return s.execute_write(lambda tx: work(WriteTx(self, tx)))
+        """Run `work` in one write transaction, retried on transient errors (deadlocks, leader
+        switches) within `timeouts.retry` (`_retrying`), so `work` may run more than once."""
+        with self._reachable():
+            return self._retrying(WRITE_ACCESS, lambda tx: work(WriteTx(self, tx)))
 
     def execute_write(self, work: Callable[[ManagedTransaction], T]) -> T:
         """Run `work` on the driver's own managed write transaction (for tools and tests that

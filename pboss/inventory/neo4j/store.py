@@ -26,8 +26,9 @@ from pboss.inventory.errors import (
 )
 from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.model import Edge, Element
-from pboss.inventory.neo4j import bulk
+from pboss.inventory.neo4j import bulk, undo
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
+from pboss.inventory.neo4j.outage import Timeouts
 from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
 from pboss.inventory.neo4j.reads import Neo4jReads, change_of, element_of, native
@@ -47,6 +48,7 @@ from pboss.inventory.rules import (
 )
 from pboss.inventory.timestamps import stamp
 from pboss.inventory.transaction import GraphTx
+from pboss.inventory.undo import EdgeKey, Snapshot, Undo
 
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction
@@ -69,9 +71,12 @@ class Neo4jStore(Neo4jReads):
         catalog: Catalog | None = None,
         driver: Driver | None = None,
         histogram: Histogram | None = None,
+        timeouts: Timeouts | None = None,
     ):
         self.catalog = catalog or default_catalog()
-        self.client = Neo4jClient(uri, auth, database, driver=driver, histogram=histogram)
+        self.client = Neo4jClient(
+            uri, auth, database, driver=driver, histogram=histogram, timeouts=timeouts
+        )
         self.database = database
         try:
             self.ensure_schema()
@@ -286,6 +291,12 @@ class Neo4jStore(Neo4jReads):
             return doomed
 
         return self.client.write(work)
+
+    def snapshot(self, node_ids: Sequence[str], edge_keys: Sequence[EdgeKey]) -> Snapshot:
+        return undo.snapshot(self.client, node_ids, edge_keys)
+
+    def restore(self, change: Undo) -> None:
+        undo.restore(self.client, change)
 
     def clear(self) -> None:
         self.client.run_auto(lookups.CLEAR)

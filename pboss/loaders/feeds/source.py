@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pboss.inventory.model import KINDS, Element, from_props
+from pboss.inventory.model import KINDS, Element, from_props, value_issue
 from pboss.inventory.results import ChangeRecord
 from pboss.inventory.store import GraphStore
 from pboss.loaders.actors import is_loader
@@ -198,6 +198,13 @@ class FeedSource:
             theirs = self.mapping.columns[field]
             reason = f"{theirs} must be a whole number, got {raw!r}"
             rec.issues.append(RowIssue(rec.file, rec.line, row.column(field), reason, field))
+            return None
+        why = value_issue(value)  # beyond 64 bits: Neo4j cannot store it, nor will the model
+        if why is not None:
+            theirs = self.mapping.columns[field]
+            rec.issues.append(
+                RowIssue(rec.file, rec.line, row.column(field), f"{theirs} {why}", field)
+            )
             return None
         return value
 
