@@ -56,3 +56,16 @@ def test_a_neo4j_that_refuses_connections_suggests_starting_one(
     assert "Traceback" not in done.stderr + done.stdout
     assert f"cannot open the neo4j store at {uri}" in done.stderr
     assert "pboss neo4j start" in done.stderr
+
+
+@pytest.mark.parametrize("command", [["serve"], ["export", "out.json"]])
+def test_a_malformed_setting_is_named_in_one_line(command: list[str], tmp_path: Path) -> None:
+    """A PBOSS_* variable pydantic refuses is named by its variable, without a traceback."""
+    keys = '{"a-long-enough-test-key-0123456789": {"role": "admin"}}'  # roles are plain strings
+    done = _pboss(*command, env={"PBOSS_API_KEYS": keys, "PBOSS_PORT": "eighty"})
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "PBOSS_API_KEYS (a-long-enough-test-key-0123456789): Input should be a valid string" in (
+        done.stderr
+    )
+    assert "PBOSS_PORT: Input should be a valid integer" in done.stderr

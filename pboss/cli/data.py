@@ -54,14 +54,14 @@ def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
     from pydantic import ValidationError
 
     from pboss.bootstrap import open_store
-    from pboss.cli.hints import store_failure
+    from pboss.cli.hints import settings_problem, store_failure
     from pboss.config import Settings
 
     overrides = {k: v for k, v in {"store": store, "neo4j_uri": neo4j_uri}.items() if v}
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise _fail(f"bad settings: {exc.errors()[0]['msg']}", 2) from None
+        raise _fail(settings_problem(exc), 2) from None
     try:
         opened = open_store(settings)
     except Exception as exc:  # the driver's many connection errors, a bad catalog file...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from pboss.config import Settings
 from pboss.inventory.errors import StoreUnavailable
 
@@ -17,3 +19,15 @@ def store_failure(settings: Settings, exc: BaseException) -> str:
             "(or set PBOSS_NEO4J_URI to a running server)"
         )
     return line
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line naming each refused setting by its environment variable (PBOSS_API_KEYS, ...)
+    and why, instead of pydantic's multi-line report with a traceback around it."""
+    parts = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        variable = f"PBOSS_{loc[0].upper()}" if loc else "settings"
+        inner = f" ({'.'.join(loc[1:])})" if len(loc) > 1 else ""
+        parts.append(f"{variable}{inner}: {error['msg']}")
+    return "bad settings: " + "; ".join(parts)

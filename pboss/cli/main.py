@@ -18,12 +18,17 @@ def serve(
 ) -> None:
     """Run the API service on the configured store (the embedded one by default)."""
     import uvicorn
+    from pydantic import ValidationError
 
+    from pboss.cli.hints import settings_problem, store_failure
     from pboss.config import Settings
 
     overrides = {k: v for k, v in {"host": host, "port": port, "store": store}.items() if v}
-    settings = Settings(**overrides)
-    from pboss.cli.hints import store_failure
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:  # a malformed PBOSS_* variable: named, in one line
+        typer.echo(f"pboss: {settings_problem(exc)}", err=True)
+        raise typer.Exit(2) from None
     from pboss.http.app import create_app
     from pboss.inventory.errors import PbossError, StoreUnavailable
 
