@@ -21,6 +21,7 @@ import networkx as nx
 
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
+from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.memory import scans, views
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
@@ -143,6 +144,19 @@ class MemoryStore:
                     queue.append(dst)
         return depth
 
+    def _impact(self, element_ids: Sequence[str], action: str) -> Impact:
+        """The riders of these elements (as `riders` finds them) that a write would affect."""
+        rows = []
+        for sid in self._reverse_closure(element_ids):
+            svc = self._el(sid)
+            if svc.kind != "Service":
+                continue
+            cust = next((d for _, d, k in self.graph.out_edges(sid, keys=True) if k == "FOR"), None)
+            rows.append(
+                (svc.model_copy(deep=True), self._el(cust).model_copy(deep=True) if cust else None)
+            )
+        return impact_of(list(element_ids), action, rows)
+
     def _require(self, element_id: str) -> Element:
         if element_id not in self.graph:
             raise NotFound(element_id)
@@ -157,12 +171,18 @@ class MemoryStore:
         *,
         actor: str = "system",
         reason: str = "upsert",
+        ack: Acknowledgement | None = None,
     ) -> UpsertResult:
         with self.lock:
-            return self._upsert(nodes, edges, actor, reason)
+            return self._upsert(nodes, edges, actor, reason, ack)
 
     def _upsert(
-        self, nodes: Sequence[Element], edges: Sequence[Edge], actor: str, reason: str
+        self,
+        nodes: Sequence[Element],
+        edges: Sequence[Edge],
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
     ) -> UpsertResult:
         """`upsert` under the lock: `rules.plan_batch` validates, then the batch is applied."""
         ids = referenced_ids(nodes, edges)
@@ -180,6 +200,14 @@ class MemoryStore:
         }
         plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
         self._check_slots(plan)
+        if ack is not None:
+            gated = [
+                c.element_id
+                for c in plan.status_changes
+                if status_needs_ack(c.from_status, c.to_status)
+            ]
+            if gated:
+                check(ack, self._impact(gated, "status change"))
         for node in plan.nodes_new + plan.nodes_changed:
             self._put_node(node)
         for e in plan.edges_new + plan.edges_changed:
@@ -377,7 +405,13 @@ class MemoryStore:
         )
 
     def set_status(
-        self, element_id: str, status: str, *, actor: str, reason: str
+        self,
+        element_id: str,
+        status: str,
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
     ) -> ChangeRecord | None:
         with self.lock:
             el = self._require(element_id)
@@ -385,6 +419,8 @@ class MemoryStore:
                 return None
             old = el.status
             check_transition(element_id, old, status)
+            if ack is not None and status_needs_ack(old, status):
+                check(ack, self._impact([element_id], f"status change to {status}"))
             el.status = status  # type: ignore[assignment]
             return self._record(element_id, old, status, actor, reason)
 
@@ -401,7 +437,12 @@ class MemoryStore:
         return rows[:limit]
 
     def delete(
-        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+        self,
+        element_ids: Sequence[str],
+        *,
+        cascade: bool = False,
+        actor: str = "system",
+        ack: Acknowledgement | None = None,
     ) -> list[str]:
         with self.lock:
             for i in element_ids:
@@ -411,6 +452,8 @@ class MemoryStore:
             if dependants and not cascade:
                 raise HasDependants(list(element_ids), dependants)
             doomed = sorted(closure)
+            if ack is not None:
+                check(ack, self._impact(element_ids, "cascade delete" if cascade else "delete"))
             holders = sorted(
                 {h for i in doomed for h, _, k in self.graph.in_edges(i, keys=True) if k == "HOLDS"}
                 - closure

@@ -18,12 +18,14 @@ from prometheus_client import Histogram
 
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, StoredDataInvalid, ValidationFailed
+from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.neo4j import bulk
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
 from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
+from pboss.inventory.neo4j.queries.impact import IMPACT
 from pboss.inventory.neo4j.reads import Neo4jReads, change_of, element_of, native
 from pboss.inventory.neo4j.transaction import Neo4jTx, change_rows
 from pboss.inventory.results import ChangeRecord, UpsertResult
@@ -174,6 +176,14 @@ class Neo4jStore(Neo4jReads):
             raise ValidationFailed(issues)
 
     @staticmethod
+    def _impact(tx: WriteTx, element_ids: Sequence[str], action: str) -> Impact:
+        """The riders of these elements, with their dependency closure write-locked first (see
+        `queries.impact`), so they cannot change before this transaction commits."""
+        rows = tx.run(IMPACT, ids=sorted(set(element_ids)))[0]["rows"]
+        pairs = [(element_of(s), element_of(c) if c else None) for s, c in rows]
+        return impact_of(list(element_ids), action, pairs)
+
+    @staticmethod
     def _record_changes(tx: WriteTx, changes: list[dict[str, Any]]) -> None:
         if changes:
             tx.run(q.RECORD_CHANGES, rows=changes)
@@ -185,10 +195,18 @@ class Neo4jStore(Neo4jReads):
         *,
         actor: str = "system",
         reason: str = "upsert",
+        ack: Acknowledgement | None = None,
     ) -> UpsertResult:
         def work(tx: WriteTx) -> UpsertResult:
             existing, existing_edges, upstreams = self._lock_and_fetch(tx, nodes, edges)
             plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
+            gated = [
+                c.element_id
+                for c in plan.status_changes
+                if ack is not None and status_needs_ack(c.from_status, c.to_status)
+            ]
+            if gated:
+                check(ack, self._impact(tx, gated, "status change"))
             self._write_nodes(tx, plan)
             self._write_edges(tx, plan.edges_new + plan.edges_changed)
             self._check_slots(tx, plan)
@@ -214,7 +232,13 @@ class Neo4jStore(Neo4jReads):
         return self.client.write(in_tx)
 
     def set_status(
-        self, element_id: str, status: str, *, actor: str, reason: str
+        self,
+        element_id: str,
+        status: str,
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
     ) -> ChangeRecord | None:
         def work(tx: WriteTx) -> ChangeRecord | None:
             rows = tx.run(q.STATUS_LOCK, id=element_id)
@@ -224,6 +248,8 @@ class Neo4jStore(Neo4jReads):
             if old == status:
                 return None
             check_transition(element_id, old, status)
+            if ack is not None and status_needs_ack(old, status):
+                check(ack, self._impact(tx, [element_id], f"status change to {status}"))
             change = change_rows([(element_id, old, status)], actor, reason)[0]
             tx.run(q.STATUS_SET, id=element_id, status=status, change=change)
             return change_of(change)
@@ -231,7 +257,12 @@ class Neo4jStore(Neo4jReads):
         return self.client.write(work)
 
     def delete(
-        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+        self,
+        element_ids: Sequence[str],
+        *,
+        cascade: bool = False,
+        actor: str = "system",
+        ack: Acknowledgement | None = None,
     ) -> list[str]:
         def work(tx: WriteTx) -> list[str]:
             rows = tx.run(q.DELETE_PLAN, ids=sorted(set(element_ids)))
@@ -245,6 +276,9 @@ class Neo4jStore(Neo4jReads):
             if dependants and not cascade:
                 raise HasDependants(list(element_ids), dependants)
             doomed = sorted(status)
+            if ack is not None:
+                action = "cascade delete" if cascade else "delete"
+                check(ack, self._impact(tx, element_ids, action))
             held = tx.run(q.DELETE_NODES, ids=doomed)[0]["held"]
             holders = sorted({h for hs in held for h in hs})
             if holders:  # raising rolls the deletes above back
