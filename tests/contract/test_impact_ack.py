@@ -19,11 +19,7 @@ NONE = Acknowledgement()
 
 
 def _status_changes(store: GraphStore, element_id: str) -> list[tuple[str | None, str]]:
-    return [
-        (h.from_status, h.to_status)
-        for h in store.history(element_id)
-        if h.from_status != h.to_status
-    ]
+    return [(h.from_status, h.to_status) for h in store.history(element_id) if h.change == "status"]
 
 
 def test_retiring_a_trunk_with_a_live_circuit_needs_its_riders_acknowledged(

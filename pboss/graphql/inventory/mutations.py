@@ -314,7 +314,7 @@ class InventoryMutation:
             return NotFound.of(id)
         return StatusChanged(
             element=to_type(fresh),
-            change=StatusChange(**change.model_dump()) if change else None,
+            change=StatusChange.of(change) if change else None,
         )
 
     @strawberry.mutation(

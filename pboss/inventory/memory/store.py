@@ -14,11 +14,12 @@ import threading
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import networkx as nx
 
+from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
@@ -80,19 +81,17 @@ class MemoryStore:
     def _el(self, element_id: str) -> Element:
         return self.graph.nodes[element_id]["el"]
 
-    def _record(
-        self, element_id: str, old: str | None, new: str, actor: str, reason: str
-    ) -> ChangeRecord:
-        rec = ChangeRecord(
-            element_id=element_id,
-            from_status=old,
-            to_status=new,
-            actor=actor,
-            reason=reason,
-            at=datetime.now(UTC),
-        )
-        self._history.append(rec)
-        return rec
+    def _entries(
+        self, entries: Sequence[ChangeRecord], actor: str, reason: str
+    ) -> list[ChangeRecord]:
+        """History entries stamped, with an edge's entry given its element's status now."""
+        out = []
+        for e in history.stamped(entries, actor, reason):
+            if e.to_status is None:
+                now = str(self._el(e.element_id).status) if e.element_id in self.graph else None
+                e = e.model_copy(update={"from_status": now, "to_status": now or "deleted"})
+            out.append(e)
+        return out
 
     def _put_node(self, node: Element) -> None:
         if node.id in self.graph:
@@ -214,8 +213,15 @@ class MemoryStore:
             if self.graph.has_edge(e.src, e.dst, key=e.type):
                 self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
             self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
-        for change in plan.status_changes:
-            self._record(change.element_id, change.from_status, change.to_status, actor, reason)
+        entries = history.plan_entries(
+            plan.nodes_new,
+            plan.nodes_changed,
+            existing,
+            plan.edges_new,
+            plan.edges_changed,
+            existing_edges,
+        )
+        self._history += self._entries(entries, actor, reason)
         return plan.result()
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
@@ -422,7 +428,11 @@ class MemoryStore:
             if ack is not None and status_needs_ack(old, status):
                 check(ack, self._impact([element_id], f"status change to {status}"))
             el.status = status  # type: ignore[assignment]
-            return self._record(element_id, old, status, actor, reason)
+            [entry] = self._entries(
+                [history.status_changed(element_id, old, status)], actor, reason
+            )
+            self._history.append(entry)
+            return entry
 
     def history(
         self, element_id: str | None = None, *, actor: str | None = None, limit: int = 100
@@ -431,7 +441,9 @@ class MemoryStore:
             rows = [
                 r
                 for r in reversed(self._history)
-                if (element_id is None or r.element_id == element_id)
+                if (
+                    r.element_id == element_id if element_id is not None else history.listed_once(r)
+                )
                 and (actor is None or r.actor == actor)
             ]
         return rows[:limit]
@@ -460,17 +472,26 @@ class MemoryStore:
             )
             if holders:  # a reservation holds it: release the hold first
                 raise HasDependants(list(element_ids), holders)
+            gone = set(doomed)
+            asked: list[ChangeRecord] = []
+            cascaded: list[ChangeRecord] = []
             for i in doomed:
-                el = self._el(i)
-                self._unindex(el)
+                entries = [history.deleted(self._el(i).props())]
+                cut = [
+                    *self.graph.out_edges(i, keys=True, data=True),
+                    *self.graph.in_edges(i, keys=True, data=True),
+                ]
+                for src, dst, key, data in sorted(cut, key=lambda c: (c[2], c[0], c[1])):
+                    other = dst if src == i else src
+                    if other not in gone:
+                        kind = history.ChangeKind.EDGE_REMOVED
+                        entries += history.edge_entries(kind, key, src, dst, data, None, [other])
+                (asked if i in element_ids else cascaded).extend(entries)
+            for i in doomed:
+                self._unindex(self._el(i))
                 self.graph.remove_node(i)
-                self._record(
-                    i,
-                    el.status,
-                    "deleted",
-                    actor,
-                    "cascade delete" if i not in element_ids else "delete",
-                )
+            self._history += self._entries(asked, actor, "delete")
+            self._history += self._entries(cascaded, actor, "cascade delete")
             return doomed
 
     def site_view(self, site_id: str) -> SiteView:
@@ -494,6 +515,7 @@ class MemoryStore:
         """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
         that refuses, the unlinked edges are put back."""
         removed: list[tuple[str, str, str, dict[str, Any]]] = []
+        start = len(self._history)
         try:
             for src, dst, key in tx.unlinks:
                 if self.graph.has_edge(src, dst, key=key):
@@ -505,6 +527,13 @@ class MemoryStore:
             for src, dst, key, data in removed:
                 self.graph.add_edge(src, dst, key=key, **data)
             raise
+        kind = history.ChangeKind.EDGE_REMOVED
+        unlinked = [
+            entry
+            for src, dst, key, data in removed
+            for entry in history.edge_entries(kind, key, src, dst, data, None)
+        ]
+        self._history[start:start] = self._entries(unlinked, actor, reason)
 
     def due_ids(
         self,

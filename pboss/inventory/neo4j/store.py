@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import Histogram
 
+from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, NotFound, StoredDataInvalid, ValidationFailed
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
@@ -26,8 +27,8 @@ from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
 from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
 from pboss.inventory.neo4j.queries.impact import IMPACT
-from pboss.inventory.neo4j.reads import Neo4jReads, change_of, element_of, native
-from pboss.inventory.neo4j.transaction import Neo4jTx, change_rows
+from pboss.inventory.neo4j.reads import Neo4jReads, element_of, native
+from pboss.inventory.neo4j.transaction import Neo4jTx, history_rows
 from pboss.inventory.results import ChangeRecord, UpsertResult
 from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.rules import (
@@ -210,8 +211,15 @@ class Neo4jStore(Neo4jReads):
             self._write_nodes(tx, plan)
             self._write_edges(tx, plan.edges_new + plan.edges_changed)
             self._check_slots(tx, plan)
-            triples = [(c.element_id, c.from_status, c.to_status) for c in plan.status_changes]
-            self._record_changes(tx, change_rows(triples, actor, reason))
+            entries = history.plan_entries(
+                plan.nodes_new,
+                plan.nodes_changed,
+                existing,
+                plan.edges_new,
+                plan.edges_changed,
+                existing_edges,
+            )
+            self._record_changes(tx, history_rows(entries, actor, reason))
             return plan.result()
 
         return self.client.write(work)
@@ -250,9 +258,11 @@ class Neo4jStore(Neo4jReads):
             check_transition(element_id, old, status)
             if ack is not None and status_needs_ack(old, status):
                 check(ack, self._impact(tx, [element_id], f"status change to {status}"))
-            change = change_rows([(element_id, old, status)], actor, reason)[0]
-            tx.run(q.STATUS_SET, id=element_id, status=status, change=change)
-            return change_of(change)
+            entry = history.stamped(
+                [history.status_changed(element_id, old, status)], actor, reason
+            )[0]
+            tx.run(q.STATUS_SET, id=element_id, status=status, change=history.to_row(entry, 0))
+            return entry
 
         return self.client.write(work)
 
@@ -279,27 +289,34 @@ class Neo4jStore(Neo4jReads):
             if ack is not None:
                 action = "cascade delete" if cascade else "delete"
                 check(ack, self._impact(tx, element_ids, action))
-            held = tx.run(q.DELETE_NODES, ids=doomed)[0]["held"]
-            holders = sorted({h for hs in held for h in hs})
+            row = tx.run(q.DELETE_NODES, ids=doomed)[0]
+            holders = sorted({h for hs in row["held"] for h in hs})
             if holders:  # raising rolls the deletes above back
                 raise HasDependants(list(element_ids), holders)
-            at = datetime.now(UTC)
-            changes = [
-                {
-                    "element_id": d,
-                    "from_status": status[d],
-                    "to_status": "deleted",
-                    "actor": actor,
-                    "reason": "delete" if d in element_ids else "cascade delete",
-                    "at": at,
-                    "n": i,
-                }
-                for i, d in enumerate(doomed)
-            ]
-            self._record_changes(tx, changes)
+            asked, cascaded = self._deleted_entries(row["gone"], set(element_ids))
+            rows = history_rows(asked, actor, "delete")
+            rows += history_rows(cascaded, actor, "cascade delete")
+            self._record_changes(tx, [{**r, "n": i} for i, r in enumerate(rows)])
             return doomed
 
         return self.client.write(work)
+
+    @staticmethod
+    def _deleted_entries(
+        gone: list[list[Any]], asked: set[str]
+    ) -> tuple[list[ChangeRecord], list[ChangeRecord]]:
+        """History entries of a delete (`DELETE_NODES`' rows, by id): each node deleted and its
+        edges cut at the nodes that stay; those of the ids asked for, and those cascaded."""
+        direct: list[ChangeRecord] = []
+        cascaded: list[ChangeRecord] = []
+        for props, cut in sorted(gone, key=lambda g: g[0]["id"]):
+            entries = [history.deleted({k: native(v) for k, v in props.items()})]
+            for etype, src, dst, eprops, other in sorted(cut, key=lambda c: c[:3]):
+                before = {k: native(v) for k, v in eprops.items()}
+                kind = history.ChangeKind.EDGE_REMOVED
+                entries += history.edge_entries(kind, etype, src, dst, before, None, [other])
+            (direct if props["id"] in asked else cascaded).extend(entries)
+        return direct, cascaded
 
     def clear(self) -> None:
         self.client.run_auto(lookups.CLEAR)
