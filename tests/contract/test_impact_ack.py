@@ -8,6 +8,9 @@ exactly them: none acknowledged, or a stale count, is refused on both stores.
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 
 from pboss.inventory.errors import HasDependants
@@ -129,3 +132,60 @@ def test_deleting_what_services_ride_needs_their_acknowledgement(demo_store: Gra
     doomed = demo_store.delete(["SPL-JZ-2B"], cascade=True, ack=Acknowledgement(riders=2))
     assert "SVC-H3-BB" in doomed and demo_store.get("ONT-3") is None
     assert demo_store.delete(["OLT-1/0/2"], ack=NONE) == ["OLT-1/0/2"]
+
+
+@pytest.mark.neo4j
+def test_a_rider_joining_while_the_count_waits_for_its_lock_is_counted(
+    neo4j_store_session: Any,
+) -> None:
+    """Neo4j reads at read-committed: the count is taken only after the riders' closure is
+    write-locked, so a transaction adding a rider under one of its nodes either commits first
+    (and is counted: the acknowledged count is stale) or waits for the retirement."""
+    from pboss.inventory.demo import demo_network
+    from pboss.inventory.neo4j.queries.base import labels_for
+
+    neo = neo4j_store_session
+    neo.clear()
+    neo.upsert(*demo_network())
+    with pytest.raises(ImpactNotAcknowledged):  # the queries planned: the retirement is quick
+        neo.set_status("TS-1", "retired", actor="eng", reason="x", ack=NONE)
+    locked, release = threading.Event(), threading.Event()
+
+    def add_rider(tx: Any) -> None:  # holds CIR-1 (above TS-1) while it adds a service on it
+        tx.run("MATCH (c:Entity {id: 'CIR-1'}) SET c._lock = true REMOVE c._lock").consume()
+        tx.run(
+            f"CREATE (s{labels_for('Service')} {{id: 'SVC-LATE', kind: 'Service', name: 'late', "
+            "owner: 'self', status: 'in_use', product: 'MSTP-LL'}) WITH s "
+            "MATCH (c:Entity {id: 'CIR-1'}), (e:Entity {id: 'E-2'}) "
+            "CREATE (s)-[:USES]->(c), (s)-[:FOR]->(e)"
+        ).consume()
+        locked.set()
+        release.wait(30)
+
+    outcome: list[BaseException | object] = []
+
+    def retire() -> None:
+        try:
+            outcome.append(
+                neo.set_status(
+                    "TS-1", "retired", actor="eng", reason="x", ack=Acknowledgement(riders=1)
+                )
+            )
+        except BaseException as exc:
+            outcome.append(exc)
+
+    writer = threading.Thread(target=lambda: neo.execute_write(add_rider))
+    writer.start()
+    assert locked.wait(30)
+    retiring = threading.Thread(target=retire)
+    retiring.start()
+    retiring.join(3)
+    assert retiring.is_alive(), "the count must wait for the lock on the riders' closure"
+    release.set()
+    writer.join(30)
+    retiring.join(30)
+    [result] = outcome
+    assert isinstance(result, ImpactNotAcknowledged), result
+    assert result.stale and result.impact.totals.services == 2
+    assert neo.get("TS-1").status == "available"
+    neo.clear()
