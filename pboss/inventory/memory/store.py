@@ -73,6 +73,7 @@ class MemoryStore:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.lock = threading.RLock()
         self._history: list[ChangeRecord] = []
+        self._history_of: dict[str, list[ChangeRecord]] = {}
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
 
@@ -81,16 +82,19 @@ class MemoryStore:
     def _el(self, element_id: str) -> Element:
         return self.graph.nodes[element_id]["el"]
 
-    def _entries(
+    def _enter(
         self, entries: Sequence[ChangeRecord], actor: str, reason: str
     ) -> list[ChangeRecord]:
-        """History entries stamped, with an edge's entry given its element's status now."""
+        """Enter history entries, stamped, an edge's entry with its element's status now; each
+        element's are also kept apart, so reading one element's history scans only its own."""
         out = []
         for e in history.stamped(entries, actor, reason):
             if e.to_status is None:
                 now = str(self._el(e.element_id).status) if e.element_id in self.graph else None
                 e = e.model_copy(update={"from_status": now, "to_status": now or "deleted"})
             out.append(e)
+            self._history_of.setdefault(e.element_id, []).append(e)
+        self._history += out
         return out
 
     def _put_node(self, node: Element) -> None:
@@ -182,6 +186,7 @@ class MemoryStore:
         actor: str,
         reason: str,
         ack: Acknowledgement | None = None,
+        prior: Sequence[ChangeRecord] = (),
     ) -> UpsertResult:
         """`upsert` under the lock: `rules.plan_batch` validates, then the batch is applied."""
         ids = referenced_ids(nodes, edges)
@@ -213,7 +218,8 @@ class MemoryStore:
             if self.graph.has_edge(e.src, e.dst, key=e.type):
                 self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
             self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
-        entries = history.plan_entries(
+        entries = list(prior)
+        entries += history.plan_entries(
             plan.nodes_new,
             plan.nodes_changed,
             existing,
@@ -221,7 +227,7 @@ class MemoryStore:
             plan.edges_changed,
             existing_edges,
         )
-        self._history += self._entries(entries, actor, reason)
+        self._enter(entries, actor, reason)
         return plan.result()
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
@@ -428,22 +434,17 @@ class MemoryStore:
             if ack is not None and status_needs_ack(old, status):
                 check(ack, self._impact([element_id], f"status change to {status}"))
             el.status = status  # type: ignore[assignment]
-            [entry] = self._entries(
-                [history.status_changed(element_id, old, status)], actor, reason
-            )
-            self._history.append(entry)
-            return entry
+            return self._enter([history.status_changed(element_id, old, status)], actor, reason)[0]
 
     def history(
         self, element_id: str | None = None, *, actor: str | None = None, limit: int = 100
     ) -> list[ChangeRecord]:
         with self.lock:
+            mine = self._history if element_id is None else self._history_of.get(element_id, [])
             rows = [
                 r
-                for r in reversed(self._history)
-                if (
-                    r.element_id == element_id if element_id is not None else history.listed_once(r)
-                )
+                for r in reversed(mine)
+                if (element_id is not None or history.listed_once(r))
                 and (actor is None or r.actor == actor)
             ]
         return rows[:limit]
@@ -490,8 +491,8 @@ class MemoryStore:
             for i in doomed:
                 self._unindex(self._el(i))
                 self.graph.remove_node(i)
-            self._history += self._entries(asked, actor, "delete")
-            self._history += self._entries(cascaded, actor, "cascade delete")
+            self._enter(asked, actor, "delete")
+            self._enter(cascaded, actor, "cascade delete")
             return doomed
 
     def site_view(self, site_id: str) -> SiteView:
@@ -515,25 +516,26 @@ class MemoryStore:
         """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
         that refuses, the unlinked edges are put back."""
         removed: list[tuple[str, str, str, dict[str, Any]]] = []
-        start = len(self._history)
         try:
             for src, dst, key in tx.unlinks:
                 if self.graph.has_edge(src, dst, key=key):
                     removed.append((src, dst, key, dict(self.graph.edges[src, dst, key])))
                     self.graph.remove_edge(src, dst, key=key)
+            kind = history.ChangeKind.EDGE_REMOVED
+            unlinked = [
+                entry
+                for src, dst, key, data in removed
+                for entry in history.edge_entries(kind, key, src, dst, data, None)
+            ]
             if tx.puts or tx.links:
-                self._upsert(list(tx.puts.values()), list(tx.links.values()), actor, reason)
+                puts, links = list(tx.puts.values()), list(tx.links.values())
+                self._upsert(puts, links, actor, reason, prior=unlinked)
+            else:
+                self._enter(unlinked, actor, reason)
         except BaseException:
             for src, dst, key, data in removed:
                 self.graph.add_edge(src, dst, key=key, **data)
             raise
-        kind = history.ChangeKind.EDGE_REMOVED
-        unlinked = [
-            entry
-            for src, dst, key, data in removed
-            for entry in history.edge_entries(kind, key, src, dst, data, None)
-        ]
-        self._history[start:start] = self._entries(unlinked, actor, reason)
 
     def due_ids(
         self,
@@ -573,6 +575,7 @@ class MemoryStore:
         with self.lock:
             self.graph.clear()
             self._history.clear()
+            self._history_of.clear()
             self._by_kind.clear()
             self._by_site.clear()
 
