@@ -1,5 +1,7 @@
 # The pboss API service. Built by docker-compose.yml (which also runs Neo4j); alone:
-#   docker build -t pboss . && docker run -p 8000:8000 -e PBOSS_NEO4J_URI=bolt://HOST:7687 pboss
+#   docker build -t pboss . && docker run -p 8000:8000 -e PBOSS_NEO4J_URI=bolt://HOST:7687 \
+#     -e PBOSS_NEO4J_USER=neo4j -e PBOSS_NEO4J_PASSWORD=... -e PBOSS_API_KEYS='{"<key>":"crm"}' pboss
+# (without API keys it refuses to start; `pboss keys init` generates them into .env)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

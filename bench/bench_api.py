@@ -520,7 +520,12 @@ def breakdown(
 
     user, password = auth if auth else (None, None)
     settings = Settings(
-        store="neo4j", neo4j_uri=uri, neo4j_user=user, neo4j_password=password, demo=False
+        store="neo4j",
+        neo4j_uri=uri,
+        neo4j_user=user,
+        neo4j_password=password,
+        demo=False,
+        api_keys={KEY: "engineer"},
     )
     app = create_app(settings)
     state = app.state.pboss
@@ -592,7 +597,7 @@ def _endpoint(args: argparse.Namespace) -> tuple[str, Any, bool]:
     home = Path(args.home)
     print(f"starting a local Neo4j in {home} (heap {args.heap}, page cache {args.pagecache})")
     uri = neo4j_local.start(home, port=args.port, heap=args.heap, pagecache=args.pagecache)
-    return uri, None, True
+    return uri, neo4j_local.credentials(home), True
 
 
 def _load(store: Neo4jStore, args: argparse.Namespace) -> None:

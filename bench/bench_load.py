@@ -53,7 +53,7 @@ def _baseline(bundle: Path, uri: str, batch: int) -> int:
     from pboss.loaders.native import discover
 
     written = 0
-    with GraphDatabase.driver(uri) as driver, driver.session() as session:
+    with GraphDatabase.driver(uri, auth=_auth()) as driver, driver.session() as session:
         for f in discover([bundle]):
             if f.is_edges:
                 query = (
@@ -90,7 +90,7 @@ def _loader(
     from pboss.inventory.neo4j.store import Neo4jStore
     from pboss.loaders import Loader, LoadOptions, NativeSource
 
-    store = Neo4jStore(uri)
+    store = Neo4jStore(uri, auth=_auth())
     options = LoadOptions(batch_size=batch, index_entries=index_entries)
     try:
         report = Loader(store, options).run(NativeSource([bundle]))
@@ -154,7 +154,8 @@ def _clear(uri: str) -> dict[str, int]:
     """Empty the database (schema kept); returns what it held."""
     from pboss.inventory.neo4j.store import Neo4jStore
 
-    store = Neo4jStore(uri)  # also ensures the constraint and indexes both runs rely on
+    # also ensures the constraint and indexes both runs rely on
+    store = Neo4jStore(uri, auth=_auth())
     try:
         counts = store.counts()
         store.clear()
@@ -173,6 +174,13 @@ def _run(mode: str, bundle: Path, uri: str, batch: int) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _auth() -> tuple[str, str] | None:
+    """The Neo4j login from NEO4J_USER/NEO4J_PASSWORD (set by `_uri` for a local Neo4j, and
+    inherited by the child processes), or None."""
+    user = os.environ.get("NEO4J_USER")
+    return (user, os.environ.get("NEO4J_PASSWORD", "")) if user else None
+
+
 def _uri(args: argparse.Namespace) -> str:
     """The Neo4j to use: --uri, NEO4J_URI, else a local one started here."""
     if args.uri:
@@ -182,9 +190,13 @@ def _uri(args: argparse.Namespace) -> str:
     from pboss.inventory.neo4j import local as neo4j_local
 
     print(f"starting a local Neo4j in {args.home} on port {args.port} ...", flush=True)
-    return neo4j_local.start(
+    uri = neo4j_local.start(
         Path(args.home), port=args.port, heap=args.heap, pagecache=args.pagecache
     )
+    login = neo4j_local.credentials(Path(args.home))
+    if login is not None:  # the launcher runs with auth: its login, for this run and children
+        os.environ["NEO4J_USER"], os.environ["NEO4J_PASSWORD"] = login
+    return uri
 
 
 def main(argv: list[str] | None = None) -> None:

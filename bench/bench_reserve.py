@@ -106,7 +106,7 @@ def _endpoint(args: argparse.Namespace) -> tuple[str, Any]:
     home = Path(args.home)
     print(f"starting a local Neo4j in {home} (heap {args.heap}, page cache {args.pagecache})")
     uri = neo4j_local.start(home, port=args.port, heap=args.heap, pagecache=args.pagecache)
-    return uri, None
+    return uri, neo4j_local.credentials(home)
 
 
 def _load(store: Neo4jStore, args: argparse.Namespace) -> dict[str, float]:

@@ -30,7 +30,7 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore
 
         return Neo4jStore(
             settings.neo4j_uri,
-            auth=settings.neo4j_auth,
+            auth=neo4j_auth(settings),
             database=settings.neo4j_database,
             catalog=catalog,
             histogram=metrics.neo4j_query_seconds if metrics else None,
@@ -38,6 +38,32 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore
     from pboss.inventory.memory.store import MemoryStore
 
     return MemoryStore(catalog=catalog)
+
+
+def seed_store(store: GraphStore, settings: Settings) -> list[str]:
+    """What `pboss serve` loads at start-up: PBOSS_LOAD_DIR's bundles, the demo network if the
+    store is still empty (and PBOSS_DEMO allows), then the partner feeds of PBOSS_LOAD_DIR/feeds/
+    and PBOSS_LOAD_FEEDS (pboss.loaders.startup); one line each saying what was loaded."""
+    from pboss.loaders.startup import feeds_in_dir, load_bundles, load_feeds, parse_feed_specs
+
+    specs = parse_feed_specs(settings.load_feeds) if settings.load_feeds else []  # before writing
+    lines = []
+    if settings.load_dir is not None:
+        lines.append(load_bundles(store, settings.load_dir)[1])
+        specs = feeds_in_dir(settings.load_dir) + specs
+    if settings.demo and load_demo_if_empty(store):
+        lines.append("loaded the demo network (the store was empty)")
+    return lines + load_feeds(store, specs)
+
+
+def neo4j_auth(settings: Settings) -> tuple[str, str] | None:
+    """The configured Neo4j login, else the local launcher's (``pboss neo4j start``) when the
+    URI is the one it runs on, so its generated password never has to be copied around."""
+    if settings.neo4j_auth is not None:
+        return settings.neo4j_auth
+    from pboss.inventory.neo4j.local import credentials_for_uri
+
+    return credentials_for_uri(settings.neo4j_uri)
 
 
 def load_demo_if_empty(store: GraphStore) -> bool:

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=True, description="load the demo network into an empty store")
     load_dir: Path | None = Field(
-        default=None, description="bundles `pboss serve` loads at start-up (loaders' format)"
+        default=None,
+        description="bundles `pboss serve` loads at start-up (loaders' format), and partner "
+        "feeds in its feeds/<mapping>/*.csv",
+    )
+    load_feeds: str | None = Field(
+        default=None,
+        description="partner feeds `pboss serve` applies at start-up, after the bundles and the "
+        "demo: path.csv:mapping[:encoding],... (mapping: a shipped name or a TOML file)",
     )
     host: str = "127.0.0.1"
     port: int = 8000
@@ -38,18 +45,76 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         default=None, description="TOML file of [[key]] tables with key, role and name"
     )
-    graphiql: bool = Field(default=True, description="serve GraphiQL at /graphql (off in prod)")
+    graphiql: bool | None = Field(
+        default=None,
+        description="serve GraphiQL at /graphql to browsers; unset: only while no API keys are "
+        "configured (the development keys), so a production setup has it off unless asked",
+    )
+    metrics_open: bool | None = Field(
+        default=None,
+        description="serve /metrics without a key; unset: only while no API keys are configured",
+    )
+    metrics_key: SecretStr | None = Field(
+        default=None,
+        description="bearer token a scraper sends for /metrics when it is not open (any admin "
+        "API key works too)",
+    )
     introspection: bool = Field(default=True, description="allow schema introspection")
     max_depth: int = Field(default=12, ge=1, description="deepest selection a query may nest")
     max_aliases: int = Field(default=50, ge=1, description="aliases one document may use")
     max_tokens: int = Field(default=5000, ge=10, description="tokens one document may hold")
     max_body_bytes: int = Field(default=64_000, ge=1024, description="largest request body")
+    max_cost: dict[str, int] = Field(
+        default_factory=lambda: {
+            "partner": 25_000,
+            "crm": 50_000,
+            "engineer": 100_000,
+            "admin": 100_000,
+        },
+        description="largest estimated cost of one operation, by role (JSON); a role not listed "
+        "gets the smallest (docs/api.md, Limits)",
+    )
+    cost_list_size: int = Field(
+        default=20, ge=1, description="items the cost estimate assumes for a list without first"
+    )
+    max_response_bytes: int = Field(
+        default=2_000_000, ge=1024, description="largest encoded GraphQL answer"
+    )
+    graphql_threads: int = Field(
+        default=4,
+        ge=0,
+        description="event loops (one thread each) running GraphQL operations, off the loop "
+        "that answers /healthz (0: on that loop, for embedding only)",
+    )
     store_threads: int = Field(default=16, ge=1, description="threads running store calls")
     cursor_key: SecretStr | None = Field(
         default=None,
         description="secret sealing partners' cursors (any string; the same on every replica); "
         "unset: a random key per process, so such cursors do not survive a restart",
     )
+
+    @field_validator("max_cost")
+    @classmethod
+    def costs_are_positive(cls, value: dict[str, int]) -> dict[str, int]:
+        """At least one role, every limit at least 1."""
+        if not value or any(limit < 1 for limit in value.values()):
+            raise ValueError('max_cost maps roles to limits of at least 1, e.g. {"crm": 20000}')
+        return value
+
+    @property
+    def keys_configured(self) -> bool:
+        """True when API keys are configured (PBOSS_API_KEYS or PBOSS_API_KEYS_FILE)."""
+        return bool(self.api_keys) or self.api_keys_file is not None
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """Whether GraphiQL is served: as set, else only without configured keys."""
+        return self.graphiql if self.graphiql is not None else not self.keys_configured
+
+    @property
+    def metrics_public(self) -> bool:
+        """Whether /metrics answers without a key: as set, else only without configured keys."""
+        return self.metrics_open if self.metrics_open is not None else not self.keys_configured
 
     @property
     def neo4j_auth(self) -> tuple[str, str] | None:

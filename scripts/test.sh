@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # Install pboss with its test dependencies and run the whole test suite, Neo4j included.
 # Neo4j comes from NEO4J_URI if set, else a testcontainers container if Docker answers, else the
-# local launcher (tools/neo4j-local, built with Maven on first use). Extra args go to pytest.
+# local launcher (tools/neo4j-local, built with Maven on first use). The GraphiQL browser test
+# needs Debian's Chromium: installed here with apt-get when missing (as root; otherwise a hint).
+# Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "== installing Debian's chromium for the browser tests (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq chromium >/dev/null
+  else
+    echo "== /usr/bin/chromium missing: 'sudo apt-get install chromium' (browser tests skip; fail with CI=true)"
+  fi
+fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[dev,fast]'
 python3 -m ruff check pboss tests bench
 python3 -m ruff format --check pboss tests bench

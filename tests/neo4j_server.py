@@ -8,7 +8,8 @@ trying in order:
 2. A testcontainers ``Neo4jContainer`` (image ``neo4j:<NEO4J_VERSION>-community``, bounded
    memory) when a Docker engine answers a ping within a couple of seconds.
 3. The local launcher (:mod:`pboss.inventory.neo4j.local`) on a free port, home in a temporary
-   directory that ``stop`` removes; the JVM also stops by itself if this process dies.
+   directory that ``stop`` removes; the JVM also stops by itself if this process dies. Auth is
+   on, as ``pboss neo4j start`` runs it: ``auth`` is the home's generated login.
 
 When none works it raises :class:`Neo4jUnavailable` (the conftest skips on it locally), or,
 with ``CI=true``, :class:`Neo4jStartError`, which is deliberately *not* a Neo4jUnavailable, so
@@ -65,15 +66,17 @@ def _noop() -> None:
 class Neo4jEndpoint:
     """Where the session's Neo4j answers.
 
-    ``auth`` is ``None`` (no auth, as the local launcher runs) or ``(user, password)``;
-    ``stop()`` releases what was started (idempotent); ``source`` is ``"env"``, ``"docker"`` or
-    ``"local"``.
+    ``auth`` is ``None`` (a server without auth) or ``(user, password)`` (the local launcher's
+    generated login, as ``pboss neo4j start`` gives it); ``stop()`` releases what was started
+    (idempotent); ``source`` is ``"env"``, ``"docker"`` or ``"local"``; ``home`` is the
+    launcher's home (``"local"`` only).
     """
 
     uri: str
     auth: tuple[str, str] | None
     stop: Callable[[], None] = field(default=_noop, repr=False, compare=False)
     source: str = "env"
+    home: Path | None = None
 
     def driver(self, **kwargs: Any) -> Any:
         """A ``neo4j.Driver`` for this endpoint (the caller closes it)."""
@@ -188,7 +191,9 @@ def _from_launcher(attempts: int = 2) -> Neo4jEndpoint:
             finally:
                 shutil.rmtree(home, ignore_errors=True)
 
-    return Neo4jEndpoint(uri=uri, auth=None, stop=stop, source="local")
+    return Neo4jEndpoint(
+        uri=uri, auth=neo4j_local.credentials(home), stop=stop, source="local", home=home
+    )
 
 
 def neo4j_endpoint_for_tests() -> Neo4jEndpoint:

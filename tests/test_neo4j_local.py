@@ -74,7 +74,9 @@ def test_start_query_stop(launcher_ready: None, tmp_path: Path) -> None:
         assert info["port"] == port and info["uri"] == uri
         assert (home / "neo4j.pid").read_text().strip() == str(info["pid"])
 
-        with neo4j.GraphDatabase.driver(uri) as driver:
+        login = neo4j_local.credentials(home)
+        assert login is not None and login[0] == "neo4j" and len(login[1]) >= 24
+        with neo4j.GraphDatabase.driver(uri, auth=login) as driver:
             driver.verify_connectivity()
             records, _, _ = driver.execute_query("RETURN 1 AS one")
             assert records[0]["one"] == 1
@@ -99,12 +101,75 @@ def test_start_query_stop(launcher_ready: None, tmp_path: Path) -> None:
     # store survived the clean shutdown.
     assert neo4j_local.start(home, port=port, heap="512m", pagecache="64m") == uri
     try:
-        with neo4j.GraphDatabase.driver(uri) as driver:
+        with neo4j.GraphDatabase.driver(uri, auth=neo4j_local.credentials(home)) as driver:
             records, _, _ = driver.execute_query("MATCH (p:Probe) RETURN p.n AS n")
             assert [r["n"] for r in records] == [42]
     finally:
         neo4j_local.stop(home)
     assert not _port_open(port)
+
+
+def _loose_modes(home: Path) -> list[str]:
+    """Every path under ``home`` (itself included) that its group or others may read or enter."""
+    paths = [home, *home.rglob("*")]
+    return [
+        f"{p} {oct(p.lstat().st_mode & 0o777)}"
+        for p in paths
+        if not p.is_symlink() and p.lstat().st_mode & 0o077
+    ]
+
+
+@pytest.mark.neo4j
+@pytest.mark.timeout(420)
+def test_the_launcher_runs_with_auth_and_private_files(
+    launcher_ready: None, tmp_path: Path
+) -> None:
+    """Auth is on with a generated password (mode 600); nothing in the home is readable by
+    others, including a home made before (world-readable files get tightened); the default
+    password and no password are refused; a new password file rotates the password."""
+    import neo4j
+    from neo4j.exceptions import AuthError
+
+    home = tmp_path / "secure"
+    (home / "db").mkdir(parents=True)
+    (home / "db" / "old.txt").write_text("from a run without auth")
+    os.chmod(home / "db" / "old.txt", 0o644)
+    os.chmod(home, 0o755)
+    port = free_port()
+    uri = neo4j_local.start(home, port=port, heap="512m", pagecache="64m")
+    try:
+        login = neo4j_local.credentials(home)
+        assert login is not None
+        assert oct((home / "neo4j.password").stat().st_mode & 0o777) == "0o600"
+        with neo4j.GraphDatabase.driver(uri, auth=login) as driver:
+            driver.execute_query("CREATE (:Probe {n: 1})")
+        for wrong in (None, ("neo4j", "neo4j"), ("neo4j", login[1] + "x")):
+            with (
+                pytest.raises(AuthError),
+                neo4j.GraphDatabase.driver(uri, auth=wrong) as driver,
+            ):
+                driver.verify_connectivity()
+        assert _loose_modes(home) == []
+        assert not list(home.rglob("auth.ini")), "the initial credentials are not kept around"
+        assert neo4j_local.credentials_for_uri(uri, home) == login
+        assert neo4j_local.credentials_for_uri(f"bolt://127.0.0.1:{port + 1}", home) is None
+        assert neo4j_local.credentials_for_uri(f"bolt://db.example:{port}", home) is None
+    finally:
+        neo4j_local.stop(home)
+
+    (home / "neo4j.password").unlink()
+    neo4j_local.start(home, port=port, heap="512m", pagecache="64m")
+    try:
+        rotated = neo4j_local.credentials(home)
+        assert rotated is not None and rotated != login
+        with neo4j.GraphDatabase.driver(uri, auth=rotated) as driver:
+            records, _, _ = driver.execute_query("MATCH (p:Probe) RETURN p.n AS n")
+            assert [r["n"] for r in records] == [1]
+        with pytest.raises(AuthError), neo4j.GraphDatabase.driver(uri, auth=login) as driver:
+            driver.verify_connectivity()
+        assert _loose_modes(home) == []
+    finally:
+        neo4j_local.stop(home)
 
 
 @pytest.mark.neo4j
@@ -126,14 +191,17 @@ def test_two_instances_coexist(launcher_ready: None, tmp_path: Path) -> None:
             )
         assert uri_a == uri_a2 == f"bolt://127.0.0.1:{port_a}"
         assert uri_b == f"bolt://127.0.0.1:{port_b}"
-        with neo4j.GraphDatabase.driver(uri_a) as da, neo4j.GraphDatabase.driver(uri_b) as db:
+        with (
+            neo4j.GraphDatabase.driver(uri_a, auth=neo4j_local.credentials(a)) as da,
+            neo4j.GraphDatabase.driver(uri_b, auth=neo4j_local.credentials(b)) as db,
+        ):
             da.execute_query("CREATE (:Only {where: 'a'})")
             n_b, _, _ = db.execute_query("MATCH (n:Only) RETURN count(n) AS c")
             assert n_b[0]["c"] == 0, "instances must not share data"
         assert neo4j_local.stop(b) is True
         assert not _port_open(port_b)
         assert neo4j_local.status(a)["alive"]  # type: ignore[index]
-        with neo4j.GraphDatabase.driver(uri_a) as da:
+        with neo4j.GraphDatabase.driver(uri_a, auth=neo4j_local.credentials(a)) as da:
             n_a, _, _ = da.execute_query("MATCH (n:Only) RETURN count(n) AS c")
             assert n_a[0]["c"] == 1
     finally:

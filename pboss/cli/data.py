@@ -2,9 +2,11 @@
 
 `pboss load` is meant for Neo4j: the embedded memory store lives inside one process, so what a
 separate `pboss load` writes into it is gone when the command exits (it still validates and
-reports, like a dry run). To serve files from the memory store, point PBOSS_LOAD_DIR at them and
-`pboss serve` loads them at start-up. Exit codes: 0 done, 1 invalid rows (nothing written unless
---skip-invalid), 2 bad arguments, files, mapping or an unreachable store.
+reports, like a dry run, and says so: MEMORY_NOTE). To serve files from the memory store, name
+them to `pboss serve` (PBOSS_LOAD_DIR for bundles and feeds/<mapping>/*.csv, PBOSS_LOAD_FEEDS for
+partner feeds), which loads them at start-up (pboss.loaders.startup). Exit codes: 0 done, 1
+invalid rows (nothing written unless --skip-invalid), 2 bad arguments, files, mapping or an
+unreachable store.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ from pboss.inventory.errors import PbossError
 from pboss.inventory.store import GraphStore
 
 STORE_HELP = "memory or neo4j (PBOSS_STORE); the loader is meant for neo4j"
+MEMORY_NOTE = (
+    "note: --store memory is a throw-away store: it starts empty in this command's own process "
+    "and is gone when the command exits, so nothing loaded here reaches a running `pboss serve` "
+    "(and a partner feed finds none of our sites in it: every row says 'no site matches'). "
+    "This run only checks the files. To load for real: --store neo4j; to feed the embedded "
+    "store a server runs: PBOSS_LOAD_DIR (bundles, and feeds in its feeds/<mapping>/*.csv) or "
+    "PBOSS_LOAD_FEEDS=file.csv:mapping[:encoding],... when starting `pboss serve`"
+)
 
 
 class ScaleName(StrEnum):
@@ -44,6 +54,7 @@ def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
     from pydantic import ValidationError
 
     from pboss.bootstrap import open_store
+    from pboss.cli.hints import store_failure
     from pboss.config import Settings
 
     overrides = {k: v for k, v in {"store": store, "neo4j_uri": neo4j_uri}.items() if v}
@@ -54,8 +65,7 @@ def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
     try:
         opened = open_store(settings)
     except Exception as exc:  # the driver's many connection errors, a bad catalog file...
-        where = f" at {settings.neo4j_uri}" if settings.store == "neo4j" else ""
-        raise _fail(f"cannot open the {settings.store} store{where}: {exc}", 2) from None
+        raise _fail(store_failure(settings, exc), 2) from None
     try:
         yield opened
     finally:
@@ -88,7 +98,15 @@ def load(
         "temporary file, so memory stays flat; more: faster on very large feeds",
     ),
     prune: bool = typer.Option(
-        False, "--prune", help="delete drifted nodes (in the feed's scope, not in it)"
+        False,
+        "--prune",
+        help="delete drifted nodes (in the feed's scope, not in it); never one with riders",
+    ),
+    prune_with_riders: bool = typer.Option(
+        False,
+        "--prune-with-riders",
+        help="with --prune: also delete drifted nodes live services ride, accepting the impact "
+        "the report lists (only where those services are drifted too; never cascades)",
     ),
     store: str | None = typer.Option(None, help=STORE_HELP),
     neo4j_uri: str | None = typer.Option(None, help="bolt URI (PBOSS_NEO4J_URI)"),
@@ -103,18 +121,17 @@ def load(
     options = LoadOptions(
         dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects, encoding=encoding,
         batch_size=batch_size, workers=workers, index_entries=index_entries, prune=prune,
+        prune_with_riders=prune_with_riders,
         actor="pboss-load",
         reason=f"load {' '.join(str(p) for p in paths)}",
     )  # fmt: skip
+    if prune_with_riders and not prune:
+        raise _fail("--prune-with-riders goes with --prune", 2)
     progress = make_progress(quiet or as_json)
     try:
         with _store(store, neo4j_uri) as target:
-            if target.name == "memory" and not dry_run:
-                typer.echo(
-                    "note: the memory store lives in this process; what this command loads is "
-                    "gone when it exits (use --store neo4j, or PBOSS_LOAD_DIR with pboss serve)",
-                    err=True,
-                )
+            if target.name == "memory":
+                typer.echo(MEMORY_NOTE, err=True)
             source: Source
             if mapping:
                 source = FeedSource(load_mapping(mapping), paths, target)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pboss.cli import data, schema
+from pboss.cli import data, keys, schema
 from pboss.cli.neo4j import neo4j_app
 
 app = typer.Typer(help="pboss: resource inventory and provisioning for broadband operators.")
@@ -23,14 +23,20 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port, "store": store}.items() if v}
     settings = Settings(**overrides)
+    from pboss.cli.hints import store_failure
     from pboss.http.app import create_app
-    from pboss.inventory.errors import PbossError
+    from pboss.inventory.errors import PbossError, StoreUnavailable
 
     try:
         api = create_app(settings)
+    except StoreUnavailable as exc:  # nothing answers at the Neo4j address: say what to do
+        typer.echo(f"pboss: {store_failure(settings, exc)}", err=True)
+        raise typer.Exit(2) from None
     except PbossError as exc:  # e.g. stored data the model refuses: said in one line
         typer.echo(f"pboss: {exc}", err=True)
         raise typer.Exit(2) from None
+    for line in api.state.pboss["loaded"]:
+        typer.echo(f"start-up: {line}")
     typer.echo(
         f"pboss on the {settings.store} store: http://{settings.host}:{settings.port}/graphql"
     )
@@ -39,4 +45,5 @@ def serve(
 
 data.register(app)
 schema.register(app)
+keys.register(app)
 app.add_typer(neo4j_app, name="neo4j", help="Start, stop or check a local Neo4j (no Docker).")

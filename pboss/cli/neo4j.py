@@ -33,15 +33,22 @@ def start(
     pagecache: str = typer.Option("512m", "--pagecache", help="Neo4j page cache, e.g. 512m"),
     timeout: float = typer.Option(180.0, "--timeout", help="seconds to wait for Bolt"),
 ) -> None:
-    """Start Neo4j (building the launcher on first use) and print its Bolt URI."""
+    """Start Neo4j (building the launcher on first use); print its Bolt URI and login."""
+    where = _home(home)
     try:
-        uri = neo4j_local.start(
-            _home(home), port=port, heap=heap, pagecache=pagecache, timeout=timeout
-        )
+        uri = neo4j_local.start(where, port=port, heap=heap, pagecache=pagecache, timeout=timeout)
     except (neo4j_local.Neo4jLaunchError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(uri)
+    login = neo4j_local.credentials(where)
+    if login is not None:
+        password_file = where.expanduser().resolve() / neo4j_local.PASSWORD_FILE
+        typer.echo(f"user {login[0]}, password {login[1]} (kept in {password_file}, mode 600)")
+        typer.echo(
+            "pboss logs in by itself (`pboss serve --store neo4j`); other clients: "
+            f"PBOSS_NEO4J_USER={login[0]} PBOSS_NEO4J_PASSWORD=<the password>"
+        )
 
 
 @neo4j_app.command()

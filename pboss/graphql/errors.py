@@ -109,8 +109,15 @@ class ValidationError(Error):
 
     @classmethod
     def single(cls, item: str, reason: str, field: str | None = None) -> ValidationError:
-        """One issue with one argument."""
-        return cls.of([inv.Issue(item=item, reason=reason, field=field)])
+        """One issue with one argument; an argument named as both item and field is said once
+        (`product: ...`, not `product.product: ...`)."""
+        issue = inv.Issue(item=item, reason=reason, field=field)
+        where = item if field in (None, item) else f"{item}.{field}"
+        return cls(
+            message=f"1 invalid item(s): {where}: {reason}",
+            code="VALIDATION_FAILED",
+            issues=[Issue(item=issue.item, field=issue.field, reason=reason, index=None)],
+        )
 
 
 @strawberry.type(description="A delete refused because other elements depend on these.")

@@ -1,7 +1,8 @@
-"""Schema extensions: per-operation metrics, and the rule for which errors are masked.
+"""Schema extensions: per-operation metrics, the cost limit, and which errors are masked.
 
-Limits (depth, aliases, tokens), the parser and validation caches, masking and the
-introspection switch are strawberry's own extensions, assembled in `pboss.graphql.schema`.
+The token limit, the parser and validation caches, masking and the introspection switch are
+strawberry's own extensions; depth and aliases are our validation rule
+(`pboss.graphql.document_limits`); all assembled in `pboss.graphql.schema`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from pboss.graphql.document_limits import CostModel, cost_limit_for
 from pboss.inventory.errors import PbossError
 from pboss.metrics import Metrics
 
@@ -51,3 +53,42 @@ def record_operation(
     label, kind = (metrics.operation_label(name), kind) if kind else ("invalid", "unknown")
     metrics.operations.labels(label, kind, "error" if failed else "ok").inc()
     metrics.operation_seconds.labels(label, kind).observe(seconds)
+
+
+#: Costs above this are reported as "over" it (JSON clients read integers up to 2^53 exactly).
+COST_SHOWN_UP_TO = 10**15
+
+
+class CostLimit(SchemaExtension):
+    """Refuses, before anything resolves, an operation whose estimated cost (with its variables)
+    is over the caller's role's limit: a `COST_LIMIT_EXCEEDED` error naming both figures."""
+
+    def __init__(self, model: CostModel, limits: dict[str, int]):
+        self.model = model
+        self.limits = limits
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        operation = get_operation_ast(document, ctx.operation_name) if document else None
+        if document is not None and operation is not None:
+            role = getattr(getattr(ctx.context, "principal", None), "role", None)
+            limit = cost_limit_for(self.limits, role)
+            cost = self.model.cost(document, operation, ctx.variables)
+            if cost > limit:
+                ctx.result = ExecutionResult(data=None, errors=[cost_error(cost, limit, role)])
+        yield
+
+
+def cost_error(cost: int, limit: int, role: str | None) -> GraphQLError:
+    """The refusal of an operation over its cost limit (docs/api.md, Limits)."""
+    shown = str(cost) if cost <= COST_SHOWN_UP_TO else f"over {COST_SHOWN_UP_TO}"
+    return GraphQLError(
+        f"query cost {shown} exceeds the limit of {limit} for role {role or 'unknown'}: ask for "
+        "smaller pages (first, limit) or fewer nested lists",
+        extensions={
+            "code": "COST_LIMIT_EXCEEDED",
+            "cost": min(cost, COST_SHOWN_UP_TO),
+            "limit": limit,
+        },
+    )

@@ -115,6 +115,12 @@ def sees_all(principal: Principal) -> bool | None:
     return principal.role in _ALLOWED
 
 
+def sees_phones(principal: Principal) -> bool:
+    """True when the principal may see customers' phones, hence search by them (never a
+    partner: a phone search must not become a way to probe who is a customer)."""
+    return not principal.is_partner and principal.role in _ALLOWED
+
+
 def owner_scope(principal: Principal) -> str | None:
     """The owner every list must be restricted to for this principal (None: no restriction)."""
     return principal.partner_id if principal.is_partner else None

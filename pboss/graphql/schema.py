@@ -1,37 +1,45 @@
 """The schema: `Query` and `Mutation` merged from per-domain classes, with the safety limits.
 
 Domains add their classes to QUERY_TYPES / MUTATION_TYPES (see the marked place below). Limits:
-depth, aliases and tokens per document, masked unexpected errors, introspection switchable off;
-the request body limit is enforced before parsing, in `pboss.http.limits`.
+tokens per document (strawberry's), depth and aliases (`document_limits.shape_rule`, linear in
+the document), the estimated cost per role (`extensions.CostLimit`), masked unexpected errors,
+introspection switchable off; the request body and response size limits are enforced in
+`pboss.http`. Every operation runs on a worker event loop (`pboss.graphql.loops`), never on the
+loop that answers health checks. docs/api.md lists every limit.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
+from graphql import build_schema as schema_from_sdl
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
 from pboss.graphql.business.queries import BusinessQuery
+from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
-from pboss.graphql.extensions import OperationMetrics, should_mask
+from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
 from pboss.graphql.inventory.mutations import InventoryMutation
 from pboss.graphql.inventory.queries import InventoryQuery
 from pboss.graphql.inventory.types import ELEMENT_TYPES
+from pboss.graphql.loops import WorkerLoops
 from pboss.graphql.network.queries import NetworkQuery
 from pboss.graphql.provisioning.mutations import ProvisioningMutation
 from pboss.graphql.provisioning.queries import ProvisioningQuery
@@ -52,8 +60,42 @@ CACHE_SIZE = 512
 
 
 class Schema(strawberry.Schema):
-    """The strawberry schema, logging refused requests in one line and real failures in full
-    (`process_errors`, strawberry's documented hook for error logging)."""
+    """The strawberry schema, running each operation on its worker loops when it has them, and
+    logging refused requests in one line and real failures in full (`process_errors`,
+    strawberry's documented hook for error logging)."""
+
+    def __init__(self, *args: Any, loops: WorkerLoops | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.loops = loops
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Parse, validate and execute one operation, on a worker loop when there are some."""
+        work = super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if self.loops is None:
+            return await work
+        return await self.loops.run(work)
+
+    def close(self) -> None:
+        """Stop the worker loops (the app's shutdown calls it)."""
+        if self.loops is not None:
+            self.loops.close()
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -66,26 +108,56 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> Schema:
-    """The executable schema with the limits the settings ask for (and metrics when given)."""
+    """The executable schema with the limits the settings ask for (and metrics when given),
+    running operations on `settings.graphql_threads` worker loops (0: on the caller's loop)."""
     settings = settings or Settings()
+    rules: list = [shape_rule(settings.max_depth, settings.max_aliases)]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    cost = CostModel(TYPES_ONLY.schema(), settings.cost_list_size)
     extensions: list = [
         partial(MaxTokensLimiter, settings.max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         partial(ParserCache, maxsize=CACHE_SIZE),
+        partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=CACHE_SIZE),
+        partial(CostLimit, cost, settings.max_cost),
         partial(MaskErrors, should_mask_error=should_mask),
     ]
-    if not settings.introspection:
-        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     if metrics is not None:
         extensions.append(partial(OperationMetrics, metrics))
-    return Schema(
+    loops = WorkerLoops(settings.graphql_threads) if settings.graphql_threads else None
+    schema = Schema(
         query=merge_types("Query", tuple(QUERY_TYPES)),
         mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
         types=[*ELEMENT_TYPES, *ERROR_TYPES],
         extensions=extensions,
+        loops=loops,
     )
+    if loops is not None:  # an app never shut down still stops its threads once dropped
+        weakref.finalize(schema, loops.close)
+    return schema
+
+
+class TypesOnly:
+    """The schema's types as a graphql-core schema built from its SDL, for the cost estimate
+    (built once per process: the types do not depend on settings)."""
+
+    def __init__(self) -> None:
+        self.built: GraphQLSchema | None = None
+
+    def schema(self) -> GraphQLSchema:
+        """The graphql-core schema of the SDL the API serves."""
+        if self.built is None:
+            bare = Schema(
+                query=merge_types("Query", tuple(QUERY_TYPES)),
+                mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
+                types=[*ELEMENT_TYPES, *ERROR_TYPES],
+            )
+            self.built = schema_from_sdl(bare.as_str())
+        return self.built
+
+
+TYPES_ONLY = TypesOnly()
 
 
 def schema_sdl() -> str:

@@ -20,14 +20,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pboss.bootstrap import load_demo_if_empty, open_store, register_kinds
+from pboss.bootstrap import open_store, register_kinds, seed_store
 from pboss.config import Settings, get_settings
 from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
 from pboss.graphql.network.sites import SiteIndex
 from pboss.graphql.schema import build_schema
-from pboss.http.auth import load_keyring
+from pboss.http.auth import load_keyring, require_keys
 from pboss.http.endpoint import Unauthenticated, graphql_router
+from pboss.http.graphiql import mount_graphiql_assets
 from pboss.http.health import add_probes
 from pboss.http.limits import BodyLimit, graphql_error_body
 from pboss.inventory.catalog import load_catalog
@@ -79,36 +80,41 @@ def _add_unauthenticated(app: FastAPI) -> None:
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _seed(store: GraphStore, settings: Settings) -> None:
-    """Load PBOSS_LOAD_DIR's bundles, then the demo network if the store is still empty."""
-    if settings.load_dir is not None:
-        from pboss.loaders.loader import load_directory
-
-        report = load_directory(store, settings.load_dir)
-        if report.refused:
-            shown = "; ".join(str(i) for i in report.issues[:5])
-            raise RuntimeError(f"{settings.load_dir}: invalid rows, nothing loaded: {shown}")
-        log.info("loaded %s at start-up: %s", settings.load_dir, report.result)
-    if settings.demo:
-        load_demo_if_empty(store)
+def _seed(store: GraphStore, settings: Settings) -> list[str]:
+    """Load PBOSS_LOAD_DIR's bundles, the demo network if the store is still empty, then the
+    partner feeds (bootstrap.seed_store); logged, and returned for `pboss serve` to print."""
+    lines = seed_store(store, settings)
+    for line in lines:
+        log.info("start-up: %s", line)
+    return lines
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
-    """The pboss service on the configured store (or on `store`, which the caller then owns)."""
+    """The pboss service on the configured store (or on `store`, which the caller then owns).
+
+    Opening the store itself, it refuses (`NoApiKeys`) when no API key is configured and the
+    development keys do not apply (any store but the embedded demo)."""
     settings = settings or get_settings()
     owned = store is None
     register_kinds()  # a store handed in was opened elsewhere: the app still serves every kind
     metrics = Metrics()
-    raw = open_store(settings, metrics) if store is None else store
+    keyring = load_keyring(settings, settings.store if store is None else store.name)
     if owned:
-        _seed(raw, settings)
+        require_keys(keyring, "Neo4j" if settings.store == "neo4j" else settings.store)
+    raw = open_store(settings, metrics) if store is None else store
+    try:
+        loaded = _seed(raw, settings) if owned else []
+    except BaseException:
+        raw.close()  # a refused start-up load: the store we opened goes with it
+        raise
     executor = ThreadPoolExecutor(settings.store_threads, thread_name_prefix="pboss-store")
     state: dict[str, Any] = {
         "settings": settings,
+        "loaded": loaded,  # what start-up loaded, one line each (`pboss serve` prints them)
         "store": instrument(raw, metrics),
         "catalog": getattr(raw, "catalog", None) or load_catalog(settings.catalog),
         "executor": executor,
-        "keyring": load_keyring(settings, raw.name),
+        "keyring": keyring,
         "metrics": metrics,
         "site_index": SiteIndex(),
         "partner_names": PartnerNames(),
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             yield
         finally:
             sweeper.stop()
+            schema.close()
             executor.shutdown(wait=False, cancel_futures=True)
             if owned:
                 raw.close()
@@ -138,9 +145,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         openapi_url=None,
     )
     app.state.pboss = state
-    router = graphql_router(build_schema(settings, metrics), state)
+    schema = build_schema(settings, metrics)
+    router = graphql_router(schema, state)
     app.include_router(router, prefix="/graphql")
     add_probes(app, state)
+    if settings.graphiql_enabled:
+        mount_graphiql_assets(app)
     _add_unauthenticated(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics, metrics=metrics)

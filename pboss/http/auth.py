@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from pboss.config import Settings
 from pboss.graphql.permissions import Principal, parse_role
+from pboss.inventory.errors import PbossError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,23 @@ def load_keyring(settings: Settings, store_name: str) -> KeyRing:
         log.warning("no API keys configured: the development keys (dev-crm, ...) are active")
         return dev_keyring()
     return KeyRing(keys)
+
+
+class NoApiKeys(PbossError):
+    """The service would open a store with no API key configured: every request would be 401."""
+
+    code = "no_api_keys"
+
+
+def require_keys(keyring: KeyRing, store_name: str) -> None:
+    """Refuse to serve a store no key can reach (e.g. Neo4j with PBOSS_API_KEYS unset)."""
+    if len(keyring) == 0:
+        raise NoApiKeys(
+            f"no API keys configured for the {store_name} store, so every request would be "
+            'refused: set PBOSS_API_KEYS (JSON {"<key>": "<role>"}) or PBOSS_API_KEYS_FILE '
+            "(`pboss keys init` writes a .env with generated keys); the development keys work "
+            "only on the embedded demo store"
+        )
 
 
 def dev_keyring() -> KeyRing:

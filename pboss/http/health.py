@@ -1,19 +1,40 @@
 """Probes and scraping: /healthz (the process answers), /readyz (the store answers within
-`READY_TIMEOUT_S`) and /metrics (Prometheus text)."""
+`READY_TIMEOUT_S`) and /metrics (Prometheus text; open, or behind `PBOSS_METRICS_KEY` or an
+admin API key, see `Settings.metrics_public`)."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from pboss.config import Settings
+from pboss.http.auth import key_from_headers
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics
 
 READY_TIMEOUT_S = 2.0
+
+
+def may_scrape(request: Request, state: dict[str, Any]) -> bool:
+    """True when /metrics may answer this request: it is open, or the request carries the
+    metrics key or an admin API key (as a bearer token or X-API-Key)."""
+    settings: Settings = state["settings"]
+    if settings.metrics_public:
+        return True
+    key = key_from_headers(request.headers)
+    if not key:
+        return False
+    if settings.metrics_key is not None and hmac.compare_digest(
+        key.encode(), settings.metrics_key.get_secret_value().encode()
+    ):
+        return True
+    principal = state["keyring"].principal(key)
+    return principal is not None and principal.role == "admin"
 
 
 def add_probes(app: FastAPI, state: dict[str, Any]) -> None:
@@ -37,5 +58,11 @@ def add_probes(app: FastAPI, state: dict[str, Any]) -> None:
         return JSONResponse({"status": "ready", "store": store.name})
 
     @app.get("/metrics", include_in_schema=False)
-    async def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        if not may_scrape(request, state):
+            return JSONResponse(
+                {"error": "/metrics needs PBOSS_METRICS_KEY or an admin API key as a bearer token"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

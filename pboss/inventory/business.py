@@ -1,10 +1,13 @@
 """The business view: network resources at a site packaged for sales, and what can be sold there.
 
 Pure functions over a `SiteView` and the catalog (no store, no GraphQL), so the API, provisioning
-and CRM feeds share one answer. Packaging rules are catalog data (`[[package]]`); this module only
-knows how to count free units for the anchor kinds a SiteView carries: Splitter (free outputs under
-a healthy chain within the PON split budget), PartnerAccess (a pool: total - used - reserved) and NE
-(free ports). Availability answers in TMF645 terms: qualified, alternate or unqualified.
+and CRM feeds share one answer. Packaging rules are catalog data (`[[package]]`); which rule a
+resource belongs to, hence which splitter outputs are sold, is `sellable.rule_for`, the rule FTTH
+path computation applies too, so what CRM is shown free is what reservations can take. This
+module only knows how to count free units for the anchor kinds a SiteView carries: Splitter (free
+outputs under a healthy chain within the PON split budget), PartnerAccess (a pool: total - used -
+reserved) and NE (free ports). Availability answers in TMF645 terms: qualified, alternate or
+unqualified.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pboss.inventory.catalog import Catalog, PackageRule, ProductDef
 from pboss.inventory.lifecycle import DEGRADED, DOWN, Status, health_of
 from pboss.inventory.model import SELF, Element
 from pboss.inventory.results import SiteView, SplitterView
+from pboss.inventory.sellable import rule_for
 
 #: Statuses that make an element unable to carry a new service (down, at risk, or not yet built).
 BLOCKING = frozenset(DOWN | DEGRADED | {Status.PLANNED})
@@ -116,14 +120,8 @@ class Qualification:
     result: Result
     options: tuple[Option, ...]
     reasons: tuple[str, ...]
-
-
-def _value(el: Element, key: str) -> Any:
-    return getattr(el, key) if key in type(el).model_fields else el.attrs.get(key)
-
-
-def _matches(el: Element, where: Mapping[str, Any]) -> bool:
-    return all(_value(el, k) == v for k, v in where.items())
+    #: when unqualified: what of another family (service type) can be sold here instead
+    other_families: tuple[Option, ...] = ()
 
 
 def _status_blockers(elements: Sequence[Element], label: str) -> list[str]:
@@ -197,15 +195,19 @@ def _ne_component(ne: Element, view: SiteView) -> Component:
     )
 
 
-def _components(rule: PackageRule, view: SiteView) -> list[Component]:
+def _components(rule: PackageRule, view: SiteView, catalog: Catalog) -> list[Component]:
+    """The rule's anchors at the site: those whose packaging rule (`sellable.rule_for`, the one
+    path computation also asks) is this one, so each resource is counted once."""
+
+    def ours(el: Element) -> bool:
+        return rule_for(catalog, el) is rule
+
     if rule.anchor_kind == "Splitter":
-        return [
-            _splitter_component(sv) for sv in view.splitters if _matches(sv.splitter, rule.where)
-        ]
+        return [_splitter_component(sv) for sv in view.splitters if ours(sv.splitter)]
     if rule.anchor_kind == "PartnerAccess":
-        return [_pool_component(p) for p in view.partner_access if _matches(p, rule.where)]
+        return [_pool_component(p) for p in view.partner_access if ours(p)]
     if rule.anchor_kind == "NE":
-        return [_ne_component(ne, view) for ne in view.nes if _matches(ne, rule.where)]
+        return [_ne_component(ne, view) for ne in view.nes if ours(ne)]
     return []
 
 
@@ -237,7 +239,7 @@ def package_site(
     out: list[Package] = []
     for rule in catalog.packages:
         by_owner: dict[str, list[Component]] = defaultdict(list)
-        for comp in _components(rule, view):
+        for comp in _components(rule, view, catalog):
             by_owner[comp.anchor.owner].append(comp)
         for owner in sorted(by_owner, key=lambda o: (o != SELF, o)):
             comps = by_owner[owner]
@@ -287,6 +289,19 @@ def _why_not(
     return [f"our own network at {where} has nothing that delivers {product.id}"]
 
 
+def _other_families(options: Sequence[Option]) -> list[str]:
+    """One reason per other product family sellable here, naming it and its products."""
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for o in options:
+        shown = f"{o.product.id} ({o.product.name})"
+        if shown not in by_family[o.product.service_type]:
+            by_family[o.product.service_type].append(shown)
+    return [
+        f"sellable here instead: the {family.replace('_', ' ')} family: {', '.join(products)}"
+        for family, products in by_family.items()
+    ]
+
+
 def qualify(
     view: SiteView,
     catalog: Catalog,
@@ -333,6 +348,10 @@ def qualify(
             for r in pkg.reasons
         ]
         reasons += related or [f"no partner or alternative product can serve {product.id} here"]
-        return Qualification(site, product, "unqualified", (), tuple(dict.fromkeys(reasons)))
+        instead = [o for o in options if o.product.service_type != product.service_type]
+        reasons += _other_families(instead)
+        return Qualification(
+            site, product, "unqualified", (), tuple(dict.fromkeys(reasons)), tuple(instead)
+        )
     why = tuple(dict.fromkeys(reasons))
     return Qualification(site, product, "alternate", tuple(alternates), why)

@@ -7,10 +7,11 @@ equipment type or product is configuration, not code.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from pboss.inventory.errors import Issue
 from pboss.inventory.model import KINDS, Element
@@ -65,16 +66,22 @@ class ProductDef:
     lead_time_hours: int
 
 
+#: Which anchors a packaging rule takes: a table (every key equal; a list value means one of) or a
+#: sequence of tables (any of them). Keys are fields of the anchor kind or declared characteristics.
+Where: TypeAlias = Mapping[str, Any] | tuple[Mapping[str, Any], ...]
+
+
 @dataclass(frozen=True)
 class PackageRule:
-    """How network resources at a site are packaged into one business resource for CRM."""
+    """How network resources at a site are packaged into one business resource for CRM (and, for
+    splitters, which outputs are sold at all: `pboss.inventory.sellable`)."""
 
     id: str
     name: str
     anchor_kind: str
     sells: tuple[str, ...]
     unit_kind: str | None = None
-    where: dict[str, Any] = field(default_factory=dict)
+    where: Where = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,32 @@ class Catalog:
         return issues
 
 
+def _where(raw: Any) -> Where:
+    """A rule's `where` as read: one table, or an array of tables (alternatives)."""
+    if isinstance(raw, list):
+        return tuple(dict(alt) if isinstance(alt, dict) else alt for alt in raw)
+    return dict(raw) if isinstance(raw, dict) else raw
+
+
+def _where_problems(rule: PackageRule, chars: Mapping[str, Characteristic]) -> list[str]:
+    """What is wrong with a rule's `where`: not tables, or keys the anchor kind cannot have (a
+    misspelt key would silently package, and sell, nothing)."""
+    alts = (rule.where,) if isinstance(rule.where, Mapping) else rule.where
+    if not isinstance(alts, tuple) or not all(isinstance(a, Mapping) for a in alts):
+        return [f"package {rule.id}: where must be a table or an array of tables"]
+    cls = KINDS.get(rule.anchor_kind)
+    if cls is None:  # an anchor no view carries: `business.unsupported_rules` reports it
+        return []
+    known = set(chars) | set(cls.model_fields)
+    return [
+        f"package {rule.id}: where names {key!r}, neither a field of {rule.anchor_kind} "
+        "nor a declared characteristic"
+        for alt in alts
+        for key in alt
+        if key not in known
+    ]
+
+
 def _load(data: dict[str, Any], source: str) -> Catalog:
     chars = {
         name: Characteristic(
@@ -151,7 +184,7 @@ def _load(data: dict[str, Any], source: str) -> Catalog:
             anchor_kind=d["anchor_kind"],
             sells=tuple(d.get("sells", [])),
             unit_kind=d.get("unit_kind"),
-            where=dict(d.get("where", {})),
+            where=_where(d.get("where", {})),
         )
         for d in data.get("package", [])
     )
@@ -159,6 +192,7 @@ def _load(data: dict[str, Any], source: str) -> Catalog:
         problems += [
             f"package {rule.id}: unknown product {p}" for p in rule.sells if p not in products
         ]
+        problems += _where_problems(rule, chars)
     if problems:
         raise ValueError(f"catalog {source} is invalid: " + "; ".join(problems))
     return Catalog(chars, specs, products, packages)

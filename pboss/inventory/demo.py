@@ -154,16 +154,16 @@ def demo_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ("SVC-E2-LL", "MSTP-LL", "CIR-2", "E-2"),
         ("SVC-H5-CB", "CABLE-BB", "PA-DH-OC", "H-5"),
     ]
-    # MSTP: NE-A (customer premises) -TS-1- NE-1 (EX-1) -TS-2- NE-2 (EX-2) -PL-1 (Tietong)- NE-Z
+    # MSTP: NE-A (customer premises) -TS-1- NE-1 (EX-1) -TS-2- NE-2 (EX-2) -PL-1 (Tietong)- NE-Z;
+    # trunk sections end on ports, partner links on the NEs themselves (the partner's hand-over)
     for ne, site in (("NE-A", "CP-XX"), ("NE-1", "EX-1"), ("NE-2", "EX-2"), ("NE-Z", "B-DH")):
         nodes.append(_n("NE", ne, site=site, spec="MSTP-ADM", status="in_use"))
     ports = [
         ("NE-A/E1-1", "NE-A", "PORT-E1"), ("NE-A/STM1-1", "NE-A", "PORT-STM1"),
         ("NE-1/STM1-1", "NE-1", "PORT-STM1"), ("NE-1/STM4-1", "NE-1", "PORT-STM4"),
         ("NE-1/E1-1", "NE-1", "PORT-E1"),
-        ("NE-2/STM4-1", "NE-2", "PORT-STM4"), ("NE-2/STM1-1", "NE-2", "PORT-STM1"),
-        ("NE-2/E1-1", "NE-2", "PORT-E1"),
-        ("NE-Z/STM1-1", "NE-Z", "PORT-STM1"), ("NE-Z/E1-1", "NE-Z", "PORT-E1"),
+        ("NE-2/STM4-1", "NE-2", "PORT-STM4"), ("NE-2/E1-1", "NE-2", "PORT-E1"),
+        ("NE-Z/E1-1", "NE-Z", "PORT-E1"),
     ]  # fmt: skip
     site_of_ne = {"NE-A": "CP-XX", "NE-1": "EX-1", "NE-2": "EX-2", "NE-Z": "B-DH"}
     for pid, ne, spec in ports:
@@ -197,7 +197,7 @@ def demo_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     edges += [
         _e("TERMINATES", "TS-1", "NE-A/STM1-1"), _e("TERMINATES", "TS-1", "NE-1/STM1-1"),
         _e("TERMINATES", "TS-2", "NE-1/STM4-1"), _e("TERMINATES", "TS-2", "NE-2/STM4-1"),
-        _e("TERMINATES", "PL-1", "NE-2/STM1-1"), _e("TERMINATES", "PL-1", "NE-Z/STM1-1"),
+        _e("TERMINATES", "PL-1", "NE-2"), _e("TERMINATES", "PL-1", "NE-Z"),
         _e("A_END", "CIR-1", "NE-A/E1-1"), _e("Z_END", "CIR-1", "NE-Z/E1-1"),
         _e("ROUTED_OVER", "CIR-1", "TS-1", seq=1, slots=[1, 2]),
         _e("ROUTED_OVER", "CIR-1", "TS-2", seq=2, slots=[5, 6]),

@@ -38,6 +38,13 @@ class ValidationFailed(PbossError):
         super().__init__(f"{len(issues)} invalid item(s): {shown}{more}")
 
 
+class PortInUse(ValidationFailed):
+    """A write would give an exclusive port (a splitter output, an NE port) a second user or
+    take one a reservation holds; each issue names the port and its current user or holder."""
+
+    code = "port_in_use"
+
+
 class TxConflict(PbossError):
     """A write transaction contradicts what is stored (e.g. an id taken by a node of another
     kind); nothing of it was written. Callers turn it into their own error."""

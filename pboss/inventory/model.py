@@ -418,8 +418,7 @@ EDGE_RULES: dict[str, set[tuple[str, str]]] = {
     "TERMINATES": {
         ("TrunkSection", "Port"),
         ("TrunkSection", "NE"),
-        ("PartnerLink", "Port"),
-        ("PartnerLink", "NE"),
+        ("PartnerLink", "NE"),  # handed over at our NE, as partner feeds say it
     },
     "A_END": {("Circuit", "Port")},
     "Z_END": {("Circuit", "Port")},
@@ -429,6 +428,10 @@ EDGE_RULES: dict[str, set[tuple[str, str]]] = {
     "HOLDS": set(),
     "FOR_ORDER": set(),
 }
+
+
+#: A link (trunk section or partner link) has this many ends: `TERMINATES` edges leaving it.
+LINK_ENDS = 2
 
 
 def allow_edge(edge_type: str, from_kind: str, to_kind: str) -> None:

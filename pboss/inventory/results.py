@@ -21,6 +21,9 @@ class FindQuery(BaseModel):
     owner: str | None = None
     status: str | None = None
     text: str | None = None
+    #: digits an element's phone must contain (its punctuation ignored); with `text`, either
+    #: matches. Only for callers allowed to see phones (never a partner).
+    phone: str | None = Field(default=None, pattern=r"^[0-9]+$")
     after: str | None = None
     limit: int = Field(default=100, ge=1, le=1000)
 
@@ -210,6 +213,25 @@ class SiteView(BaseModel):
     partner_access: list[Element]
     nes: list[Element]
     ports: list[PortView]
+
+
+class SlotUse(BaseModel):
+    """The VC-12 slots of one trunk section or partner link: carried by circuits (`ROUTED_OVER`)
+    and kept by holds (`HOLDS`); free is what path computation may still take."""
+
+    capacity: int
+    routed: list[int] = Field(default_factory=list)
+    held: list[int] = Field(default_factory=list)
+
+    @property
+    def taken(self) -> int:
+        """Distinct slots nobody else may take (carried or held)."""
+        return len(set(self.routed) | set(self.held))
+
+    @property
+    def free(self) -> int:
+        """Slots neither carried nor held (as `TransportLink.free_slots` counts them)."""
+        return max(self.capacity - self.taken, 0)
 
 
 class TransportLink(BaseModel):

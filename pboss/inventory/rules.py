@@ -16,6 +16,7 @@ from pboss.inventory.errors import Issue, ValidationFailed
 from pboss.inventory.lifecycle import allowed
 from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
 from pboss.inventory.results import UpsertResult
+from pboss.inventory.transaction import BUSY_BY
 
 #: An edge the store already holds from a source over a single-upstream type: (type, src) -> dst.
 Upstreams = Mapping[tuple[str, str], str]
@@ -62,6 +63,15 @@ class BatchPlan:
         return [e for e in self.edges_new + self.edges_changed if is_slot_edge(e)]
 
     @property
+    def port_edges(self) -> list[Edge]:
+        """The written edges that may take an exclusive port (`is_port_edge`)."""
+        return [e for e in self.edges_new + self.edges_changed if is_port_edge(e)]
+
+    def port_newcomers(self) -> dict[str, list[tuple[str, str]]]:
+        """The (edge type, source) pairs the batch brings to each port it may take, by port."""
+        return newcomers_by_port(self.port_edges)
+
+    @property
     def pool_targets(self) -> set[str]:
         """Ids of trunk sections and partner links whose slot use the batch changes."""
         return {e.dst for e in self.slot_edges}
@@ -81,6 +91,25 @@ class BatchPlan:
 def is_slot_edge(edge: Edge) -> bool:
     """True for an edge that holds VC-12 slots of a trunk section or partner link."""
     return edge.type in ("ROUTED_OVER", "HOLDS") and bool(edge.slots)
+
+
+#: Edge types that may make a port busy, whatever its kind (`transaction.BUSY_BY`).
+PORT_EDGE_TYPES = frozenset().union(*BUSY_BY.values())
+
+
+def is_port_edge(edge: Edge) -> bool:
+    """True for an edge that takes a port if its target is an exclusive one (a splitter output,
+    an NE port): checked beside `plan_batch` by `port_clashes`."""
+    return edge.type in PORT_EDGE_TYPES
+
+
+def newcomers_by_port(edges: Iterable[Edge]) -> dict[str, list[tuple[str, str]]]:
+    """The (edge type, source) pairs these edges bring to each target that may be a port."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for e in edges:
+        if is_port_edge(e):
+            out.setdefault(e.dst, []).append((e.type, e.src))
+    return out
 
 
 def single_upstream_sources(edges: Sequence[Edge]) -> list[str]:
@@ -244,3 +273,21 @@ def slot_clashes(
             else:
                 owner_of[slot] = holder
     return issues
+
+
+def port_clashes(
+    port: Known, users: Iterable[tuple[str, str]], newcomers: Iterable[tuple[str, str]] = ()
+) -> list[Issue]:
+    """Issues for an exclusive port given a second user: `users` are the (edge type, source)
+    pairs arriving at it once the batch is written; one that was there before (not a newcomer)
+    keeps the port and each other is refused, naming the port and who uses or holds it."""
+    types = BUSY_BY.get(port.kind)
+    if not types:
+        return []
+    fresh = set(newcomers)
+    taking = sorted({u for u in users if u[0] in types}, key=lambda u: (u in fresh, u[1], u[0]))
+    if len(taking) < 2:
+        return []
+    (first_type, first), item = taking[0], f"{port.kind} {port.id!r}"
+    held = f"already {'held' if first_type == 'HOLDS' else 'used'} by {first!r} ({first_type})"
+    return [Issue(item, f"{held}, not free for {src!r} ({t})", "port") for t, src in taking[1:]]

@@ -19,6 +19,7 @@ from pboss.inventory.results import (
     RiderFields,
     Riders,
     SiteView,
+    SlotUse,
     Trace,
     TransportLink,
     UpsertResult,
@@ -94,6 +95,16 @@ class GraphStore(Protocol):
         """The edges of one element in one direction, with the element at the other end."""
         ...
 
+    def neighbours_many(
+        self,
+        element_ids: Sequence[str],
+        direction: Direction = "out",
+        types: Sequence[str] | None = None,
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        """`neighbours` of many elements in one call (a page's `dependants`): each id's answer
+        as `neighbours` gives it; ids of no element are absent."""
+        ...
+
     def trace(self, element_id: str) -> Trace:
         """Top-down: the ordered dependency chain of a service, circuit or any resource."""
         ...
@@ -131,6 +142,13 @@ class GraphStore(Protocol):
         """Status changes, newest first, for one element or all, optionally by one actor."""
         ...
 
+    def history_many(
+        self, element_ids: Sequence[str], *, limit: int = 100
+    ) -> dict[str, list[ChangeRecord]]:
+        """`history` of many elements in one call (a page's `history`): each id's newest `limit`
+        records as `history(id, limit=limit)` gives them (an empty list when it has none)."""
+        ...
+
     def delete(
         self,
         element_ids: Sequence[str],
@@ -150,6 +168,11 @@ class GraphStore(Protocol):
 
     def transport_links(self) -> list[TransportLink]:
         """Every trunk section and partner link with its end NEs and the VC-12 slots in use."""
+        ...
+
+    def slot_use(self, element_ids: Sequence[str]) -> dict[str, SlotUse]:
+        """The VC-12 slots circuits carry and holds keep on each of these trunk sections and
+        partner links, in one call (ids of other kinds or missing are absent)."""
         ...
 
     def counts(self) -> dict[str, int]:

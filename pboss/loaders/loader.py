@@ -91,6 +91,9 @@ class LoadOptions:
     encoding: str | None = None
     batch_size: int = 5000
     prune: bool = False
+    #: prune drifted nodes even when services ride them (riders drifted too go first); without
+    #: it a drifted node with riders is kept and listed
+    prune_with_riders: bool = False
     max_issues: int = 1000
     actor: str = "loader"
     reason: str = "load"
@@ -201,6 +204,7 @@ class Loader:
         if not validator.store_empty:
             t = time.perf_counter()
             report.drift = compute_drift(self.store, validation)
+            report.drift.statuses += getattr(source, "status_drift", [])
             report.seconds["drift"] = time.perf_counter() - t
         if opts.dry_run or spool is None:
             return report
@@ -215,7 +219,9 @@ class Loader:
         report.seconds["write"] = time.perf_counter() - t
         if opts.prune and report.drift is not None and report.drift.nodes:
             t = time.perf_counter()
-            report.pruned, report.prune_kept = prune(self.store, report.drift, opts.actor)
+            report.pruned, report.prune_kept = prune(
+                self.store, report.drift, opts.actor, with_riders=opts.prune_with_riders
+            )
             report.seconds["prune"] = time.perf_counter() - t
         return report
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pboss.inventory.results import UpsertResult
-from pboss.loaders.drift import Drift
+from pboss.loaders.drift import Drift, riders_dict
 from pboss.loaders.issues import RowIssue
 from pboss.loaders.validate import Validation
 
@@ -69,9 +69,12 @@ class LoadReport:
             else {
                 "nodes": {k: len(ids) for k, ids in self.drift.node_ids.items()},
                 "edges": dict(self.drift.edges_by_type),
+                "statuses": [str(d) for d in self.drift.statuses],
+                "riders": {i: riders_dict(r) for i, r in self.drift.riders.items()},
             },
             "rejects": str(self.rejects_path) if self.rejects_path else None,
             "pruned": len(self.pruned),
+            "prune_kept": self.prune_kept,
             "seconds": self.seconds,
             "elements_per_second": round(self.rate()),
         }
@@ -112,9 +115,12 @@ class LoadReport:
         if self.drift is not None:
             out.append(self.drift.summary())
         if self.pruned or self.prune_kept:
+            riding = [i for i in self.prune_kept if self.drift and i in self.drift.riders]
             out.append(
-                f"pruned {len(self.pruned):,} node(s); kept {len(self.prune_kept):,} that others "
-                "depend on"
+                f"pruned {len(self.pruned):,} node(s); kept {len(self.prune_kept):,}: "
+                f"{len(riding):,} carrying live services (listed above; --prune-with-riders "
+                f"removes those whose riders are drifted too), "
+                f"{len(self.prune_kept) - len(riding):,} that other elements depend on"
             )
         if self.seconds:
             timing = ", ".join(f"{k} {s:.1f}s" for k, s in self.seconds.items())

@@ -8,7 +8,8 @@ that passes can then be written in many batches and no batch will be refused.
 Memory: one tag per feed id (see `index.py`) and one hash pair per single-upstream edge, both in
 `SpillMap`s that keep the newest entries in memory and the rest on disk (`spill.py`), so they do
 not grow with the feed; one 64-bit digest per feed edge (for the drift report; not kept when the
-store starts empty), the slot map of the sections the feed routes over, and the keys of rejected
+store starts empty), the slot map of the sections the feed routes over, the ends of every link
+(two ids per trunk section or partner link; links are few), and the keys of rejected
 rows. Row contents are never kept, except for the rare rows that refer forward to an id defined
 later in their file.
 
@@ -25,11 +26,12 @@ from typing import NamedTuple
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
 from pboss.inventory.lifecycle import allowed
-from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
+from pboss.inventory.model import LINK_ENDS, SELF, SINGLE_UPSTREAM, Edge, Element, edge_rule_issue
 from pboss.inventory.rows import NodeRow
 from pboss.inventory.store import GraphStore
 from pboss.loaders.index import SectionSlots, aux_of, edge_digest, kind_of, tag_of
 from pboss.loaders.issues import RowIssue
+from pboss.loaders.ports import PortUsers, takes_port
 from pboss.loaders.records import EdgeFacts, Key, NodeFacts, Parsed, Record, parse_record
 from pboss.loaders.spill import SpillMap
 from pboss.loaders.spool import PlainEdge, Spool
@@ -131,9 +133,13 @@ class Validator:
         # single-upstream edges of the feed and the store: hash((type, src)) -> hash(dst)
         self._upstreams: SpillMap[int, int] = SpillMap("INTEGER", "INTEGER", spill_at=spill_at)
         self._upstream_types_read: set[str] = set()
+        # link id -> the ends (TERMINATES targets) the store and the feed so far give it
+        self._link_ends: dict[str, set[str]] | None = None
         # ids outside the feed looked up in the store -> their tag, or "" when it lacks them
         self._store_tags: SpillMap[str, str] = SpillMap("TEXT", "TEXT", spill_at=spill_at)
         self._sections: dict[str, SectionSlots] = {}
+        # who uses each port: a second user of an exclusive one is refused (ports.py)
+        self._ports = PortUsers(store, store_empty=store_empty, spill_at=spill_at)
         self._deferred: list[_Deferred] = []
         # ids the waiting rows define -> the row defining each (not in `feed` until accepted)
         self._deferred_ids: dict[str, Key] = {}
@@ -196,7 +202,14 @@ class Validator:
     def _indexes(self) -> list[SpillMap]:  # type: ignore[type-arg]
         """Every index that grows with the feed."""
         res = self.result
-        return [res.feed, res.edge_digests, self._stored, self._upstreams, self._store_tags]
+        return [
+            res.feed,
+            res.edge_digests,
+            self._stored,
+            self._upstreams,
+            self._store_tags,
+            self._ports.users,
+        ]
 
     def check(self, records: Sequence[Record]) -> None:
         """Validate a chunk of records (kept in order: a row may refer to rows before it)."""
@@ -258,6 +271,7 @@ class Validator:
             ids.update([target for rec_refs in refs for _, target, _ in rec_refs])
             for index in by_id:
                 index.prefetch(ids)
+        self._ports.prefetch(e for p in parsed for e in p.edges)
         if upstreams.spilled:
             upstreams.prefetch(
                 hash((e.type, e.src)) for p in parsed for e in p.edges if e.type in SINGLE_UPSTREAM
@@ -379,7 +393,42 @@ class Validator:
         for e in p.edges:
             out.issues += self._check_edge(rec, e, found)
         out.issues += self._check_upstreams(rec, p.edges)
+        out.issues += self._check_link_ends(rec, p.edges)
         return out
+
+    def _check_link_ends(self, rec: Record, edges: list[EdgeFacts]) -> list[RowIssue]:
+        """A link has exactly two ends: refuse TERMINATES edges that would give it a third
+        (the store's ends count, so a feed cannot add ends beside the ones already there)."""
+        mine: dict[str, set[str]] = {}
+        for e in edges:
+            if e.type == "TERMINATES":
+                mine.setdefault(e.src, set()).add(e.dst)
+        if not mine:
+            return []
+        known = self._ends()
+        issues = []
+        for link, ends in mine.items():
+            before = known.get(link, set())
+            after = before | ends
+            if len(after) > LINK_ENDS:
+                held = ", ".join(sorted(before)) or "none"
+                extra = ", ".join(sorted(after - before))
+                reason = (
+                    f"{link!r} would have {len(after)} ends: it terminates on {held} already (in "
+                    f"the store or earlier rows) and this row adds {extra}; a link has exactly "
+                    f"{LINK_ENDS} ends (re-terminate it in the store first)"
+                )
+                issues.append(rec.issue(reason, "dst"))
+        return issues
+
+    def _ends(self) -> dict[str, set[str]]:
+        """Every link's ends: the store's TERMINATES edges, read once, then the feed's."""
+        if self._link_ends is None:
+            self._link_ends = {}
+            if not self.store_empty:
+                for src, dst, _ in self.store.scan_edges("TERMINATES", ordered=False, props=False):
+                    self._link_ends.setdefault(src, set()).add(dst)
+        return self._link_ends
 
     def _check_upstreams(self, rec: Record, edges: list[EdgeFacts]) -> list[RowIssue]:
         """PART_OF, FED_BY, A_END and Z_END take one target per source across the whole feed
@@ -447,6 +496,9 @@ class Validator:
             if aux_of(src) != want:
                 reason = f"a stage-{aux_of(src)} splitter cannot be fed by a {kind_of(dst)}"
                 return [rec.issue(f"{reason} (needs stage {want})", "dst")]
+        port_clash = self._ports.clash(e, kind_of(dst))
+        if port_clash:
+            return [rec.issue(port_clash, "dst")]
         if e.type == "ROUTED_OVER" and e.slots:
             capacity = aux_of(dst)
             outside = [s for s in e.slots if s < 1 or s > capacity]
@@ -496,8 +548,11 @@ class Validator:
             res.edges_by_type[e.type] += 1
             if e.type == "ROUTED_OVER" and e.slots:
                 self._section(e.dst).take(e.src, list(e.slots))
+            self._ports.take(e)
             if e.type in SINGLE_UPSTREAM:
                 upstreams[hash((e.type, e.src))] = _digest(e.dst)
+            if e.type == "TERMINATES":
+                self._ends().setdefault(e.src, set()).add(e.dst)
         res.valid_rows += 1
         if late:
             self._late += 1
@@ -507,7 +562,8 @@ class Validator:
 
     def _spool(self, spool: Spool, rec: Record, p: Parsed) -> None:
         """Spool the row as pass 2 writes it: nodes the store lacks and edges leaving them in bulk
-        (slot edges excepted: the store re-checks VC-12 slots), the rest through upsert."""
+        (slot edges and edges taking an exclusive port excepted: the store re-checks VC-12 slots
+        and ports under lock), the rest through upsert."""
         new_nodes: list[NodeRow] = []
         new_edges: list[PlainEdge] = []
         nodes: list[NodeRow] = []
@@ -519,8 +575,21 @@ class Validator:
             i = n.id
             was_stored = s_recent.get(i) or s_older.get(i) or s_window.get(i)
             (nodes if was_stored else new_nodes).append(n.props)
+        tags = self._store_tags
+        st_recent, st_older, st_window = tags.recent, tags.older, tags.window
         for e in p.edges:
             holds_slots = e.type in _SLOT_HOLDERS and bool(e.slots)
+            dst = e.dst  # resolved by `_check_refs`: in the feed (this row's nodes too) or store
+            dst_tag = (
+                recent.get(dst)
+                or older.get(dst)
+                or window.get(dst)
+                or st_recent.get(dst)
+                or st_older.get(dst)
+                or st_window.get(dst)
+            )
+            if dst_tag and takes_port(e.type, kind_of(dst_tag)):
+                holds_slots = True  # the store re-checks the port too
             src = e.src
             in_feed = recent.get(src) or older.get(src) or window.get(src)
             was_stored = s_recent.get(src) or s_older.get(src) or s_window.get(src)

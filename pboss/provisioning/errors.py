@@ -42,9 +42,16 @@ class Conflict(ProvisioningError):
 
 
 class InvalidRequest(ProvisioningError):
-    """The request itself is malformed: unknown product, missing or wrong sites."""
+    """The request itself is malformed: unknown product, missing or wrong sites. `fields` names
+    the request's fields at fault (`OrderRequest` names), so an API can say them its own way."""
 
     code = "invalid_request"
+
+    def __init__(
+        self, message: str, reasons: list[str] | None = None, fields: list[str] | None = None
+    ):
+        super().__init__(message, reasons)
+        self.fields = list(fields or [])
 
 
 class NotFound(InventoryNotFound):

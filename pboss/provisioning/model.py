@@ -90,19 +90,26 @@ LONG_PROCESS = frozenset({Technology.MSTP, Technology.CABLE})
 
 
 class Event(BaseModel):
-    """One entry of an order's or work order's history: a state change or a milestone."""
+    """One entry of an order's or work order's history: a state change, a milestone, or a
+    refusal with its reasons (why nothing could be held)."""
 
     at: datetime
     event: str
     state: str | None = None
     note: str = ""
+    reasons: list[str] = Field(default_factory=list)
 
     def dumps(self) -> str:
-        """The stored form: one JSON string per entry."""
-        return json.dumps(
-            {"at": stamp(self.at), "event": self.event, "state": self.state, "note": self.note},
-            ensure_ascii=False,
-        )
+        """The stored form: one JSON string per entry (`reasons` only when there are some)."""
+        raw: dict[str, Any] = {
+            "at": stamp(self.at),
+            "event": self.event,
+            "state": self.state,
+            "note": self.note,
+        }
+        if self.reasons:
+            raw["reasons"] = self.reasons
+        return json.dumps(raw, ensure_ascii=False)
 
     @classmethod
     def loads(cls, raw: str) -> Event:
@@ -143,7 +150,7 @@ class Order(_Provisioning):
     def _sites_fit_the_technology(self) -> Order:
         if self.technology == Technology.MSTP:
             if not (self.a_site and self.z_site):
-                raise ValueError("a leased line needs a_site and z_site")
+                raise ValueError("a leased line needs an A-end and a Z-end site")
             if self.a_site == self.z_site:
                 raise ValueError("a leased line needs two different sites")
         elif not self.site:

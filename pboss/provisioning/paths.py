@@ -12,8 +12,10 @@ from itertools import islice
 
 import networkx as nx
 
+from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.model import Element
 from pboss.inventory.results import PortView, SiteView, TransportLink
+from pboss.inventory.sellable import not_sold_reason, sells_outputs
 from pboss.provisioning.errors import NoCapacity
 from pboss.provisioning.plan import Candidate, Claim, Criterion, Exclusion, Plan
 
@@ -73,17 +75,30 @@ def _no_candidates(what: str, plan: Plan) -> NoCapacity:
 # ---- FTTH ----------------------------------------------------------------------------------
 
 
-def ftth_plan(view: SiteView, *, max_candidates: int = 6, options_per_claim: int = 4) -> Plan:
+def ftth_plan(
+    view: SiteView,
+    *,
+    max_candidates: int = 6,
+    options_per_claim: int = 4,
+    catalog: Catalog | None = None,
+    product: str | None = None,
+) -> Plan:
     """Rank the splitters at a site that can take one more ONT (raises NoCapacity if none can).
 
-    A splitter qualifies when it has a free output, its chain up to the OLT is healthy and its PON
-    port is within its split budget. Preference: self-built, second stage, least-loaded PON port.
+    A splitter qualifies when the catalog sells its outputs (for the product, when given: the
+    rule availability counts by, `sellable.sells_outputs`), it has a free output, its chain up to
+    the OLT is healthy and its PON port is within its split budget. Preference: self-built,
+    second stage, least-loaded PON port.
     """
     site = view.site.id
+    cat = catalog or default_catalog()
     excluded: list[Exclusion] = []
     ranked: list[tuple[tuple[object, ...], Candidate]] = []
     for sv in view.splitters:
         spl = sv.splitter
+        if not sells_outputs(cat, spl, product):
+            excluded.append(Exclusion(id=spl.id, reason=not_sold_reason(cat, spl, product)))
+            continue
         chain = [spl, *sv.upstream]
         faults = [why for e in chain if (why := unusable(e))]
         if faults:
@@ -134,9 +149,9 @@ def ftth_plan(view: SiteView, *, max_candidates: int = 6, options_per_claim: int
     plan = Plan(
         technology="ftth",
         criteria=(
-            "a free splitter output whose chain up to the OLT is healthy and whose PON port is "
-            "within its split budget; self-built first, then second-stage splitters, then the "
-            "least-loaded PON port"
+            "a free output of a splitter whose outputs the catalog sells, whose chain up to the "
+            "OLT is healthy and whose PON port is within its split budget; self-built first, then "
+            "second-stage splitters, then the least-loaded PON port"
         ),
         ranking=FTTH_RANKING,
         candidates=[c for _, c in ranked[:max_candidates]],

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import TxConflict
+from pboss.inventory.errors import PortInUse, TxConflict
 from pboss.inventory.model import Customer, Element
 from pboss.inventory.results import FindQuery, Page
 from pboss.inventory.store import GraphStore
@@ -49,6 +49,7 @@ from pboss.provisioning.model import (
 from pboss.provisioning.notify import CrmNotifier, Outbox
 from pboss.provisioning.paths import TransportGraph, cable_plan, ftth_plan, leased_line_plan
 from pboss.provisioning.plan import Plan
+from pboss.provisioning.requests import OrderRequest, missing_sites, order_id_for
 from pboss.provisioning.settings import ProvisioningSettings
 
 log = logging.getLogger(__name__)
@@ -57,32 +58,12 @@ log = logging.getLogger(__name__)
 REQUEST_CACHE = 10_000
 
 
-class OrderRequest(BaseModel):
-    """An activation order as CRM sends it."""
-
-    crm_order_id: str = Field(min_length=1, max_length=200)
-    product: str
-    customer: str = Field(min_length=1)
-    site: str | None = None
-    a_site: str | None = None
-    z_site: str | None = None
-    bandwidth_2m: int = Field(default=1, ge=1, le=1008)
-    requested_date: str | None = None
-    customer_name: str | None = None
-    customer_type: Literal["household", "enterprise"] = "household"
-
-
 @dataclass
 class SweepReport:
     """What one sweep did."""
 
     expired: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
-
-
-def order_id_for(crm_order_id: str) -> str:
-    """The order's node id, derived from CRM's order id (the idempotency key)."""
-    return f"ORD-{crm_order_id}"
 
 
 class ProvisioningService:
@@ -113,11 +94,15 @@ class ProvisioningService:
 
     def _run(self, work: Callable[[GraphTx], Any], reason: str = "provisioning") -> Any:
         """One step in one store transaction; a store's TxConflict becomes a provisioning
-        Conflict (same message and reasons); CRM hears of the events once it committed."""
+        Conflict (same message and reasons), as does a port taken behind the reservation's back
+        (`PortInUse`, naming the port and its user); CRM hears of the events once committed."""
         try:
             out = self.store.transact(work, actor=self.actor, reason=reason)
         except TxConflict as exc:
             raise Conflict(exc.message, exc.reasons) from None
+        except PortInUse as exc:
+            reasons = [f"{i.item}: {i.reason}" for i in exc.issues]
+            raise Conflict("a port this step needs is taken", reasons) from None
         for event in getattr(out, "events", ()):
             self.notifier.publish(event)
         return out
@@ -189,14 +174,20 @@ class ProvisioningService:
         product = self.catalog.products.get(request.product)
         if product is None:
             known = ", ".join(sorted(self.catalog.products))
-            raise InvalidRequest(f"unknown product {request.product!r}", [f"known: {known}"])
+            raise InvalidRequest(
+                f"unknown product {request.product!r}",
+                [f"{request.product!r} is not in the catalog; known: {known}"],
+                ["product"],
+            )
         try:
             tech = Technology(product.technology)
         except ValueError:
             raise InvalidRequest(
                 f"product {product.id} cannot be provisioned",
                 [f"technology {product.technology!r} has no provisioning flow"],
+                ["product"],
             ) from None
+        missing_sites(request, tech)
         now = self.clock()
         site = request.site if tech != Technology.MSTP else None
         try:
@@ -217,7 +208,8 @@ class ProvisioningService:
             )
         except ValidationError as exc:
             reasons = [e["msg"].removeprefix("Value error, ") for e in exc.errors()]
-            raise InvalidRequest("the order is malformed", reasons) from None
+            fields = [str(e["loc"][0]) for e in exc.errors() if e["loc"]]
+            raise InvalidRequest("the order is malformed", reasons, fields) from None
         order = steps.record(order, "acknowledged", now, f"from CRM order {request.crm_order_id}")
         customer = Customer(
             id=request.customer,
@@ -235,7 +227,11 @@ class ProvisioningService:
     # ---- path computation -----------------------------------------------------------------------
 
     def _network(self, fresh: bool) -> TransportGraph:
-        """Trunk sections, partner links and their NEs; a snapshot reused for a short while."""
+        """Trunk sections, partner links and their NEs; a snapshot reused for a short while.
+
+        A snapshot may over-state free slots (holds taken since are re-checked under lock) but
+        must not under-state them: `_freed` drops it when this service frees slots, and
+        `_plan_or_recheck` re-reads before a refusal computed on it is reported."""
         with self._net_lock:
             now = time.monotonic()
             cached = self._net
@@ -246,6 +242,22 @@ class ProvisioningService:
                 self._net = cached
             return cached[1]
 
+    def _freed(self) -> None:
+        """Forget the transport snapshot: this service just freed VC-12 slots (a release, an
+        expiry, a cancel), so the next leased-line plan must see them."""
+        with self._net_lock:
+            self._net = None
+
+    def _plan_or_recheck(self, order: Order, fresh: bool) -> Plan:
+        """`plan`, but a leased-line refusal computed on a reused snapshot is computed again on
+        a fresh one: slots freed since by another replica or an engineer's write are not in it."""
+        try:
+            return self.plan(order, fresh=fresh)
+        except NoCapacity:
+            if fresh or Technology(order.technology) != Technology.MSTP:
+                raise
+            return self.plan(order, fresh=True)
+
     def plan(self, order: Order, *, fresh: bool = False) -> Plan:
         """Rank the ways to serve an order (NoCapacity when there is none); writes nothing."""
         s = self.settings
@@ -253,7 +265,11 @@ class ProvisioningService:
         if tech == Technology.FTTH:
             view = self.store.site_view(order.site or "")
             return ftth_plan(
-                view, max_candidates=s.max_candidates, options_per_claim=s.options_per_claim
+                view,
+                max_candidates=s.max_candidates,
+                options_per_claim=s.options_per_claim,
+                catalog=self.catalog,
+                product=order.product,
             )
         if tech == Technology.CABLE:
             return cable_plan(self.store.site_view(order.site or ""), tech.value)
@@ -294,14 +310,16 @@ class ProvisioningService:
         reservations kept winning the race (retryable); nothing is written then.
         """
         if ttl_seconds is not None and ttl_seconds <= 0:
-            raise InvalidRequest("ttl_seconds must be positive", [f"got {ttl_seconds}"])
+            raise InvalidRequest(
+                "a hold's time to live must be positive", [f"got {ttl_seconds}"], ["ttl_seconds"]
+            )
         order = self._request(order_id)
         tech = Technology(order.technology)
         lost: list[str] = []
         for attempt in range(self.settings.reserve_attempts):
             try:
-                plan = self.plan(order, fresh=attempt > 0)
-            except NoCapacity:  # a repeated reserve: the order may hold what is now gone
+                plan = self._plan_or_recheck(order, fresh=attempt > 0)
+            except NoCapacity as refusal:  # a repeated reserve: the order may hold what is gone
                 current = self.order(order_id)
                 live = self._live(current)
                 if live is not None:
@@ -310,6 +328,7 @@ class ProvisioningService:
                     raise InvalidState(
                         f"order {order_id} is {current.state}", ["nothing can be reserved"]
                     ) from None
+                self._record_refusal(order_id, refusal)
                 raise
             now = self.clock()
             valid_until = self._valid_until(tech, now, ttl_seconds)
@@ -338,6 +357,20 @@ class ProvisioningService:
             return out.value
         raise Conflict("concurrent reservations kept taking the candidates; try again", lost)
 
+    def _record_refusal(self, order_id: str, exc: NoCapacity) -> None:
+        """Write on the order why a reservation got nothing, so CRM and engineers can see it
+        later; a failure to record is logged, never raised over the refusal itself."""
+        now = self.clock()
+        try:
+            self._run(
+                lambda tx: steps.refuse(
+                    tx, order_id=order_id, now=now, message=exc.message, reasons=exc.reasons
+                ),
+                reason="reservation refused",
+            )
+        except (ProvisioningError, TxConflict, NotFound) as failed:
+            log.warning("could not record the refusal of %s: %s", order_id, failed)
+
     # ---- confirm, release, cancel ---------------------------------------------------------------
 
     def confirm(self, reservation_id: str) -> Reservation:
@@ -352,16 +385,20 @@ class ProvisioningService:
     def release(self, reservation_id: str, reason: str = "released by CRM") -> Reservation:
         """Free everything a hold holds; the order waits (pending) for a new reservation."""
         now = self.clock()
-        return self._run(
+        out = self._run(
             lambda tx: steps.release(tx, reservation_id=reservation_id, now=now, reason=reason)
-        ).value
+        )
+        if out.changed:
+            self._freed()
+        return out.value
 
     def cancel(self, order_id: str, reason: str = "cancelled by CRM") -> Order:
         """Cancel an order and free whatever it holds."""
         now = self.clock()
-        return self._run(
-            lambda tx: steps.cancel(tx, order_id=order_id, now=now, reason=reason)
-        ).value
+        out = self._run(lambda tx: steps.cancel(tx, order_id=order_id, now=now, reason=reason))
+        if out.changed:
+            self._freed()
+        return out.value
 
     def _expire(self, reservation_id: str, now: datetime) -> bool:
         out = self._run(
@@ -369,6 +406,8 @@ class ProvisioningService:
                 tx, reservation_id=reservation_id, now=now, reason="hold expired", expire=True
             )
         )
+        if out.changed:
+            self._freed()
         return bool(out.changed)
 
     # ---- construction ---------------------------------------------------------------------------
@@ -385,7 +424,9 @@ class ProvisioningService:
             name = Milestone(milestone)
         except ValueError:
             known = ", ".join(m.value for m in Milestone)
-            raise InvalidRequest(f"unknown milestone {milestone!r}", [f"known: {known}"]) from None
+            raise InvalidRequest(
+                f"unknown milestone {milestone!r}", [f"known: {known}"], ["milestone"]
+            ) from None
         now = self.clock()
         wo: WorkOrder = self._run(
             lambda tx: construction.milestone(

@@ -89,7 +89,12 @@ def order_event(
 
 
 def record(
-    order: Order, event: str, now: datetime, note: str = "", to: OrderState | None = None
+    order: Order,
+    event: str,
+    now: datetime,
+    note: str = "",
+    to: OrderState | None = None,
+    reasons: list[str] | None = None,
 ) -> Order:
     """A copy of the order with one more history entry, moved to `to` if given (TMF641 table)."""
     new = order.model_copy(deep=True)
@@ -100,7 +105,9 @@ def record(
     new.updated_at = now
     new.history = [
         *order.history,
-        Event(at=now, event=event, state=str(new.state), note=note).dumps(),
+        Event(
+            at=now, event=event, state=str(new.state), note=note, reasons=list(reasons or [])
+        ).dumps(),
     ]
     return new
 

@@ -45,7 +45,22 @@ from pboss.provisioning.step_support import (
     record,
 )
 
-__all__ = ["Lost", "Outcome", "cancel", "confirm", "create_order", "hold", "record", "release"]
+__all__ = [
+    "Lost",
+    "Outcome",
+    "cancel",
+    "confirm",
+    "create_order",
+    "hold",
+    "record",
+    "refuse",
+    "release",
+]
+
+#: The order history event of a reservation refused for want of capacity.
+REFUSED = "reservationRefused"
+#: Most reasons one refusal keeps on the order (the rest are counted).
+MAX_REFUSAL_REASONS = 50
 
 
 # ---- submit -------------------------------------------------------------------------------------
@@ -189,6 +204,34 @@ def hold(
         )
     tx.put(new_order)
     return Outcome(res, changed=True, events=events)
+
+
+def refuse(
+    tx: GraphTx, *, order_id: str, now: datetime, message: str, reasons: list[str]
+) -> Outcome:
+    """Record on the order that nothing could be held for it, and why (holding nothing).
+
+    The order keeps its state: CRM may reserve again once capacity is there. Unchanged when the
+    order is final, when it holds something (a concurrent reserve won), or when its last entry is
+    already this same refusal (CRM retrying), so repeated refusals do not flood the history.
+    """
+    order: Order = locked(tx, order_id, "Order")
+    if order.state in FINAL_ORDER_STATES:
+        return Outcome(order, changed=False)
+    reservations, _ = of_order(tx, order)
+    if any(r.state in (RS.HELD, RS.CONFIRMED) for r in reservations):
+        return Outcome(order, changed=False)
+    kept = list(reasons[:MAX_REFUSAL_REASONS])
+    if len(reasons) > MAX_REFUSAL_REASONS:
+        kept.append(f"and {len(reasons) - MAX_REFUSAL_REASONS} more")
+    events = order.events()
+    last = events[-1] if events else None
+    if last is not None and (last.event, last.note, last.reasons) == (REFUSED, message, kept):
+        return Outcome(order, changed=False)
+    new_order = record(order, REFUSED, now, message, reasons=kept)
+    tx.put(new_order)
+    note = f"{message}: {'; '.join(kept)}" if kept else message
+    return Outcome(new_order, changed=True, events=[order_event(new_order, REFUSED, now, note)])
 
 
 # ---- confirm ------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ CRM, ENGINEER, ADMIN, PARTNER_TT, PARTNER_OC = KEYS
 
 
 def api_settings(**overrides: Any) -> Settings:
-    """Settings for tests: explicit keys, no demo loading, everything else as shipped."""
-    return Settings(api_keys=KEYS, demo=False, **overrides)
+    """Settings for tests: explicit keys, no demo loading, /metrics open (tests count store
+    calls there; its access rules are tested in test_operator_security.py), everything else as
+    shipped."""
+    return Settings(api_keys=KEYS, demo=False, **{"metrics_open": True, **overrides})
 
 
 class Api:

@@ -86,13 +86,13 @@ HISTORY = """{ elements(kind: "OLT", first: 50) { edges { node { id history { to
   again: element(id: "OLT-1") { ... on Element { history { toStatus } } } }"""
 
 
-def test_history_is_one_call_per_element_asked_about(api: Api) -> None:
-    """The store reads one element's history at a time (docs/api.md says so); the loader makes it
-    one call per distinct element and limit, however often a query asks."""
+def test_history_is_one_call_for_every_element_asked_about(api: Api) -> None:
+    """The loader asks the store for the history of every element a query mentions at once
+    (`history_many`), however often a query asks."""
     for olt in ("OLT-1", "OLT-2"):
         change = """mutation($id: ID!) { setStatus(id: $id, status: MAINTENANCE, reason: "x") {
             __typename } }"""
         api.data(change, id=olt)
     calls = _calls_of(api, HISTORY)
-    # the list, the lookup, and one history read for each of the two OLTs (OLT-1 asked twice)
-    assert calls == Counter({"find": 1, "get_many": 1, "history": 2}), calls
+    # the list, the lookup, and one history read for both OLTs (OLT-1 asked twice)
+    assert calls == Counter({"find": 1, "get_many": 1, "history_many": 1}), calls

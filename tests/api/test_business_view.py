@@ -168,8 +168,14 @@ def test_availability_by_address_normalised(api: Api) -> None:
     assert ambiguous["__typename"] == "ValidationError"
     assert ambiguous["issues"][0]["field"] == "address"
     assert "matches 5 sites" in ambiguous["issues"][0]["reason"]
-    nowhere = _avail(api, address="北京市海淀区")
-    assert (nowhere["__typename"], nowhere["code"]) == ("NotFound", "NOT_FOUND")
+    nowhere = _avail(api, address="北京市海淀区", product="FTTH-100M")
+    assert nowhere["__typename"] == "Availability" and nowhere["site"] is None
+    assert (nowhere["qualificationResult"], nowhere["options"]) == ("unqualified", [])
+    assert nowhere["requestedProduct"] == {"id": "FTTH-100M"}
+    assert nowhere["reasons"] == [
+        "no site in our inventory matches the address '北京市海淀区': check the spelling, or "
+        "give the site id"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -246,8 +252,8 @@ def test_business_resources_show_partner_pools_and_faults(api: Api) -> None:
     assert (ftth["health"], ftth["free"]) == ("DOWN", 0)
     assert ftth["reasons"] == ["SPL-DH-2A: PonPort OLT-2/0/1 is faulty"]
     assert ftth["components"][0]["sellable"] == 0 and ftth["components"][0]["free"] == 6
-    node = by_id["leased-line-node@B-DH"]
-    assert (node["capacity"], node["used"], node["free"]) == (2, 2, 0)
+    node = by_id["leased-line-node@B-DH"]  # NE-Z/E1-1 only: PL-1 ends on NE-Z itself
+    assert (node["capacity"], node["used"], node["free"]) == (1, 1, 0)
     assert api.data(BUSINESS, key=CRM, site="NOPE")["businessResources"]["__typename"] == "NotFound"
 
 

@@ -138,7 +138,12 @@ def test_links_show_dependencies_and_dependants(api: Api) -> None:
     assert got["dependants"] == [{"type": "USES", "node": {"id": "SVC-E1-LL"}}]
 
 
-SITES = "query S($q: String!) { sites(query: $q) { id name code address } }"
+SITES = """query S($q: String!) { sites(query: $q) {
+  totalCount edges { node { id name code address } } } }"""
+
+
+def _sites(got: dict) -> list[dict]:
+    return [e["node"] for e in got["sites"]["edges"]]
 
 
 @pytest.mark.parametrize(
@@ -159,16 +164,18 @@ SITES = "query S($q: String!) { sites(query: $q) { id name code address } }"
 def test_site_search_by_code_name_and_normalised_address(
     api: Api, text: str, expected: list[str]
 ) -> None:
-    assert [s["id"] for s in api.data(SITES, key="crm-key", q=text)["sites"]] == expected
+    got = api.data(SITES, key="crm-key", q=text)
+    assert [s["id"] for s in _sites(got)] == expected
+    assert got["sites"]["totalCount"] == len(expected)
 
 
 def test_site_search_finds_a_site_written_after_the_index_was_built(api: Api) -> None:
-    assert api.data(SITES, q="齐爱佳苑")["sites"] == []
+    assert _sites(api.data(SITES, q="齐爱佳苑")) == []
     create = """mutation { upsertElements(input: {elements: [{kind: "Site", id: "B-QA",
         name: "齐爱佳苑", fields: {code: "B0009", address: "上海市浦东新区齐爱路１号"}}]})
         { __typename } }"""
     assert api.data(create)["upsertElements"]["__typename"] == "UpsertSuccess"
-    got = api.data(SITES, q="齐爱路1号")["sites"]
+    got = _sites(api.data(SITES, q="齐爱路1号"))
     assert got == [
         {"id": "B-QA", "name": "齐爱佳苑", "code": "B0009", "address": "上海市浦东新区齐爱路１号"}
     ]

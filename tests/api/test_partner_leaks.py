@@ -152,7 +152,7 @@ def test_a_hidden_site_is_reported_as_if_it_did_not_exist(api: Api, hidden: str)
     assert issue["reason"] == f"unknown site {hidden!r} (no such site)"
 
 
-@pytest.mark.parametrize("hidden", ["PA-DH-OC", "SVC-H1-BB", "H-1", "OLT-1", "NE-Z/STM1-1"])
+@pytest.mark.parametrize("hidden", ["PA-DH-OC", "SVC-H1-BB", "H-1", "OLT-1", "NE-Z/E1-1"])
 def test_an_edge_to_a_hidden_element_is_reported_as_if_it_did_not_exist(
     api: Api, hidden: str
 ) -> None:

@@ -14,7 +14,7 @@ from pboss.graphql.permissions import parse_role
 from pboss.http.app import create_app
 from pboss.inventory.errors import StoredDataInvalid
 from pboss.inventory.store import GraphStore
-from tests.api.conftest import CRM, KEYS, Api, api_settings
+from tests.api.conftest import ADMIN, CRM, KEYS, Api, api_settings
 
 
 def test_healthz_and_readyz(api: Api) -> None:
@@ -142,13 +142,21 @@ def test_an_app_on_neo4j_times_every_query_by_name_in_its_metrics(
     """The app that opens Neo4j itself shows each named query's latency at /metrics, so an
     operator sees which Cypher a slow request spent its time in."""
     neo4j_store_session.clear()
-    settings = Settings(api_keys=KEYS, store="neo4j", neo4j_uri=neo4j_endpoint.uri, demo=True)
+    user, password = neo4j_endpoint.auth or (None, None)
+    settings = Settings(
+        api_keys=KEYS,
+        store="neo4j",
+        neo4j_uri=neo4j_endpoint.uri,
+        neo4j_user=user,
+        neo4j_password=password,
+        demo=True,
+    )
     with TestClient(create_app(settings)) as client:
         headers = {"Authorization": f"Bearer {CRM}"}
         query = '{ riders(resource: "OLT-1") { ... on RiderConnection { totalCount } } }'
         answer = client.post("/graphql", json={"query": query}, headers=headers).json()
         assert answer == {"data": {"riders": {"totalCount": 5}}}
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN}"}).text
     samples = [line for line in text.splitlines() if "pboss_neo4j_query_seconds_count" in line]
     assert any('access="READ"' in line and 'name="riders' in line for line in samples), samples
     assert any('access="WRITE"' in line for line in samples), samples  # the demo's load

@@ -1,4 +1,5 @@
-"""Sending any step twice changes nothing the second time; unservable requests write nothing."""
+"""Sending any step twice changes nothing the second time; unservable requests hold nothing
+(the order's history records why)."""
 
 from __future__ import annotations
 
@@ -82,12 +83,15 @@ def test_unservable_requests_get_a_typed_reason_and_write_nothing(
         for i in range(1, 11):
             net.set_status(f"NE-A/GE-{i}", "maintenance", actor="test", reason="fill")
         order = svc.submit_order(leased("U1", n=2))
-    before = snapshot(net, provisioning=True)
+    before, recorded = snapshot(net), svc.order(order.id)
     with pytest.raises(NoCapacity) as err:
         svc.reserve(order.id)
     assert expected_reason in err.value.reasons
-    assert snapshot(net, provisioning=True) == before
-    assert svc.order(order.id).state == OrderState.ACKNOWLEDGED
+    assert snapshot(net) == before  # nothing held: only the order's history says why
+    after = svc.order(order.id)
+    assert after.state == OrderState.ACKNOWLEDGED and after.reservations == []
+    assert after.history[:-1] == recorded.history
+    assert expected_reason in after.events()[-1].reasons
 
 
 def test_malformed_requests_and_unknown_ids_are_typed(svc: ProvisioningService) -> None:

@@ -80,7 +80,9 @@ def test_ftth_prefers_the_least_loaded_pon_port(svc: ProvisioningService, net: G
     assert lost["SPL-JZ-2A"] == (
         "its PON port OLT-1/0/1 is more loaded (3/64 vs 0/64 on OLT-1/0/2)"
     )
-    assert lost["SPL-JZ-1"].startswith("a stage-1 splitter")
+    assert "SPL-JZ-1" not in lost and "SPL-JZ-3" not in lost  # stage 1: not for sale
+    excluded = {e.id: e.reason for e in why.excluded}
+    assert excluded["SPL-JZ-1"].startswith("a stage-1 splitter (its outputs feed second-stage")
 
 
 def test_a_candidate_taken_after_ranking_is_skipped_under_lock_and_explained(

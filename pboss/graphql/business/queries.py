@@ -12,6 +12,7 @@ import asyncio
 
 import strawberry
 
+from pboss.graphql.business.addresses import NoSuchAddress, site_by_address
 from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.business.types import (
     Availability,
@@ -28,7 +29,6 @@ from pboss.graphql.business.types import (
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import Forbidden, NotFound, ValidationError
 from pboss.graphql.inventory.types import ProductInfo, to_type
-from pboss.graphql.network.sites import SiteIndex
 from pboss.graphql.network.types import worst
 from pboss.graphql.permissions import Action
 from pboss.inventory import business as biz
@@ -49,20 +49,6 @@ async def _site_view(ctx: Context, site_id: str) -> SiteView | NotFound:
     return view if ctx.sees(view.site) else NotFound.of(site_id, "Site")
 
 
-async def _site_by_address(ctx: Context, address: str) -> str | NotFound | ValidationError:
-    index: SiteIndex = ctx.state["site_index"]
-    hits = await ctx.call(index.search, ctx.store, address[:200], 50)
-    hits = [(score, s) for score, s in hits if ctx.sees(s)]
-    if not hits:
-        return NotFound.of(address, "Site")
-    best = [s for score, s in hits if score == hits[0][0]]
-    if len(best) > 1:
-        shown = ", ".join(f"{s.id} ({s.name})" for s in best[:10])
-        reason = f"matches {len(best)} sites: {shown}; give the site id"
-        return ValidationError.single("address", reason, "address")
-    return best[0].id
-
-
 @strawberry.type
 class BusinessQuery:
     """What CRM asks: can I sell here, what is packaged here, what does this customer have."""
@@ -70,7 +56,8 @@ class BusinessQuery:
     @strawberry.field(
         description="TMF645-style qualification of a site (by id or address) for a product (or "
         "any): qualified on our own network, alternate via a partner or another product, or "
-        "unqualified with the reasons."
+        "unqualified with the reasons (also for an address no site matches) and the products "
+        "of other families sellable there."
     )
     async def availability(
         self,
@@ -84,23 +71,36 @@ class BusinessQuery:
             return Forbidden.of(str(Action.BUSINESS_VIEW), ctx.principal.role)
         if (site is None) == (address is None):
             return ValidationError.single("site", "give exactly one of site and address")
-        site_id = site if site is not None else await _site_by_address(ctx, address or "")
+        wanted = ctx.catalog.products.get(product) if product is not None else None
+        if product is not None and wanted is None:
+            unknown = biz.UnknownProduct(product, list(ctx.catalog.products))
+            return ValidationError.single("product", str(unknown), "product")
+        site_id = site if site is not None else await site_by_address(ctx, address or "")
+        if isinstance(site_id, NoSuchAddress):  # an answer CRM can show, not an error
+            return Availability(
+                site=None,
+                address=address,
+                requested_product=ProductInfo.of(wanted) if wanted else None,
+                qualification_result=QualificationResult.unqualified,
+                options=[],
+                reasons=[site_id.reason],
+                other_families=[],
+            )
         if not isinstance(site_id, str):
             return site_id
         view = await _site_view(ctx, site_id)
         if isinstance(view, NotFound):
             return view
         names = await _partner_names(ctx)
-        try:
-            q = biz.qualify(view, ctx.catalog, product, names)
-        except biz.UnknownProduct as exc:
-            return ValidationError.single("product", str(exc), "product")
+        q = biz.qualify(view, ctx.catalog, product, names)
         return Availability(
             site=to_type(q.site),  # type: ignore[arg-type]
+            address=address,
             requested_product=ProductInfo.of(q.product) if q.product else None,
             qualification_result=QualificationResult(q.result),
             options=[option_of(o) for o in q.options],
             reasons=list(q.reasons),
+            other_families=[option_of(o) for o in q.other_families],
         )
 
     @strawberry.field(

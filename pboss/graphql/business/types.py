@@ -54,11 +54,18 @@ class AvailabilityOption:
 
 @strawberry.type(description="Can this site be served, with what, from which network, how soon.")
 class Availability:
-    site: Site
+    site: Site | None = strawberry.field(
+        description="The site asked about (null when no site matches the address given)."
+    )
+    address: str | None = strawberry.field(description="The address asked about, if one was.")
     requested_product: ProductInfo | None
     qualification_result: QualificationResult
     options: list[AvailabilityOption]
     reasons: list[str] = strawberry.field(description="Why not qualified (empty when qualified).")
+    other_families: list[AvailabilityOption] = strawberry.field(
+        description="When unqualified: products of other families (service types) sellable "
+        "here instead, e.g. a leased line at an office tower without FTTH."
+    )
 
 
 @strawberry.type(description="One network resource inside a business resource, with its health.")

@@ -8,7 +8,10 @@ role and key name as actor.
 A partner key may write only its own resources, and learns nothing from a refusal about what it
 cannot see: an id it refers to (a site, an edge's end) that is hidden from it is reported exactly
 as a missing one, before the store validates anything, and ids of hidden elements in the store's
-own validation messages are blanked.
+own validation messages are blanked. An element it sends whose id a hidden element has is checked
+as a new one first (so a batch that would be refused anyway gets the same answer as with a free
+id), and only then refused as not its own, as an id a site it can see has is: all it can learn is
+that the id is taken, never by what.
 
 Orders, reservations and construction orders (and their HOLDS and FOR_ORDER edges) belong to
 provisioning, which holds resources under its own locks: these mutations refuse them for every
@@ -139,7 +142,8 @@ def _partner_refusal(
 ) -> Forbidden | None:
     """Why a partner may not write this batch: only its own resources, never taking one over.
 
-    The refusal names what the partner sent, never the stored element (its kind or owner).
+    `existing` holds the stored elements it may see (one it may not is checked later, by
+    `_taken_by_hidden`). The refusal names what the partner sent, never the stored element.
     """
     role = ctx.principal.role
     for n in nodes:
@@ -152,6 +156,19 @@ def _partner_refusal(
     for e in edges:
         if e.src not in mine:
             return Forbidden.of(str(Action.WRITE), role, f"edge from {e.src!r}, not yours")
+    return None
+
+
+def _taken_by_hidden(
+    ctx: Context, nodes: list[ElementModel], existing: dict[str, ElementModel]
+) -> Forbidden | None:
+    """An element sent with an id a hidden element has: refused as not the partner's, worded as
+    for an id a visible site has, after every check a free id would meet before the store."""
+    for n in nodes:
+        old = existing.get(n.id)
+        if old is not None and not ctx.sees(old):
+            role = ctx.principal.role
+            return Forbidden.of(str(Action.WRITE), role, f"{n.kind} {n.id!r} is not yours")
     return None
 
 
@@ -232,13 +249,16 @@ class InventoryMutation:
         if issues or edge_issues:
             return ValidationError.of(issues + edge_issues)
         partner = ctx.principal.is_partner
-        if partner:
-            refusal = _partner_refusal(ctx, nodes, edges, existing)
+        if partner:  # a hidden element is treated as missing until nothing else refuses
+            refusal = _partner_refusal(ctx, nodes, edges, visible)
             if refusal is not None:
                 return refusal
             unseen = await _unseen_references(ctx, nodes, edges)
             if unseen:
                 return ValidationError.of(unseen)
+            refusal = _taken_by_hidden(ctx, nodes, existing)
+            if refusal is not None:
+                return refusal
         try:
             result = await ctx.call(
                 ctx.store.upsert,

@@ -8,6 +8,7 @@ visibility check; expected failures are members of the result union.
 from __future__ import annotations
 
 import operator
+import re
 from functools import reduce
 from typing import Annotated
 
@@ -22,7 +23,7 @@ from pboss.graphql.inventory.types import (
     ElementEdge,
     to_type,
 )
-from pboss.graphql.permissions import owner_scope
+from pboss.graphql.permissions import owner_scope, sees_phones
 from pboss.inventory.model import KINDS
 from pboss.inventory.results import FindQuery
 
@@ -31,6 +32,26 @@ ELEMENT_CURSOR = "element"
 ElementResult = Annotated[
     reduce(operator.or_, (*ELEMENT_TYPES, NotFound)), strawberry.union("ElementResult")
 ]
+
+
+#: What a phone number typed by CRM may look like: digits with the usual punctuation.
+_PHONE_TEXT = re.compile(r"^\+?[0-9][0-9 ()\-.]*$")
+#: Fewest digits a phone search compares (fewer would match half the customers).
+MIN_PHONE_DIGITS = 6
+
+
+def phone_digits(text: str) -> str | None:
+    """The digits of a text that looks like a phone number (country code 86 dropped from a
+    full mobile number), or None when it does not look like one."""
+    text = text.strip()
+    if not _PHONE_TEXT.match(text):
+        return None
+    digits = "".join(c for c in text if c.isdigit())
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if len(digits) >= MIN_PHONE_DIGITS else None
 
 
 @strawberry.type
@@ -42,7 +63,10 @@ class InventoryQuery:
         el = await info.context.element(id)
         return to_type(el) if el is not None else NotFound.of(id)
 
-    @strawberry.field(description="Elements filtered by kind, site, owner, status and text.")
+    @strawberry.field(
+        description="Elements filtered by kind, site, owner, status and text (id, name, code, "
+        "address; and a customer's phone number, for the roles that see phones)."
+    )
     async def elements(
         self,
         info: Info,
@@ -68,6 +92,7 @@ class InventoryQuery:
             owner=scope or owner,
             status=status.value if status else None,
             text=text or None,
+            phone=phone_digits(text) if text and sees_phones(ctx.principal) else None,
             after=decode_cursor(ELEMENT_CURSOR, after),
             limit=page_size(first),
         )

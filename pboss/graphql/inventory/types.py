@@ -24,7 +24,7 @@ from pboss.inventory import model as m
 from pboss.inventory.catalog import ProductDef
 from pboss.inventory.history import ChangeKind
 from pboss.inventory.lifecycle import Status, tmf639_state
-from pboss.inventory.results import ChangeRecord
+from pboss.inventory.results import ChangeRecord, SlotUse
 
 
 @strawberry.type(description="TMF639 resource states derived from the lifecycle status.")
@@ -265,18 +265,42 @@ class Port(Element):
     index: int | None
 
 
-@strawberry.type(description="A trunk section between two NEs, capacity in VC-12 slots.")
-class TrunkSection(Element):
+async def _slot_use(info: Info, el: m.Element) -> SlotUse:
+    """A link's VC-12 use through the request's loader (one store call for a whole page)."""
+    use = await info.context.loaders.slots.load(el.id)
+    return use or SlotUse(capacity=int(getattr(el, "capacity_vc12", 0)))
+
+
+@strawberry.interface(
+    description="A trunk section or partner link: VC-12 capacity between two NEs, and its use."
+)
+class TransportSegment(Element):
     rate: str | None
-    capacity_vc12: int
+    capacity_vc12: int = strawberry.field(description="VC-12 slots in all (the total capacity)")
     cost: float
+
+    @strawberry.field(description="VC-12 slots circuits in service are routed over.")
+    async def vc12_used(self, info: Info) -> int:
+        return len(set((await _slot_use(info, self._el)).routed))
+
+    @strawberry.field(description="VC-12 slots holds keep for orders not yet in service.")
+    async def vc12_held(self, info: Info) -> int:
+        return len(set((await _slot_use(info, self._el)).held))
+
+    @strawberry.field(
+        description="VC-12 slots neither used nor held: what new leased lines may take."
+    )
+    async def vc12_free(self, info: Info) -> int:
+        return (await _slot_use(info, self._el)).free
+
+
+@strawberry.type(description="A trunk section between two NEs, capacity in VC-12 slots.")
+class TrunkSection(TransportSegment):
+    pass
 
 
 @strawberry.type(description="A segment leased from a partner, capacity in VC-12 slots.")
-class PartnerLink(Element):
-    rate: str | None
-    capacity_vc12: int
-    cost: float
+class PartnerLink(TransportSegment):
     contract_id: str | None
     partner_circuit_code: str | None
 
@@ -378,6 +402,9 @@ RESOLVER_READS: dict[str, frozenset[str]] = {
     "history": frozenset({"id"}),
     "region": frozenset({"region"}),
     "catalog_product": frozenset({"product"}),
+    "vc12_used": frozenset({"id", "capacity_vc12"}),
+    "vc12_held": frozenset({"id", "capacity_vc12"}),
+    "vc12_free": frozenset({"id", "capacity_vc12"}),
 }
 
 

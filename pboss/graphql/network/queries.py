@@ -12,9 +12,9 @@ from typing import Annotated
 
 import strawberry
 
-from pboss.graphql.connections import page_size
+from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor, page_size
 from pboss.graphql.context import Info
-from pboss.graphql.errors import NotFound, ValidationError
+from pboss.graphql.errors import NotFound, UserInputError, ValidationError
 from pboss.graphql.inventory.types import (
     Customer,
     Site,
@@ -40,6 +40,35 @@ RidersResult = Annotated[
 ]
 
 
+SITE_CURSOR = "site"
+#: Largest page of sites.
+MAX_SITES_PAGE = 100
+
+
+@strawberry.type
+class SiteEdge:
+    cursor: str
+    node: Site
+
+
+@strawberry.type(description="A page of sites matching a search, with the number of matches.")
+class SiteConnection:
+    edges: list[SiteEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def _site_after(after: str | None) -> tuple[int, str] | None:
+    """(score, site id) of the last site a cursor of the sites list saw."""
+    key = decode_cursor(SITE_CURSOR, after)
+    if key is None:
+        return None
+    score, sep, site_id = key.partition(":")
+    if not (sep and score.isdigit() and site_id):
+        raise UserInputError(f"invalid cursor {str(after)[:80]!r} for this list")
+    return int(score), site_id
+
+
 async def customer_trace(info: Info, customer: Customer) -> CustomerTrace:
     ctx = info.context
     links = await ctx.call(ctx.store.neighbours, customer.id, "in", ["FOR"])
@@ -54,13 +83,30 @@ class NetworkQuery:
     """Engineers' questions: what does this depend on, and who rides on it."""
 
     @strawberry.field(
-        description="Sites by id, code, name or address, compared normalised (NFKC, no spaces)."
+        description="Sites by id, code, name or address, compared normalised (NFKC, no spaces), "
+        "best matches first (exact id or code, exact name or address, prefix, substring; ties "
+        "by id), paged; totalCount counts the matches this caller may see."
     )
-    async def sites(self, info: Info, query: str, first: int = 20) -> list[Site]:
+    async def sites(
+        self, info: Info, query: str, first: int = 20, after: str | None = None
+    ) -> SiteConnection:
         ctx = info.context
+        size, start = page_size(first, MAX_SITES_PAGE), _site_after(after)
         index: SiteIndex = ctx.state["site_index"]
-        hits = await ctx.call(index.search, ctx.store, query[:200], page_size(first, 100))
-        return [to_type(s) for _, s in hits if ctx.sees(s)]  # type: ignore[misc]
+        hits = await ctx.call(index.search, ctx.store, query[:200], None)
+        visible = [(score, s) for score, s in hits if ctx.sees(s)]
+        rest = [h for h in visible if start is None or (h[0], h[1].id) > start]
+        edges = [
+            SiteEdge(cursor=encode_cursor(SITE_CURSOR, f"{score}:{s.id}"), node=to_type(s))  # type: ignore[arg-type]
+            for score, s in rest[:size]
+        ]
+        return SiteConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rest) > size, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=len(visible),
+        )
 
     @strawberry.field(
         description="Ordered hops of a circuit or service (A-end, trunk, Z-end or ONT up to the "

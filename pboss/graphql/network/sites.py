@@ -89,8 +89,10 @@ class SiteIndex:
             self._entries, self._built_at = entries, time.monotonic()
             return entries
 
-    def search(self, store: GraphStore, query: str, limit: int = 20) -> list[tuple[int, Element]]:
-        """Best matches first, as (score, site): see `_score`."""
+    def search(
+        self, store: GraphStore, query: str, limit: int | None = 20
+    ) -> list[tuple[int, Element]]:
+        """Best matches first (ties by id), as (score, site): see `_score`; all when no limit."""
         needle, address = normalise(query), normalise_address(query)
         if not needle:
             return []

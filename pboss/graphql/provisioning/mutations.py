@@ -6,11 +6,13 @@ Expired, Conflict, NotFound, Forbidden, ValidationError).
 from __future__ import annotations
 
 import strawberry
+from pydantic import ValidationError as PydanticError
 
-from pboss.graphql.context import Info
+from pboss.graphql.business.addresses import NoSuchAddress, site_by_address
+from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import ValidationError
-from pboss.graphql.provisioning.access import hidden_from_partner, service_of, write
-from pboss.graphql.provisioning.inputs import SubmitOrderInput
+from pboss.graphql.provisioning.access import hidden_from_partner, refused, service_of, write
+from pboss.graphql.provisioning.inputs import SITE_ADDRESSES, SubmitOrderInput
 from pboss.graphql.provisioning.types import (
     EXPECTED,
     CancelPayload,
@@ -22,11 +24,34 @@ from pboss.graphql.provisioning.types import (
     ReservePayload,
     SubmitOrderPayload,
     error_of,
+    graphql_name,
+    input_error,
     order_of,
     reservation_of,
     work_order_of,
 )
 from pboss.provisioning.service import OrderRequest
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str | None:
+    """The GraphQL input field a pydantic error location names."""
+    return graphql_name(str(loc[0])) if loc else None
+
+
+async def _site_of(
+    ctx: Context, site: str | None, address: str | None, field: str
+) -> str | tuple[str, str] | ValidationError | None:
+    """The site id an order names, given as an id or found by address (GraphQL field `field`)
+    the way `availability` finds it; (field, reason) when the address matches no site or both
+    are given; a ValidationError when it matches several."""
+    if address is None:
+        return site
+    if site is not None:
+        return field, "give a site id or an address, not both"
+    found = await site_by_address(ctx, address, field, item="input")
+    if isinstance(found, NoSuchAddress):
+        return field, found.reason
+    return found
 
 
 @strawberry.type
@@ -38,10 +63,23 @@ class ProvisioningMutation:
     )
     async def submit_order(self, info: Info, input: SubmitOrderInput) -> SubmitOrderPayload:
         ctx = info.context
+        refusal = refused(ctx, "submit orders")
+        if refusal is not None:
+            return refusal
+        given = {f: getattr(input, f) for f in OrderRequest.model_fields}
+        for site_field, address_field in SITE_ADDRESSES:
+            address = getattr(input, address_field)
+            found = await _site_of(ctx, given[site_field], address, graphql_name(address_field))
+            if isinstance(found, tuple):
+                return input_error("the order's sites are not clear", [found])
+            if not isinstance(found, str | None):
+                return found
+            given[site_field] = found
         try:
-            request = OrderRequest(**{f: getattr(input, f) for f in OrderRequest.model_fields})
-        except ValueError as exc:
-            return ValidationError.single("input", str(exc).splitlines()[0])
+            request = OrderRequest(**given)
+        except PydanticError as exc:
+            problems = [(_field_of(e["loc"]), e["msg"]) for e in exc.errors()]
+            return input_error("the order is malformed", problems)
         return await write(ctx, "submit orders", order_of, service_of(ctx).submit_order, request)
 
     @strawberry.mutation(

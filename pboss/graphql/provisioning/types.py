@@ -15,12 +15,13 @@ import strawberry
 
 from pboss.graphql.connections import PageInfo
 from pboss.graphql.context import Context, Info
-from pboss.graphql.errors import Error, Forbidden, NotFound, ValidationError
+from pboss.graphql.errors import Error, Forbidden, Issue, NotFound, ValidationError
 from pboss.graphql.inventory.types import Element, to_type
 from pboss.inventory import errors as inv
 from pboss.provisioning import errors as prov
 from pboss.provisioning import model as pm
 from pboss.provisioning.plan import Explanation, Plan
+from pboss.provisioning.service import OrderRequest
 
 OrderStateEnum = strawberry.enum(pm.OrderState, name="OrderState", description="TMF641 states.")
 ReservationStateEnum = strawberry.enum(
@@ -76,8 +77,7 @@ def error_of(exc: Exception) -> Any:
     if isinstance(exc, inv.NotFound):
         return NotFound.of(exc.element_id, exc.kind)
     if isinstance(exc, prov.InvalidRequest):
-        issues = [inv.Issue(item="request", reason=r) for r in exc.reasons or [exc.message]]
-        return ValidationError.of(issues)
+        return request_error(exc)
     if isinstance(exc, inv.ValidationFailed):
         return ValidationError.of_exc(exc)
     cls = _TYPED[type(exc)]  # type: ignore[index]
@@ -85,6 +85,42 @@ def error_of(exc: Exception) -> Any:
 
 
 EXPECTED = (prov.ProvisioningError, inv.NotFound, inv.ValidationFailed)
+
+
+def graphql_name(python_name: str) -> str:
+    """A request field as the GraphQL input spells it (`a_site` -> `aSite`)."""
+    head, *rest = python_name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+#: Fields of the order request, which arrive inside `input`; others are the field's arguments.
+INPUT_FIELDS = frozenset(
+    graphql_name(f) for f in (*OrderRequest.model_fields, "address", "a_address", "z_address")
+)
+
+
+def input_error(message: str, problems: list[tuple[str | None, str]]) -> ValidationError:
+    """A refused `input` (or argument): one issue per (GraphQL name or None, reason), the message
+    naming the fields and arguments as the caller wrote them."""
+    issues = [
+        Issue(item="input" if f in INPUT_FIELDS or f is None else f, field=f, reason=r, index=None)
+        for f, r in problems
+    ]
+    said = "; ".join(f"{f}: {r}" if f else r for f, r in problems)
+    return ValidationError(
+        message=f"{message}: {said}" if said else message, code="VALIDATION_FAILED", issues=issues
+    )
+
+
+def request_error(exc: prov.InvalidRequest) -> ValidationError:
+    """The service's refusal of an order request, in the GraphQL input's field names."""
+    fields = [graphql_name(f) for f in exc.fields]
+    reasons = exc.reasons or [exc.message]
+    if len(fields) == len(reasons):
+        problems: list[tuple[str | None, str]] = list(zip(fields, reasons, strict=True))
+    else:
+        problems = [(fields[0] if fields else None, r) for r in reasons]
+    return input_error(exc.message, problems)
 
 
 # ---- output types -------------------------------------------------------------------------------
@@ -96,10 +132,16 @@ class HistoryEntry:
     event: str
     state: str | None
     note: str
+    reasons: list[str] = strawberry.field(
+        description="Why, for a refusal (reservationRefused: what was missing); else empty."
+    )
 
 
 def history_of(events: list[pm.Event]) -> list[HistoryEntry]:
-    return [HistoryEntry(at=e.at, event=e.event, state=e.state, note=e.note) for e in events]
+    return [
+        HistoryEntry(at=e.at, event=e.event, state=e.state, note=e.note, reasons=list(e.reasons))
+        for e in events
+    ]
 
 
 @strawberry.type(description="A candidate path that was considered and lost, and why.")

@@ -21,7 +21,7 @@ import networkx as nx
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import HasDependants, Issue, NotFound, ValidationFailed
+from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.memory import scans, views
@@ -38,6 +38,7 @@ from pboss.inventory.results import (
     RiderRow,
     Riders,
     SiteView,
+    SlotUse,
     Trace,
     TransportLink,
     UpsertResult,
@@ -46,6 +47,7 @@ from pboss.inventory.rows import EdgeRow, NodeRow, edge_conflict, refuse_own_con
 from pboss.inventory.rules import (
     BatchPlan,
     plan_batch,
+    port_clashes,
     referenced_ids,
     single_upstream_sources,
     slot_clashes,
@@ -61,6 +63,12 @@ T = TypeVar("T")
 def _matches_text(el: Element, needle: str) -> bool:
     hay = [el.id, el.name, getattr(el, "code", None) or "", getattr(el, "address", None) or ""]
     return any(needle in h.lower() for h in hay)
+
+
+def _matches_phone(el: Element, digits: str) -> bool:
+    """True when the element's phone, punctuation ignored, contains these digits."""
+    phone = getattr(el, "phone", None)
+    return bool(phone) and digits in "".join(c for c in phone if c.isdigit())
 
 
 class MemoryStore:
@@ -204,6 +212,7 @@ class MemoryStore:
         }
         plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
         self._check_slots(plan)
+        self._check_ports(plan)
         if ack is not None:
             gated = [
                 c.element_id
@@ -286,6 +295,23 @@ class MemoryStore:
         if issues:
             raise ValidationFailed(issues)
 
+    def _check_ports(self, plan: BatchPlan) -> None:
+        """Refuse a batch that would give an exclusive port a second user or take a held one
+        (a transaction's unlinks are already applied when its writes get here)."""
+        by_port = plan.port_newcomers()
+        if not by_port:
+            return
+        written = {n.id: n for n in plan.nodes_new + plan.nodes_changed}
+        issues = []
+        for port_id, newcomers in sorted(by_port.items()):
+            stored = []
+            if port_id in self.graph:
+                stored = [(k, src) for src, _, k in self.graph.in_edges(port_id, keys=True)]
+            port = written.get(port_id) or self._el(port_id)
+            issues += port_clashes(port, stored + newcomers, newcomers)
+        if issues:
+            raise PortInUse(issues)
+
     def get(self, element_id: str) -> Element | None:
         with self.lock:
             if element_id not in self.graph:
@@ -311,7 +337,10 @@ class MemoryStore:
                     continue
                 if query.status is not None and el.status != query.status:
                     continue
-                if needle and not _matches_text(el, needle):
+                if (needle or query.phone) and not (
+                    (needle and _matches_text(el, needle))
+                    or (query.phone and _matches_phone(el, query.phone))
+                ):
                     continue
                 hits.append(i)
             hits.sort()
@@ -344,6 +373,16 @@ class MemoryStore:
             ]
         out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
         return out
+
+    def neighbours_many(
+        self,
+        element_ids: Sequence[str],
+        direction: Direction = "out",
+        types: Sequence[str] | None = None,
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        with self.lock:
+            known = [i for i in dict.fromkeys(element_ids) if i in self.graph]
+            return {i: self.neighbours(i, direction, types) for i in known}
 
     def closure(self, element_id: str) -> Closure:
         """The forward dependency closure of one element, with pool usage."""
@@ -449,6 +488,12 @@ class MemoryStore:
             ]
         return rows[:limit]
 
+    def history_many(
+        self, element_ids: Sequence[str], *, limit: int = 100
+    ) -> dict[str, list[ChangeRecord]]:
+        with self.lock:
+            return {i: self.history(i, limit=limit) for i in dict.fromkeys(element_ids)}
+
     def delete(
         self,
         element_ids: Sequence[str],
@@ -502,6 +547,10 @@ class MemoryStore:
     def transport_links(self) -> list[TransportLink]:
         with self.lock:
             return views.transport_links(self.graph, self._by_kind)
+
+    def slot_use(self, element_ids: Sequence[str]) -> dict[str, SlotUse]:
+        with self.lock:
+            return views.slot_use(self.graph, element_ids)
 
     # ---- transactions, sweeps and scans ----------------------------------------------------------
 

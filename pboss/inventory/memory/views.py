@@ -4,14 +4,14 @@ store's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import networkx as nx
 
 from pboss.inventory.errors import NotFound
-from pboss.inventory.memory.occupancy import has_in, pon_load, used_slots
+from pboss.inventory.memory.occupancy import SLOT_EDGES, has_in, pon_load, used_slots
 from pboss.inventory.model import Element
-from pboss.inventory.results import PortView, SiteView, SplitterView, TransportLink
+from pboss.inventory.results import PortView, SiteView, SlotUse, SplitterView, TransportLink
 from pboss.inventory.transaction import BUSY_BY
 
 
@@ -118,4 +118,26 @@ def transport_links(graph: nx.MultiDiGraph, by_kind: Mapping[str, set[str]]) -> 
                     used_slots=used,
                 )
             )
+    return out
+
+
+#: The kinds whose VC-12 slots circuits and holds take.
+LINK_KINDS = ("TrunkSection", "PartnerLink")
+
+
+def slot_use(graph: nx.MultiDiGraph, ids: Sequence[str]) -> dict[str, SlotUse]:
+    """The VC-12 slots carried (ROUTED_OVER) and held (HOLDS) on each of these links."""
+    out: dict[str, SlotUse] = {}
+    for lid in dict.fromkeys(ids):
+        if lid not in graph or (link := _el(graph, lid)).kind not in LINK_KINDS:
+            continue
+        use = {key: [] for key in SLOT_EDGES}
+        for _, _, key, data in graph.in_edges(lid, keys=True, data=True):
+            if key in use and data.get("slots"):
+                use[key] += data["slots"]
+        out[lid] = SlotUse(
+            capacity=int(link.capacity_vc12),  # type: ignore[attr-defined]
+            routed=sorted(use["ROUTED_OVER"]),
+            held=sorted(use["HOLDS"]),
+        )
     return out

@@ -3,9 +3,11 @@
 Size: one process lifecycle (build, start, wait, status, stop, clean up) that reads in order.
 
 The server is the small embedded launcher in ``tools/neo4j-local`` (Maven project, Neo4j
-``NEO4J_VERSION`` pinned in its pom.xml): one JVM per *home* directory, Bolt only, no auth,
-bounded memory. Layout of a home::
+``NEO4J_VERSION`` pinned in its pom.xml): one JVM per *home* directory, Bolt only on
+127.0.0.1, authentication on, bounded memory. Layout of a home (directories mode 700, files 600:
+only the owner reads the data or the password)::
 
+    HOME/neo4j.password  user ``neo4j``'s password, generated on first start (``credentials``)
     HOME/neo4j.pid     pid of the JVM (its own process group)
     HOME/neo4j.json    how it was started: port, uri, heap, page cache, java, version
     HOME/neo4j.log     the JVM's stdout and stderr (the previous run's is neo4j.log.1)
@@ -34,20 +36,25 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = [
     "NEO4J_VERSION",
     "Neo4jLaunchError",
     "build",
+    "credentials",
+    "credentials_for_uri",
     "default_home",
     "find_java",
     "start",
@@ -67,7 +74,9 @@ PID_FILE = "neo4j.pid"
 STATE_FILE = "neo4j.json"
 LOG_FILE = "neo4j.log"
 READY_FILE = "neo4j.ready"
+PASSWORD_FILE = "neo4j.password"
 DB_DIR = "db"
+USER = "neo4j"
 
 # What Neo4j 5's own launcher passes (conf/neo4j.conf, server.jvm.additional), minus
 # -XX:+AlwaysPreTouch (it would make the whole heap resident at once). Without the three
@@ -233,7 +242,7 @@ def _jar_complete(jar: Path) -> bool:
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive advisory lock on ``path`` (created if missing), held for the block."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
+    with os.fdopen(_private_open(path, os.O_RDWR | os.O_CREAT), "a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -386,10 +395,75 @@ def _read_state(home: Path) -> dict[str, Any]:
         return {}
 
 
+def _private_open(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
+    """``os.open`` creating ``path`` readable by its owner only (mode 600, whatever the umask)."""
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
+    with os.fdopen(_private_open(tmp), "w") as fh:
+        fh.write(text)
     os.replace(tmp, path)
+
+
+def _tighten(home: Path) -> None:
+    """Make ``home`` private to its owner: directories 700, files 600 (homes made before
+    authentication was on were world-readable)."""
+    home.chmod(0o700)
+    for root, dirs, files in os.walk(home):
+        for name in dirs:
+            path = Path(root, name)
+            if not path.is_symlink():
+                path.chmod(0o700)
+        for name in files:
+            path = Path(root, name)
+            if not path.is_symlink() and stat.S_IMODE(path.lstat().st_mode) & 0o077:
+                path.chmod(0o600)
+
+
+def _ensure_password(home: Path) -> str:
+    """This home's password for user ``neo4j``, generated (random, mode 600) if it has none."""
+    path = home / PASSWORD_FILE
+    try:
+        fd = _private_open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        path.chmod(0o600)
+        password = path.read_text().strip()
+        if not password:
+            raise Neo4jLaunchError(f"{path} is empty: delete it to get a new password") from None
+        return password
+    password = secrets.token_urlsafe(24)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    return password
+
+
+def credentials(home: Path) -> tuple[str, str] | None:
+    """``(user, password)`` of this home's Neo4j, or None when it has no password yet."""
+    try:
+        password = (Path(home).expanduser() / PASSWORD_FILE).read_text().strip()
+    except OSError:
+        return None
+    return (USER, password) if password else None
+
+
+def credentials_for_uri(uri: str, home: Path | None = None) -> tuple[str, str] | None:
+    """The launcher's credentials when ``uri`` is where ``home``'s (default: ``default_home()``)
+    Neo4j was last started, else None: how pboss logs in to it with no password configured."""
+    home = Path(home).expanduser() if home is not None else default_home()
+    started = _read_state(home).get("uri")
+    if not started:
+        return None
+    want, have = urlsplit(uri), urlsplit(str(started))
+    local = {"127.0.0.1", "localhost"}
+    if want.hostname not in local or have.hostname not in local:
+        return None
+    if (want.port or 7687) != (have.port or 7687):
+        return None
+    return credentials(home)
 
 
 def _running_pid(home: Path) -> int | None:
@@ -422,13 +496,13 @@ def _port_open(port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def _answers(uri: str, timeout: float = 5.0) -> bool:
-    """Bolt at ``uri`` completes a handshake and a connectivity check."""
+def _answers(uri: str, auth: tuple[str, str] | None, timeout: float = 5.0) -> bool:
+    """Bolt at ``uri`` completes a handshake and a connectivity check (logged in as ``auth``)."""
     import neo4j
 
     try:
         with neo4j.GraphDatabase.driver(
-            uri, auth=None, connection_timeout=timeout, connection_acquisition_timeout=timeout
+            uri, auth=auth, connection_timeout=timeout, connection_acquisition_timeout=timeout
         ) as driver:
             driver.verify_connectivity()
         return True
@@ -473,7 +547,7 @@ def _wait_ready(home: Path, pid: int, uri: str, deadline: float) -> None:
                 f"Neo4j (pid {pid}) exited during start-up; {home / LOG_FILE}:\n"
                 f"{_tail(home / LOG_FILE)}"
             )
-        if ready.is_file() and _answers(uri):
+        if ready.is_file() and _answers(uri, credentials(home)):
             return
         if time.monotonic() >= deadline:
             raise Neo4jLaunchError(
@@ -501,7 +575,9 @@ def start(
     Builds the launcher first if needed (not counted in ``timeout``), runs the JVM detached in
     its own process group with ``-Xmx{heap}`` and a page cache of ``pagecache``, output to
     ``home/neo4j.log`` and pid to ``home/neo4j.pid``, then waits up to ``timeout`` seconds until
-    Bolt answers a driver's ``verify_connectivity()``.
+    Bolt answers a driver's ``verify_connectivity()``. Authentication is on: user ``neo4j`` with
+    the password of ``home/neo4j.password`` (generated on first start; :func:`credentials`), and
+    the home is made private (directories 700, files 600, the JVM under umask 077).
 
     Idempotent: when this home's JVM already runs, waits until it answers and returns its URI
     (its port, whatever ``port`` says). With ``owner_pid`` the JVM shuts itself down (cleanly)
@@ -511,7 +587,7 @@ def start(
     are missing, or the JVM dies or stays silent.
     """
     home = Path(home).expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     heap_bytes = _parse_size(heap)
     pagecache_bytes = _parse_size(pagecache)
     if not 0 < int(port) < 65536:
@@ -527,6 +603,8 @@ def start(
         # Stale files of a JVM that is gone.
         for name in (PID_FILE, READY_FILE):
             (home / name).unlink(missing_ok=True)
+        _tighten(home)
+        _ensure_password(home)
         if not _port_free(port):
             raise Neo4jLaunchError(f"port 127.0.0.1:{port} is already in use")
 
@@ -549,13 +627,15 @@ def start(
             _jvm_size(pagecache_bytes),
             "--ready-file",
             str(home / READY_FILE),
+            "--password-file",
+            str(home / PASSWORD_FILE),
         ]
         if owner_pid is not None:
             cmd += ["--watch-pid", str(int(owner_pid))]
         log = home / LOG_FILE
         if log.exists():
             os.replace(log, home / (LOG_FILE + ".1"))
-        with open(log, "wb") as out:
+        with os.fdopen(_private_open(log), "wb") as out:
             proc = subprocess.Popen(
                 cmd,
                 cwd=home,
@@ -564,6 +644,7 @@ def start(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 close_fds=True,
+                umask=0o077,  # what Neo4j writes (store, logs, auth) is private to its owner
             )
         _CHILDREN[proc.pid] = proc
         _write_atomic(home / PID_FILE, f"{proc.pid}\n")
@@ -633,6 +714,8 @@ def status(home: Path) -> dict[str, Any] | None:
         "ready": bool(alive and (home / READY_FILE).is_file() and port and _port_open(int(port))),
         "home": str(home),
         "log": str(home / LOG_FILE),
+        "user": USER,
+        "password_file": str(home / PASSWORD_FILE),
         "neo4j_version": state.get("neo4j_version", NEO4J_VERSION),
         "heap": state.get("heap"),
         "pagecache": state.get("pagecache"),

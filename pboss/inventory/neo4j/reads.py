@@ -28,6 +28,7 @@ from pboss.inventory.results import (
     Riders,
     RiderTotals,
     SiteView,
+    SlotUse,
     SplitterView,
     Trace,
     TransportLink,
@@ -77,8 +78,12 @@ class Neo4jReads:
         }
         if query.text:
             params["text"] = query.text.lower()
+        if query.phone:
+            params["phone"] = query.phone
         cypher = lookups.find(
-            tuple(f for f in lookups.FIND_FIELDS if f in params), bool(query.text)
+            tuple(f for f in lookups.FIND_FIELDS if f in params),
+            bool(query.text),
+            bool(query.phone),
         )
         row = self.client.read(cypher, after=query.after, limit=query.limit + 1, **params)[0]
         page = row["page"]
@@ -104,6 +109,28 @@ class Neo4jReads:
             out.append((Edge.from_props(etype, src, dst, props), element_of(other)))
         out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
         return out
+
+    def neighbours_many(
+        self,
+        element_ids: Sequence[str],
+        direction: Direction = "out",
+        types: Sequence[str] | None = None,
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        ids = list(dict.fromkeys(element_ids))
+        rows = self.client.read(
+            lookups.NEIGHBOURS_MANY[direction], ids=ids, types=list(types) if types else None
+        )
+        found: dict[str, list[tuple[Edge, Element]]] = {}
+        for row in rows:
+            element_id, out = row["id"], []
+            for etype, props, other in row["out"]:
+                src, dst = (
+                    (element_id, other["id"]) if direction == "out" else (other["id"], element_id)
+                )
+                out.append((Edge.from_props(etype, src, dst, props), element_of(other)))
+            out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
+            found[element_id] = out
+        return found
 
     def trace(self, element_id: str) -> Trace:
         """The trace of a circuit or service from one query that reads only what it shows (see
@@ -194,6 +221,14 @@ class Neo4jReads:
         rows = self.client.read(lookups.HISTORY, id=element_id, actor=actor, limit=limit)
         return [change_of(r["c"]) for r in rows]
 
+    def history_many(
+        self, element_ids: Sequence[str], *, limit: int = 100
+    ) -> dict[str, list[ChangeRecord]]:
+        ids = list(dict.fromkeys(element_ids))
+        rows = self.client.read(lookups.HISTORY_MANY, ids=ids, limit=limit)
+        found = {r["id"]: [change_of(c) for c in r["changes"]] for r in rows}
+        return {i: found.get(i, []) for i in ids}
+
     def site_view(self, site_id: str) -> SiteView:
         rows = self.client.fetch(SITE_VIEW, site=site_id)
         if not rows or rows[0]["site"].get("kind") != "Site":
@@ -247,6 +282,21 @@ class Neo4jReads:
                 )
             )
         out.sort(key=lambda t: (order[t.link.kind], t.link.id))
+        return out
+
+    def slot_use(self, element_ids: Sequence[str]) -> dict[str, SlotUse]:
+        ids = list(dict.fromkeys(element_ids))
+        rows = self.client.read(lookups.SLOT_USE, ids=ids) if ids else []
+        out = {}
+        for row in rows:
+            use: dict[str, list[int]] = {"ROUTED_OVER": [], "HOLDS": []}
+            for edge_type, slots in row["held"]:
+                use[edge_type] += slots or []
+            out[row["id"]] = SlotUse(
+                capacity=int(row["capacity"] or 0),
+                routed=sorted(use["ROUTED_OVER"]),
+                held=sorted(use["HOLDS"]),
+            )
         return out
 
     def counts(self) -> dict[str, int]:

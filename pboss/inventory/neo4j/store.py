@@ -18,7 +18,13 @@ from prometheus_client import Histogram
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.errors import HasDependants, NotFound, StoredDataInvalid, ValidationFailed
+from pboss.inventory.errors import (
+    HasDependants,
+    NotFound,
+    PortInUse,
+    StoredDataInvalid,
+    ValidationFailed,
+)
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.model import Edge, Element
@@ -28,13 +34,14 @@ from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
 from pboss.inventory.neo4j.queries.impact import IMPACT
 from pboss.inventory.neo4j.reads import Neo4jReads, element_of, native
-from pboss.inventory.neo4j.transaction import Neo4jTx, history_rows
+from pboss.inventory.neo4j.transaction import Neo4jTx, check_port_rows, history_rows
 from pboss.inventory.results import ChangeRecord, UpsertResult
 from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.rules import (
     BatchPlan,
     Known,
     Ref,
+    is_port_edge,
     is_slot_edge,
     plan_batch,
     referenced_ids,
@@ -128,7 +135,7 @@ class Neo4jStore(Neo4jReads):
         only refers to come back as a `Ref`, which is all planning reads of them.
         """
         own = {n.id for n in nodes}
-        lock = sorted(own | {e.dst for e in edges if is_slot_edge(e)})
+        lock = sorted(own | {e.dst for e in edges if is_slot_edge(e) or is_port_edge(e)})
         row = tx.run(
             q.EXISTING,
             lock=lock,
@@ -185,6 +192,18 @@ class Neo4jStore(Neo4jReads):
         return impact_of(list(element_ids), action, pairs)
 
     @staticmethod
+    def _check_ports(tx: WriteTx, edges: list[Edge]) -> None:
+        """Refuse a batch that gave an exclusive port a second user or took a held one: read
+        after the batch wrote its edges, under the port's lock (taken first, or by the edge's
+        creation), so of two concurrent batches the second sees the first."""
+        mine = [e for e in edges if is_port_edge(e)]
+        if not mine:
+            return
+        issues = check_port_rows(tx.run(q.PORT_USERS, ids=sorted({e.dst for e in mine})), mine)
+        if issues:
+            raise PortInUse(issues)
+
+    @staticmethod
     def _record_changes(tx: WriteTx, changes: list[dict[str, Any]]) -> None:
         if changes:
             tx.run(q.RECORD_CHANGES, rows=changes)
@@ -211,6 +230,7 @@ class Neo4jStore(Neo4jReads):
             self._write_nodes(tx, plan)
             self._write_edges(tx, plan.edges_new + plan.edges_changed)
             self._check_slots(tx, plan)
+            self._check_ports(tx, plan.port_edges)
             entries = history.plan_entries(
                 plan.nodes_new,
                 plan.nodes_changed,

@@ -21,20 +21,42 @@ from typing import Any
 from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.catalog import Catalog
-from pboss.inventory.errors import Issue, TxConflict, ValidationFailed
+from pboss.inventory.errors import Issue, PortInUse, TxConflict, ValidationFailed
 from pboss.inventory.history import ChangeKind, edge_entries, plan_entries, stamped, to_row
 from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element
 from pboss.inventory.neo4j.client import WriteTx
 from pboss.inventory.neo4j.queries import transaction as q
+from pboss.inventory.neo4j.queries.upsert import PORT_USERS
 from pboss.inventory.neo4j.reads import element_of
 from pboss.inventory.results import ChangeRecord
-from pboss.inventory.rules import Known, Ref, is_slot_edge, plan_batch, referenced_ids, slot_clashes
+from pboss.inventory.rules import (
+    Known,
+    Ref,
+    is_port_edge,
+    is_slot_edge,
+    newcomers_by_port,
+    plan_batch,
+    port_clashes,
+    referenced_ids,
+    slot_clashes,
+)
 from pboss.inventory.transaction import AlreadyExists, Direction, Facts
 
 
 def history_rows(entries: Sequence[ChangeRecord], actor: str, reason: str) -> list[dict[str, Any]]:
     """The `Change` nodes of history entries (`pboss.inventory.history`), stamped now, in order."""
     return [to_row(e, i) for i, e in enumerate(stamped(entries, actor, reason))]
+
+
+def check_port_rows(rows: list[dict[str, Any]], mine: list[Edge]) -> list[Issue]:
+    """`rules.port_clashes` over `PORT_USERS` rows (read after the edges `mine` were written)."""
+    issues: list[Issue] = []
+    by_port = newcomers_by_port(mine)
+    for row in rows:
+        users = [(t, u) for t, u in row["users"] if u is not None]
+        newcomers = by_port.get(row["id"], [])
+        issues += port_clashes(Ref(row["id"], row["kind"]), users, newcomers)
+    return issues
 
 
 def _grouped(elements: Iterable[Element]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -58,6 +80,8 @@ class Neo4jTx:
         self._changed: dict[str, Element] = {}
         self._links: dict[tuple[str, str, str], Edge] = {}
         self._unlinks: list[tuple[str, str, str]] = []
+        #: Resources `claim` found with no edge making them busy, locked since.
+        self._idle: set[str] = set()
 
     def _reading(self) -> None:
         if self._new or self._changed or self._links or self._unlinks:
@@ -95,6 +119,7 @@ class Neo4jTx:
                 load=f["load"],
             )
         self._locking([*leaders.values(), *(f.element for f in facts.values())])
+        self._idle.update(i for i, f in facts.items() if not f.busy)
         return leaders, facts
 
     def _locking(self, elements: Iterable[Element]) -> None:
@@ -156,6 +181,24 @@ class Neo4jTx:
             plan.nodes_new, plan.nodes_changed, existing, plan.edges_new, plan.edges_changed, before
         )
         self._write(plan.nodes_new, plan.nodes_changed, history_rows(entries, actor, reason))
+        self._check_ports(edges)
+
+    def _check_ports(self, edges: list[Edge]) -> None:
+        """Refuse (roll back) a step that gave an exclusive port a second user or took a held
+        one. A port `claim` found idle has been locked since: only the step's own edges reach
+        it (no read); any other is read after the write, which locked it."""
+        mine = [e for e in edges if is_port_edge(e)]
+        if not mine:
+            return
+        issues: list[Issue] = []
+        by_port = newcomers_by_port(mine)
+        for pid in sorted(by_port.keys() & self._idle):
+            issues += port_clashes(self._locked[pid], by_port[pid], by_port[pid])
+        rest = sorted({e.dst for e in mine} - self._idle)
+        if rest:
+            issues += check_port_rows(self.tx.rows(PORT_USERS, ids=rest), mine)
+        if issues:
+            raise PortInUse(issues)
 
     def _known(
         self, nodes: list[Element], edges: list[Edge]

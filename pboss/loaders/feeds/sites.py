@@ -8,6 +8,7 @@ partner links terminate).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pboss.inventory.store import GraphStore
@@ -82,7 +83,10 @@ class SiteMatcher:
             None, "address" if address else "code", f"no site matches {' or '.join(tried)}"
         )
 
-    def ne_at(self, site: str) -> str | None:
-        """The NE a partner link terminates on at a site (the first by id), if the site has one."""
+    def ne_at(self, site: str, ends: Sequence[str] = ()) -> str | None:
+        """The NE a partner link terminates on at a site: the one of its current `ends` at that
+        site (a re-load keeps it), else the site's first NE by id; None when the site has none."""
         nes = self.nes_at.get(site)
-        return nes[0] if nes else None
+        if not nes:
+            return None
+        return next((ne for ne in nes if ne in ends), nes[0])

@@ -1,9 +1,13 @@
 """Partner feeds as a loader source: CSV rows mapped (by a mapping file) to our elements.
 
-Each CSV row becomes one record: a PartnerLink with TERMINATES edges to the NEs at its two sites,
-or a PartnerAccess pool at one site. Problems (a missing column, a value the mapping cannot
-translate, a site that matches nothing) become issues at the row's line and the column of the
-partner's field, so unmatched rows are reported like any invalid row and never guessed.
+Each CSV row becomes one record: a PartnerLink with TERMINATES edges to the NEs at its two sites
+(partner links end on NEs: docs/interchange-format.md), or a PartnerAccess pool at one site.
+Problems (a missing column, a value the mapping cannot translate, a site that matches nothing)
+become issues at the row's line and the column of the partner's field, so unmatched rows are
+reported like any invalid row and never guessed.
+
+A row over an element the store holds updates only what the mapping carries (`_merged`): other
+fields and attributes keep their stored values, and a status a person set is kept and reported.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pboss.inventory.model import KINDS
+from pboss.inventory.model import KINDS, Element, from_props
+from pboss.inventory.results import ChangeRecord
 from pboss.inventory.store import GraphStore
+from pboss.loaders.actors import is_loader
+from pboss.loaders.drift import StatusDisagreement
 from pboss.loaders.feeds.mapping import STYLE_FIELDS, FeedMapping
 from pboss.loaders.feeds.sites import SiteMatcher
 from pboss.loaders.issues import LoadError, RowIssue
@@ -59,17 +66,33 @@ class FeedSource:
         self.mapping = mapping
         self.files = [InputFile(p, str(p), False, kind=mapping.kind) for p in paths]
         self.matcher = SiteMatcher.from_store(store)
-        self.reserved: dict[str, int] = {}
-        if mapping.style == "partner_access":
-            for props in store.scan_nodes("PartnerAccess"):
-                if props.get("owner") == mapping.partner:
-                    self.reserved[props["id"]] = int(props.get("reserved") or 0)
+        self.store = store
+        # the partner's elements of this kind in the store: a row updates only what it carries
+        self.stored: dict[str, dict[str, Any]] = {
+            p["id"]: p for p in store.scan_nodes(mapping.kind) if p.get("owner") == mapping.partner
+        }
+        # the partner's links in the store -> the NEs they terminate on (a re-load keeps them)
+        self.ends: dict[str, list[str]] = {}
+        if mapping.style == "partner_link":
+            for src, dst, _ in store.scan_edges("TERMINATES", ordered=False, props=False):
+                if src in self.stored:
+                    self.ends.setdefault(src, []).append(dst)
+        #: rows whose status differs from one a person set (kept; the loader reports them as drift)
+        self.status_drift: list[StatusDisagreement] = []
         self._notes: dict[int, list[str]] = {}
 
     @property
     def warnings(self) -> list[str]:
-        """What the last read of each file noticed that is not an error (match counts, no NE)."""
-        return [w for i in sorted(self._notes) for w in self._notes[i]]
+        """What the last read of each file noticed that is not an error (an empty store, match
+        counts, no NE)."""
+        first = []
+        if not self.matcher.by_code:
+            first.append(
+                "the store holds no sites, so no row can match one ('no site matches'): load our "
+                "network first, or point at the store that has it (a `--store memory` load "
+                "starts from an empty store of its own)"
+            )
+        return first + [w for i in sorted(self._notes) for w in self._notes[i]]
 
     def default_encoding(self) -> str:
         """The encoding the mapping declares."""
@@ -228,9 +251,9 @@ class FeedSource:
         if row.get("contract_id"):
             node["contract_id"] = row.get("contract_id")
         rec.columns.update({"site": row.site_column("a_"), "dst": row.site_column("z_")})
-        rec.nodes.append(node)
+        rec.nodes.append(self._merged(rec, node))
         for end, site in (("A", a), ("Z", z)):
-            ne = self.matcher.ne_at(site)
+            ne = self.matcher.ne_at(site, self.ends.get(node["id"], ()))
             if ne is None:
                 notes.append(f"{rec.file}:{rec.line}: {end}-end site {site!r} has no NE; "
                              f"{node['id']} is loaded without that termination")  # fmt: skip
@@ -253,8 +276,7 @@ class FeedSource:
         node = self._common(rec, row, names)
         if rec.issues:
             return
-        node.update(site=site, total=total, used=total - free)
-        node["reserved"] = self.reserved.get(node["id"], 0)
+        node.update(site=site, total=total, used=total - free)  # `reserved` is ours: kept
         if technology:
             node["technology"] = technology
         if row.get("building_name") and "name" not in node:
@@ -262,4 +284,37 @@ class FeedSource:
         rec.columns.update(
             {"site": row.site_column(""), "total": row.column("total"), "used": row.column("free")}
         )
-        rec.nodes.append(node)
+        rec.nodes.append(self._merged(rec, node))
+
+    # ---- what a feed owns ------------------------------------------------------------------
+
+    def _merged(self, rec: Record, node: dict[str, Any]) -> dict[str, Any]:
+        """The row's node over the stored element: the feed owns only the fields its mapping
+        carries, so the others (and attributes it does not carry) keep their stored values, and a
+        status a person set stays, the disagreement noted for the drift report."""
+        props = self.stored.get(node["id"])
+        if props is None or props.get("kind") != node["kind"]:
+            return node  # new (or another kind, which validation refuses at this row)
+        old = from_props(props)
+        theirs = node.get("status")
+        if theirs is not None and theirs != old.status:
+            by = self._set_by_person(old)
+            if by is not None:
+                where = f"{rec.file}:{rec.line}"
+                self.status_drift.append(
+                    StatusDisagreement(old.id, str(old.status), theirs, by.actor, by.at, where)
+                )
+                node["status"] = old.status
+        merged = old.model_dump()
+        attrs = {**merged.pop("attrs"), **node.get("attrs", {})}
+        merged.update(node)
+        merged["attrs"] = attrs
+        return merged
+
+    def _set_by_person(self, old: Element) -> ChangeRecord | None:
+        """The history record of the element's current status when a person (not a load) set it;
+        None when a load did or no change is recorded (its status is the one it was made with)."""
+        for change in self.store.history(old.id, limit=100):
+            if change.to_status == old.status and change.from_status != change.to_status:
+                return None if is_loader(change.actor) else change
+        return None

@@ -19,7 +19,7 @@ from pboss.loaders.generator.transport import emit_transport
 from pboss.loaders.native_writer import BundleWriter
 from pboss.loaders.progress import NoProgress, Progress
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: partner links terminate on NEs, not ports
 SPECS_USED = (
     "OLT-MA5800-X17", "OLT-C600", "PON-GPON", "SPL-1x4", "SPL-1x8", "SPL-1x16", "ONT-HGU",
     "ONT-SFU", "MSTP-ADM", "PORT-STM1", "PORT-STM4", "PORT-STM16", "PORT-E1", "PORT-GE",

@@ -25,10 +25,7 @@ from pboss.loaders.generator.scales import Scale
 LEASED_PARTNER = "P-TT"
 _RATES = {"STM-1": (63, "TRUNK-STM1", "PORT-STM1"), "STM-4": (252, "TRUNK-STM4", "PORT-STM4"),
           "STM-16": (1008, "TRUNK-STM16", "PORT-STM16")}  # fmt: skip
-_PARTNER_RATES = {
-    "STM-1": (63, "PLINK-STM1", "PORT-STM1"),
-    "STM-4": (252, "PLINK-STM4", "PORT-STM4"),
-}
+_PARTNER_RATES = {"STM-1": (63, "PLINK-STM1"), "STM-4": (252, "PLINK-STM4")}
 
 
 @dataclass
@@ -87,17 +84,18 @@ class Network:
         self.graph.add_edge(a, b, key=sid, link=Link(sid, capacity, 1.0))
 
     def partner_link(self, a: str, b: str, rate: str, k: int) -> None:
-        """A segment leased from the leased-line partner between two exchange NEs."""
-        capacity, spec, port_spec = _PARTNER_RATES[rate]
+        """A segment leased from the leased-line partner between two exchange NEs, terminated on
+        the NEs themselves (the partner's hand-over; which port is not the partner's to say)."""
+        capacity, spec = _PARTNER_RATES[rate]
         lid = f"PL-TT-SH-{k:05d}"
         self.em.node(
-            "PartnerLink", lid, name=f"铁通 {self.site_of[a]}—{self.site_of[b]}",
+            "PartnerLink", lid, name=f"铁通 TT-SH-{k:05d} {self.site_of[a]}—{self.site_of[b]}",
             owner=LEASED_PARTNER, site=self.site_of[a], spec=spec, status="in_use",
             contract_id="TT-2009-01", partner_circuit_code=f"TT-SH-{k:05d}",
             z_site=self.site_of[b],
         )  # fmt: skip
-        for ne in (a, b):
-            self.em.edge("TERMINATES", lid, self.port(ne, port_spec, "P" + rate.replace("-", "")))
+        for ne in (a, b):  # on the NE, as a partner's feed says it (docs/interchange-format.md)
+            self.em.edge("TERMINATES", lid, ne)
         self.graph.add_edge(a, b, key=lid, link=Link(lid, capacity, 3.0))
 
     def route(self, a: str, z: str, n: int) -> list[tuple[Link, list[int]]] | None:

@@ -19,6 +19,8 @@ FAIL = "|".join(FAILURE_EDGES)
 SINGLE = "|".join(sorted(SINGLE_UPSTREAM))
 #: Statuses that make the elements depending on one down or degraded.
 IMPAIRING = sorted(str(s) for s in DOWN | DEGRADED)
+#: Edge types that may take an exclusive port (every type of `transaction.BUSY_BY`).
+PORT_TAKING = "|".join(sorted(frozenset().union(*BUSY_BY.values())))
 #: Edge types that hold VC-12 slots of a trunk section or partner link.
 SLOT_HOLDING = "ROUTED_OVER|HOLDS"
 

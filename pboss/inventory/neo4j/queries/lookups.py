@@ -20,12 +20,21 @@ _TEXT = (
 )
 
 
+#: A phone compared by its digits ($phone holds digits only): the usual punctuation dropped.
+_PHONE = (
+    "replace(replace(replace(replace(replace(coalesce(n.phone, ''), '-', ''), ' ', ''), "
+    "'+', ''), '(', ''), ')', '') CONTAINS $phone"
+)
+
+
 @lru_cache(maxsize=64)
-def find(fields: tuple[str, ...], text: bool) -> Query:
-    """A page of elements and their total, filtered on the given `FIND_FIELDS` (and the text)."""
+def find(fields: tuple[str, ...], text: bool, phone: bool = False) -> Query:
+    """A page of elements and their total, filtered on the given `FIND_FIELDS` (and the text,
+    or the phone digits: either matching)."""
     clauses = [f"n.{f} = ${f}" for f in fields if f in FIND_FIELDS]
-    if text:
-        clauses.append(_TEXT)
+    matches = [m for m, on in ((_TEXT, text), (_PHONE, phone)) if on]
+    if matches:
+        clauses.append(f"({' OR '.join(matches)})")
     where = " AND ".join(clauses) or "true"
     return Query(
         "find",
@@ -56,6 +65,23 @@ NEIGHBOURS = {
     "in": Query("neighbours", READ, _neighbours("(n)<-[r]-(m)")),
 }
 
+
+def _neighbours_many(pattern: str) -> str:
+    return f"""
+    UNWIND $ids AS id
+    MATCH (n:Entity {{id: id}})
+    OPTIONAL MATCH {pattern} WHERE $types IS NULL OR type(r) IN $types
+    RETURN n.id AS id,
+           collect(CASE WHEN r IS NOT NULL THEN [type(r), properties(r), properties(m)] END) AS out
+    """
+
+
+#: The links of a page of elements in one round trip (what `dependants` of a list asks).
+NEIGHBOURS_MANY = {
+    "out": Query("neighbours_many", READ, _neighbours_many("(n)-[r]->(m)")),
+    "in": Query("neighbours_many", READ, _neighbours_many("(n)<-[r]-(m)")),
+}
+
 HISTORY = Query(
     "history",
     READ,
@@ -64,6 +90,22 @@ HISTORY = Query(
     WHERE ($id IS NULL OR c.element_id = $id) AND ($actor IS NULL OR c.actor = $actor)
       AND ($id IS NOT NULL OR c.edge_src IS NULL OR c.edge_src = c.element_id)
     RETURN properties(c) AS c ORDER BY c.at DESC, c.n DESC LIMIT $limit
+    """,
+)
+
+#: The newest `$limit` changes of each of a page of elements, in one round trip (the same order
+#: as HISTORY: by time, then by sequence).
+HISTORY_MANY = Query(
+    "history_many",
+    READ,
+    """
+    UNWIND $ids AS id
+    CALL (id) {
+      MATCH (c:Change) WHERE c.element_id = id
+      WITH c ORDER BY c.at DESC, c.n DESC LIMIT $limit
+      RETURN collect(properties(c)) AS changes
+    }
+    RETURN id, changes
     """,
 )
 
@@ -97,6 +139,20 @@ TRANSPORT_LINKS = Query(
       RETURN collect(h.slots) AS held
     }}
     RETURN properties(l) AS link, ends, held
+    """,
+)
+
+SLOT_USE = Query(
+    "slot_use",
+    READ,
+    f"""
+    UNWIND $ids AS id
+    MATCH (l:Entity {{id: id}}) WHERE l:TrunkSection OR l:PartnerLink
+    CALL (l) {{
+      OPTIONAL MATCH {slot_holders("l")}
+      RETURN collect(CASE WHEN h IS NULL THEN null ELSE [type(h), h.slots] END) AS held
+    }}
+    RETURN l.id AS id, l.capacity_vc12 AS capacity, held
     """,
 )
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pboss.inventory.neo4j.queries.base import WRITE, Query, labels_for, rel_type
 from pboss.inventory.neo4j.queries.fragments import (
     FAIL,
+    PORT_TAKING,
     VALIDATION_READS,
     lock,
     slot_holders,
@@ -76,6 +77,19 @@ SLOTS = Query(
     MATCH (s:Entity {{id: sid}})
     OPTIONAL MATCH {slot_holders("s", "h", "holder")}
     RETURN properties(s) AS section, collect([holder.id, h.slots]) AS holdings
+    """,
+)
+
+#: Who arrives at each given port over an edge type that may take it (`rules.PORT_EDGE_TYPES`),
+#: read after the batch wrote its edges, with the port's kind (`rules.port_clashes` decides).
+PORT_USERS = Query(
+    "upsert.port_users",
+    WRITE,
+    f"""
+    UNWIND $ids AS pid
+    MATCH (p:Entity {{id: pid}})
+    OPTIONAL MATCH (p)<-[r:{PORT_TAKING}]-(user)
+    RETURN p.id AS id, p.kind AS kind, collect([type(r), user.id]) AS users
     """,
 )
 

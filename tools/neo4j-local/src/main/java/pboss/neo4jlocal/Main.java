@@ -8,13 +8,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.neo4j.cli.ExecutionContext;
+import org.neo4j.commandline.admin.security.SetInitialPasswordCommand;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -24,10 +29,12 @@ import org.neo4j.configuration.connectors.ConnectorType;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.internal.helpers.HostnamePort;
 import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.kernel.internal.Version;
 import org.neo4j.logging.log4j.Log4jLogProvider;
+import picocli.CommandLine;
 
 /**
  * Embedded Neo4j Community with Bolt on 127.0.0.1, for pboss development and CI (no Docker).
@@ -42,6 +49,11 @@ import org.neo4j.logging.log4j.Log4jLogProvider;
  *   --ready-file FILE   once Bolt answers, write "bolt://127.0.0.1:PORT" to FILE (atomically).
  *   --watch-pid PID     shut down (cleanly) once process PID has exited, e.g. the test run
  *                       that started this server, so that no orphan JVM outlives it.
+ *   --password-file F   turn authentication on: user "neo4j" gets the password held in F (one
+ *                       line). It is set before Bolt listens (a new home's initial password, else
+ *                       a first pass without Bolt runs ALTER USER on the system database)
+ *                       whenever it differs from the one last set (HOME/pboss-auth.sha256), so
+ *                       a new file rotates it. Without this option Neo4j runs without auth.
  *   --conf KEY=VALUE    any other Neo4j setting, repeatable (e.g. --conf db.logs.query.enabled=OFF);
  *                       the settings above are fixed by this launcher and cannot be overridden.
  * </pre>
@@ -53,6 +65,7 @@ public final class Main {
 
     private static final String HOST = "127.0.0.1";
     private static final String PREFIX = "neo4j-local: ";
+    private static final String AUTH_STAMP = "pboss-auth.sha256";
 
     private Main() {}
 
@@ -66,7 +79,7 @@ public final class Main {
             System.err.println(PREFIX + "error: " + e.getMessage());
             System.err.println(PREFIX + "usage: Main --data DIR [--port N] [--pagecache SIZE]"
                     + " [--tx-memory SIZE] [--ready-file FILE] [--watch-pid PID]"
-                    + " [--conf KEY=VALUE]...");
+                    + " [--password-file FILE] [--conf KEY=VALUE]...");
             System.exit(2);
             return;
         }
@@ -86,42 +99,13 @@ public final class Main {
             if (opts.readyFile != null) {
                 Files.deleteIfExists(opts.readyFile);
             }
-            DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(opts.home)
-                    // Bolt: loopback only, plain text, no auth.
-                    .setConfig(BoltConnector.enabled, true)
-                    .setConfig(BoltConnector.listen_address, new SocketAddress(HOST, opts.port))
-                    .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, opts.port))
-                    .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
-                    .setConfig(GraphDatabaseSettings.auth_enabled, false)
-                    // Bounded memory: the page cache defaults to half the RAM otherwise.
-                    .setConfig(GraphDatabaseSettings.pagecache_memory, opts.pagecache)
-                    .setConfig(GraphDatabaseSettings.tx_state_memory_allocation,
-                            GraphDatabaseSettings.TransactionStateMemoryAllocation.ON_HEAP)
-                    .setConfig(GraphDatabaseSettings.tx_state_max_off_heap_memory, 64L * 1024 * 1024)
-                    .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, txMemory)
-                    .setConfig(BoltConnector.thread_pool_max_size, 64)
-                    // The in-JVM "local" Bolt channel only serves the HTTP/Query API, which this
-                    // launcher does not include (it also logs a Netty SO_REUSEADDR warning).
-                    .setConfig(BoltConnectorInternalSettings.enable_local_connector, false)
-                    // Netty's graceful-shutdown quiet period is 5 s per event loop group by default,
-                    // which made every stop take > 10 s; the databases are already closed by then.
-                    .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
-                    .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout,
-                            Duration.ofSeconds(5))
-                    // A development store: small, non-preallocated transaction logs.
-                    .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
-                    .setConfig(GraphDatabaseSettings.preallocate_store_files, false)
-                    .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, 64L * 1024 * 1024)
-                    .setConfig(GraphDatabaseSettings.keep_logical_logs, "2 files")
-                    .setConfig(GraphDatabaseSettings.udc_enabled, false);
-            Path extra = writeExtraConfig(opts);
-            if (extra != null) {
-                builder.loadPropertiesFromFile(extra);
+            String password = opts.passwordFile == null ? null : readPassword(opts.passwordFile);
+            if (password != null) {
+                setPassword(opts, txMemory, password, out);
             }
-            // Neo4j's user log (start-up/shutdown notices, warnings) goes to stdout; the detailed
-            // debug log is HOME/logs/debug.log.
-            builder.setUserLogProvider(new Log4jLogProvider(System.out));
-            dbms = builder.build();
+            dbms = builder(opts, txMemory, true, password != null).build();
+            // Read once, when the system database was created: no need to keep a copy around.
+            Files.deleteIfExists(opts.home.resolve("data").resolve("dbms").resolve("auth.ini"));
         } catch (Throwable t) {
             System.err.println(PREFIX + "start-up failed: " + t);
             t.printStackTrace();
@@ -184,6 +168,110 @@ public final class Main {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The Neo4j configuration of this launcher, with or without Bolt and authentication. */
+    @SuppressWarnings("removal") // the tx-state settings: deprecated in 5.26, still honoured
+    private static DatabaseManagementServiceBuilder builder(
+            Options opts, long txMemory, boolean bolt, boolean auth) throws IOException {
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(opts.home)
+                // Bolt: loopback only, plain text; off for the first pass that sets the password.
+                .setConfig(BoltConnector.enabled, bolt)
+                .setConfig(BoltConnector.listen_address, new SocketAddress(HOST, opts.port))
+                .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, opts.port))
+                .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
+                .setConfig(GraphDatabaseSettings.auth_enabled, auth)
+                // Bounded memory: the page cache defaults to half the RAM otherwise.
+                .setConfig(GraphDatabaseSettings.pagecache_memory, opts.pagecache)
+                .setConfig(GraphDatabaseSettings.tx_state_memory_allocation,
+                        GraphDatabaseSettings.TransactionStateMemoryAllocation.ON_HEAP)
+                .setConfig(GraphDatabaseSettings.tx_state_max_off_heap_memory, 64L * 1024 * 1024)
+                .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, txMemory)
+                .setConfig(BoltConnector.thread_pool_max_size, 64)
+                // The in-JVM "local" Bolt channel only serves the HTTP/Query API, which this
+                // launcher does not include (it also logs a Netty SO_REUSEADDR warning).
+                .setConfig(BoltConnectorInternalSettings.enable_local_connector, false)
+                // Netty's graceful-shutdown quiet period is 5 s per event loop group by default,
+                // which made every stop take > 10 s; the databases are already closed by then.
+                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
+                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout,
+                        Duration.ofSeconds(5))
+                // A development store: small, non-preallocated transaction logs.
+                .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                .setConfig(GraphDatabaseSettings.preallocate_store_files, false)
+                .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, 64L * 1024 * 1024)
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "2 files")
+                .setConfig(GraphDatabaseSettings.udc_enabled, false);
+        Path extra = writeExtraConfig(opts);
+        if (extra != null) {
+            builder.loadPropertiesFromFile(extra);
+        }
+        // Neo4j's user log (start-up/shutdown notices, warnings) goes to stdout; the detailed
+        // debug log is HOME/logs/debug.log.
+        builder.setUserLogProvider(new Log4jLogProvider(System.out));
+        return builder;
+    }
+
+    /** The password held in {@code file}: its first line, which must not be blank. */
+    private static String readPassword(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String line = text.lines().findFirst().orElse("").strip();
+        if (line.isEmpty()) {
+            throw new IOException("password file " + file + " is empty");
+        }
+        return line;
+    }
+
+    /**
+     * Gives user "neo4j" {@code password} unless it was the last one set. A new home gets it as
+     * its initial password (no extra start); an existing one (rotation, or a home made before
+     * authentication was on) by a pass with authentication on and Bolt off (nobody can log in
+     * with an old or default password meanwhile): ALTER USER on the system database, clean
+     * shutdown. Then the stamp.
+     */
+    private static void setPassword(Options opts, long txMemory, String password, PrintStream out)
+            throws IOException {
+        Path stamp = opts.home.resolve(AUTH_STAMP);
+        String digest = sha256(password);
+        if (Files.isRegularFile(stamp)
+                && Files.readString(stamp, StandardCharsets.UTF_8).strip().equals(digest)) {
+            return;
+        }
+        if (!Files.exists(opts.home.resolve("data").resolve("databases").resolve("system"))) {
+            // A new home: what `neo4j-admin dbms set-initial-password` does (data/dbms/auth.ini,
+            // read when the system database is created), so one start suffices.
+            out.println(PREFIX + "setting the initial password of user neo4j");
+            out.flush();
+            SetInitialPasswordCommand command = new SetInitialPasswordCommand(
+                    new ExecutionContext(opts.home, opts.home.resolve("conf")));
+            int exit = new CommandLine(command).execute(password);
+            if (exit != 0) {
+                throw new IOException("set-initial-password failed (exit " + exit + ")");
+            }
+            Files.writeString(stamp, digest + "\n", StandardCharsets.UTF_8);
+            return;
+        }
+        out.println(PREFIX + "setting the password of user neo4j (Bolt stays closed meanwhile)");
+        out.flush();
+        DatabaseManagementService setup = builder(opts, txMemory, false, true).build();
+        try {
+            GraphDatabaseService system = setup.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+            system.executeTransactionally(
+                    "ALTER USER neo4j SET PLAINTEXT PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", password));
+        } finally {
+            setup.shutdown();
+        }
+        Files.writeString(stamp, digest + "\n", StandardCharsets.UTF_8);
+    }
+
+    private static String sha256(String text) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -311,6 +399,7 @@ public final class Main {
         long pagecache = 512L << 20;
         Long txMemory;
         Path readyFile;
+        Path passwordFile;
         long watchPid;
         final Map<String, String> raw = new LinkedHashMap<>();
 
@@ -322,6 +411,7 @@ public final class Main {
             String tx = System.getProperty("neo4jlocal.txmemory");
             String ready = System.getProperty("neo4jlocal.readyfile");
             String watch = System.getProperty("neo4jlocal.watchpid");
+            String passwordFile = System.getProperty("neo4jlocal.passwordfile");
             for (int i = 0; i < argv.length; i++) {
                 String a = argv[i];
                 String key = a;
@@ -348,6 +438,7 @@ public final class Main {
                     case "--tx-memory" -> tx = val;
                     case "--ready-file" -> ready = val;
                     case "--watch-pid" -> watch = val;
+                    case "--password-file" -> passwordFile = val;
                     case "--conf" -> {
                         int k = val.indexOf('=');
                         if (k <= 0) {
@@ -384,6 +475,9 @@ public final class Main {
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("bad pid: " + watch);
                 }
+            }
+            if (passwordFile != null && !passwordFile.isBlank()) {
+                o.passwordFile = Path.of(passwordFile).toAbsolutePath().normalize();
             }
             if (ready != null && !ready.isBlank()) {
                 o.readyFile = Path.of(ready).toAbsolutePath().normalize();
