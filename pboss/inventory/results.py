@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -57,8 +57,20 @@ class UpsertResult(BaseModel):
         )
 
 
+class EdgeRef(BaseModel):
+    """An edge by its identity: type, source and target."""
+
+    type: str
+    src: str
+    dst: str
+
+
 class ChangeRecord(BaseModel):
-    """One status change: who, when, why."""
+    """One change to an element or to an edge at it: who, when, why, and what (`history.py`).
+
+    `from_status`/`to_status` are the element's status before and after (equal when the status
+    did not change; `to_status` is "deleted" for a delete); `before`/`after` hold only the
+    changed properties (all of them when created or deleted); `edge` names a changed edge."""
 
     element_id: str
     from_status: str | None
@@ -66,6 +78,10 @@ class ChangeRecord(BaseModel):
     actor: str
     reason: str
     at: datetime
+    change: str = "status"
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    edge: EdgeRef | None = None
 
 
 class Hop(BaseModel):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from pboss.inventory.impact import Acknowledgement
 from pboss.inventory.model import EDGE_RULES, KINDS, Edge, Element
 from pboss.inventory.results import (
     ChangeRecord,
@@ -57,8 +58,13 @@ class GraphStore(Protocol):
         *,
         actor: str = "system",
         reason: str = "upsert",
+        ack: Acknowledgement | None = None,
     ) -> UpsertResult:
-        """Create or update nodes and edges, idempotent by id; the whole batch or nothing."""
+        """Create or update nodes and edges, idempotent by id; the whole batch or nothing.
+
+        With `ack`, a status change to a state that needs it (`impact.NEEDS_ACK`) is refused
+        (ImpactNotAcknowledged) unless `ack` covers the riders it affects, counted in the same
+        write transaction."""
         ...
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
@@ -119,9 +125,16 @@ class GraphStore(Protocol):
         ...
 
     def set_status(
-        self, element_id: str, status: str, *, actor: str, reason: str
+        self,
+        element_id: str,
+        status: str,
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
     ) -> ChangeRecord | None:
-        """Change one status through the lifecycle table, recorded; None when unchanged."""
+        """Change one status through the lifecycle table, recorded; None when unchanged. With
+        `ack`, as `upsert`: a change to a state in `impact.NEEDS_ACK` must cover its riders."""
         ...
 
     def history(
@@ -138,10 +151,16 @@ class GraphStore(Protocol):
         ...
 
     def delete(
-        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+        self,
+        element_ids: Sequence[str],
+        *,
+        cascade: bool = False,
+        actor: str = "system",
+        ack: Acknowledgement | None = None,
     ) -> list[str]:
         """Delete elements; refuse (HasDependants) if others depend on them unless cascading, and
-        always while a reservation holds any of them."""
+        always while a reservation holds any of them. With `ack`, refuse
+        (ImpactNotAcknowledged) unless it covers the riders of the elements deleted."""
         ...
 
     def site_view(self, site_id: str) -> SiteView:

@@ -95,7 +95,7 @@ class _Batch:
             created_edges=[k for k in self.edges if k not in before.edges],
             prior_nodes=list(before.nodes.values()),
             prior_edges=list(before.edges.items()),
-            history_ids=[n.id for n in self.nodes],
+            history_ids=sorted({n.id for n in self.nodes} | {i for k in self.edges for i in k[1:]}),
             actor=journal.actor,
             reason=journal.reason,
             since=journal.since,

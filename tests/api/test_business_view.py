@@ -38,7 +38,7 @@ def _options(got: dict) -> list[tuple[str, str, int, int]]:
 
 def _set(api: Api, element_id: str, status: str) -> None:
     mutation = """mutation($id: ID!, $s: Status!) {
-        setStatus(id: $id, status: $s, reason: "test") { __typename } }"""
+        setStatus(id: $id, status: $s, reason: "test", acceptImpact: true) { __typename } }"""
     assert api.data(mutation, id=element_id, s=status)["setStatus"]["__typename"] == "StatusChanged"
 
 

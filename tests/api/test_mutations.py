@@ -22,8 +22,8 @@ mutation Up($in: UpsertInput!) {
 }
 """
 STATUS = """
-mutation St($id: ID!, $status: Status!, $reason: String!) {
-  setStatus(id: $id, status: $status, reason: $reason) {
+mutation St($id: ID!, $status: Status!, $reason: String!, $accept: Boolean! = false) {
+  setStatus(id: $id, status: $status, reason: $reason, acceptImpact: $accept) {
     __typename
     ... on StatusChanged { element { id status } change { fromStatus toStatus actor reason } }
     ... on InvalidTransition { id fromStatus toStatus allowed message }
@@ -34,8 +34,8 @@ mutation St($id: ID!, $status: Status!, $reason: String!) {
 }
 """
 DELETE = """
-mutation Del($ids: [ID!]!, $cascade: Boolean!) {
-  deleteElements(ids: $ids, cascade: $cascade) {
+mutation Del($ids: [ID!]!, $cascade: Boolean!, $accept: Boolean! = false) {
+  deleteElements(ids: $ids, cascade: $cascade, acceptImpact: $accept) {
     __typename
     ... on Deleted { ids }
     ... on HasDependants { ids dependants count message }
@@ -156,7 +156,9 @@ def test_upsert_refuses_bad_batches_with_each_issue_and_writes_nothing(
 
 
 def test_set_status_records_who_and_why(api: Api) -> None:
-    got = api.data(STATUS, id="OLT-2", status="MAINTENANCE", reason="card swap")["setStatus"]
+    got = api.data(STATUS, id="OLT-2", status="MAINTENANCE", reason="card swap", accept=True)[
+        "setStatus"
+    ]
     assert got["element"] == {"id": "OLT-2", "status": "MAINTENANCE"}
     assert got["change"] == {
         "fromStatus": "available",
@@ -194,7 +196,9 @@ def test_delete_refuses_while_others_depend_unless_an_admin_cascades(api: Api) -
     assert got["count"] == 11  # 8 ports, ONT-3 and its two services
     refused = api.data(DELETE, ids=["SPL-JZ-2B"], cascade=True)["deleteElements"]
     assert refused == {"__typename": "Forbidden", "action": "cascade delete", "role": "engineer"}
-    done = api.data(DELETE, key=ADMIN, ids=["SPL-JZ-2B"], cascade=True)["deleteElements"]
+    done = api.data(DELETE, key=ADMIN, ids=["SPL-JZ-2B"], cascade=True, accept=True)[
+        "deleteElements"
+    ]
     assert done["__typename"] == "Deleted" and len(done["ids"]) == 12
     gone = api.data('{ element(id: "SVC-H3-VO") { __typename } }')
     assert gone["element"]["__typename"] == "NotFound"
@@ -229,7 +233,9 @@ def test_a_partner_publishes_its_own_resources_and_status_only(api: Api) -> None
         "fields": {"total": 50, "used": 0},
     }
     assert _upsert(api, key=PARTNER_OC, elements=[own])["__typename"] == "UpsertSuccess"
-    got = api.data(STATUS, key=PARTNER_OC, id="PA-DH-OC", status="MAINTENANCE", reason="upgrade")
+    got = api.data(
+        STATUS, key=PARTNER_OC, id="PA-DH-OC", status="MAINTENANCE", reason="upgrade", accept=True
+    )
     assert got["setStatus"]["change"]["actor"] == f"partner:{_name(PARTNER_OC)}"
     other = dict(own, id="PA-JZ-TT", owner="P-TT")
     refused = _upsert(api, key=PARTNER_OC, elements=[other])

@@ -18,7 +18,8 @@ from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import CRM, ENGINEER, PARTNER_OC, Api, api_settings
 
-SET_STATUS = """mutation St($id: ID!) { setStatus(id: $id, status: MAINTENANCE, reason: "test") {
+SET_STATUS = """mutation St($id: ID!) {
+  setStatus(id: $id, status: MAINTENANCE, reason: "test", acceptImpact: true) {
   __typename } }"""
 UPSERT = """mutation Up($in: UpsertInput!) { upsertElements(input: $in) { __typename } }"""
 

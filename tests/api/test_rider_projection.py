@@ -200,7 +200,8 @@ def test_the_projected_page_shows_every_property_it_has(spied: Any) -> None:
     assert second["service"]["name"] == ""
     assert third["service"]["status"] == "MAINTENANCE" and third["health"] == "DEGRADED"
     assert third["impairedBy"] == ["SVC-H2-BB"]
-    assert third["customer"]["history"] == [{"toStatus": "maintenance", "reason": "history"}]
+    # newest first: the status change, then the customer's creation and its services' FOR edges
+    assert third["customer"]["history"][0] == {"toStatus": "maintenance", "reason": "history"}
 
 
 def test_the_projection_asks_for_what_the_bench_page_shows(spied: Any) -> None:

@@ -112,7 +112,8 @@ def test_trace_of_a_customer_is_every_service_path(api: Api) -> None:
 
 def test_trace_shows_what_impairs_a_path(api: Api) -> None:
     api.data(
-        'mutation { setStatus(id: "PL-1", status: MAINTENANCE, reason: "splice") { __typename } }'
+        'mutation { setStatus(id: "PL-1", status: MAINTENANCE, reason: "splice",'
+        " acceptImpact: true) { __typename } }"
     )
     trace = api.data(TRACE, id="CIR-1")["trace"]
     assert (trace["health"], trace["impairedBy"]) == ("DEGRADED", ["PL-1"])

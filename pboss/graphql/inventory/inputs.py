@@ -68,6 +68,14 @@ class UpsertInput:
         default=False, description="keep stored values of fields an element input leaves unset"
     )
     reason: str = "upsert through the API"
+    acknowledged_riders: int | None = strawberry.field(
+        default=None,
+        description="the riders (services) that the status changes of this batch to RETIRED or "
+        "MAINTENANCE take down, as an ImpactNotAcknowledged answer counted them",
+    )
+    accept_impact: bool = strawberry.field(
+        default=False, description="go ahead whatever services this batch takes down"
+    )
 
 
 def _fields_issue(item: ElementInput, index: int) -> list[Issue]:

@@ -1,7 +1,8 @@
 """Engineers' and admins' writes: upsert elements and edges, change a status, delete.
 
 Every expected failure is a typed member of the payload union (ValidationError with each issue,
-NotFound, InvalidTransition, HasDependants, Forbidden). Each write is recorded with the caller's
+NotFound, InvalidTransition, HasDependants, Forbidden, ImpactNotAcknowledged when a write would
+take live services down unacknowledged). Each write is recorded with the caller's
 role and key name as actor.
 
 A partner key may write only its own resources, and learns nothing from a refusal about what it
@@ -34,10 +35,12 @@ from pboss.graphql.errors import (
     StatusEnum,
     ValidationError,
 )
+from pboss.graphql.inventory.impact import ImpactNotAcknowledged, acknowledgement
 from pboss.graphql.inventory.inputs import MAX_BATCH, UpsertInput, build_edges, build_nodes
 from pboss.graphql.inventory.types import Element, StatusChange, to_type
 from pboss.graphql.permissions import Action, can_write
 from pboss.inventory import errors as inv
+from pboss.inventory.impact import ImpactNotAcknowledged as ImpactRefused
 from pboss.inventory.model import KINDS, Category, Edge
 from pboss.inventory.model import Element as ElementModel
 
@@ -72,15 +75,27 @@ class Deleted:
 
 
 UpsertPayload = Annotated[
-    UpsertSuccess | ValidationError | Forbidden, strawberry.union("UpsertPayload")
+    UpsertSuccess | ValidationError | Forbidden | ImpactNotAcknowledged,
+    strawberry.union("UpsertPayload"),
 ]
 SetStatusPayload = Annotated[
-    StatusChanged | NotFound | InvalidTransition | Forbidden | ValidationError,
+    StatusChanged
+    | NotFound
+    | InvalidTransition
+    | Forbidden
+    | ValidationError
+    | ImpactNotAcknowledged,
     strawberry.union("SetStatusPayload"),
 ]
 DeletePayload = Annotated[
-    Deleted | NotFound | HasDependants | Forbidden, strawberry.union("DeletePayload")
+    Deleted | NotFound | HasDependants | Forbidden | ImpactNotAcknowledged | ValidationError,
+    strawberry.union("DeletePayload"),
 ]
+ACK_RIDERS = (
+    "the riders (services) this write takes down, as an ImpactNotAcknowledged answer or the "
+    "riders query counted them; refused when they changed since"
+)
+ACCEPT_IMPACT = "go ahead whatever services this write takes down"
 
 
 def is_provisioning_kind(kind: str) -> bool:
@@ -219,6 +234,9 @@ class InventoryMutation:
         refusal = _refused_input(ctx, input)
         if refusal is not None:
             return refusal
+        ack = acknowledgement(input.acknowledged_riders, input.accept_impact)
+        if isinstance(ack, ValidationError):
+            return ack
         ids = sorted({e.id for e in input.elements} | {e.src for e in input.edges})
         existing = await ctx.call(ctx.store.get_many, ids)
         # what the caller may see of it: a partner merges onto, and is told about, nothing else
@@ -243,8 +261,15 @@ class InventoryMutation:
                 return refusal
         try:
             result = await ctx.call(
-                ctx.store.upsert, nodes, edges, actor=ctx.principal.actor, reason=input.reason
+                ctx.store.upsert,
+                nodes,
+                edges,
+                actor=ctx.principal.actor,
+                reason=input.reason,
+                ack=ack,
             )
+        except ImpactRefused as exc:
+            return ImpactNotAcknowledged.of(ctx, exc)
         except inv.ValidationFailed as exc:
             if not partner:
                 return ValidationError.of_exc(exc)
@@ -258,16 +283,29 @@ class InventoryMutation:
         )
 
     @strawberry.mutation(
-        description="Change one status through the lifecycle table, with a reason."
+        description="Change one status through the lifecycle table, with a reason. RETIRED or "
+        "MAINTENANCE of what live services ride needs their acknowledgement "
+        "(ImpactNotAcknowledged lists them)."
     )
     async def set_status(
-        self, info: Info, id: strawberry.ID, status: StatusEnum, reason: str
+        self,
+        info: Info,
+        id: strawberry.ID,
+        status: StatusEnum,
+        reason: str,
+        acknowledged_riders: Annotated[
+            int | None, strawberry.argument(description=ACK_RIDERS)
+        ] = None,
+        accept_impact: Annotated[bool, strawberry.argument(description=ACCEPT_IMPACT)] = False,
     ) -> SetStatusPayload:
         ctx = info.context
         if not ctx.allows(Action.SET_STATUS):
             return Forbidden.of(str(Action.SET_STATUS), ctx.principal.role)
         if not reason.strip():
             return ValidationError.single("reason", "a status change needs a reason", "reason")
+        ack = acknowledgement(acknowledged_riders, accept_impact)
+        if isinstance(ack, ValidationError):
+            return ack
         el = await ctx.element(id)
         if el is None:
             return NotFound.of(id)
@@ -282,7 +320,10 @@ class InventoryMutation:
                 status.value,
                 actor=ctx.principal.actor,
                 reason=reason.strip()[:500],
+                ack=ack,
             )
+        except ImpactRefused as exc:
+            return ImpactNotAcknowledged.of(ctx, exc)
         except inv.InvalidTransition as exc:
             return InvalidTransition.of(exc)
         except inv.NotFound as exc:
@@ -293,19 +334,30 @@ class InventoryMutation:
             return NotFound.of(id)
         return StatusChanged(
             element=to_type(fresh),
-            change=StatusChange(**change.model_dump()) if change else None,
+            change=StatusChange.of(change) if change else None,
         )
 
     @strawberry.mutation(
-        description="Delete elements; HasDependants unless cascade (admins only) is asked for."
+        description="Delete elements; HasDependants unless cascade (admins only) is asked for. "
+        "Deleting what live services ride needs their acknowledgement (ImpactNotAcknowledged)."
     )
     async def delete_elements(
-        self, info: Info, ids: list[strawberry.ID], cascade: bool = False
+        self,
+        info: Info,
+        ids: list[strawberry.ID],
+        cascade: bool = False,
+        acknowledged_riders: Annotated[
+            int | None, strawberry.argument(description=ACK_RIDERS)
+        ] = None,
+        accept_impact: Annotated[bool, strawberry.argument(description=ACCEPT_IMPACT)] = False,
     ) -> DeletePayload:
         ctx = info.context
         action = Action.CASCADE_DELETE if cascade else Action.DELETE
         if not ctx.allows(action):
             return Forbidden.of(str(action), ctx.principal.role)
+        ack = acknowledgement(acknowledged_riders, accept_impact)
+        if isinstance(ack, ValidationError):
+            return ack
         wanted = list(dict.fromkeys(ids))[:MAX_BATCH]
         found = await ctx.loaders.elements.load_many(wanted)
         for i, el in zip(wanted, found, strict=True):
@@ -316,8 +368,10 @@ class InventoryMutation:
                 return _provisioning_refusal(ctx, action, f"{el.kind} {i!r}")
         try:
             deleted = await ctx.call(
-                ctx.store.delete, wanted, cascade=cascade, actor=ctx.principal.actor
+                ctx.store.delete, wanted, cascade=cascade, actor=ctx.principal.actor, ack=ack
             )
+        except ImpactRefused as exc:
+            return ImpactNotAcknowledged.of(ctx, exc)
         except inv.HasDependants as exc:
             return HasDependants.of(exc)
         except inv.NotFound as exc:

@@ -22,8 +22,9 @@ from pboss.graphql.context import Info
 from pboss.graphql.errors import EdgeTypeEnum, StatusEnum
 from pboss.inventory import model as m
 from pboss.inventory.catalog import ProductDef
+from pboss.inventory.history import ChangeKind
 from pboss.inventory.lifecycle import Status, tmf639_state
-from pboss.inventory.results import SlotUse
+from pboss.inventory.results import ChangeRecord, SlotUse
 
 
 @strawberry.type(description="TMF639 resource states derived from the lifecycle status.")
@@ -54,7 +55,22 @@ class ProductInfo:
         )
 
 
-@strawberry.type(description="One recorded status change: who, when, why.")
+ChangeKindEnum = strawberry.enum(
+    ChangeKind, name="ChangeKind", description="What a history entry records."
+)
+
+
+@strawberry.type(description="An edge by its identity.")
+class EdgeChange:
+    type: EdgeTypeEnum
+    src: strawberry.ID
+    dst: strawberry.ID
+
+
+@strawberry.type(
+    description="One recorded change to an element or to an edge at it: who, when, why, what "
+    "(fromStatus/toStatus: the status before and after, equal when it did not change)."
+)
 class StatusChange:
     element_id: strawberry.ID
     from_status: str | None
@@ -62,6 +78,33 @@ class StatusChange:
     actor: str
     reason: str
     at: datetime
+    change: ChangeKindEnum = strawberry.field(description="created, updated, status, ...")
+    before: JSON | None = strawberry.field(
+        description="the changed properties before (all of them for a delete)"
+    )
+    after: JSON | None = strawberry.field(
+        description="the changed properties after (all of them when created)"
+    )
+    edge: EdgeChange | None = strawberry.field(description="the edge, for an edge's change")
+
+    @classmethod
+    def of(cls, r: ChangeRecord) -> StatusChange:
+        """From the store's record."""
+        edge = None
+        if r.edge is not None:
+            edge = EdgeChange(type=m.EdgeType(r.edge.type), src=r.edge.src, dst=r.edge.dst)
+        return cls(
+            element_id=r.element_id,
+            from_status=r.from_status,
+            to_status=r.to_status,
+            actor=r.actor,
+            reason=r.reason,
+            at=r.at,
+            change=ChangeKind(r.change),
+            before=r.before,
+            after=r.after,
+            edge=edge,
+        )
 
 
 @strawberry.type(description="A relationship to a neighbouring element.")
@@ -121,10 +164,25 @@ class Element:
     async def dependants(self, info: Info, types: list[EdgeTypeEnum] | None = None) -> list[Link]:
         return await _links(info, self._el.id, "in", types)
 
-    @strawberry.field(description="Its status changes, newest first.")
+    @strawberry.field(
+        description="Its changes, newest first: created, fields and status changed, edges at "
+        "it added, changed or removed, deleted (a partner sees edges to what it may see)."
+    )
     async def history(self, info: Info, limit: int = 20) -> list[StatusChange]:
-        rows = await info.context.loaders.history.load((self._el.id, max(1, min(limit, 200))))
-        return [StatusChange(**r.model_dump()) for r in rows]
+        ctx = info.context
+        rows = await ctx.loaders.history.load((self._el.id, max(1, min(limit, 200))))
+        if ctx.principal.is_partner:
+            others = sorted(
+                {r.edge.dst if r.edge.src == r.element_id else r.edge.src for r in rows if r.edge}
+            )
+            found = await ctx.loaders.elements.load_many(others)
+            seen = {i for i, el in zip(others, found, strict=True) if ctx.sees(el)}
+            rows = [
+                r
+                for r in rows
+                if r.edge is None or {r.edge.src, r.edge.dst} <= seen | {r.element_id}
+            ]
+        return [StatusChange.of(r) for r in rows]
 
 
 @strawberry.type(description="A district or administrative region.")

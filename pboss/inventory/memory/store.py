@@ -14,13 +14,15 @@ import threading
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import networkx as nx
 
+from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
+from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.memory import scans, views
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
@@ -80,6 +82,7 @@ class MemoryStore:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.lock = threading.RLock()
         self._history: list[ChangeRecord] = []
+        self._history_of: dict[str, list[ChangeRecord]] = {}
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
 
@@ -88,19 +91,20 @@ class MemoryStore:
     def _el(self, element_id: str) -> Element:
         return self.graph.nodes[element_id]["el"]
 
-    def _record(
-        self, element_id: str, old: str | None, new: str, actor: str, reason: str
-    ) -> ChangeRecord:
-        rec = ChangeRecord(
-            element_id=element_id,
-            from_status=old,
-            to_status=new,
-            actor=actor,
-            reason=reason,
-            at=datetime.now(UTC),
-        )
-        self._history.append(rec)
-        return rec
+    def _enter(
+        self, entries: Sequence[ChangeRecord], actor: str, reason: str
+    ) -> list[ChangeRecord]:
+        """Enter history entries, stamped, an edge's entry with its element's status now; each
+        element's are also kept apart, so reading one element's history scans only its own."""
+        out = []
+        for e in history.stamped(entries, actor, reason):
+            if e.to_status is None:
+                now = str(self._el(e.element_id).status) if e.element_id in self.graph else None
+                e = e.model_copy(update={"from_status": now, "to_status": now or "deleted"})
+            out.append(e)
+            self._history_of.setdefault(e.element_id, []).append(e)
+        self._history += out
+        return out
 
     def _put_node(self, node: Element) -> None:
         if node.id in self.graph:
@@ -152,6 +156,19 @@ class MemoryStore:
                     queue.append(dst)
         return depth
 
+    def _impact(self, element_ids: Sequence[str], action: str) -> Impact:
+        """The riders of these elements (as `riders` finds them) that a write would affect."""
+        rows = []
+        for sid in self._reverse_closure(element_ids):
+            svc = self._el(sid)
+            if svc.kind != "Service":
+                continue
+            cust = next((d for _, d, k in self.graph.out_edges(sid, keys=True) if k == "FOR"), None)
+            rows.append(
+                (svc.model_copy(deep=True), self._el(cust).model_copy(deep=True) if cust else None)
+            )
+        return impact_of(list(element_ids), action, rows)
+
     def _require(self, element_id: str) -> Element:
         if element_id not in self.graph:
             raise NotFound(element_id)
@@ -166,12 +183,19 @@ class MemoryStore:
         *,
         actor: str = "system",
         reason: str = "upsert",
+        ack: Acknowledgement | None = None,
     ) -> UpsertResult:
         with self.lock:
-            return self._upsert(nodes, edges, actor, reason)
+            return self._upsert(nodes, edges, actor, reason, ack)
 
     def _upsert(
-        self, nodes: Sequence[Element], edges: Sequence[Edge], actor: str, reason: str
+        self,
+        nodes: Sequence[Element],
+        edges: Sequence[Edge],
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
+        prior: Sequence[ChangeRecord] = (),
     ) -> UpsertResult:
         """`upsert` under the lock: `rules.plan_batch` validates, then the batch is applied."""
         ids = referenced_ids(nodes, edges)
@@ -190,14 +214,30 @@ class MemoryStore:
         plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
         self._check_slots(plan)
         self._check_ports(plan)
+        if ack is not None:
+            gated = [
+                c.element_id
+                for c in plan.status_changes
+                if status_needs_ack(c.from_status, c.to_status)
+            ]
+            if gated:
+                check(ack, self._impact(gated, "status change"))
         for node in plan.nodes_new + plan.nodes_changed:
             self._put_node(node)
         for e in plan.edges_new + plan.edges_changed:
             if self.graph.has_edge(e.src, e.dst, key=e.type):
                 self.graph.remove_edge(e.src, e.dst, key=e.type)  # replace, never merge, props
             self.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
-        for change in plan.status_changes:
-            self._record(change.element_id, change.from_status, change.to_status, actor, reason)
+        entries = list(prior)
+        entries += history.plan_entries(
+            plan.nodes_new,
+            plan.nodes_changed,
+            existing,
+            plan.edges_new,
+            plan.edges_changed,
+            existing_edges,
+        )
+        self._enter(entries, actor, reason)
         return plan.result()
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
@@ -417,7 +457,13 @@ class MemoryStore:
         )
 
     def set_status(
-        self, element_id: str, status: str, *, actor: str, reason: str
+        self,
+        element_id: str,
+        status: str,
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
     ) -> ChangeRecord | None:
         with self.lock:
             el = self._require(element_id)
@@ -425,17 +471,20 @@ class MemoryStore:
                 return None
             old = el.status
             check_transition(element_id, old, status)
+            if ack is not None and status_needs_ack(old, status):
+                check(ack, self._impact([element_id], f"status change to {status}"))
             el.status = status  # type: ignore[assignment]
-            return self._record(element_id, old, status, actor, reason)
+            return self._enter([history.status_changed(element_id, old, status)], actor, reason)[0]
 
     def history(
         self, element_id: str | None = None, *, actor: str | None = None, limit: int = 100
     ) -> list[ChangeRecord]:
         with self.lock:
+            mine = self._history if element_id is None else self._history_of.get(element_id, [])
             rows = [
                 r
-                for r in reversed(self._history)
-                if (element_id is None or r.element_id == element_id)
+                for r in reversed(mine)
+                if (element_id is not None or history.listed_once(r))
                 and (actor is None or r.actor == actor)
             ]
         return rows[:limit]
@@ -447,7 +496,12 @@ class MemoryStore:
             return {i: self.history(i, limit=limit) for i in dict.fromkeys(element_ids)}
 
     def delete(
-        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+        self,
+        element_ids: Sequence[str],
+        *,
+        cascade: bool = False,
+        actor: str = "system",
+        ack: Acknowledgement | None = None,
     ) -> list[str]:
         with self.lock:
             for i in element_ids:
@@ -457,23 +511,34 @@ class MemoryStore:
             if dependants and not cascade:
                 raise HasDependants(list(element_ids), dependants)
             doomed = sorted(closure)
+            if ack is not None:
+                check(ack, self._impact(element_ids, "cascade delete" if cascade else "delete"))
             holders = sorted(
                 {h for i in doomed for h, _, k in self.graph.in_edges(i, keys=True) if k == "HOLDS"}
                 - closure
             )
             if holders:  # a reservation holds it: release the hold first
                 raise HasDependants(list(element_ids), holders)
+            gone = set(doomed)
+            asked: list[ChangeRecord] = []
+            cascaded: list[ChangeRecord] = []
             for i in doomed:
-                el = self._el(i)
-                self._unindex(el)
+                entries = [history.deleted(self._el(i).props())]
+                cut = [
+                    *self.graph.out_edges(i, keys=True, data=True),
+                    *self.graph.in_edges(i, keys=True, data=True),
+                ]
+                for src, dst, key, data in sorted(cut, key=lambda c: (c[2], c[0], c[1])):
+                    other = dst if src == i else src
+                    if other not in gone:
+                        kind = history.ChangeKind.EDGE_REMOVED
+                        entries += history.edge_entries(kind, key, src, dst, data, None, [other])
+                (asked if i in element_ids else cascaded).extend(entries)
+            for i in doomed:
+                self._unindex(self._el(i))
                 self.graph.remove_node(i)
-                self._record(
-                    i,
-                    el.status,
-                    "deleted",
-                    actor,
-                    "cascade delete" if i not in element_ids else "delete",
-                )
+            self._enter(asked, actor, "delete")
+            self._enter(cascaded, actor, "cascade delete")
             return doomed
 
     def site_view(self, site_id: str) -> SiteView:
@@ -506,8 +571,17 @@ class MemoryStore:
                 if self.graph.has_edge(src, dst, key=key):
                     removed.append((src, dst, key, dict(self.graph.edges[src, dst, key])))
                     self.graph.remove_edge(src, dst, key=key)
+            kind = history.ChangeKind.EDGE_REMOVED
+            unlinked = [
+                entry
+                for src, dst, key, data in removed
+                for entry in history.edge_entries(kind, key, src, dst, data, None)
+            ]
             if tx.puts or tx.links:
-                self._upsert(list(tx.puts.values()), list(tx.links.values()), actor, reason)
+                puts, links = list(tx.puts.values()), list(tx.links.values())
+                self._upsert(puts, links, actor, reason, prior=unlinked)
+            else:
+                self._enter(unlinked, actor, reason)
         except BaseException:
             for src, dst, key, data in removed:
                 self.graph.add_edge(src, dst, key=key, **data)
@@ -588,21 +662,24 @@ class MemoryStore:
                     self.graph.remove_node(i)
             if undo.history_ids and undo.since is not None:
                 ids, since = set(undo.history_ids), undo.since
-                self._history = [
-                    r
-                    for r in self._history
-                    if not (
+
+                def undone(r: ChangeRecord) -> bool:
+                    return (
                         r.element_id in ids
                         and r.actor == undo.actor
                         and r.reason == undo.reason
                         and r.at >= since
                     )
-                ]
+
+                self._history = [r for r in self._history if not undone(r)]
+                for i in ids & self._history_of.keys():  # each element's own list too
+                    self._history_of[i] = [r for r in self._history_of[i] if not undone(r)]
 
     def clear(self) -> None:
         with self.lock:
             self.graph.clear()
             self._history.clear()
+            self._history_of.clear()
             self._by_kind.clear()
             self._by_site.clear()
 

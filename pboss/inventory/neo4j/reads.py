@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pboss.inventory.errors import NotFound
+from pboss.inventory.history import from_row
 from pboss.inventory.lifecycle import DEGRADED, DOWN, health_of
 from pboss.inventory.model import Edge, Element, from_props, from_stored
 from pboss.inventory.neo4j.client import Neo4jClient
@@ -50,14 +51,7 @@ def element_of(props: dict[str, Any]) -> Element:
 
 def change_of(props: dict[str, Any]) -> ChangeRecord:
     """A history record from a stored `Change` node."""
-    return ChangeRecord(
-        element_id=props["element_id"],
-        from_status=props.get("from_status"),
-        to_status=props["to_status"],
-        actor=props["actor"],
-        reason=props["reason"],
-        at=native(props["at"]),
-    )
+    return from_row(props, native(props["at"]))
 
 
 def impairments_of(closure: list[list[Any]]) -> list[str]:

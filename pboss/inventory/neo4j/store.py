@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import Histogram
 
+from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import (
     HasDependants,
@@ -24,6 +25,7 @@ from pboss.inventory.errors import (
     StoredDataInvalid,
     ValidationFailed,
 )
+from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.neo4j import bulk, undo
@@ -31,8 +33,9 @@ from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
 from pboss.inventory.neo4j.outage import Timeouts
 from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
-from pboss.inventory.neo4j.reads import Neo4jReads, change_of, element_of, native
-from pboss.inventory.neo4j.transaction import Neo4jTx, change_rows, check_port_rows
+from pboss.inventory.neo4j.queries.impact import IMPACT
+from pboss.inventory.neo4j.reads import Neo4jReads, element_of, native
+from pboss.inventory.neo4j.transaction import Neo4jTx, check_port_rows, history_rows
 from pboss.inventory.results import ChangeRecord, UpsertResult
 from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.rules import (
@@ -186,6 +189,14 @@ class Neo4jStore(Neo4jReads):
             raise ValidationFailed(issues)
 
     @staticmethod
+    def _impact(tx: WriteTx, element_ids: Sequence[str], action: str) -> Impact:
+        """The riders of these elements, with their dependency closure write-locked first (see
+        `queries.impact`), so they cannot change before this transaction commits."""
+        rows = tx.run(IMPACT, ids=sorted(set(element_ids)))[0]["rows"]
+        pairs = [(element_of(s), element_of(c) if c else None) for s, c in rows]
+        return impact_of(list(element_ids), action, pairs)
+
+    @staticmethod
     def _check_ports(tx: WriteTx, edges: list[Edge]) -> None:
         """Refuse a batch that gave an exclusive port a second user or took a held one: read
         after the batch wrote its edges, under the port's lock (taken first, or by the edge's
@@ -209,16 +220,31 @@ class Neo4jStore(Neo4jReads):
         *,
         actor: str = "system",
         reason: str = "upsert",
+        ack: Acknowledgement | None = None,
     ) -> UpsertResult:
         def work(tx: WriteTx) -> UpsertResult:
             existing, existing_edges, upstreams = self._lock_and_fetch(tx, nodes, edges)
             plan = plan_batch(nodes, edges, existing, existing_edges, self.catalog, upstreams)
+            gated = [
+                c.element_id
+                for c in plan.status_changes
+                if ack is not None and status_needs_ack(c.from_status, c.to_status)
+            ]
+            if gated:
+                check(ack, self._impact(tx, gated, "status change"))
             self._write_nodes(tx, plan)
             self._write_edges(tx, plan.edges_new + plan.edges_changed)
             self._check_slots(tx, plan)
             self._check_ports(tx, plan.port_edges)
-            triples = [(c.element_id, c.from_status, c.to_status) for c in plan.status_changes]
-            self._record_changes(tx, change_rows(triples, actor, reason))
+            entries = history.plan_entries(
+                plan.nodes_new,
+                plan.nodes_changed,
+                existing,
+                plan.edges_new,
+                plan.edges_changed,
+                existing_edges,
+            )
+            self._record_changes(tx, history_rows(entries, actor, reason))
             return plan.result()
 
         return self.client.write(work)
@@ -239,7 +265,13 @@ class Neo4jStore(Neo4jReads):
         return self.client.write(in_tx)
 
     def set_status(
-        self, element_id: str, status: str, *, actor: str, reason: str
+        self,
+        element_id: str,
+        status: str,
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
     ) -> ChangeRecord | None:
         def work(tx: WriteTx) -> ChangeRecord | None:
             rows = tx.run(q.STATUS_LOCK, id=element_id)
@@ -249,14 +281,23 @@ class Neo4jStore(Neo4jReads):
             if old == status:
                 return None
             check_transition(element_id, old, status)
-            change = change_rows([(element_id, old, status)], actor, reason)[0]
-            tx.run(q.STATUS_SET, id=element_id, status=status, change=change)
-            return change_of(change)
+            if ack is not None and status_needs_ack(old, status):
+                check(ack, self._impact(tx, [element_id], f"status change to {status}"))
+            entry = history.stamped(
+                [history.status_changed(element_id, old, status)], actor, reason
+            )[0]
+            tx.run(q.STATUS_SET, id=element_id, status=status, change=history.to_row(entry, 0))
+            return entry
 
         return self.client.write(work)
 
     def delete(
-        self, element_ids: Sequence[str], *, cascade: bool = False, actor: str = "system"
+        self,
+        element_ids: Sequence[str],
+        *,
+        cascade: bool = False,
+        actor: str = "system",
+        ack: Acknowledgement | None = None,
     ) -> list[str]:
         def work(tx: WriteTx) -> list[str]:
             rows = tx.run(q.DELETE_PLAN, ids=sorted(set(element_ids)))
@@ -270,24 +311,17 @@ class Neo4jStore(Neo4jReads):
             if dependants and not cascade:
                 raise HasDependants(list(element_ids), dependants)
             doomed = sorted(status)
-            held = tx.run(q.DELETE_NODES, ids=doomed)[0]["held"]
-            holders = sorted({h for hs in held for h in hs})
+            if ack is not None:
+                action = "cascade delete" if cascade else "delete"
+                check(ack, self._impact(tx, element_ids, action))
+            row = tx.run(q.DELETE_NODES, ids=doomed)[0]
+            holders = sorted({h for hs in row["held"] for h in hs})
             if holders:  # raising rolls the deletes above back
                 raise HasDependants(list(element_ids), holders)
-            at = datetime.now(UTC)
-            changes = [
-                {
-                    "element_id": d,
-                    "from_status": status[d],
-                    "to_status": "deleted",
-                    "actor": actor,
-                    "reason": "delete" if d in element_ids else "cascade delete",
-                    "at": at,
-                    "n": i,
-                }
-                for i, d in enumerate(doomed)
-            ]
-            self._record_changes(tx, changes)
+            asked, cascaded = self._deleted_entries(row["gone"], set(element_ids))
+            rows = history_rows(asked, actor, "delete")
+            rows += history_rows(cascaded, actor, "cascade delete")
+            self._record_changes(tx, [{**r, "n": i} for i, r in enumerate(rows)])
             return doomed
 
         return self.client.write(work)
@@ -297,6 +331,23 @@ class Neo4jStore(Neo4jReads):
 
     def restore(self, change: Undo) -> None:
         undo.restore(self.client, change)
+
+    @staticmethod
+    def _deleted_entries(
+        gone: list[list[Any]], asked: set[str]
+    ) -> tuple[list[ChangeRecord], list[ChangeRecord]]:
+        """History entries of a delete (`DELETE_NODES`' rows, by id): each node deleted and its
+        edges cut at the nodes that stay; those of the ids asked for, and those cascaded."""
+        direct: list[ChangeRecord] = []
+        cascaded: list[ChangeRecord] = []
+        for props, cut in sorted(gone, key=lambda g: g[0]["id"]):
+            entries = [history.deleted({k: native(v) for k, v in props.items()})]
+            for etype, src, dst, eprops, other in sorted(cut, key=lambda c: c[:3]):
+                before = {k: native(v) for k, v in eprops.items()}
+                kind = history.ChangeKind.EDGE_REMOVED
+                entries += history.edge_entries(kind, etype, src, dst, before, None, [other])
+            (direct if props["id"] in asked else cascaded).extend(entries)
+        return direct, cascaded
 
     def clear(self) -> None:
         self.client.run_auto(lookups.CLEAR)

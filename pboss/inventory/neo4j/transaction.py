@@ -16,18 +16,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import Issue, PortInUse, TxConflict, ValidationFailed
+from pboss.inventory.history import ChangeKind, edge_entries, plan_entries, stamped, to_row
 from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element
 from pboss.inventory.neo4j.client import WriteTx
 from pboss.inventory.neo4j.queries import transaction as q
 from pboss.inventory.neo4j.queries.upsert import PORT_USERS
 from pboss.inventory.neo4j.reads import element_of
+from pboss.inventory.results import ChangeRecord
 from pboss.inventory.rules import (
     Known,
     Ref,
@@ -42,23 +43,9 @@ from pboss.inventory.rules import (
 from pboss.inventory.transaction import AlreadyExists, Direction, Facts
 
 
-def change_rows(
-    triples: Sequence[tuple[str, str | None, str]], actor: str, reason: str
-) -> list[dict[str, Any]]:
-    """The `Change` records of status changes (element, from, to), stamped now, in order."""
-    at = datetime.now(UTC)
-    return [
-        {
-            "element_id": eid,
-            "from_status": old,
-            "to_status": new,
-            "actor": actor,
-            "reason": reason,
-            "at": at,
-            "n": i,
-        }
-        for i, (eid, old, new) in enumerate(triples)
-    ]
+def history_rows(entries: Sequence[ChangeRecord], actor: str, reason: str) -> list[dict[str, Any]]:
+    """The `Change` nodes of history entries (`pboss.inventory.history`), stamped now, in order."""
+    return [to_row(e, i) for i, e in enumerate(stamped(entries, actor, reason))]
 
 
 def check_port_rows(rows: list[dict[str, Any]], mine: list[Edge]) -> list[Issue]:
@@ -179,11 +166,21 @@ class Neo4jTx:
             return
         nodes = [*self._new.values(), *self._changed.values()]
         edges = list(self._links.values())
-        existing, upstreams, holdings = self._known(nodes, edges)
-        plan = plan_batch(nodes, edges, existing, {}, self.catalog, upstreams)
-        self._check_slots(plan.slot_edges, existing, holdings)
-        triples = [(c.element_id, c.from_status, c.to_status) for c in plan.status_changes]
-        self._write(plan.nodes_new, plan.nodes_changed, change_rows(triples, actor, reason))
+        existing, upstreams, holdings, stored = self._known(nodes, edges)
+        unlinked = {(t, s, d) for t, s, d in self._unlinks}
+        before = {k: p for k, p in stored.items() if k not in unlinked}  # unlinks go first
+        plan = plan_batch(nodes, edges, existing, before, self.catalog, upstreams)
+        self._check_slots([e for e in edges if is_slot_edge(e)], existing, holdings)
+        entries = [
+            entry
+            for t, s, d in dict.fromkeys(self._unlinks)
+            if (t, s, d) in stored
+            for entry in edge_entries(ChangeKind.EDGE_REMOVED, t, s, d, stored[(t, s, d)], None)
+        ]
+        entries += plan_entries(
+            plan.nodes_new, plan.nodes_changed, existing, plan.edges_new, plan.edges_changed, before
+        )
+        self._write(plan.nodes_new, plan.nodes_changed, history_rows(entries, actor, reason))
         self._check_ports(edges)
 
     def _check_ports(self, edges: list[Edge]) -> None:
@@ -205,9 +202,15 @@ class Neo4jTx:
 
     def _known(
         self, nodes: list[Element], edges: list[Edge]
-    ) -> tuple[dict[str, Known], dict[tuple[str, str], str], dict[str, list[list[Any]]]]:
+    ) -> tuple[
+        dict[str, Known],
+        dict[tuple[str, str], str],
+        dict[str, list[list[Any]]],
+        dict[tuple[str, str, str], dict[str, Any]],
+    ]:
         """What validation reads of the store: from this transaction's locked reads where it
-        has them, the rest in one query (none when nothing is missing)."""
+        has them, the rest in one query (none when nothing is missing); and the properties of
+        the edges it links or unlinks between stored nodes, for the history."""
         own_changed = set(self._changed)
         skip = own_changed | self._new.keys()  # own nodes: whole, from the lock or the read
         existing: dict[str, Known] = {i: r for i, r in self._refs.items() if i not in skip}
@@ -218,12 +221,23 @@ class Neo4jTx:
             {e.src for e in edges if e.type in SINGLE_UPSTREAM and e.src not in self._new}
         )
         pools = sorted({e.dst for e in edges if is_slot_edge(e)})
+        keys = sorted(
+            {(t, s, d) for t, s, d in self._unlinks}
+            | {e.key for e in edges if e.src not in self._new and e.dst not in self._new}
+        )
         upstreams: dict[tuple[str, str], str] = {}
         holdings: dict[str, list[list[Any]]] = defaultdict(list)
-        if own_missing or refs or single or pools:
+        stored: dict[tuple[str, str, str], dict[str, Any]] = {}
+        if own_missing or refs or single or pools or keys:
             [row] = self.tx.rows(
-                q.COMMIT_READ, own=own_missing, refs=refs, single=single, pools=pools
+                q.COMMIT_READ,
+                own=own_missing,
+                refs=refs,
+                single=single,
+                pools=pools,
+                keys=[list(k) for k in keys],
             )
+            stored = {(k[0], k[1], k[2]): dict(p) for k, p in row["edges"]}
             existing.update({p["id"]: element_of(p) for p in row["nodes"]})
             existing.update({r[0]: Ref(*r) for r in row["refs"] if r[0] not in existing})
             removed = set(self._unlinks)
@@ -234,7 +248,7 @@ class Neo4jTx:
             old, el = existing.get(i), self._changed[i]
             if old is None or old.kind != el.kind or isinstance(old, Ref):
                 raise TxConflict(f"cannot update {el.kind}", [f"no {el.kind} with id {i}"])
-        return existing, upstreams, holdings
+        return existing, upstreams, holdings, stored
 
     def _check_slots(
         self,

@@ -321,7 +321,10 @@ class FeedSource:
     def _set_by_person(self, old: Element) -> ChangeRecord | None:
         """The history record of the element's current status when a person (not a load) set it;
         None when a load did or no change is recorded (its status is the one it was made with)."""
-        for change in self.store.history(old.id, limit=100):
+        # history holds every change (creation, fields, edges): look at status changes only
+        for change in self.store.history(old.id, limit=1000):
+            if change.change == "created":
+                break
             if change.to_status == old.status and change.from_status != change.to_status:
                 return None if is_loader(change.actor) else change
         return None

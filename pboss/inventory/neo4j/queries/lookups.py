@@ -88,6 +88,7 @@ HISTORY = Query(
     """
     MATCH (c:Change)
     WHERE ($id IS NULL OR c.element_id = $id) AND ($actor IS NULL OR c.actor = $actor)
+      AND ($id IS NOT NULL OR c.edge_src IS NULL OR c.edge_src = c.element_id)
     RETURN properties(c) AS c ORDER BY c.at DESC, c.n DESC LIMIT $limit
     """,
 )

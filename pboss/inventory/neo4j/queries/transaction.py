@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from pboss.inventory.neo4j.queries.base import WRITE, Query, labels_for, rel_type
 from pboss.inventory.neo4j.queries.fragments import VALIDATION_READS, lock, pon_load, slot_holders
+from pboss.inventory.neo4j.queries.history import record
 
 LOCK = Query(
     "tx.lock",
@@ -74,8 +75,9 @@ def linked(edge_type: str, direction: str) -> Query:
 #: What validating the transaction's writes needs and it has not read under lock yet: the nodes
 #: it changes (whole, write-locked first in sorted-id order, so the check and the history's
 #: `from_status` see what the write replaces), the ids it refers to (as `rules.Ref`), the
-#: single-upstream edges of its link sources, and the slots held of the sections its links hold
-#: slots of.
+#: single-upstream edges of its link sources, the slots held of the sections its links hold
+#: slots of, and the edges it links or unlinks between nodes already stored (`$keys`: type, src,
+#: dst), whose properties before the write its history records.
 COMMIT_READ = Query(
     "tx.commit_read",
     WRITE,
@@ -92,7 +94,12 @@ COMMIT_READ = Query(
       MATCH {slot_holders("s:Entity {id: pid}", "h", "holder")}
       RETURN collect([pid, type(h), holder.id, h.slots]) AS holdings
     }}
-    RETURN nodes, refs, upstreams, holdings
+    CALL () {{
+      UNWIND $keys AS k
+      MATCH (a:Entity {{id: k[1]}})-[r]->(b:Entity {{id: k[2]}}) WHERE type(r) = k[0]
+      RETURN collect([k, properties(r)]) AS edges
+    }}
+    RETURN nodes, refs, upstreams, holdings, edges
     """,
 )
 
@@ -107,7 +114,7 @@ def commit(
 ) -> Query:
     """One statement writing a transaction: delete edges (`$u<i>`, by type), create nodes
     (`$c<i>`, by kind), replace nodes (`$m<i>`, by kind; returns the ids it found), merge edges
-    (`$l<i>`, by type; returns the pairs it joined) and record status changes (`$history`)."""
+    (`$l<i>`, by type; returns the pairs it joined) and record the history (`$history`)."""
     parts = [
         f"CALL () {{ UNWIND $u{n} AS r "
         f"MATCH (:Entity {{id: r.src}})-[e:{rel_type(t)}]->(:Entity {{id: r.dst}}) DELETE e }}"
@@ -129,7 +136,7 @@ def commit(
         for n, t in enumerate(links)
     ]
     if history:
-        parts.append("CALL () { UNWIND $history AS r CREATE (c:Change) SET c = r }")
+        parts.append(f"CALL () {{ {record('history')} }}")
     outputs = [f"m{n}" for n in range(len(changes))] + [f"l{n}" for n in range(len(links))]
     text = "\n".join(parts) + "\nRETURN " + (", ".join(outputs) or "true AS done")
     return Query("tx.commit", WRITE, text)

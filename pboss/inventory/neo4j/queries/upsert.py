@@ -13,6 +13,7 @@ from pboss.inventory.neo4j.queries.fragments import (
     lock,
     slot_holders,
 )
+from pboss.inventory.neo4j.queries.history import record
 
 #: What an upsert reads before planning: its own nodes whole, the ids it refers to, its edges
 #: already stored and the single-upstream targets of its sources, with the nodes it writes locked.
@@ -92,7 +93,7 @@ PORT_USERS = Query(
     """,
 )
 
-RECORD_CHANGES = Query("history.record", WRITE, "UNWIND $rows AS r CREATE (c:Change) SET c = r")
+RECORD_CHANGES = Query("history.record", WRITE, record("rows"))
 
 #: Lock one node and read its status (the first half of `set_status`).
 STATUS_LOCK = Query(
@@ -123,7 +124,8 @@ DELETE_PLAN = Query(
     """,
 )
 
-#: Delete nodes with their edges; say who held any of them (then the caller rolls back).
+#: Delete nodes with their edges; say who held any of them (then the caller rolls back), and,
+#: for the history, what each node was and its edges to the nodes that stay.
 DELETE_NODES = Query(
     "delete.nodes",
     WRITE,
@@ -132,7 +134,11 @@ DELETE_NODES = Query(
     MATCH (n:Entity {id: did})
     OPTIONAL MATCH (n)<-[:HOLDS]-(h) WHERE NOT h.id IN $ids
     WITH n, collect(h.id) AS holders
+    WITH n, holders, properties(n) AS p, COLLECT {
+      MATCH (n)-[r]-(m) WHERE NOT m.id IN $ids
+      RETURN [type(r), startNode(r).id, endNode(r).id, properties(r), m.id]
+    } AS cut
     DETACH DELETE n
-    RETURN collect(holders) AS held
+    RETURN collect(holders) AS held, collect([p, cut]) AS gone
     """,
 )
