@@ -30,8 +30,8 @@ from tests.provisioning.conftest import Clock, ftth
 from tests.provisioning.test_concurrency import _split, race
 
 PRODUCT = "FTTH-100M"
-RETIRE = """mutation($id: ID!, $ack: Int) {
-  setStatus(id: $id, status: RETIRED, reason: "replaced", acknowledgedRiders: $ack) {
+SET_STATUS = """mutation($id: ID!, $to: Status!, $ack: Int) {
+  setStatus(id: $id, status: $to, reason: "replaced", acknowledgedRiders: $ack) {
     __typename
     ... on ImpactNotAcknowledged { riders }
     ... on StatusChanged { element { id status } }
@@ -128,14 +128,15 @@ def test_generate_load_reload_sell_drift_retire(store: GraphStore, tmp_path: Pat
     assert drift.drift.riders[ont].totals.services == services
     assert drift.prune_kept == [ont] and store.get(ont) is not None
 
-    # retire it: refused until the engineer acknowledges exactly the riders the drift named
+    # retire it (in use -> maintenance -> retired): each step is refused until the engineer
+    # acknowledges exactly the riders the drift named
     with TestClient(create_app(api_settings(), store=store)) as client:
         api = Api(client)
-        refused = api.data(RETIRE, key=ENGINEER, id=ont, ack=None)["setStatus"]
-        assert refused["__typename"] == "ImpactNotAcknowledged"
-        assert refused["riders"] == services
-        assert store.get(ont).status == "in_use"  # type: ignore[union-attr]
-        done = api.data(RETIRE, key=ENGINEER, id=ont, ack=services)["setStatus"]
-        assert done == {"__typename": "StatusChanged", "element": {"id": ont, "status": "RETIRED"}}
+        for to in ("MAINTENANCE", "RETIRED"):
+            asked = api.data(SET_STATUS, key=ENGINEER, id=ont, to=to, ack=None)["setStatus"]
+            assert asked == {"__typename": "ImpactNotAcknowledged", "riders": services}
+            assert store.get(ont).status != to.lower()  # type: ignore[union-attr]
+            done = api.data(SET_STATUS, key=ENGINEER, id=ont, to=to, ack=services)["setStatus"]
+            assert done == {"__typename": "StatusChanged", "element": {"id": ont, "status": to}}
     history = store.history(ont, limit=1)
     assert history[0].to_status == "retired" and history[0].actor != "loader"

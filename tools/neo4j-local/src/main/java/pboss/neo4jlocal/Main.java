@@ -245,7 +245,9 @@ public final class Main {
             out.flush();
             SetInitialPasswordCommand command = new SetInitialPasswordCommand(
                     new ExecutionContext(opts.home, opts.home.resolve("conf")));
-            int exit = new CommandLine(command).execute(password);
+            // "--" ends the options: a generated password may start with '-' (picocli would
+            // take it for an option and then miss the password)
+            int exit = new CommandLine(command).execute("--", password);
             if (exit != 0) {
                 throw new IOException("set-initial-password failed (exit " + exit + ")");
             }
