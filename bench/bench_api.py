@@ -277,10 +277,10 @@ uvicorn.run(app, factory=True, host="127.0.0.1", port=port,
 
 
 def start_server(
-    uri: str, auth: Any, workers: int, source: Path = ROOT
+    uri: str, auth: Any, workers: int, source: Path = ROOT, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """uvicorn serving pboss (from the checkout at `source`) on the Neo4j store, in its own
-    process; returns it and its URL."""
+    """uvicorn serving pboss (from the checkout at `source`, with `extra_env` set, e.g. a
+    PBOSS_* setting) on the Neo4j store, in its own process; returns it and its URL."""
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(source))
     env.update(
@@ -292,6 +292,7 @@ def start_server(
     )
     if auth:
         env.update(PBOSS_NEO4J_USER=auth[0], PBOSS_NEO4J_PASSWORD=auth[1])
+    env.update(extra_env or {})
     cmd = [sys.executable, "-c", _SERVE, str(port), str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=source)
     url = f"http://127.0.0.1:{port}"

@@ -11,6 +11,8 @@ their ratios to both raw paths, and the median of the rounds' B - A.
     python bench/bench_api_pair.py main~3 . --rounds 10 --seconds 3
 
 A revision is a git revision checked out into a temporary worktree, or `.` for the working tree.
+`--env-a` / `--env-b NAME=VALUE` set a variable for one side's server only, so one revision can be
+priced against itself with a setting changed (`. . --env-a PBOSS_GRAPHQL_THREADS=0`).
 The network must already be loaded (run `bench_api.py` once).
 """
 
@@ -120,6 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", help="another")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0, help="per path and round")
+    for side in ("a", "b"):
+        parser.add_argument(
+            f"--env-{side}",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"an environment variable for {side.upper()}'s server only (repeatable), e.g. "
+            "PBOSS_GRAPHQL_THREADS=0 to price a setting with the same revision on both sides",
+        )
     b.add_neo4j_options(parser)
     args = parser.parse_args(argv)
     uri, auth, started_local = b._endpoint(args)
@@ -131,11 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="pboss-pair-") as tmp:
             urls = {}
-            for name, revision in (("A", args.a), ("B", args.b)):
+            sides = (("A", args.a, args.env_a), ("B", args.b, args.env_b))
+            for name, revision, env in sides:
                 source = checkout(revision, Path(tmp) / name)
                 if source != ROOT:
                     worktrees.append(source)
-                proc, urls[name] = b.start_server(uri, auth, 1, source)
+                extra = dict(item.split("=", 1) for item in env)
+                proc, urls[name] = b.start_server(uri, auth, 1, source, extra)
                 servers.append(proc)
             interleave(args, driver, urls)
     finally:
