@@ -31,6 +31,9 @@ class OrderEvent(BaseModel):
     reservation_id: str | None = None
     work_order_id: str | None = None
     service_id: str | None = None
+    #: The id of the event's durable record (`pboss.provisioning.events`), once emitted: the
+    #: idempotency key a receiver dedupes on.
+    event_id: str | None = None
 
 
 class CrmNotifier(Protocol):
