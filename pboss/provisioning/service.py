@@ -48,7 +48,7 @@ from pboss.provisioning.model import (
     WorkOrder,
     register_kinds,
 )
-from pboss.provisioning.notify import CrmNotifier, Outbox
+from pboss.provisioning.notify import CrmNotifier, NoNotifier
 from pboss.provisioning.paths import TransportGraph, cable_plan, ftth_plan, leased_line_plan
 from pboss.provisioning.plan import Plan
 from pboss.provisioning.requests import OrderRequest, missing_sites, order_id_for
@@ -84,7 +84,7 @@ class ProvisioningService:
         register_kinds()
         self.store = store
         self.actor = actor
-        self.notifier: CrmNotifier = notifier or Outbox()
+        self.notifier: CrmNotifier = notifier or NoNotifier()
         self.settings = settings or ProvisioningSettings()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.catalog = catalog or getattr(store, "catalog", None) or default_catalog()

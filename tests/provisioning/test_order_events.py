@@ -97,3 +97,12 @@ def test_a_new_service_on_the_same_store_resumes_from_the_last_sequence(
     later = net.events_after(seen[-1].seq, first=100)
     assert [e.seq for e in later] == [seen[-1].seq + 1]
     assert later[0].body["event"]["productOrder"]["pbossEvent"] == "reservationReleased"
+
+
+def test_without_a_notifier_nothing_piles_up_in_memory(net: GraphStore, clock: Clock) -> None:
+    """The app runs the service without a notifier: its events are in the store's log only, not
+    also in an in-process outbox nobody drains (which grew for the process's life)."""
+    plain = ProvisioningService(net, clock=clock)
+    plain.submit_order(ftth("M1"))
+    assert not isinstance(plain.notifier, Outbox)
+    assert [e.subject for e in net.events_after(0, first=5)] == ["ORD-M1"]
