@@ -35,6 +35,7 @@ from pboss.config import Settings
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
+from pboss.graphql.events.queries import EventsQuery
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
 from pboss.graphql.inventory.mutations import InventoryMutation
 from pboss.graphql.inventory.queries import InventoryQuery
@@ -53,6 +54,7 @@ MUTATION_TYPES: list[type] = [InventoryMutation]
 # After a change to these lists, re-export the SDL: `pboss schema export`.
 QUERY_TYPES.append(ProvisioningQuery)
 MUTATION_TYPES.append(ProvisioningMutation)
+QUERY_TYPES.append(EventsQuery)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from pboss.inventory.events import StoredEvent
 from pboss.inventory.impact import Acknowledgement
 from pboss.inventory.model import EDGE_RULES, KINDS, Edge, Element
 from pboss.inventory.results import (
@@ -187,6 +188,15 @@ class GraphStore(Protocol):
         node or edge refuses the whole transaction with ValidationFailed, on every store. Status
         changes are recorded in history with `actor` and `reason` as upsert records them. A write
         that contradicts what is stored (an id taken by another kind) raises TxConflict."""
+        ...
+
+    def events_after(
+        self, after: int, *, types: Sequence[str] | None = None, first: int = 50
+    ) -> list[StoredEvent]:
+        """The committed events (`GraphTx.emit`) numbered after `after`, oldest first, of these
+        types (every type when None), at most `first` (1..`events.MAX_EVENTS_PAGE`; ValueError
+        otherwise). Sequence numbers grow in commit order, so resuming from the last one seen
+        returns exactly the events committed since."""
         ...
 
     def due_ids(

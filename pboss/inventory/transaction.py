@@ -11,6 +11,8 @@ stores behave the same:
 - read everything, then write: no read after the first write (the memory store enforces it);
 - a unit of work may run more than once (the Neo4j driver retries transient errors): it must not
   act on the world outside the transaction; callers act (e.g. notify CRM) after the commit.
+  What the outside world must hear of the change is emitted as events (`emit`), which commit
+  with the writes (a transactional outbox, `pboss.inventory.events`).
 
 At commit, the writes pass the model's rules (`pboss.inventory.rules.plan_batch`), as `upsert`'s
 do: an invalid node or edge refuses the whole transaction.
@@ -23,6 +25,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from pboss.inventory.events import NewEvent
 from pboss.inventory.model import Edge, Element
 
 Direction = Literal["out", "in"]
@@ -116,6 +119,11 @@ class GraphTx(Protocol):
 
     def unlink(self, edge_type: str, src: str, dst: str) -> None:
         """Delete an edge."""
+        ...
+
+    def emit(self, event: NewEvent) -> None:
+        """Record an event about this transaction's change (`pboss.inventory.events`): it is
+        numbered and stored at commit, with the writes, and never if the transaction rolls back."""
         ...
 
 

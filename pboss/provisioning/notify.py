@@ -1,9 +1,10 @@
 """Reporting back to CRM: order state changes and milestones as TMF641-style events.
 
-The order's own history (written in the same transaction as the change) is the durable record;
-a notifier delivers each event once the transaction has committed. Two implementations: an
-in-process outbox CRM (or a relay) drains, and a callback (e.g. an HTTP client to CRM) whose
-failed deliveries are kept for a retry instead of being lost.
+The store's event log (written in the same transaction as the change, `pboss.provisioning.events`)
+is the durable record; a notifier additionally hears each event once the transaction has
+committed. Implementations: none (the default, `NoNotifier`), an in-process outbox a relay
+drains, and a callback (e.g. an HTTP client to CRM) whose failed deliveries are kept for a retry
+instead of being lost.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class OrderEvent(BaseModel):
     reservation_id: str | None = None
     work_order_id: str | None = None
     service_id: str | None = None
+    #: The id of the event's durable record (`pboss.provisioning.events`), once emitted: the
+    #: idempotency key a receiver dedupes on.
+    event_id: str | None = None
 
 
 class CrmNotifier(Protocol):
@@ -39,6 +43,15 @@ class CrmNotifier(Protocol):
     def publish(self, event: OrderEvent) -> None:
         """Deliver one event (must not raise: a failed delivery is the notifier's to keep)."""
         ...
+
+
+class NoNotifier:
+    """The default when no CRM notifier is configured: the store's event log already holds every
+    committed event (`pboss.provisioning.events`; CRM pulls it with `events(after:)`), so nothing
+    is kept in process memory, which an undrained `Outbox` would grow for as long as it runs."""
+
+    def publish(self, event: OrderEvent) -> None:
+        """Nothing to do: the event is in the store's log."""
 
 
 class Outbox:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from pboss.provisioning.errors import (
     NotFound,
     ProvisioningError,
 )
+from pboss.provisioning.events import to_record
 from pboss.provisioning.model import (
     LONG_PROCESS,
     OPEN_WORK_STATES,
@@ -46,7 +48,7 @@ from pboss.provisioning.model import (
     WorkOrder,
     register_kinds,
 )
-from pboss.provisioning.notify import CrmNotifier, Outbox
+from pboss.provisioning.notify import CrmNotifier, NoNotifier
 from pboss.provisioning.paths import TransportGraph, cable_plan, ftth_plan, leased_line_plan
 from pboss.provisioning.plan import Plan
 from pboss.provisioning.requests import OrderRequest, missing_sites, order_id_for
@@ -82,7 +84,7 @@ class ProvisioningService:
         register_kinds()
         self.store = store
         self.actor = actor
-        self.notifier: CrmNotifier = notifier or Outbox()
+        self.notifier: CrmNotifier = notifier or NoNotifier()
         self.settings = settings or ProvisioningSettings()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.catalog = catalog or getattr(store, "catalog", None) or default_catalog()
@@ -95,9 +97,18 @@ class ProvisioningService:
     def _run(self, work: Callable[[GraphTx], Any], reason: str = "provisioning") -> Any:
         """One step in one store transaction; a store's TxConflict becomes a provisioning
         Conflict (same message and reasons), as does a port taken behind the reservation's back
-        (`PortInUse`, naming the port and its user); CRM hears of the events once committed."""
+        (`PortInUse`, naming the port and its user). The step's events go into the store's event
+        log in the same transaction (`GraphTx.emit`); the notifier hears of them once committed."""
+
+        def logged(tx: GraphTx) -> Any:
+            out = work(tx)
+            for event in getattr(out, "events", ()):
+                event.event_id = str(uuid.uuid4())
+                tx.emit(to_record(event, event.event_id))
+            return out
+
         try:
-            out = self.store.transact(work, actor=self.actor, reason=reason)
+            out = self.store.transact(logged, actor=self.actor, reason=reason)
         except TxConflict as exc:
             raise Conflict(exc.message, exc.reasons) from None
         except PortInUse as exc:

@@ -22,9 +22,11 @@ import networkx as nx
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
+from pboss.inventory.events import StoredEvent
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.memory import scans, views
+from pboss.inventory.memory.events import EventLog
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
 from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
@@ -85,6 +87,7 @@ class MemoryStore:
         self._history_of: dict[str, list[ChangeRecord]] = {}
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
+        self.events = EventLog()
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -560,7 +563,13 @@ class MemoryStore:
             tx = MemoryTx(self)
             result = work(tx)
             self._commit(tx, actor, reason)
+            self.events.append(tx.events)  # only once the writes are in
             return result
+
+    def events_after(
+        self, after: int, *, types: Sequence[str] | None = None, first: int = 50
+    ) -> list[StoredEvent]:
+        return self.events.after(after, types, first)
 
     def _commit(self, tx: MemoryTx, actor: str, reason: str) -> None:
         """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
@@ -682,6 +691,7 @@ class MemoryStore:
             self._history_of.clear()
             self._by_kind.clear()
             self._by_site.clear()
+            self.events.clear()
 
     def close(self) -> None:
         """Nothing to release."""

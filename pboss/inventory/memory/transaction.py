@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from pboss.inventory.errors import TxConflict
+from pboss.inventory.events import NewEvent
 from pboss.inventory.memory.occupancy import pon_load, used_slots
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.transaction import AlreadyExists, Direction, Facts
@@ -30,6 +31,7 @@ class MemoryTx:
         self.puts: dict[str, Element] = {}
         self.links: dict[tuple[str, str, str], Edge] = {}
         self.unlinks: list[tuple[str, str, str]] = []
+        self.events: list[NewEvent] = []
 
     def _reading(self) -> None:
         if self.puts or self.links or self.unlinks:
@@ -96,3 +98,6 @@ class MemoryTx:
 
     def unlink(self, edge_type: str, src: str, dst: str) -> None:
         self.unlinks.append((src, dst, edge_type))
+
+    def emit(self, event: NewEvent) -> None:
+        self.events.append(event.model_copy(deep=True))

@@ -25,13 +25,14 @@ from pboss.inventory.errors import (
     StoredDataInvalid,
     ValidationFailed,
 )
+from pboss.inventory.events import StoredEvent, check_page
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.neo4j import bulk, undo
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
 from pboss.inventory.neo4j.outage import Timeouts
-from pboss.inventory.neo4j.queries import READ, Query, lookups, scans, schema
+from pboss.inventory.neo4j.queries import READ, Query, events, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
 from pboss.inventory.neo4j.queries.impact import IMPACT
 from pboss.inventory.neo4j.reads import Neo4jReads, element_of, native
@@ -353,6 +354,13 @@ class Neo4jStore(Neo4jReads):
         self.client.run_auto(lookups.CLEAR)
 
     # ---- the sweeper's reads and whole-store scans -----------------------------------------------
+
+    def events_after(
+        self, after: int, *, types: Sequence[str] | None = None, first: int = 50
+    ) -> list[StoredEvent]:
+        wanted = check_page(after, first, types)
+        rows = self.client.read(events.AFTER, after=after, types=wanted, first=first)
+        return [StoredEvent.from_row(r["seq"], r["row"]) for r in rows]
 
     def due_ids(
         self,

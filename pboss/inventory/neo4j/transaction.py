@@ -22,9 +22,11 @@ from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import Issue, PortInUse, TxConflict, ValidationFailed
+from pboss.inventory.events import NewEvent
 from pboss.inventory.history import ChangeKind, edge_entries, plan_entries, stamped, to_row
 from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element
 from pboss.inventory.neo4j.client import WriteTx
+from pboss.inventory.neo4j.queries import events as event_queries
 from pboss.inventory.neo4j.queries import transaction as q
 from pboss.inventory.neo4j.queries.upsert import PORT_USERS
 from pboss.inventory.neo4j.reads import element_of
@@ -82,6 +84,7 @@ class Neo4jTx:
         self._unlinks: list[tuple[str, str, str]] = []
         #: Resources `claim` found with no edge making them busy, locked since.
         self._idle: set[str] = set()
+        self._events: list[NewEvent] = []
 
     def _reading(self) -> None:
         if self._new or self._changed or self._links or self._unlinks:
@@ -158,12 +161,21 @@ class Neo4jTx:
     def unlink(self, edge_type: str, src: str, dst: str) -> None:
         self._unlinks.append((edge_type, src, dst))
 
+    def emit(self, event: NewEvent) -> None:
+        self._events.append(event.model_copy(deep=True))
+
     # ---- at commit: validate, then write in one statement ----------------------------------
 
     def commit(self, actor: str, reason: str) -> None:
-        """Validate what the step wrote (as `upsert` does) and write it; see the module doc."""
-        if not (self._new or self._changed or self._links or self._unlinks):
-            return
+        """Validate what the step wrote (as `upsert` does) and write it, then its events (last:
+        the event counter's lock is held only from there to the commit); see the module doc."""
+        events = [e.row() for e in self._events]
+        if self._new or self._changed or self._links or self._unlinks:
+            self._commit_writes(actor, reason, events)
+        elif events:
+            self.tx.rows(event_queries.APPEND, events=events)
+
+    def _commit_writes(self, actor: str, reason: str, events: list[dict[str, Any]]) -> None:
         nodes = [*self._new.values(), *self._changed.values()]
         edges = list(self._links.values())
         existing, upstreams, holdings, stored = self._known(nodes, edges)
@@ -180,7 +192,8 @@ class Neo4jTx:
         entries += plan_entries(
             plan.nodes_new, plan.nodes_changed, existing, plan.edges_new, plan.edges_changed, before
         )
-        self._write(plan.nodes_new, plan.nodes_changed, history_rows(entries, actor, reason))
+        history = history_rows(entries, actor, reason)
+        self._write(plan.nodes_new, plan.nodes_changed, history, events)
         self._check_ports(edges)
 
     def _check_ports(self, edges: list[Edge]) -> None:
@@ -278,7 +291,11 @@ class Neo4jTx:
             raise ValidationFailed(issues)
 
     def _write(
-        self, new: list[Element], changed: list[Element], history: list[dict[str, Any]]
+        self,
+        new: list[Element],
+        changed: list[Element],
+        history: list[dict[str, Any]],
+        events: list[dict[str, Any]],
     ) -> None:
         unlinks: dict[str, list[dict[str, str]]] = defaultdict(list)
         for etype, src, dst in self._unlinks:
@@ -288,7 +305,7 @@ class Neo4jTx:
             links[e.type].append({"src": e.src, "dst": e.dst, "props": e.props()})
         creates, changes = _grouped(new), _grouped(changed)
         unlinked, linked = sorted(unlinks.items()), sorted(links.items())
-        params: dict[str, Any] = {"history": history}
+        params: dict[str, Any] = {"history": history, "events": events}
         for prefix, groups in (("u", unlinked), ("c", creates), ("m", changes), ("l", linked)):
             params.update({f"{prefix}{n}": rows for n, (_, rows) in enumerate(groups)})
         query = q.commit(
@@ -297,6 +314,7 @@ class Neo4jTx:
             tuple(k for k, _ in changes),
             tuple(t for t, _ in linked),
             bool(history),
+            bool(events),
         )
         try:
             [row] = self.tx.rows(query, **params)

@@ -5,7 +5,8 @@ the PON load, the VC-12 slot holders), written once. The topics: `schema` (const
 indexes), `lookups` (get, find, neighbours, history, counts), `riders`, `trace`, `site_view`,
 `upsert` (and status changes, deletes, history records), `bulk` (the validated load),
 `transaction` (the multi-step write transaction), `scans` (whole-store streams), `impact`
-(the riders a write takes down, counted under lock), `history` (writing history entries).
+(the riders a write takes down, counted under lock), `history` (writing history entries),
+`events` (the event log).
 """
 
 from pboss.inventory.neo4j.queries.base import READ, WRITE, Access, Query

@@ -50,4 +50,20 @@ STATEMENTS = (
         WRITE,
         "CREATE INDEX work_order_state IF NOT EXISTS FOR (w:WorkOrder) ON (w.state)",
     ),
+    # the event log (`queries/events.py`): ids unique, sequence numbers unique and indexed
+    Query(
+        "schema.event_id",
+        WRITE,
+        "CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.id IS UNIQUE",
+    ),
+    Query(
+        "schema.event_seq",
+        WRITE,
+        "CREATE CONSTRAINT event_seq IF NOT EXISTS FOR (e:Event) REQUIRE e.seq IS UNIQUE",
+    ),
+    Query(
+        "schema.event_counter",
+        WRITE,
+        "CREATE CONSTRAINT event_counter IF NOT EXISTS FOR (c:EventSeq) REQUIRE c.id IS UNIQUE",
+    ),
 )

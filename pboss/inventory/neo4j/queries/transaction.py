@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pboss.inventory.neo4j.queries.base import WRITE, Query, labels_for, rel_type
+from pboss.inventory.neo4j.queries.events import append
 from pboss.inventory.neo4j.queries.fragments import VALIDATION_READS, lock, pon_load, slot_holders
 from pboss.inventory.neo4j.queries.history import record
 
@@ -111,10 +112,13 @@ def commit(
     changes: tuple[str, ...],
     links: tuple[str, ...],
     history: bool,
+    events: bool = False,
 ) -> Query:
     """One statement writing a transaction: delete edges (`$u<i>`, by type), create nodes
     (`$c<i>`, by kind), replace nodes (`$m<i>`, by kind; returns the ids it found), merge edges
-    (`$l<i>`, by type; returns the pairs it joined) and record the history (`$history`)."""
+    (`$l<i>`, by type; returns the pairs it joined), record the history (`$history`) and, last,
+    number and store the events (`$events`, `queries/events.py`: the counter's lock is taken as
+    late as it can be, and no extra round trip)."""
     parts = [
         f"CALL () {{ UNWIND $u{n} AS r "
         f"MATCH (:Entity {{id: r.src}})-[e:{rel_type(t)}]->(:Entity {{id: r.dst}}) DELETE e }}"
@@ -137,6 +141,8 @@ def commit(
     ]
     if history:
         parts.append(f"CALL () {{ {record('history')} }}")
+    if events:
+        parts.append(f"CALL () {{ {append('events')} }}")
     outputs = [f"m{n}" for n in range(len(changes))] + [f"l{n}" for n in range(len(links))]
     text = "\n".join(parts) + "\nRETURN " + (", ".join(outputs) or "true AS done")
     return Query("tx.commit", WRITE, text)

@@ -1,0 +1,42 @@
+"""The event log on Neo4j (`pboss.inventory.events`): `:Event` nodes numbered from one counter.
+
+`append` runs inside a step's write transaction, as the last part of its write statement (or
+alone, `APPEND`, when the step wrote nothing else): it bumps the single `:EventSeq` node (taking its
+write lock, held until the commit, so numbers are gap-free and follow commit order) and creates one
+`:Event` per row. `AFTER` pages the log by sequence through the `event_seq` constraint's index.
+"""
+
+from __future__ import annotations
+
+from pboss.inventory.neo4j.queries.base import READ, WRITE, Query
+
+
+def append(param: str) -> str:
+    """Number the rows of `$<param>` from the counter (locking it) and create their `:Event`
+    nodes; one row out. Also a part of the step's write statement (`transaction.commit`)."""
+    return f"""
+    MERGE (c:EventSeq {{id: 1}})
+    SET c.n = coalesce(c.n, 0) + size(${param})
+    WITH c.n - size(${param}) AS base
+    UNWIND range(0, size(${param}) - 1) AS i
+    WITH base, i, ${param}[i] AS r
+    CREATE (e:Event {{id: r.id, type: r.type, at: r.at, subject: r.subject, body: r.body,
+                     seq: base + i + 1}})
+    RETURN count(e) AS events
+    """
+
+
+#: A transaction's events when it wrote nothing else.
+APPEND = Query("events.append", WRITE, append("events"))
+
+AFTER = Query(
+    "events.after",
+    READ,
+    """
+    MATCH (e:Event)
+    WHERE e.seq > $after AND ($types IS NULL OR e.type IN $types)
+    RETURN e.seq AS seq, e {.id, .type, .at, .subject, .body} AS row
+    ORDER BY e.seq
+    LIMIT $first
+    """,
+)
