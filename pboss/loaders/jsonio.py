@@ -18,6 +18,7 @@ JSONDecodeError = json.JSONDecodeError
 #: only), so such a document is parsed by the standard library, which keeps every int exact
 #: and lets the loader refuse one beyond 64 bits instead of storing it rounded.
 _LONG_NUMBER = re.compile(r"\d{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"\d{19}")
 
 
 def _no_constant(name: str) -> Any:
@@ -25,17 +26,19 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def loads(text: str) -> Any:
-    """Parse one JSON document (raises json.JSONDecodeError, which orjson's error subclasses);
-    integers stay exact however long (see `_LONG_NUMBER`)."""
-    if orjson is not None and _LONG_NUMBER.search(text) is None:
+def loads(text: str | bytes) -> Any:
+    """Parse one JSON document, text or UTF-8 bytes (raises json.JSONDecodeError, which orjson's
+    error subclasses); integers stay exact however long (see `_LONG_NUMBER`)."""
+    long_number = _LONG_NUMBER_BYTES if isinstance(text, bytes) else _LONG_NUMBER
+    if orjson is not None and long_number.search(text) is None:  # type: ignore[arg-type]
         return orjson.loads(text)
     try:
         return json.loads(text, parse_constant=_no_constant)
     except ValueError as exc:
         if isinstance(exc, JSONDecodeError):
             raise
-        raise JSONDecodeError(str(exc), text, 0) from None
+        doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        raise JSONDecodeError(str(exc), doc, 0) from None
 
 
 def dumps(value: Any) -> bytes:

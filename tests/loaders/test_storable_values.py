@@ -119,3 +119,15 @@ def test_a_feed_count_beyond_64_bits_is_refused(demo_store: GraphStore, tmp_path
     assert [(i.line, i.column) for i in report.issues] == [(2, 5)]
     assert "64-bit" in report.issues[0].reason
     assert demo_store.counts() == before
+
+
+def test_json_lines_given_as_bytes_keep_long_integers_exact_too() -> None:
+    """`jsonio.loads` takes bytes as callers reading binary files pass them (the bench did)."""
+    import json
+
+    from pboss.loaders import jsonio
+
+    assert jsonio.loads(b'{"n": 1180591620717411303424}') == {"n": 2**70}
+    assert jsonio.loads('{"n": 1180591620717411303424}') == {"n": 2**70}
+    with pytest.raises(json.JSONDecodeError):
+        jsonio.loads(b'{"n": NaN}')
