@@ -108,6 +108,12 @@ def load(
         help="with --prune: also delete drifted nodes live services ride, accepting the impact "
         "the report lists (only where those services are drifted too; never cascades)",
     ),
+    accept_impact: bool = typer.Option(
+        False,
+        "--accept-impact",
+        help="let status changes take live services down (RETIRED or MAINTENANCE of resources "
+        "services ride); without it such a row refuses the load, which is undone",
+    ),
     store: str | None = typer.Option(None, help=STORE_HELP),
     neo4j_uri: str | None = typer.Option(None, help="bolt URI (PBOSS_NEO4J_URI)"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
@@ -121,7 +127,7 @@ def load(
     options = LoadOptions(
         dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects, encoding=encoding,
         batch_size=batch_size, workers=workers, index_entries=index_entries, prune=prune,
-        prune_with_riders=prune_with_riders,
+        prune_with_riders=prune_with_riders, accept_impact=accept_impact,
         actor="pboss-load",
         reason=f"load {' '.join(str(p) for p in paths)}",
     )  # fmt: skip

@@ -21,6 +21,7 @@ from __future__ import annotations
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from pboss.inventory.impact import Acknowledgement, ImpactNotAcknowledged
 from pboss.inventory.model import Edge, Element, printable
 from pboss.inventory.results import UpsertResult
 from pboss.inventory.rows import EdgeRow, NodeRow
@@ -70,9 +71,15 @@ class _Batch:
         return {e.dst for e in self.edges.values() if e.slots}
 
     def write(
-        self, store: GraphStore, actor: str, reason: str, journal: Journal | None = None
+        self,
+        store: GraphStore,
+        actor: str,
+        reason: str,
+        journal: Journal | None = None,
+        ack: Acknowledgement | None = None,
     ) -> UpsertResult:
-        """Write the batch: the bulk part, then the part `upsert` re-validates; each part that
+        """Write the batch: the bulk part, then the part `upsert` re-validates (with `ack`: a
+        status change that takes riders down is refused unless acknowledged); each part that
         commits is recorded in the `journal`, with what the upsert part changed read first."""
         result = UpsertResult()
         if self.new_nodes or self.new_edges:
@@ -82,9 +89,9 @@ class _Batch:
         if self.nodes or self.edges:
             edges = list(self.edges.values())
             if journal is None:
-                return result + store.upsert(self.nodes, edges, actor=actor, reason=reason)
+                return result + store.upsert(self.nodes, edges, actor=actor, reason=reason, ack=ack)
             before = store.snapshot([n.id for n in self.nodes], list(self.edges))
-            result = result + store.upsert(self.nodes, edges, actor=actor, reason=reason)
+            result = result + store.upsert(self.nodes, edges, actor=actor, reason=reason, ack=ack)
             journal.record(self._undo(before, journal))
         return result
 
@@ -110,9 +117,10 @@ class BatchRefused(LoadError):
     ):
         self.number, self.first, self.last, self.error = number, first, last, error
         self.written, self.batches = written, batches
-        super().__init__(
-            f"the store refused batch {number} (rows {first} .. {last}): {printable(str(error))}"
-        )
+        why = printable(str(error))
+        if isinstance(error, ImpactNotAcknowledged):  # say how a load acknowledges it
+            why = f"{why.split('; acknowledge')[0]}; load with --accept-impact to go ahead"
+        super().__init__(f"the store refused batch {number} (rows {first} .. {last}): {why}")
 
 
 class BatchWriter:
@@ -127,9 +135,12 @@ class BatchWriter:
         reason: str = "load",
         workers: int = 1,
         journal: Journal | None = None,
+        ack: Acknowledgement | None = None,
     ):
         self.store = store
         self.journal = journal
+        #: what the load acknowledges of the riders its status changes take down (None: no check)
+        self.ack = ack
         self.size = max(1, size)
         self.actor = actor
         self.reason = reason
@@ -221,7 +232,7 @@ class BatchWriter:
     def _write(self, b: _Batch) -> Outcome:
         """Write one batch; a failure is returned, not raised, to be reported with its place."""
         try:
-            return b.write(self.store, self.actor, self.reason, self.journal)
+            return b.write(self.store, self.actor, self.reason, self.journal, self.ack)
         except Exception as exc:
             return exc
 

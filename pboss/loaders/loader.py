@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.impact import Acknowledgement
 from pboss.inventory.model import printable
 from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
@@ -96,6 +97,9 @@ class LoadOptions:
     #: prune drifted nodes even when services ride them (riders drifted too go first); without
     #: it a drifted node with riders is kept and listed
     prune_with_riders: bool = False
+    #: let status changes take live services down (RETIRED, MAINTENANCE of ridden resources);
+    #: without it such a change refuses the load, which is then undone
+    accept_impact: bool = False
     max_issues: int = 1000
     actor: str = "loader"
     reason: str = "load"
@@ -239,6 +243,7 @@ class Loader:
             reason=opts.reason,
             workers=opts.workers,
             journal=journal,
+            ack=Acknowledgement(accept=opts.accept_impact),
         )
         self.progress.phase("write", spool.size())
         try:
