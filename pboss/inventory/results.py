@@ -224,6 +224,16 @@ class SlotUse(BaseModel):
     held: list[int] = Field(default_factory=list)
 
     @property
+    def carrying(self) -> int:
+        """Distinct slots circuits in service are routed over."""
+        return len(set(self.routed))
+
+    @property
+    def holding(self) -> int:
+        """Distinct slots holds keep for orders not yet in service."""
+        return len(set(self.held))
+
+    @property
     def taken(self) -> int:
         """Distinct slots nobody else may take (carried or held)."""
         return len(set(self.routed) | set(self.held))

@@ -106,3 +106,26 @@ def test_without_a_notifier_nothing_piles_up_in_memory(net: GraphStore, clock: C
     plain.submit_order(ftth("M1"))
     assert not isinstance(plain.notifier, Outbox)
     assert [e.subject for e in net.events_after(0, first=5)] == ["ORD-M1"]
+
+
+@pytest.mark.neo4j
+def test_on_neo4j_a_reservation_and_its_event_cost_no_extra_round_trip(
+    net: GraphStore, clock: Clock
+) -> None:
+    """The events of a step are numbered and stored by the step's own write statement: an FTTH
+    reservation is the site view, the claim (lock and re-read) and the commit that writes the
+    hold and its event, 3 queries, as before the log."""
+    if net.name != "neo4j":
+        pytest.skip("counts the Neo4j client's queries")
+    svc = ProvisioningService(net, clock=clock)
+    order = svc.submit_order(ftth("RT1"))
+    seq = len(net.events_after(0, first=1000))
+    before = net.client.queries_run  # type: ignore[attr-defined]
+    names: list[str] = []
+    net.client.on_query = lambda name, _s: names.append(name)  # type: ignore[attr-defined]
+    svc.reserve(order.id)
+    net.client.on_query = None  # type: ignore[attr-defined]
+    ran = net.client.queries_run - before  # type: ignore[attr-defined]
+    events = net.events_after(seq, first=10)
+    assert [e.body["event"]["productOrder"]["pbossEvent"] for e in events] == ["resourcesReserved"]
+    assert (ran, names) == (3, ["site_view", "tx.claim", "tx.commit"])

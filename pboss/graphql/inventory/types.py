@@ -281,11 +281,11 @@ class TransportSegment(Element):
 
     @strawberry.field(description="VC-12 slots circuits in service are routed over.")
     async def vc12_used(self, info: Info) -> int:
-        return len(set((await _slot_use(info, self._el)).routed))
+        return (await _slot_use(info, self._el)).carrying
 
     @strawberry.field(description="VC-12 slots holds keep for orders not yet in service.")
     async def vc12_held(self, info: Info) -> int:
-        return len(set((await _slot_use(info, self._el)).held))
+        return (await _slot_use(info, self._el)).holding
 
     @strawberry.field(
         description="VC-12 slots neither used nor held: what new leased lines may take."
