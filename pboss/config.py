@@ -108,6 +108,38 @@ class Settings(BaseSettings):
         description="secret sealing partners' cursors (any string; the same on every replica); "
         "unset: a random key per process, so such cursors do not survive a restart",
     )
+    # ---- the event hub: listeners and delivery (pboss/hub; docs/api.md) ----
+    hub_deliver: bool = Field(
+        default=True, description="run the delivery worker in this process (any replica may)"
+    )
+    hub_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="where listener callbacks may point: host names (`crm.example.com`, "
+        "`*.example.com`), addresses or networks (`10.0.0.0/8`), each optionally `:port`, as "
+        "JSON; empty: no callback may be registered",
+    )
+    hub_max_attempts: int = Field(
+        default=8, ge=1, description="tries of one event before it becomes a dead letter"
+    )
+    hub_backoff_seconds: float = Field(
+        default=0.5, gt=0, description="first retry delay; doubled each try, with jitter"
+    )
+    hub_backoff_max_seconds: float = Field(
+        default=60.0, gt=0, description="longest delay between two tries of one event"
+    )
+    hub_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="seconds a callback has to answer one delivery"
+    )
+    hub_lease_seconds: float = Field(
+        default=15.0, gt=0, description="how long a deliverer holds a listener between renewals"
+    )
+    hub_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="how often a deliverer looks for events other processes "
+        "committed (this process's own wake it at once)",
+    )
+    hub_max_listeners: int = Field(default=200, ge=1, description="listeners the hub accepts")
 
     @field_validator("max_cost")
     @classmethod

@@ -67,12 +67,16 @@ FORBIDDEN_IMPORTS = {
     "pboss.inventory": (
         "pboss.loaders",
         "pboss.provisioning",
+        "pboss.hub",
+        "pboss.crm",
         "pboss.graphql",
         "pboss.http",
         "pboss.cli",
         "pboss.bootstrap",
     ),
-    "pboss.provisioning": ("pboss.graphql", "pboss.http", "pboss.cli"),
+    "pboss.provisioning": ("pboss.hub", "pboss.crm", "pboss.graphql", "pboss.http", "pboss.cli"),
+    "pboss.hub": ("pboss.crm", "pboss.graphql", "pboss.http", "pboss.cli"),
+    "pboss.crm": ("pboss.graphql", "pboss.http", "pboss.cli"),
     "pboss.loaders": ("pboss.graphql", "pboss.http", "pboss.cli"),
     "pboss.graphql": ("pboss.http", "pboss.cli"),
 }

@@ -23,7 +23,16 @@ from pboss.inventory.timestamps import utc
 MAX_EVENTS_PAGE = 1000
 
 
-class NewEvent(BaseModel):
+class EventScope(BaseModel):
+    """What an event is about beyond its subject, so listeners and partners can filter on it:
+    the sites, products and partners (owners of partner resources on the path) it concerns."""
+
+    sites: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    partners: list[str] = Field(default_factory=list)
+
+
+class NewEvent(EventScope):
     """An event as a unit of work emits it: not yet numbered (the store numbers it at commit)."""
 
     id: str
@@ -33,17 +42,21 @@ class NewEvent(BaseModel):
     body: dict[str, Any] = Field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
-        """The stored form: flat, the time as ISO-8601 UTC and the body as compact JSON."""
+        """The stored form: flat, the time as ISO-8601 UTC, the body as compact JSON and the
+        scope as sorted lists of strings."""
         return {
             "id": self.id,
             "type": self.type,
             "at": utc(self.at).isoformat(),
             "subject": self.subject,
             "body": json.dumps(self.body, separators=(",", ":"), sort_keys=True),
+            "sites": sorted(set(self.sites)),
+            "products": sorted(set(self.products)),
+            "partners": sorted(set(self.partners)),
         }
 
 
-class StoredEvent(BaseModel):
+class StoredEvent(EventScope):
     """One committed event: its place in the store's log, what it is, and its TMF-style body."""
 
     seq: int
@@ -63,14 +76,58 @@ class StoredEvent(BaseModel):
             at=datetime.fromisoformat(row["at"]),
             subject=row["subject"],
             body=json.loads(row["body"]),
+            sites=list(row.get("sites") or ()),
+            products=list(row.get("products") or ()),
+            partners=list(row.get("partners") or ()),
         )
 
 
-def check_page(after: int, first: int, types: Sequence[str] | None) -> list[str] | None:
-    """Validate `events_after`'s arguments (ValueError with the reason) and return the type
-    filter as a list, or None for every type."""
+class EventFilter(BaseModel):
+    """Which events a reader or a listener wants; every given criterion must match (None: any).
+
+    `types`, `subjects`: the event's own; `sites`, `products`: the event names one of them in
+    its scope; `partner`: the event concerns this partner (how a partner's view is bounded)."""
+
+    types: list[str] | None = None
+    subjects: list[str] | None = None
+    sites: list[str] | None = None
+    products: list[str] | None = None
+    partner: str | None = None
+
+    def matches(self, event: StoredEvent | NewEvent) -> bool:
+        """True when the event passes every criterion (what the stores' queries compute)."""
+        return (
+            (self.types is None or event.type in self.types)
+            and (self.subjects is None or event.subject in self.subjects)
+            and (self.sites is None or not set(self.sites).isdisjoint(event.sites))
+            and (self.products is None or not set(self.products).isdisjoint(event.products))
+            and (self.partner is None or self.partner in event.partners)
+        )
+
+    def params(self) -> dict[str, Any]:
+        """The filter as query parameters: each criterion a sorted list, or None for any."""
+        lists = {
+            "types": self.types,
+            "subjects": self.subjects,
+            "sites": self.sites,
+            "products": self.products,
+        }
+        out: dict[str, Any] = {k: None if v is None else sorted(set(v)) for k, v in lists.items()}
+        out["partner"] = self.partner
+        return out
+
+
+def check_page(
+    after: int, first: int, types: Sequence[str] | None, where: EventFilter | None = None
+) -> EventFilter:
+    """Validate `events_after`'s arguments (ValueError with the reason) and return the one
+    filter they make (`types` narrows `where.types`)."""
     if after < 0:
         raise ValueError(f"after must be 0 or more, got {after}")
     if not 1 <= first <= MAX_EVENTS_PAGE:
         raise ValueError(f"first must be between 1 and {MAX_EVENTS_PAGE}, got {first}")
-    return None if types is None else sorted(set(types))
+    where = where or EventFilter()
+    if types is not None:
+        wanted = set(types) if where.types is None else set(types) & set(where.types)
+        where = where.model_copy(update={"types": sorted(wanted)})
+    return where

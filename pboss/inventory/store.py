@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from pboss.inventory.events import StoredEvent
+from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement
+from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.model import EDGE_RULES, KINDS, Edge, Element
 from pboss.inventory.results import (
     ChangeRecord,
@@ -191,12 +192,87 @@ class GraphStore(Protocol):
         ...
 
     def events_after(
-        self, after: int, *, types: Sequence[str] | None = None, first: int = 50
+        self,
+        after: int,
+        *,
+        types: Sequence[str] | None = None,
+        first: int = 50,
+        where: EventFilter | None = None,
     ) -> list[StoredEvent]:
         """The committed events (`GraphTx.emit`) numbered after `after`, oldest first, of these
-        types (every type when None), at most `first` (1..`events.MAX_EVENTS_PAGE`; ValueError
-        otherwise). Sequence numbers grow in commit order, so resuming from the last one seen
-        returns exactly the events committed since."""
+        types (every type when None) that pass `where`, at most `first`
+        (1..`events.MAX_EVENTS_PAGE`; ValueError otherwise). Sequence numbers grow in commit
+        order, so resuming from the last one seen returns exactly the events committed since."""
+        ...
+
+    def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
+        """The newest event of this type about each of these subjects that has one (what was
+        last published about a business resource package)."""
+        ...
+
+    def last_event_seq(self) -> int:
+        """The newest event's sequence number (0 when the log is empty): one cheap read that
+        deliverers in other processes poll."""
+        ...
+
+    def watch_events(self, watcher: Callable[[int], None]) -> Callable[[], None]:
+        """Call `watcher(last_seq)` in this process after each commit that added events (0 when
+        the store does not know the number); returns a function that stops the calls. Watchers
+        must be quick and must not raise (a failure is logged, never the writer's)."""
+        ...
+
+    # ---- the event hub's records (`pboss.inventory.listeners`) ---------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Register a listener (AlreadyExists when its id is taken)."""
+        ...
+
+    def get_listener(self, listener_id: str) -> Listener | None:
+        """One listener, or None."""
+        ...
+
+    def list_listeners(self) -> list[Listener]:
+        """Every listener, by id."""
+        ...
+
+    def remove_listener(self, listener_id: str) -> bool:
+        """Unregister a listener and drop its dead letters; False when there was none."""
+        ...
+
+    def claim_listeners(
+        self, owner: str, *, now: datetime, until: datetime, limit: int
+    ) -> list[Listener]:
+        """Take or renew the lease, until `until`, of up to `limit` active listeners whose lease
+        is free, expired (at or before `now`) or already `owner`'s; returns those now held, by
+        id. Atomic per listener: two claimers never both hold one."""
+        ...
+
+    def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
+        """While `owner` still holds the listener's lease: move its cursor forward to
+        `report.cursor` (never back), renew the lease, add the counts and keep the dead letters,
+        all at once. False, writing nothing, when the lease was lost or the listener is gone."""
+        ...
+
+    def release_listener(self, listener_id: str, owner: str) -> None:
+        """Give up `owner`'s lease on a listener (nothing when it holds none)."""
+        ...
+
+    def dead_letters(
+        self,
+        *,
+        listener: str | None = None,
+        states: Sequence[DeadLetterState] | None = None,
+        first: int = 100,
+    ) -> list[DeadLetter]:
+        """Dead letters, of one listener or all, in these states (any when None), by
+        (listener, seq), at most `first`."""
+        ...
+
+    def set_dead_letters(
+        self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
+    ) -> list[DeadLetter]:
+        """Move these dead letters to `state` (counting a replay when it is `replay`, and
+        replacing the reason when one is given); returns those that exist, as they now are."""
         ...
 
     def due_ids(

@@ -85,4 +85,13 @@ def to_record(event: OrderEvent, event_id: str | None = None) -> NewEvent:
         "eventType": etype,
         "event": {"productOrder": order},
     }
-    return NewEvent(id=eid, type=etype, at=at, subject=event.order_id, body=body)
+    return NewEvent(
+        id=eid,
+        type=etype,
+        at=at,
+        subject=event.order_id,
+        body=body,
+        sites=event.sites,
+        products=[event.product] if event.product else [],
+        partners=event.partners,
+    )

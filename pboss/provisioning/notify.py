@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,11 @@ class OrderEvent(BaseModel):
     reservation_id: str | None = None
     work_order_id: str | None = None
     service_id: str | None = None
+    #: The event's scope (`EventScope`): the order's sites and product, and the partners whose
+    #: resources its path uses, so listeners and partner keys can filter on them.
+    sites: list[str] = Field(default_factory=list)
+    product: str | None = None
+    partners: list[str] = Field(default_factory=list)
     #: The id of the event's durable record (`pboss.provisioning.events`), once emitted: the
     #: idempotency key a receiver dedupes on.
     event_id: str | None = None

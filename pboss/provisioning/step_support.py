@@ -85,6 +85,8 @@ def order_event(
         reservation_id=ids.get("reservation"),
         work_order_id=ids.get("work_order"),
         service_id=ids.get("service"),
+        sites=[s for s in (order.site, order.a_site, order.z_site) if s],
+        product=order.product,
     )
 
 

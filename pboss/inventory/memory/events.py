@@ -1,20 +1,39 @@
 """The MemoryStore's event log: every committed event, kept for the store's life, compactly.
 
-The embedded store is its own system of record, so nothing is dropped. Each event is one tuple of
-strings (its body as compact JSON, parsed only when read), and its sequence number is its place in
-the list, so paging from a sequence number needs no search. Appends happen under the store's lock,
-at commit, after the writes succeeded (`MemoryStore._commit`).
+The embedded store is its own system of record, so nothing is dropped. Each event is one tuple
+(its body as compact JSON, parsed only when read), and its sequence number is its place in the
+list, so paging from a sequence number needs no search. Appends happen under the store's lock,
+at commit, after the writes succeeded (`MemoryStore.transact`); then the watchers hear of them.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from pboss.inventory.events import NewEvent, StoredEvent, check_page
+from pboss.inventory.events import EventFilter, NewEvent, StoredEvent, check_page
 
-#: (id, type, at, subject, body JSON) of one event; its sequence number is its index + 1.
-Packed = tuple[str, str, str, str, str]
+log = logging.getLogger(__name__)
+
+#: (id, type, at, subject, body JSON, sites, products, partners) of one event; its sequence
+#: number is its index + 1.
+Packed = tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _stored(seq: int, packed: Packed) -> StoredEvent:
+    eid, etype, at, subject, body, sites, products, partners = packed
+    row = {
+        "id": eid,
+        "type": etype,
+        "at": at,
+        "subject": subject,
+        "body": body,
+        "sites": sites,
+        "products": products,
+        "partners": partners,
+    }
+    return StoredEvent.from_row(seq, row)
 
 
 class EventLog:
@@ -23,20 +42,51 @@ class EventLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rows: list[Packed] = []
+        self._latest: dict[tuple[str, str], int] = {}  # (type, subject) -> its newest seq
+        self._watchers: list[Callable[[int], None]] = []
 
     def append(self, events: Sequence[NewEvent]) -> None:
-        """Number and keep these events, in order (one transaction's, at its commit)."""
-        packed = []
+        """Number and keep these events, in order (one transaction's, at its commit), then tell
+        the watchers the newest sequence number."""
+        if not events:
+            return
+        packed: list[Packed] = []
         for event in events:
             r = event.row()
-            packed.append((r["id"], r["type"], r["at"], r["subject"], r["body"]))
+            packed.append(
+                (
+                    r["id"],
+                    r["type"],
+                    r["at"],
+                    r["subject"],
+                    r["body"],
+                    tuple(r["sites"]),
+                    tuple(r["products"]),
+                    tuple(r["partners"]),
+                )
+            )
         with self._lock:
+            base = len(self._rows)
             self._rows += packed
+            for i, p in enumerate(packed, start=base + 1):
+                self._latest[(p[1], p[3])] = i
+            last = len(self._rows)
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            try:
+                watcher(last)
+            except Exception:  # a watcher's failure must not fail the committed transaction
+                log.exception("an event watcher failed")
 
-    def after(self, after: int, types: Sequence[str] | None, first: int) -> list[StoredEvent]:
-        """Up to `first` events numbered after `after`, of `types` (all when None), in order."""
-        wanted = check_page(after, first, types)
-        allowed = None if wanted is None else frozenset(wanted)
+    def after(
+        self,
+        after: int,
+        types: Sequence[str] | None,
+        first: int,
+        where: EventFilter | None = None,
+    ) -> list[StoredEvent]:
+        """Up to `first` events numbered after `after` that pass the filter, in order."""
+        wanted = check_page(after, first, types, where)
         out: list[StoredEvent] = []
         with self._lock:
             total = len(self._rows)
@@ -44,14 +94,41 @@ class EventLog:
         while seq < total and len(out) < first:
             with self._lock:
                 chunk = self._rows[seq : seq + 1024]
-            for i, (eid, etype, at, subject, body) in enumerate(chunk, start=seq + 1):
-                if allowed is None or etype in allowed:
-                    row = {"id": eid, "type": etype, "at": at, "subject": subject, "body": body}
-                    out.append(StoredEvent.from_row(i, row))
+            for i, packed in enumerate(chunk, start=seq + 1):
+                event = _stored(i, packed)
+                if wanted.matches(event):
+                    out.append(event)
                     if len(out) == first:
                         break
             seq += len(chunk)
         return out
+
+    def latest(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
+        """The newest event of this type about each of these subjects that has one."""
+        with self._lock:
+            found = {
+                s: (i, self._rows[i - 1])
+                for s in subjects
+                if (i := self._latest.get((event_type, s)))
+            }
+        return {s: _stored(i, packed) for s, (i, packed) in found.items()}
+
+    def last_seq(self) -> int:
+        """The newest sequence number (0 for an empty log)."""
+        with self._lock:
+            return len(self._rows)
+
+    def watch(self, watcher: Callable[[int], None]) -> Callable[[], None]:
+        """Call `watcher(last_seq)` after every commit that adds events; returns the way to stop."""
+        with self._lock:
+            self._watchers.append(watcher)
+
+        def stop() -> None:
+            with self._lock:
+                if watcher in self._watchers:
+                    self._watchers.remove(watcher)
+
+        return stop
 
     def __len__(self) -> int:
         """How many events the log holds."""
@@ -62,3 +139,4 @@ class EventLog:
         """Forget every event (tests and demos)."""
         with self._lock:
             self._rows.clear()
+            self._latest.clear()

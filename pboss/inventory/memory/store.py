@@ -22,11 +22,13 @@ import networkx as nx
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
-from pboss.inventory.events import StoredEvent
+from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition, health_of
+from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.memory import scans, views
 from pboss.inventory.memory.events import EventLog
+from pboss.inventory.memory.listeners import ListenerBook
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
 from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
@@ -88,6 +90,7 @@ class MemoryStore:
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
         self.events = EventLog()
+        self.listeners = ListenerBook()
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -567,9 +570,62 @@ class MemoryStore:
             return result
 
     def events_after(
-        self, after: int, *, types: Sequence[str] | None = None, first: int = 50
+        self,
+        after: int,
+        *,
+        types: Sequence[str] | None = None,
+        first: int = 50,
+        where: EventFilter | None = None,
     ) -> list[StoredEvent]:
-        return self.events.after(after, types, first)
+        return self.events.after(after, types, first, where)
+
+    def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
+        return self.events.latest(event_type, subjects)
+
+    def last_event_seq(self) -> int:
+        return self.events.last_seq()
+
+    def watch_events(self, watcher: Callable[[int], None]) -> Callable[[], None]:
+        return self.events.watch(watcher)
+
+    # ---- the event hub's records ----------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        self.listeners.add(listener)
+
+    def get_listener(self, listener_id: str) -> Listener | None:
+        return self.listeners.get(listener_id)
+
+    def list_listeners(self) -> list[Listener]:
+        return self.listeners.all()
+
+    def remove_listener(self, listener_id: str) -> bool:
+        return self.listeners.remove(listener_id)
+
+    def claim_listeners(
+        self, owner: str, *, now: datetime, until: datetime, limit: int
+    ) -> list[Listener]:
+        return self.listeners.claim(owner, now, until, limit)
+
+    def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
+        return self.listeners.record(listener_id, owner, report)
+
+    def release_listener(self, listener_id: str, owner: str) -> None:
+        self.listeners.release(listener_id, owner)
+
+    def dead_letters(
+        self,
+        *,
+        listener: str | None = None,
+        states: Sequence[DeadLetterState] | None = None,
+        first: int = 100,
+    ) -> list[DeadLetter]:
+        return self.listeners.dead_letters(listener, states, first)
+
+    def set_dead_letters(
+        self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
+    ) -> list[DeadLetter]:
+        return self.listeners.set_dead(ids, state, reason)
 
     def _commit(self, tx: MemoryTx, actor: str, reason: str) -> None:
         """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
@@ -692,6 +748,7 @@ class MemoryStore:
             self._by_kind.clear()
             self._by_site.clear()
             self.events.clear()
+            self.listeners.clear()
 
     def close(self) -> None:
         """Nothing to release."""

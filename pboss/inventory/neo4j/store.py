@@ -25,9 +25,10 @@ from pboss.inventory.errors import (
     StoredDataInvalid,
     ValidationFailed,
 )
-from pboss.inventory.events import StoredEvent, check_page
+from pboss.inventory.events import EventFilter, StoredEvent, check_page
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition
+from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.neo4j import bulk, undo
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
@@ -356,11 +357,64 @@ class Neo4jStore(Neo4jReads):
     # ---- the sweeper's reads and whole-store scans -----------------------------------------------
 
     def events_after(
-        self, after: int, *, types: Sequence[str] | None = None, first: int = 50
+        self,
+        after: int,
+        *,
+        types: Sequence[str] | None = None,
+        first: int = 50,
+        where: EventFilter | None = None,
     ) -> list[StoredEvent]:
-        wanted = check_page(after, first, types)
-        rows = self.client.read(events.AFTER, after=after, types=wanted, first=first)
+        wanted = check_page(after, first, types, where)
+        rows = self.client.read(events.AFTER, after=after, first=first, **wanted.params())
         return [StoredEvent.from_row(r["seq"], r["row"]) for r in rows]
+
+    # ---- the event hub (NOT YET ON NEO4J: issue 17's Neo4j listener records replace these) ----
+
+    def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
+        raise NotImplementedError("latest_events on Neo4j")
+
+    def last_event_seq(self) -> int:
+        raise NotImplementedError("last_event_seq on Neo4j")
+
+    def watch_events(self, watcher: Callable[[int], None]) -> Callable[[], None]:
+        raise NotImplementedError("watch_events on Neo4j")
+
+    def add_listener(self, listener: Listener) -> None:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def get_listener(self, listener_id: str) -> Listener | None:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def list_listeners(self) -> list[Listener]:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def remove_listener(self, listener_id: str) -> bool:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def claim_listeners(
+        self, owner: str, *, now: datetime, until: datetime, limit: int
+    ) -> list[Listener]:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def release_listener(self, listener_id: str, owner: str) -> None:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def dead_letters(
+        self,
+        *,
+        listener: str | None = None,
+        states: Sequence[DeadLetterState] | None = None,
+        first: int = 100,
+    ) -> list[DeadLetter]:
+        raise NotImplementedError("listeners on Neo4j")
+
+    def set_dead_letters(
+        self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
+    ) -> list[DeadLetter]:
+        raise NotImplementedError("listeners on Neo4j")
 
     def due_ids(
         self,

@@ -21,6 +21,7 @@ def append(param: str) -> str:
     UNWIND range(0, size(${param}) - 1) AS i
     WITH base, i, ${param}[i] AS r
     CREATE (e:Event {{id: r.id, type: r.type, at: r.at, subject: r.subject, body: r.body,
+                     sites: r.sites, products: r.products, partners: r.partners,
                      seq: base + i + 1}})
     RETURN count(e) AS events
     """
@@ -35,7 +36,11 @@ AFTER = Query(
     """
     MATCH (e:Event)
     WHERE e.seq > $after AND ($types IS NULL OR e.type IN $types)
-    RETURN e.seq AS seq, e {.id, .type, .at, .subject, .body} AS row
+      AND ($subjects IS NULL OR e.subject IN $subjects)
+      AND ($sites IS NULL OR any(s IN coalesce(e.sites, []) WHERE s IN $sites))
+      AND ($products IS NULL OR any(p IN coalesce(e.products, []) WHERE p IN $products))
+      AND ($partner IS NULL OR $partner IN coalesce(e.partners, []))
+    RETURN e.seq AS seq, e {.id, .type, .at, .subject, .body, .sites, .products, .partners} AS row
     ORDER BY e.seq
     LIMIT $first
     """,

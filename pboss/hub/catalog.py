@@ -1,0 +1,35 @@
+"""Which event types the hub knows and which roles may receive each.
+
+A type is readable by the roles named here; a partner receives a type only where a partner view
+of it exists (`pboss.hub.views`), and then only events whose scope names that partner.
+Capabilities add their types here as they gain events (tickets, cutover plans, ...).
+"""
+
+from __future__ import annotations
+
+from pboss.provisioning.events import ORDER_EVENT_TYPES
+
+#: The roles of the operator's own systems and staff.
+OPERATOR_ROLES = frozenset({"crm", "engineer", "admin"})
+#: Roles that may register listeners (partners only for their own events).
+LISTENER_ROLES = frozenset({*OPERATOR_ROLES, "partner"})
+
+#: Event type -> roles that may receive it.
+EVENT_ROLES: dict[str, frozenset[str]] = {
+    **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in ORDER_EVENT_TYPES},
+}
+
+
+def known_types() -> list[str]:
+    """Every event type the hub delivers, sorted."""
+    return sorted(EVENT_ROLES)
+
+
+def visible_types(role: str) -> list[str]:
+    """The event types a role may receive, sorted."""
+    return sorted(t for t, roles in EVENT_ROLES.items() if role in roles)
+
+
+def register_event_type(event_type: str, roles: frozenset[str]) -> None:
+    """Add (or widen) an event type: who may receive it (idempotent)."""
+    EVENT_ROLES[event_type] = EVENT_ROLES.get(event_type, frozenset()) | roles

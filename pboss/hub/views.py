@@ -1,0 +1,42 @@
+"""What each reader is shown of an event: the operator's roles the whole TMF body, a partner
+only the fields about its own work (no customer, no notes, no other partner's resources).
+
+The same function shapes the `events` query, the websocket stream and the deliveries to a
+partner's listener, so a partner sees the same thing whichever way it asks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pboss.inventory.events import StoredEvent
+
+#: The productOrder fields a partner sees of an order event that concerns it.
+PARTNER_ORDER_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "pbossEvent",
+    "workOrderId",
+    "milestone",
+    "jeopardyAlert",
+)
+
+
+def partner_body(event: StoredEvent) -> dict[str, Any]:
+    """The partner's view of an event's body: the envelope and the whitelisted fields."""
+    body = event.body
+    out: dict[str, Any] = {k: body[k] for k in ("eventId", "eventTime", "eventType") if k in body}
+    inner = body.get("event", {})
+    shown: dict[str, Any] = {}
+    for name, value in inner.items():
+        if name == "productOrder" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_ORDER_FIELDS if k in value}
+    out["event"] = shown
+    return out
+
+
+def body_for(event: StoredEvent, partner: str | None) -> dict[str, Any]:
+    """The body a reader gets: whole for the operator (`partner` None), else the partner's view
+    (only meaningful for events whose scope names that partner; callers filter by scope)."""
+    return event.body if partner is None else partner_body(event)

@@ -1,0 +1,126 @@
+"""The MemoryStore's event-hub records (`pboss.inventory.listeners`): listeners and dead letters.
+
+One lock makes every call atomic, which is all a single process needs of the leases; they are
+kept anyway so the delivery worker runs the same way on both stores.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from pboss.inventory.listeners import (
+    DeadLetter,
+    DeadLetterState,
+    DeliveryReport,
+    Listener,
+    ListenerState,
+)
+from pboss.inventory.timestamps import utc
+from pboss.inventory.transaction import AlreadyExists
+
+
+class ListenerBook:
+    """Listeners by id and their dead letters, copied in and out so callers cannot alias them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: dict[str, Listener] = {}
+        self._dead: dict[str, DeadLetter] = {}
+
+    def add(self, listener: Listener) -> None:
+        with self._lock:
+            if listener.id in self._listeners:
+                raise AlreadyExists(listener.id)
+            self._listeners[listener.id] = listener.model_copy(deep=True)
+
+    def get(self, listener_id: str) -> Listener | None:
+        with self._lock:
+            found = self._listeners.get(listener_id)
+            return None if found is None else found.model_copy(deep=True)
+
+    def all(self) -> list[Listener]:
+        with self._lock:
+            return [self._listeners[k].model_copy(deep=True) for k in sorted(self._listeners)]
+
+    def remove(self, listener_id: str) -> bool:
+        with self._lock:
+            gone = self._listeners.pop(listener_id, None)
+            for dl_id in [k for k, d in self._dead.items() if d.listener == listener_id]:
+                del self._dead[dl_id]
+            return gone is not None
+
+    def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[Listener]:
+        held: list[Listener] = []
+        with self._lock:
+            for key in sorted(self._listeners):
+                if len(held) >= limit:
+                    break
+                ls = self._listeners[key]
+                if ls.state != ListenerState.ACTIVE:
+                    continue
+                free = ls.lease_owner is None or ls.lease_until is None
+                if free or ls.lease_owner == owner or utc(ls.lease_until) <= utc(now):
+                    ls.lease_owner, ls.lease_until = owner, until
+                    held.append(ls.model_copy(deep=True))
+        return held
+
+    def record(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
+        with self._lock:
+            ls = self._listeners.get(listener_id)
+            if ls is None or ls.lease_owner != owner:
+                return False
+            ls.cursor = max(ls.cursor, report.cursor)
+            ls.lease_until = report.lease_until
+            ls.delivered += report.delivered
+            ls.dead += len(report.dead)
+            if report.last_error or report.delivered:
+                ls.last_error = report.last_error
+            if report.last_delivered_at is not None:
+                ls.last_delivered_at = report.last_delivered_at
+            for dl in report.dead:
+                self._dead[dl.id] = dl.model_copy(deep=True)
+            return True
+
+    def release(self, listener_id: str, owner: str) -> None:
+        with self._lock:
+            ls = self._listeners.get(listener_id)
+            if ls is not None and ls.lease_owner == owner:
+                ls.lease_owner, ls.lease_until = None, None
+
+    def dead_letters(
+        self, listener: str | None, states: Sequence[DeadLetterState] | None, first: int
+    ) -> list[DeadLetter]:
+        wanted = None if states is None else set(states)
+        with self._lock:
+            found = [
+                d
+                for d in self._dead.values()
+                if (listener is None or d.listener == listener)
+                and (wanted is None or d.state in wanted)
+            ]
+            found.sort(key=lambda d: (d.listener, d.seq, d.id))
+            return [d.model_copy(deep=True) for d in found[:first]]
+
+    def set_dead(
+        self, ids: Sequence[str], state: DeadLetterState, reason: str | None
+    ) -> list[DeadLetter]:
+        out: list[DeadLetter] = []
+        with self._lock:
+            for dl_id in ids:
+                dl = self._dead.get(dl_id)
+                if dl is None:
+                    continue
+                dl.state = state
+                if state == DeadLetterState.REPLAY:
+                    dl.replays += 1
+                if reason is not None:
+                    dl.reason = reason
+                out.append(dl.model_copy(deep=True))
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._listeners.clear()
+            self._dead.clear()
