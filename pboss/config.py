@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pboss.hub.urls import parse_allow_list
+
 
 class Settings(BaseSettings):
     """Everything an operator can configure without touching code."""
@@ -140,6 +142,13 @@ class Settings(BaseSettings):
         "committed (this process's own wake it at once)",
     )
     hub_max_listeners: int = Field(default=200, ge=1, description="listeners the hub accepts")
+
+    @field_validator("hub_allowed_hosts")
+    @classmethod
+    def allow_list_parses(cls, value: list[str]) -> list[str]:
+        """Refuse a malformed callback allow-list at start-up, naming the entry."""
+        parse_allow_list(value)
+        return value
 
     @field_validator("max_cost")
     @classmethod

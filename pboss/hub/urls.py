@@ -9,11 +9,14 @@ refuses every callback, since a hub that POSTs anywhere is a way into the operat
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
+#: A host name or `*.domain` (letters, digits, hyphens, dots) or an IPv4 address.
+_NAME = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
 class CallbackRefused(ValueError):
@@ -42,7 +45,13 @@ class HostRule:
         else:
             host = text
         if not host:
-            raise ValueError(f"empty host in allow-list entry {entry!r}")
+            raise ValueError("no host")
+        if ":" in host or "/" in host:
+            ipaddress.ip_network(host, strict=False)  # an IPv6 address or a network, or refused
+        elif not _NAME.fullmatch(host):
+            raise ValueError("not a host name, address or network")
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"port {port} is out of range")
         return cls(host=host, port=port)
 
     def allows(self, host: str, port: int) -> bool:
