@@ -104,10 +104,10 @@ def test_only_an_admin_replays_dead_letters_and_callers_see_their_own(hub: HubSe
     mine, _ = hub.register(CRM, CB)
     theirs, _ = hub.register(TIETONG, CB)
     store = hub.store
+    later = datetime(2100, 1, 1, tzinfo=UTC)  # leases held for the whole test
+    held = {h.id for h in store.claim_listeners("w", now=AT, until=later, limit=10)}
+    assert held == {mine.id, theirs.id}
     for ls in (mine, theirs):
-        [held] = [
-            h for h in store.claim_listeners("w", now=AT, until=AT, limit=10) if h.id == ls.id
-        ]
         dead = DeadLetter(
             id=f"DL-{ls.id}",
             listener=ls.id,
