@@ -302,7 +302,9 @@ def _check_ports(new_edges: list[Edge], facts: EdgeFacts, gone: set[EdgeKey]) ->
     issues: list[Issue] = []
     mine = [e for e in new_edges if is_port_edge(e)]
     for port_id in sorted({e.dst for e in mine}):
-        stayed = [(t, s) for t, s in facts.port_users.get(port_id, []) if (t, s, port_id) not in gone]
+        stayed = [
+            (t, s) for t, s in facts.port_users.get(port_id, []) if (t, s, port_id) not in gone
+        ]
         newcomers = [(e.type, e.src) for e in mine if e.dst == port_id]
         issues += port_clashes(facts.nodes[port_id], stayed + newcomers, newcomers)
     if issues:

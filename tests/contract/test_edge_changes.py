@@ -29,9 +29,7 @@ REHOME = EdgeMove("FED_BY", "ONT-1", "SPL-JZ-2A:1", new_dst="SPL-JZ-2B:2")
 def graph_of(store: GraphStore) -> dict[str, Any]:
     """Every node and edge with its stored properties (history apart): to compare graphs."""
     nodes = {p["id"]: p for kind in sorted(KINDS) for p in store.scan_nodes(kind)}
-    edges = {
-        (t, s, d): props for t in sorted(EDGE_RULES) for s, d, props in store.scan_edges(t)
-    }
+    edges = {(t, s, d): props for t in sorted(EDGE_RULES) for s, d, props in store.scan_edges(t)}
     return {"nodes": nodes, "edges": edges}
 
 

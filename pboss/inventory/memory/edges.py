@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 def facts_of(store: MemoryStore, request: EdgeRequest) -> EdgeFacts:
     """What `plan_edge_changes` reads, from the graph as it is (under the store's lock)."""
     graph = store.graph
-    nodes: dict[str, Known] = {
-        i: graph.nodes[i]["el"] for i in request.node_ids if i in graph
-    }
+    nodes: dict[str, Known] = {i: graph.nodes[i]["el"] for i in request.node_ids if i in graph}
     edges = {
         k: dict(graph.edges[k[1], k[2], k[0]])
         for k in request.keys
@@ -74,4 +72,3 @@ def change_edges(
     for e in plan.creates:
         store.graph.add_edge(e.src, e.dst, key=e.type, **e.props())
     return plan.result(store._enter(plan.entries, actor, reason))
-

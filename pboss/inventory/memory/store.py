@@ -21,12 +21,12 @@ import networkx as nx
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.edges import EdgeChanges, EdgeMove, EdgeNotFound
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
 from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
-from pboss.inventory.edges import EdgeChanges, EdgeMove, EdgeNotFound
 from pboss.inventory.memory import edges as edge_changes
 from pboss.inventory.memory import scans, views
 from pboss.inventory.memory.events import EventLog

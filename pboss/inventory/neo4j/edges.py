@@ -109,7 +109,9 @@ def change_edges(
         _write(tx, plan, [to_row(e, i) for i, e in enumerate(entries)])
         status = dict(row["statuses"])  # an edge's entry shows its end's status (unchanged)
         shown = [
-            e.model_copy(update={"from_status": status[e.element_id], "to_status": status[e.element_id]})
+            e.model_copy(
+                update={"from_status": status[e.element_id], "to_status": status[e.element_id]}
+            )
             for e in entries
         ]
         return plan.result(shown)

@@ -18,6 +18,7 @@ from prometheus_client import Histogram
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.edges import EdgeChanges, EdgeMove
 from pboss.inventory.errors import (
     HasDependants,
     NotFound,
@@ -30,7 +31,6 @@ from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, st
 from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.model import Edge, Element
-from pboss.inventory.edges import EdgeChanges, EdgeMove
 from pboss.inventory.neo4j import bulk, undo
 from pboss.inventory.neo4j import edges as edge_changes
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx

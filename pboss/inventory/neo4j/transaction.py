@@ -21,9 +21,9 @@ from typing import Any
 from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.catalog import Catalog
+from pboss.inventory.edges import EdgeNotFound
 from pboss.inventory.errors import Issue, PortInUse, TxConflict, ValidationFailed
 from pboss.inventory.events import NewEvent
-from pboss.inventory.edges import EdgeNotFound
 from pboss.inventory.history import (
     ChangeKind,
     edge_entries,

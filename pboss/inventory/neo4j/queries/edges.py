@@ -3,10 +3,10 @@ the one write statement a transaction's commit uses (`transaction.commit`).
 
 `READ` write-locks every node whose edges change (`$lock`, sorted ids) before anything is read,
 so what it returns cannot change before the transaction commits (Neo4j runs read-committed):
-the nodes named (as `rules.Ref` rows, and their statuses for the history), the named edges as stored, the single-upstream edges of
-the new sources, the users of the ports moves land on, the slots held of the sections moved
-routes land on, and, when an acknowledgement is asked for, the riders of `$impact` (their
-closure write-locked first, as `queries.impact` does).
+the nodes named (as `rules.Ref` rows, and their statuses for the history), the named edges as
+stored, the single-upstream edges of the new sources, the users of the ports moves land on, the
+slots held of the sections moved routes land on, and, when an acknowledgement is asked for, the
+riders of `$impact` (their closure write-locked first, as `queries.impact` does).
 """
 
 from __future__ import annotations
