@@ -252,3 +252,62 @@ def test_readers_never_see_a_repointed_ont_without_its_feed(demo_store: GraphSto
         for t in readers:
             t.join()
     assert len(seen) > 30 and set(seen) == {1}
+
+
+def _race(store: GraphStore, move: EdgeMove, start: threading.Barrier, outcomes: list[str]) -> None:
+    """One racer: wait for the other, then move; say how it went."""
+    start.wait()
+    try:
+        store.change_edges(moves=[move], actor="eng", reason="race")
+        outcomes.append("moved")
+    except PortInUse as exc:
+        assert "already used by 'ONT-" in str(exc)
+        outcomes.append("port in use")
+
+
+def test_two_moves_onto_one_free_output_at_once_give_it_one_user(demo_store: GraphStore) -> None:
+    """The output's lock orders two concurrent re-homes: one wins, the other is PortInUse
+    naming the winner, read after the lock (Neo4j runs read-committed)."""
+    for round_ in range(5):
+        port = f"SPL-JZ-2B:{3 + round_}"
+        moves = [
+            EdgeMove("FED_BY", ont, feed_of(demo_store, ont)[0], new_dst=port)
+            for ont in ("ONT-1", "ONT-2")
+        ]
+        outcomes: list[str] = []
+        start = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=_race, args=(demo_store, m, start, outcomes)) for m in moves
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["moved", "port in use"]
+        users = [s for s, d, _ in demo_store.scan_edges("FED_BY") if d == port]
+        assert len(users) == 1
+        assert len(feed_of(demo_store, "ONT-1")) == len(feed_of(demo_store, "ONT-2")) == 1
+
+
+@pytest.mark.neo4j
+def test_an_edge_change_is_two_statements_on_neo4j(neo4j_store_session: Any) -> None:
+    """One read under the locks (riders included) and one write, whatever the request holds."""
+    from pboss.inventory.demo import demo_network
+
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network())
+    before = store.queries_run
+    store.change_edges(
+        [("ROUTED_OVER", "CIR-1", "PL-1")],
+        [
+            REHOME,
+            EdgeMove("A_END", "CIR-2", "NE-2/E1-1", new_dst="NE-1/E1-1"),
+            EdgeMove("Z_END", "CIR-2", "NE-1/E1-1", new_dst="NE-2/E1-1"),
+        ],
+        actor="eng",
+        reason="x",
+        ack=Acknowledgement(accept=True),
+    )
+    assert store.queries_run - before == 2
+    store.clear()
