@@ -37,6 +37,7 @@ from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
+from pboss.graphql.inventory.edges import EdgeMutation
 from pboss.graphql.inventory.mutations import InventoryMutation
 from pboss.graphql.inventory.queries import InventoryQuery
 from pboss.graphql.inventory.types import ELEMENT_TYPES
@@ -54,6 +55,7 @@ MUTATION_TYPES: list[type] = [InventoryMutation]
 # After a change to these lists, re-export the SDL: `pboss schema export`.
 QUERY_TYPES.append(ProvisioningQuery)
 MUTATION_TYPES.append(ProvisioningMutation)
+MUTATION_TYPES.append(EdgeMutation)
 QUERY_TYPES.append(EventsQuery)
 
 

@@ -36,6 +36,7 @@ class ChangeKind(StrEnum):
     EDGE_ADDED = "edge_added"
     EDGE_UPDATED = "edge_updated"
     EDGE_REMOVED = "edge_removed"
+    EDGE_MOVED = "edge_moved"
 
 
 def _draft(
@@ -117,6 +118,41 @@ def edge_entries(
     a = dict(after) if after is not None else None
     at = list(dict.fromkeys(ends if ends is not None else (src, dst)))
     return [_draft(i, change, None, None, b, a, ref) for i in at]
+
+
+def edge_moved(before: Edge, after: Edge) -> list[ChangeRecord]:
+    """The entries of one re-pointed edge (`pboss.inventory.edges`), one at each of its ends
+    old and new: `before`/`after` hold its ends (`src`, `dst`) and the properties that changed,
+    so the move can be read, and undone, from any end's history."""
+    old, new = before.props(), after.props()
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    b = {"src": before.src, "dst": before.dst, **{k: old.get(k) for k in changed}}
+    a = {"src": after.src, "dst": after.dst, **{k: new.get(k) for k in changed}}
+    ref = EdgeRef(type=after.type, src=after.src, dst=after.dst)
+    ends = dict.fromkeys((after.src, after.dst, before.src, before.dst))
+    return [_draft(i, ChangeKind.EDGE_MOVED, None, None, b, a, ref) for i in ends]
+
+
+def fold_moves(
+    entries: Sequence[ChangeRecord], moves: Sequence[tuple[Edge, Edge]]
+) -> list[ChangeRecord]:
+    """A transaction's entries with each re-point (`GraphTx.repoint`: (before, after)) entered
+    as one move at its ends, in place of the removal and the addition it was written as."""
+    if not moves:
+        return list(entries)
+    gone = {(b.type, b.src, b.dst) for b, _ in moves}
+    made = {(a.type, a.src, a.dst) for _, a in moves}
+
+    def folded(e: ChangeRecord) -> bool:
+        key = (e.edge.type, e.edge.src, e.edge.dst) if e.edge is not None else None
+        return (e.change == ChangeKind.EDGE_REMOVED and key in gone) or (
+            e.change == ChangeKind.EDGE_ADDED and key in made
+        )
+
+    out = [e for e in entries if not folded(e)]
+    for before, after in moves:
+        out += edge_moved(before, after)
+    return out
 
 
 def plan_entries(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from pboss.inventory.edges import EdgeChanges, EdgeMove
 from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
@@ -163,6 +164,25 @@ class GraphStore(Protocol):
         """Delete elements; refuse (HasDependants) if others depend on them unless cascading, and
         always while a reservation holds any of them. With `ack`, refuse
         (ImpactNotAcknowledged) unless it covers the riders of the elements deleted."""
+        ...
+
+    def change_edges(
+        self,
+        removals: Sequence[EdgeKey] = (),
+        moves: Sequence[EdgeMove] = (),
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
+    ) -> EdgeChanges:
+        """Delete edges (type, src, dst) and re-point others (`EdgeMove`), all in one write
+        transaction or nothing (see `pboss.inventory.edges`): the nodes whose edges change are
+        write-locked in sorted-id order first, then the change must pass the model's rules as it
+        leaves the graph (one upstream each, an exclusive port one user: PortInUse names it);
+        NotFound (EdgeNotFound for an edge) when something named is missing. A re-point is one
+        atomic change: no reader sees the edge's source without it. History is entered at every
+        end (edge removed; edge moved with before/after). With `ack`, the riders of the sources
+        of failure edges removed or moved must be acknowledged (ImpactNotAcknowledged)."""
         ...
 
     def site_view(self, site_id: str) -> SiteView:

@@ -121,6 +121,14 @@ class GraphTx(Protocol):
         """Delete an edge."""
         ...
 
+    def repoint(self, edge: Edge, *, src: str | None = None, dst: str | None = None) -> Edge:
+        """Move an edge this transaction read (`linked`) to a new source and/or target, keeping
+        its properties; returns the edge as it will be. At commit the old edge is deleted and
+        the new one created in the one validated write, so a single upstream moves without a
+        moment with none (or two); history enters it as moved at every end. EdgeNotFound at
+        commit when the edge is no longer stored."""
+        ...
+
     def emit(self, event: NewEvent) -> None:
         """Record an event about this transaction's change (`pboss.inventory.events`): it is
         numbered and stored at commit, with the writes, and never if the transaction rolls back."""

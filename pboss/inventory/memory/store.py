@@ -21,11 +21,13 @@ import networkx as nx
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.edges import EdgeChanges, EdgeMove, EdgeNotFound, onto_existing
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
 from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
+from pboss.inventory.memory import edges as edge_changes
 from pboss.inventory.memory import scans, views
 from pboss.inventory.memory.events import EventLog
 from pboss.inventory.memory.listeners import ListenerBook
@@ -202,6 +204,7 @@ class MemoryStore:
         reason: str,
         ack: Acknowledgement | None = None,
         prior: Sequence[ChangeRecord] = (),
+        moves: Sequence[tuple[Edge, Edge]] = (),
     ) -> UpsertResult:
         """`upsert` under the lock: `rules.plan_batch` validates, then the batch is applied."""
         ids = referenced_ids(nodes, edges)
@@ -243,7 +246,7 @@ class MemoryStore:
             plan.edges_changed,
             existing_edges,
         )
-        self._enter(entries, actor, reason)
+        self._enter(history.fold_moves(entries, moves), actor, reason)
         return plan.result()
 
     def insert_new(self, nodes: Sequence[NodeRow], edges: Sequence[EdgeRow] = ()) -> UpsertResult:
@@ -547,6 +550,18 @@ class MemoryStore:
             self._enter(cascaded, actor, "cascade delete")
             return doomed
 
+    def change_edges(
+        self,
+        removals: Sequence[EdgeKey] = (),
+        moves: Sequence[EdgeMove] = (),
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
+    ) -> EdgeChanges:
+        with self.lock:
+            return edge_changes.change_edges(self, removals, moves, actor, reason, ack)
+
     def site_view(self, site_id: str) -> SiteView:
         with self.lock:
             return views.site_view(self.graph, self._by_site, site_id)
@@ -631,6 +646,11 @@ class MemoryStore:
         """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
         that refuses, the unlinked edges are put back."""
         removed: list[tuple[str, str, str, dict[str, Any]]] = []
+        for old, _ in tx.moves:
+            if not self.graph.has_edge(old.src, old.dst, key=old.type):
+                raise EdgeNotFound(old.key)
+        stored = {a.key for _, a in tx.moves if self.graph.has_edge(a.src, a.dst, key=a.type)}
+        onto_existing(tx.moves, stored, {(t, s, d) for s, d, t in tx.unlinks})
         try:
             for src, dst, key in tx.unlinks:
                 if self.graph.has_edge(src, dst, key=key):
@@ -644,7 +664,7 @@ class MemoryStore:
             ]
             if tx.puts or tx.links:
                 puts, links = list(tx.puts.values()), list(tx.links.values())
-                self._upsert(puts, links, actor, reason, prior=unlinked)
+                self._upsert(puts, links, actor, reason, prior=unlinked, moves=tx.moves)
             else:
                 self._enter(unlinked, actor, reason)
         except BaseException:

@@ -31,6 +31,8 @@ class MemoryTx:
         self.puts: dict[str, Element] = {}
         self.links: dict[tuple[str, str, str], Edge] = {}
         self.unlinks: list[tuple[str, str, str]] = []
+        #: re-pointed edges (as read, as they will be): also in `unlinks` and `links`
+        self.moves: list[tuple[Edge, Edge]] = []
         self.events: list[NewEvent] = []
 
     def _reading(self) -> None:
@@ -98,6 +100,13 @@ class MemoryTx:
 
     def unlink(self, edge_type: str, src: str, dst: str) -> None:
         self.unlinks.append((src, dst, edge_type))
+
+    def repoint(self, edge: Edge, *, src: str | None = None, dst: str | None = None) -> Edge:
+        after = edge.model_copy(update={"src": src or edge.src, "dst": dst or edge.dst})
+        self.unlink(edge.type, edge.src, edge.dst)
+        self.link(after)
+        self.moves.append((edge.model_copy(deep=True), after))
+        return after
 
     def emit(self, event: NewEvent) -> None:
         self.events.append(event.model_copy(deep=True))

@@ -18,6 +18,7 @@ from prometheus_client import Histogram
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.edges import EdgeChanges, EdgeMove
 from pboss.inventory.errors import (
     HasDependants,
     NotFound,
@@ -31,6 +32,7 @@ from pboss.inventory.lifecycle import check_transition
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.neo4j import bulk, undo
+from pboss.inventory.neo4j import edges as edge_changes
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
 from pboss.inventory.neo4j.outage import Timeouts
 from pboss.inventory.neo4j.queries import READ, Query, events, lookups, scans, schema
@@ -327,6 +329,19 @@ class Neo4jStore(Neo4jReads):
             return doomed
 
         return self.client.write(work)
+
+    def change_edges(
+        self,
+        removals: Sequence[EdgeKey] = (),
+        moves: Sequence[EdgeMove] = (),
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
+    ) -> EdgeChanges:
+        return edge_changes.change_edges(
+            self.client, self.catalog, removals, moves, actor, reason, ack
+        )
 
     def snapshot(self, node_ids: Sequence[str], edge_keys: Sequence[EdgeKey]) -> Snapshot:
         return undo.snapshot(self.client, node_ids, edge_keys)

@@ -21,9 +21,17 @@ from typing import Any
 from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.catalog import Catalog
+from pboss.inventory.edges import EdgeNotFound, onto_existing
 from pboss.inventory.errors import Issue, PortInUse, TxConflict, ValidationFailed
 from pboss.inventory.events import NewEvent
-from pboss.inventory.history import ChangeKind, edge_entries, plan_entries, stamped, to_row
+from pboss.inventory.history import (
+    ChangeKind,
+    edge_entries,
+    fold_moves,
+    plan_entries,
+    stamped,
+    to_row,
+)
 from pboss.inventory.model import SELF, SINGLE_UPSTREAM, Edge, Element
 from pboss.inventory.neo4j.client import WriteTx
 from pboss.inventory.neo4j.queries import events as event_queries
@@ -82,6 +90,8 @@ class Neo4jTx:
         self._changed: dict[str, Element] = {}
         self._links: dict[tuple[str, str, str], Edge] = {}
         self._unlinks: list[tuple[str, str, str]] = []
+        #: re-pointed edges (as read, as they will be): also in `_unlinks` and `_links`
+        self._moves: list[tuple[Edge, Edge]] = []
         #: Resources `claim` found with no edge making them busy, locked since.
         self._idle: set[str] = set()
         self._events: list[NewEvent] = []
@@ -161,6 +171,13 @@ class Neo4jTx:
     def unlink(self, edge_type: str, src: str, dst: str) -> None:
         self._unlinks.append((edge_type, src, dst))
 
+    def repoint(self, edge: Edge, *, src: str | None = None, dst: str | None = None) -> Edge:
+        after = edge.model_copy(update={"src": src or edge.src, "dst": dst or edge.dst})
+        self.unlink(edge.type, edge.src, edge.dst)
+        self.link(after)
+        self._moves.append((edge.model_copy(deep=True), after))
+        return after
+
     def emit(self, event: NewEvent) -> None:
         self._events.append(event.model_copy(deep=True))
 
@@ -180,6 +197,10 @@ class Neo4jTx:
         edges = list(self._links.values())
         existing, upstreams, holdings, stored = self._known(nodes, edges)
         unlinked = {(t, s, d) for t, s, d in self._unlinks}
+        for old, _ in self._moves:
+            if old.key not in stored:
+                raise EdgeNotFound(old.key)
+        onto_existing(self._moves, set(stored), unlinked)
         before = {k: p for k, p in stored.items() if k not in unlinked}  # unlinks go first
         plan = plan_batch(nodes, edges, existing, before, self.catalog, upstreams)
         self._check_slots([e for e in edges if is_slot_edge(e)], existing, holdings)
@@ -192,6 +213,7 @@ class Neo4jTx:
         entries += plan_entries(
             plan.nodes_new, plan.nodes_changed, existing, plan.edges_new, plan.edges_changed, before
         )
+        entries = fold_moves(entries, self._moves)
         history = history_rows(entries, actor, reason)
         self._write(plan.nodes_new, plan.nodes_changed, history, events)
         self._check_ports(edges)

@@ -10,24 +10,26 @@ from __future__ import annotations
 from pboss.inventory.neo4j.queries.base import WRITE, Query
 from pboss.inventory.neo4j.queries.fragments import FAIL, lock
 
-IMPACT = Query(
-    "impact.riders",
-    WRITE,
-    f"""
+
+def impact_reads(param: str) -> str:
+    """`CALL` subqueries that write-lock the dependency closure above the ids in `$<param>` (in
+    id order) and then return its services with their customers as `rows` (none for no ids)."""
+    return f"""
     CALL () {{
-      UNWIND $ids AS rid
+      UNWIND ${param} AS rid
       MATCH (d:Entity)-[:{FAIL}*0..32]->(:Entity {{id: rid}})
       WITH DISTINCT d ORDER BY d.id
       {lock("d")}
       RETURN count(d) AS locked
     }}
     CALL () {{
-      UNWIND $ids AS rid
+      UNWIND ${param} AS rid
       MATCH (svc:Service)-[:{FAIL}*0..32]->(:Entity {{id: rid}})
       WITH DISTINCT svc
       OPTIONAL MATCH (svc)-[:FOR]->(c:Customer)
       RETURN collect([properties(svc), properties(c)]) AS rows
     }}
-    RETURN rows
-    """,
-)
+    """
+
+
+IMPACT = Query("impact.riders", WRITE, f"{impact_reads('ids')}\n    RETURN rows\n")
