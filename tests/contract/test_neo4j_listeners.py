@@ -178,6 +178,11 @@ def test_a_listeners_dead_letters_are_found_through_their_index(neo: Any) -> Non
     assert not any(op.startswith("NodeByLabelScan") for op in ops), ops
 
 
+def test_one_listeners_dead_letters_are_read_through_their_index(neo: Any) -> None:
+    ops = plan_operators(neo, q.DEAD_LETTERS_OF.text, listener="LST-001", states=None, first=5)
+    assert any("DeadLetter(listener)" in op for op in ops if "IndexSeek" in op), ops
+
+
 def test_one_round_trip_per_call(neo: Any) -> None:
     calls = {
         "add": lambda: neo.add_listener(listener(1)),
@@ -192,6 +197,7 @@ def test_one_round_trip_per_call(neo: Any) -> None:
             ),
         ),
         "dead": lambda: neo.dead_letters(),
+        "dead of one": lambda: neo.dead_letters(listener="LST-001"),
         "set": lambda: neo.set_dead_letters(["DL-LST-001-1"], DeadLetterState.REPLAY),
         "release": lambda: neo.release_listener("LST-001", "w1"),
         "latest": lambda: neo.latest_events("A", ["x", "y"]),
@@ -202,3 +208,24 @@ def test_one_round_trip_per_call(neo: Any) -> None:
         before = neo.queries_run
         call()
         assert neo.queries_run - before == 1, name
+
+
+def test_calls_waiting_on_a_listener_being_removed_find_it_gone(neo: Any) -> None:
+    """A claim, record or release that matched a listener and waits for its lock while it is
+    deleted ends cleanly (nothing claimed, refused), not with an error of a vanished node."""
+    report = DeliveryReport(cursor=5, lease_until=T0 + LEASE, dead=[dead("LST-001", 4)])
+    calls = {
+        "claim": lambda: claim(neo, "w1", T0 + 10 * LEASE),
+        "record": lambda: neo.record_delivery("LST-001", "w1", report),
+        "release": lambda: neo.release_listener("LST-001", "w1"),
+    }
+    expected = {"claim": [], "record": False, "release": None}
+    for name, call in calls.items():
+        call()  # planned now
+        neo.clear()
+        neo.add_listener(listener(1))
+        assert claim(neo, "w1") == ["LST-001"]
+        got, took = while_locked(neo, q.REMOVE.text, call, id="LST-001")
+        assert took >= HOLD / 2, name
+        assert got == expected[name], name
+        assert neo.list_listeners() == [] and neo.dead_letters() == [], name

@@ -10,12 +10,13 @@ the lease it decides on; `CLAIM` locks its candidates in id order, so claimers n
 
 from __future__ import annotations
 
+from pboss.inventory.listeners import ListenerState
 from pboss.inventory.neo4j.queries.base import READ, WRITE, Query
 from pboss.inventory.neo4j.queries.fragments import lock
 
 #: A listener whose lease may be taken by `$owner` at `$now` (read again under the lock).
-_CLAIMABLE = """l.state = 'active' AND (l.lease_owner IS NULL OR l.lease_until IS NULL
-      OR l.lease_owner = $owner OR l.lease_until <= $now)"""
+_CLAIMABLE = f"""l.state = '{ListenerState.ACTIVE.value}' AND (l.lease_owner IS NULL
+      OR l.lease_until IS NULL OR l.lease_owner = $owner OR l.lease_until <= $now)"""
 
 ADD = Query("listeners.add", WRITE, "CREATE (l:Listener) SET l = $row")
 
@@ -103,18 +104,26 @@ RELEASE = Query(
     """,
 )
 
-DEAD_LETTERS = Query(
-    "listeners.dead_letters",
-    READ,
-    """
-    MATCH (d:DeadLetter)
-    WHERE ($listener IS NULL OR d.listener = $listener)
-      AND ($states IS NULL OR d.state IN $states)
+
+def _dead_letters(name: str, match: str) -> Query:
+    """Dead letters matched by `match`, in `$states` (any when null), a page by (listener, seq)."""
+    return Query(
+        name,
+        READ,
+        f"""
+    MATCH {match}
+    WHERE $states IS NULL OR d.state IN $states
     RETURN properties(d) AS p
     ORDER BY d.listener, d.seq, d.id
     LIMIT $first
     """,
-)
+    )
+
+
+#: Every listener's dead letters in these states (an admin's view).
+DEAD_LETTERS = _dead_letters("listeners.dead_letters", "(d:DeadLetter)")
+#: One listener's, through the `dead_letter_listener` index.
+DEAD_LETTERS_OF = _dead_letters("listeners.dead_letters_of", "(d:DeadLetter {listener: $listener})")
 
 #: Move dead letters to `$state` (sorted ids, each locked before its replay count is read).
 SET_DEAD_LETTERS = Query(
