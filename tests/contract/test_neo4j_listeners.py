@@ -211,15 +211,17 @@ def test_one_round_trip_per_call(neo: Any) -> None:
 
 
 def test_calls_waiting_on_a_listener_being_removed_find_it_gone(neo: Any) -> None:
-    """A claim, record or release that matched a listener and waits for its lock while it is
-    deleted ends cleanly (nothing claimed, refused), not with an error of a vanished node."""
+    """A removal, claim, record or release that matched a listener and waits for its lock while
+    it is deleted ends cleanly (nothing removed: only one removal says it removed; nothing
+    claimed; refused), not with an error of a vanished node."""
     report = DeliveryReport(cursor=5, lease_until=T0 + LEASE, dead=[dead("LST-001", 4)])
     calls = {
+        "remove": lambda: neo.remove_listener("LST-001"),
         "claim": lambda: claim(neo, "w1", T0 + 10 * LEASE),
         "record": lambda: neo.record_delivery("LST-001", "w1", report),
         "release": lambda: neo.release_listener("LST-001", "w1"),
     }
-    expected = {"claim": [], "record": False, "release": None}
+    expected = {"remove": False, "claim": [], "record": False, "release": None}
     for name, call in calls.items():
         call()  # planned now
         neo.clear()

@@ -25,7 +25,8 @@ GET = Query("listeners.get", READ, "MATCH (l:Listener {id: $id}) RETURN properti
 ALL = Query("listeners.all", READ, "MATCH (l:Listener) RETURN properties(l) AS p ORDER BY l.id")
 
 #: Lock the listener (so a concurrent delivery record cannot add dead letters after they are
-#: read), drop its dead letters, then it; one row: how many listeners went (0 or 1).
+#: read), find it again (a concurrent removal may have deleted it meanwhile), drop its dead
+#: letters, then it; one row: how many listeners this call removed (0 or 1).
 REMOVE = Query(
     "listeners.remove",
     WRITE,
@@ -34,12 +35,16 @@ REMOVE = Query(
     CALL (l) {{
       WITH l WHERE l IS NOT NULL
       {lock("l")}
-      WITH l
-      MATCH (d:DeadLetter {{listener: l.id}})
+    }}
+    WITH l
+    OPTIONAL MATCH (x:Listener {{id: $id}})
+    CALL (x) {{
+      WITH x WHERE x IS NOT NULL
+      MATCH (d:DeadLetter {{listener: x.id}})
       DELETE d
     }}
-    WITH l, CASE WHEN l IS NULL THEN 0 ELSE 1 END AS gone
-    DELETE l
+    WITH x, CASE WHEN x IS NULL THEN 0 ELSE 1 END AS gone
+    DELETE x
     RETURN gone
     """,
 )
