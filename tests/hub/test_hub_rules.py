@@ -72,6 +72,7 @@ def test_a_partner_listener_is_bound_to_its_own_events(hub: HubService) -> None:
 def test_bad_registrations_name_the_field_and_write_nothing(
     hub: HubService, kwargs: dict, field: str, why: str
 ) -> None:
+    kwargs = dict(kwargs)  # the parameters are shared by both stores
     callback = kwargs.pop("callback", CB)
     with pytest.raises(HubRefused, match=why) as caught:
         hub.register(CRM, callback, **kwargs)
