@@ -276,3 +276,16 @@ def start_publisher(
     )
     publisher.start()
     return publisher
+
+
+def publish_touched(
+    store: GraphStore, catalog: Catalog, touches: Touches, settings: Settings
+) -> Outcome | None:
+    """Publish, once per package, what a write run (`pboss load`) touched, through a publisher
+    of its own; None when PBOSS_PUBLISH_RESOURCES is off."""
+    if not settings.publish_resources:
+        return None
+    publisher = Publisher(
+        store, catalog, thresholds=Thresholds.of(settings.publish_low_free_percent), touches=touches
+    )
+    return publisher.flush()
