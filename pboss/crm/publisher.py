@@ -184,7 +184,8 @@ class Publisher:
             if heard or self._cursor < self.store.last_event_seq():
                 sites |= self._new_event_sites()
             sites |= self._sites_of(elements)
-            outcome = self.publishing.publish(self._neighbours(sites))
+            # (our own events wake us too, and name no site to check)
+            outcome = self.publishing.publish(self._neighbours(sites)) if sites else Outcome()
         except Exception:
             with self._cond:  # try again at the next flush
                 self._sites |= sites
@@ -238,8 +239,8 @@ class Publisher:
                 if self._dirty_since is not None:
                     due.append(self._dirty_since + self.debounce)
                 wait = min(due) - now
-                if wait > 0:
-                    self._cond.wait(wait)
+                if wait > 0:  # nothing due: sleep until something is, or a change wakes us
+                    self._cond.wait(None if wait == float("inf") else wait)
                     continue
                 dirty = self._dirty_since is not None and now >= self._dirty_since + self.debounce
             try:
