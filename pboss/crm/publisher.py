@@ -27,22 +27,27 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from pboss.config import Settings
 from pboss.crm.figures import Thresholds
 from pboss.crm.publishing import EVENT_TYPE, Clock, Outcome, Publishing
-from pboss.crm.touch import Touches
+from pboss.crm.touch import CHAIN_KINDS, Touches
 from pboss.inventory.business import Package
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.events import MAX_EVENTS_PAGE
+from pboss.inventory.model import Element
 from pboss.inventory.store import GraphStore
 
 log = logging.getLogger(__name__)
 
-#: Kinds of the access chain a splitter package hangs off (walked down to find its sites).
-CHAIN_KINDS = frozenset({"OLT", "PonPort", "Splitter", "SplitterPort"})
 #: Edge types walked from an element of the chain to what depends on it.
 CHAIN_EDGES = ("PART_OF", "FED_BY")
+#: Elements looked up (or walked from) per store call.
+LOOKUP_BATCH = 1000
+#: More touched elements than this (a big load) and a flush reconciles everything instead of
+#: finding their sites one batch at a time: one pass, still one event per changed package.
+RESOLVE_LIMIT = 20_000
 
 
 class Publisher:
@@ -137,17 +142,21 @@ class Publisher:
 
     def _sites_of(self, element_ids: set[str]) -> set[str]:
         """The sites whose packages these elements are, or hang off."""
-        if not element_ids:
-            return set()
-        found = self.store.get_many(sorted(element_ids))
+        ids = sorted(element_ids)
+        found = {}
+        for i in range(0, len(ids), LOOKUP_BATCH):
+            found.update(self.store.get_many(ids[i : i + LOOKUP_BATCH]))
         sites = {el.id if el.kind == "Site" else el.site or "" for el in found.values()}
         with self._deps_lock:
-            for eid in element_ids:
+            for eid in ids:
                 sites |= self._deps.get(eid, set())
         frontier = sorted(i for i, el in found.items() if el.kind in CHAIN_KINDS)
         seen = set(frontier)
         while frontier:  # down the access chain, to the splitters (and their sites) below
-            below = self.store.neighbours_many(frontier, "in", list(CHAIN_EDGES))
+            below: dict[str, list[tuple[Any, Element]]] = {}
+            for i in range(0, len(frontier), LOOKUP_BATCH):
+                part = frontier[i : i + LOOKUP_BATCH]
+                below.update(self.store.neighbours_many(part, "in", list(CHAIN_EDGES)))
             frontier = []
             for pairs in below.values():
                 for _, el in pairs:
@@ -183,6 +192,9 @@ class Publisher:
         try:
             if heard or self._cursor < self.store.last_event_seq():
                 sites |= self._new_event_sites()
+            if len(elements) > RESOLVE_LIMIT:
+                outcome = self.reconcile()
+                return outcome
             sites |= self._sites_of(elements)
             # (our own events wake us too, and name no site to check)
             outcome = self.publishing.publish(self._neighbours(sites)) if sites else Outcome()

@@ -6,7 +6,8 @@ other writers, the GraphQL inventory mutations (`upsertElements`, `setStatus`, `
 and loads, go through the store's `upsert`, `insert_new`, `set_status` and `delete`.
 `TouchingStore` wraps the store those writers are given and, after each write that succeeded,
 adds what it wrote to a `Touches`: the sites named by the nodes (a node's `site`, a Site's own
-id) and the ids of every node and edge end written. The publisher turns element ids into the
+id) and the ids of what may matter elsewhere (`_to_resolve`: nodes of the access chain, edge ends
+written without their node). The publisher turns element ids into the
 sites whose packages hang off them (`pboss.crm.publisher`). Nothing is added for a write that
 failed, and nothing is read except before a delete (the sites of what is about to go).
 """
@@ -62,8 +63,29 @@ class Touches:
         return stop
 
 
+#: Kinds of the access chain a splitter package hangs off: a write to one of these may change
+#: packages at other sites than its own (an OLT's status reaches every estate under it).
+CHAIN_KINDS = frozenset({"OLT", "PonPort", "Splitter", "SplitterPort"})
+
+
 def _node_sites(nodes: Iterable[Element]) -> set[str]:
     return {n.id if n.kind == "Site" else n.site or "" for n in nodes} - {""}
+
+
+def _to_resolve(
+    nodes: Iterable[tuple[str, str, str | None]], ends: Iterable[tuple[str, str]]
+) -> set[str]:
+    """Of (id, kind, site) nodes and (src, dst) edge ends written, the ids whose sites the
+    publisher must look up: chain nodes (what hangs off them is elsewhere), nodes without a
+    site, and edge ends not written in the same call."""
+    written: set[str] = set()
+    out: set[str] = set()
+    for eid, kind, site in nodes:
+        written.add(eid)
+        if kind in CHAIN_KINDS or (not site and kind != "Site"):
+            out.add(eid)
+    out.update(i for pair in ends for i in pair if i not in written)
+    return out
 
 
 class TouchingStore:
@@ -91,7 +113,7 @@ class TouchingStore:
     ) -> UpsertResult:
         """`GraphStore.upsert`, then report its nodes' sites and every id it wrote."""
         result = self._store.upsert(nodes, edges, actor=actor, reason=reason, ack=ack)
-        ids = {n.id for n in nodes} | {i for e in edges for i in (e.src, e.dst)}
+        ids = _to_resolve(((n.id, n.kind, n.site) for n in nodes), ((e.src, e.dst) for e in edges))
         self.touches.add(_node_sites(nodes), ids)
         return result
 
@@ -99,7 +121,8 @@ class TouchingStore:
         """`GraphStore.insert_new`, then report its rows' sites and ids."""
         result = self._store.insert_new(nodes, edges)
         sites = {n["id"] if n.get("kind") == "Site" else n.get("site") or "" for n in nodes}
-        ids = {n["id"] for n in nodes} | {i for e in edges for i in (e.src, e.dst)}
+        rows = ((n["id"], n.get("kind", ""), n.get("site")) for n in nodes)
+        ids = _to_resolve(rows, ((e.src, e.dst) for e in edges))
         self.touches.add(sites - {""}, ids)
         return result
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pboss.crm import publisher as publisher_module
 from pboss.crm.figures import Thresholds, changes
 from pboss.crm.publisher import Publisher
 from pboss.crm.publishing import EVENT_TYPE
@@ -166,9 +167,13 @@ def _estate_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return nodes, edges
 
 
+@pytest.mark.parametrize("limit", [publisher_module.RESOLVE_LIMIT, 5], ids=["sites", "reconcile"])
 def test_a_load_of_a_new_estate_publishes_one_package_added(
-    pub_store: GraphStore, tmp_path: Path
+    pub_store: GraphStore, tmp_path: Path, limit: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Either way a flush takes (the sites of what the load wrote, or a whole reconcile when it
+    wrote too much to look up), one event per package."""
+    monkeypatch.setattr(publisher_module, "RESOLVE_LIMIT", limit)
     pub = publisher(pub_store)
     pub.reconcile()
     nodes, edges = _estate_rows()
