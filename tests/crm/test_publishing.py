@@ -6,6 +6,7 @@ waits on a timer."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -298,3 +299,51 @@ def test_which_differences_publish() -> None:
     assert changes({**base, "state": "removed"}, base, t) == ["packageAdded"]
     with pytest.raises(ValueError, match="between 0 and 100"):
         Thresholds.of([150])
+
+
+class _MeetAfterChecking:
+    """A store whose first `latest_events` in each thread waits for the other thread's: both
+    publishers finish their read-only check before either publishes."""
+
+    def __init__(self, inner: GraphStore, barrier: threading.Barrier):
+        self.inner = inner
+        self.barrier = barrier
+        self.met = threading.local()
+
+    def latest_events(self, event_type: str, subjects: Any) -> Any:
+        found = self.inner.latest_events(event_type, subjects)
+        if not getattr(self.met, "done", False):
+            self.met.done = True
+            self.barrier.wait(timeout=30)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_two_publishers_racing_publish_a_change_once(pub_store: GraphStore) -> None:
+    """Two publishers (as in two processes) both find the same change; the site's lock and the
+    re-read under it let only the first publish it."""
+    publisher(pub_store).reconcile()
+    svc = service(pub_store)
+    for i in range(6):
+        reserve(svc, f"RC{i}", "B-DH")
+    barrier = threading.Barrier(2)
+    racers = [publisher(_MeetAfterChecking(pub_store, barrier)) for _ in range(2)]  # type: ignore[arg-type]
+    outcomes: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(pub: Publisher) -> None:
+        try:
+            outcomes.append(pub.publishing.publish(["B-DH"]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(len(o.events) for o in outcomes) == [0, 1]
+    assert [e.subject for e in published(pub_store)].count("ftth-access@B-DH") == 2
