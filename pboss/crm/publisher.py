@@ -211,7 +211,7 @@ class Publisher:
 
     def reconcile(self) -> Outcome:
         """Compare every package with what was last published; publish the differences."""
-        outcome = self.publishing.reconcile()
+        outcome = self.publishing.reconcile(lambda: self._stopping)
         self.published += len(outcome.events)
         return outcome
 

@@ -275,16 +275,19 @@ class Publishing:
                     sites.add(site)
         return sites
 
-    def reconcile(self) -> Outcome:
+    def reconcile(self, stopping: Callable[[], bool] = lambda: False) -> Outcome:
         """Compare every package with what was last published and publish the differences:
         catches what no trigger of this process saw (other processes' writes, a crash between a
         change and its flush). Sites without an anchor resource are viewed only when the log
-        says they had a package (to publish its removal)."""
+        says they had a package (to publish its removal). `stopping` is asked between batches
+        of sites: a process shutting down does not finish a long reconcile (the next one will)."""
         partners = read_partners(self.store)
         anchored = self.anchor_sites()
         site_ids = sorted({props["id"] for props in self.store.scan_nodes("Site")} | anchored)
         outcome = Outcome()
         for chunk in _chunks(site_ids, CHECK_BATCH):
+            if stopping():
+                break
             ids = [pid for s in chunk for pid in package_ids(self.catalog, s, partners.owners)]
             latest = self.latest(ids)
             live = {f["site"]["id"] for f in latest.values() if f.get("state") == ACTIVE}
