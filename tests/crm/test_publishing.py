@@ -28,7 +28,7 @@ from pboss.inventory.store import GraphStore
 from pboss.loaders.loader import LoadOptions, load_paths
 from pboss.provisioning.service import ProvisioningService
 from pboss.provisioning.settings import ProvisioningSettings
-from tests.api.conftest import CRM, Api, api_settings
+from tests.api.conftest import CRM, ENGINEER, Api, api_settings
 from tests.loaders.conftest import write_bundle
 from tests.provisioning.conftest import Clock, ftth
 
@@ -262,10 +262,22 @@ def test_the_thread_publishes_a_sale_after_the_debounce(pub_store: GraphStore) -
     assert last.body["event"]["reasons"] == ["freeCrossedZero"]
 
 
-def test_the_app_publishes_what_start_up_loaded(pub_store: GraphStore) -> None:
+SET_STATUS = """mutation { setStatus(id: "OLT-1", status: FAULTY, reason: "power loss") {
+  __typename } }"""
+
+
+def test_the_app_publishes_at_start_and_after_a_set_status(pub_store: GraphStore) -> None:
+    """The app's wiring: the start-up reconcile, then a setStatus through the API reaching the
+    publisher by the store wrapper the mutations write through."""
     settings = api_settings(publish_resources=True, publish_debounce_seconds=0.05)
-    with TestClient(create_app(settings, store=pub_store)):
+    with TestClient(create_app(settings, store=pub_store)) as client:
         _wait(lambda: len(published(pub_store)) == 7)
+        answer = Api(client).data(SET_STATUS, key=ENGINEER)["setStatus"]
+        assert answer["__typename"] == "StatusChanged", answer
+        _wait(lambda: len(published(pub_store)) == 8)
+    last = published(pub_store)[-1]
+    assert last.subject == "ftth-access@B-JZ"
+    assert "qualificationChanged" in last.body["event"]["reasons"]
 
 
 def _wait(done: Any, seconds: float = 10.0) -> None:
