@@ -147,11 +147,12 @@ class Settings(BaseSettings):
     publish_debounce_seconds: float = Field(
         default=0.5, ge=0, description="wait after a change before publishing, to coalesce"
     )
-    publish_reconcile_seconds: float = Field(
-        default=300.0,
+    publish_reconcile_seconds: float | None = Field(
+        default=None,
         ge=0,
-        description="how often every package is compared with what was last published "
-        "(0: only at start-up)",
+        description="how often every package is compared with what was last published (0: "
+        "only at start-up); unset: every 300 s on Neo4j, only at start-up on the embedded store "
+        "(every write to it passes this process's triggers; bench/README.md has the costs)",
     )
     publish_low_free_percent: list[float] = Field(
         default_factory=lambda: [10.0],

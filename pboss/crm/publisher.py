@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 #: Edge types walked from an element of the chain to what depends on it.
 CHAIN_EDGES = ("PART_OF", "FED_BY")
+#: The periodic reconcile's default interval on a store other processes write to (Neo4j): a
+#: pass over the medium metro takes 16-31 s there (bench/README.md), 5-10 % of one thread.
+RECONCILE_SECONDS = 300.0
 #: Elements looked up (or walked from) per store call.
 LOOKUP_BATCH = 1000
 #: More touched elements than this (a big load) and a flush reconciles everything instead of
@@ -279,11 +282,14 @@ def start_publisher(
     """The running publisher `pboss serve` has (None when PBOSS_PUBLISH_RESOURCES is off)."""
     if not settings.publish_resources:
         return None
+    every = settings.publish_reconcile_seconds
+    if every is None:  # other processes write to Neo4j; the embedded store is ours alone
+        every = RECONCILE_SECONDS if store.name == "neo4j" else 0.0
     publisher = Publisher(
         store,
         catalog,
         debounce=settings.publish_debounce_seconds,
-        reconcile_every=settings.publish_reconcile_seconds,
+        reconcile_every=every,
         thresholds=Thresholds.of(settings.publish_low_free_percent),
         touches=touches,
     )

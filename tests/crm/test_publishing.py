@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from pboss.crm import publisher as publisher_module
 from pboss.crm.figures import Thresholds, changes
-from pboss.crm.publisher import Publisher
+from pboss.crm.publisher import Publisher, start_publisher
 from pboss.crm.publishing import EVENT_TYPE
 from pboss.crm.touch import TouchingStore
 from pboss.http.app import create_app
@@ -359,3 +359,20 @@ def test_two_publishers_racing_publish_a_change_once(pub_store: GraphStore) -> N
     assert not errors, errors
     assert sorted(len(o.events) for o in outcomes) == [0, 1]
     assert [e.subject for e in published(pub_store)].count("ftth-access@B-DH") == 2
+
+
+def test_the_periodic_reconcile_runs_where_other_processes_write(pub_store: GraphStore) -> None:
+    """By default every 300 s on Neo4j; on the embedded store only at start-up (every write to
+    it passes this process's triggers); a set interval wins on both."""
+    catalog = pub_store.catalog  # type: ignore[attr-defined]
+    on = api_settings(publish_resources=True)
+    pub = start_publisher(pub_store, catalog, on, None)
+    assert pub is not None
+    pub.stop()
+    assert pub.reconcile_every == (300.0 if pub_store.name == "neo4j" else 0.0)
+    every_minute = on.model_copy(update={"publish_reconcile_seconds": 60.0})
+    pub = start_publisher(pub_store, catalog, every_minute, None)
+    assert pub is not None
+    pub.stop()
+    assert pub.reconcile_every == 60.0
+    assert start_publisher(pub_store, catalog, api_settings(publish_resources=False), None) is None
