@@ -2,6 +2,7 @@
 
     python bench/bench_publish.py --store memory                  # medium, embedded store
     python bench/bench_publish.py --store neo4j                   # medium, local Neo4j
+    python bench/bench_publish.py --store neo4j --keep            # leave that Neo4j running
     python bench/bench_publish.py --store neo4j --uri bolt://127.0.0.1:7698 --reuse
 
 It generates the metro (`pboss.loaders.generator`, seed 1, cached in --bundle), loads it, then
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7698)
     parser.add_argument("--heap", default="1g")
     parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--keep", action="store_true", help="leave a Neo4j it started running")
     args = parser.parse_args(argv)
     register_kinds()
     store = _open(args)
@@ -127,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peak RSS {peak:.0f} MB, load average {os.getloadavg()[0]:.1f}")
     finally:
         store.close()
+        if args.store == "neo4j" and not args.uri and not args.keep:
+            from pboss.inventory.neo4j import local as neo4j_local
+
+            neo4j_local.stop(Path(args.home))
     return 0
 
 
