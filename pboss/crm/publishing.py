@@ -55,8 +55,9 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPE = BUSINESS_RESOURCE_CHANGED
 ACTOR = "pboss-publisher"
-#: Sites locked and published in one write transaction.
-PUBLISH_BATCH = 50
+#: Sites locked and published in one write transaction: few, since the transaction re-reads
+#: their views while it holds the locks (on the embedded store, its one write lock).
+PUBLISH_BATCH = 10
 #: Sites checked together (one `latest_events` call for all their packages).
 CHECK_BATCH = 200
 #: Package ids asked of `latest_events` at once.
@@ -202,7 +203,8 @@ class Publishing:
         publish; `latest` must hold every package id the site may have."""
         now = {p.id: figures_of(p) for p in self.packages_at(site_id, partners)}
         candidates = package_ids(self.catalog, site_id, partners.owners)
-        strays = [pid for pid in now if pid not in set(candidates)]  # an owner not yet read
+        known = set(candidates)
+        strays = [pid for pid in now if pid not in known]  # an owner not read yet
         if strays:
             latest = {**latest, **self.latest(strays)}
         out = []
