@@ -1,1 +1,1 @@
-"""CRM-facing capabilities: resource publishing (资源发布) of business resource packages."""
+"""CRM-facing capabilities: resource publishing and status feedback."""
