@@ -142,6 +142,25 @@ class Settings(BaseSettings):
         "committed (this process's own wake it at once)",
     )
     hub_max_listeners: int = Field(default=200, ge=1, description="listeners the hub accepts")
+    # ---- resource publishing to CRM (pboss/crm; docs/api.md, Resource publishing) ----
+    publish_resources: bool = Field(
+        default=True, description="publish businessResourceChanged events from this process"
+    )
+    publish_debounce_seconds: float = Field(
+        default=0.5, ge=0, description="wait after a change before publishing, to coalesce"
+    )
+    publish_reconcile_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="how often every package is compared with what was last published (0: "
+        "only at start-up); unset: every 300 s on Neo4j, only at start-up on the embedded store "
+        "(every write to it passes this process's triggers; bench/README.md has the costs)",
+    )
+    publish_low_free_percent: list[float] = Field(
+        default_factory=lambda: [10.0],
+        description="free capacity thresholds, in % of a package's capacity, whose crossing "
+        "publishes (JSON list; crossing zero always publishes)",
+    )
 
     @field_validator("hub_allowed_hosts")
     @classmethod

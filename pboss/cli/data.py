@@ -16,11 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pboss.inventory.errors import PbossError
 from pboss.inventory.store import GraphStore
+
+if TYPE_CHECKING:
+    from pboss.crm.touch import Touches
 
 STORE_HELP = "memory or neo4j (PBOSS_STORE); the loader is meant for neo4j"
 MEMORY_NOTE = (
@@ -72,6 +76,25 @@ def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
         opened.close()
 
 
+def _publish(target: GraphStore, touches: Touches) -> None:
+    """Publish CRM's figures of the packages a load changed (one event per package); a failure
+    is reported, not fatal: the load is committed and the servers' reconcile publishes it."""
+    from pboss.config import Settings
+    from pboss.crm.publisher import publish_touched
+    from pboss.inventory.catalog import default_catalog
+
+    catalog = getattr(target, "catalog", None) or default_catalog()
+    try:
+        outcome = publish_touched(target, catalog, touches, Settings())
+    except Exception as exc:  # the load stands; say why CRM was not told yet
+        typer.echo(f"warning: business resources not published ({exc}); the servers' "
+                   "periodic reconcile will publish them", err=True)  # fmt: skip
+        return
+    if outcome is not None:
+        typer.echo(f"published {len(outcome.events):,} business resource change(s) for "
+                   f"{outcome.checked:,} site(s) checked", err=True)  # fmt: skip
+
+
 def load(
     paths: list[Path] = typer.Argument(
         ..., help="bundle directories or files (partner CSVs with --mapping)"
@@ -120,6 +143,7 @@ def load(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
 ) -> None:
     """Validate and load inventory files: atomic unless --skip-invalid, idempotent."""
+    from pboss.crm.touch import Touches, TouchingStore
     from pboss.loaders.feeds import FeedSource, load_mapping
     from pboss.loaders.loader import Loader, LoadOptions, NativeSource, Source
     from pboss.loaders.progress import make_progress
@@ -143,7 +167,10 @@ def load(
                 source = FeedSource(load_mapping(mapping), paths, target)
             else:
                 source = NativeSource(paths)
-            report = Loader(target, options, progress=progress).run(source)
+            touches = Touches()
+            report = Loader(TouchingStore(target, touches), options, progress=progress).run(source)
+            if report.result is not None and target.name != "memory":
+                _publish(target, touches)
     except PbossError as exc:
         raise _fail(str(exc), 2) from None
     except OSError as exc:

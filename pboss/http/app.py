@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pboss.bootstrap import open_store, register_kinds, seed_store
 from pboss.config import Settings, get_settings
+from pboss.crm.publisher import start_publisher
+from pboss.crm.touch import Touches, TouchingStore
 from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
 from pboss.graphql.network.sites import SiteIndex
@@ -108,10 +110,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         raw.close()  # a refused start-up load: the store we opened goes with it
         raise
     executor = ThreadPoolExecutor(settings.store_threads, thread_name_prefix="pboss-store")
+    served = instrument(raw, metrics)
+    touches = Touches() if settings.publish_resources else None  # writes CRM's figures follow
     state: dict[str, Any] = {
         "settings": settings,
         "loaded": loaded,  # what start-up loaded, one line each (`pboss serve` prints them)
-        "store": instrument(raw, metrics),
+        "store": served if touches is None else TouchingStore(served, touches),
         "catalog": getattr(raw, "catalog", None) or load_catalog(settings.catalog),
         "executor": executor,
         "keyring": keyring,
@@ -127,9 +131,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = start_sweeper(state["store"], settings)
         state["provisioning"] = sweeper.service
+        publisher = start_publisher(served, state["catalog"], settings, touches)
         try:
             yield
         finally:
+            if publisher is not None:
+                publisher.stop()
             sweeper.stop()
             schema.close()
             executor.shutdown(wait=False, cancel_futures=True)

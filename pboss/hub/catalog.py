@@ -14,9 +14,14 @@ OPERATOR_ROLES = frozenset({"crm", "engineer", "admin"})
 #: Roles that may register listeners (partners only for their own events).
 LISTENER_ROLES = frozenset({*OPERATOR_ROLES, "partner"})
 
+#: A business resource package's figures changed in a way CRM sells against (`pboss.crm`).
+BUSINESS_RESOURCE_CHANGED = "BusinessResourceChangedEvent"
+
 #: Event type -> roles that may receive it.
 EVENT_ROLES: dict[str, frozenset[str]] = {
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in ORDER_EVENT_TYPES},
+    # a partner receives those about its own pools (scope partners), in its view (hub.views)
+    BUSINESS_RESOURCE_CHANGED: frozenset({*OPERATOR_ROLES, "partner"}),
 }
 
 

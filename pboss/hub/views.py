@@ -21,6 +21,22 @@ PARTNER_ORDER_FIELDS = (
     "milestone",
     "jeopardyAlert",
 )
+#: The businessResource fields a partner sees of a package it owns (its own pool's figures; not
+#: our elements' ids nor the qualification wording).
+PARTNER_RESOURCE_FIELDS = (
+    "@type",
+    "id",
+    "name",
+    "rule",
+    "site",
+    "owner",
+    "products",
+    "state",
+    "capacity",
+    "used",
+    "free",
+    "sellable",
+)
 
 
 def partner_body(event: StoredEvent) -> dict[str, Any]:
@@ -32,6 +48,10 @@ def partner_body(event: StoredEvent) -> dict[str, Any]:
     for name, value in inner.items():
         if name == "productOrder" and isinstance(value, dict):
             shown[name] = {k: value[k] for k in PARTNER_ORDER_FIELDS if k in value}
+        elif name in ("businessResource", "previous") and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_RESOURCE_FIELDS if k in value}
+        elif name == "reasons" and isinstance(value, list):
+            shown[name] = list(value)
     out["event"] = shown
     return out
 

@@ -27,9 +27,11 @@ CRM, ENGINEER, ADMIN, PARTNER_TT, PARTNER_OC = KEYS
 
 def api_settings(**overrides: Any) -> Settings:
     """Settings for tests: explicit keys, no demo loading, /metrics open (tests count store
-    calls there; its access rules are tested in test_operator_security.py), everything else as
-    shipped."""
-    return Settings(api_keys=KEYS, demo=False, **{"metrics_open": True, **overrides})
+    calls there; its access rules are tested in test_operator_security.py), no resource
+    publishing (its background reads and events would disturb those counts and the event log's
+    contents; tests/crm turns it on), everything else as shipped."""
+    defaults = {"metrics_open": True, "publish_resources": False}
+    return Settings(api_keys=KEYS, demo=False, **{**defaults, **overrides})
 
 
 class Api:

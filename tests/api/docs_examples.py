@@ -67,8 +67,9 @@ def parse(path: Path) -> list[Example]:
 
 
 def docs_app(store: GraphStore) -> FastAPI:
-    """The app the documents assume: the demo network and the documented development keys."""
-    app = create_app(Settings(demo=False), store=store)
+    """The app the documents assume: the demo network and the documented development keys (no
+    resource publishing in the background: the documented event pages show order events)."""
+    app = create_app(Settings(demo=False, publish_resources=False), store=store)
     app.state.pboss["keyring"] = dev_keyring()
     return app
 
