@@ -14,9 +14,16 @@ OPERATOR_ROLES = frozenset({"crm", "engineer", "admin"})
 #: Roles that may register listeners (partners only for their own events).
 LISTENER_ROLES = frozenset({*OPERATOR_ROLES, "partner"})
 
+#: A disagreement between CRM's status feedback and pboss's state was found (or changed), and
+#: one was resolved by a report that agrees (`pboss.crm.feedback`); the operator's roles only.
+CRM_MISMATCH = "CrmStatusMismatchEvent"
+CRM_MISMATCH_RESOLVED = "CrmStatusMismatchResolvedEvent"
+CRM_FEEDBACK_EVENT_TYPES = (CRM_MISMATCH, CRM_MISMATCH_RESOLVED)
+
 #: Event type -> roles that may receive it.
 EVENT_ROLES: dict[str, frozenset[str]] = {
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in ORDER_EVENT_TYPES},
+    **{t: OPERATOR_ROLES for t in CRM_FEEDBACK_EVENT_TYPES},
 }
 
 

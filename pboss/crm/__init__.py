@@ -1,0 +1,1 @@
+"""CRM-facing capabilities: resource publishing and status feedback."""
