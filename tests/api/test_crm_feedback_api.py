@@ -250,3 +250,38 @@ def test_mismatch_pages_follow_the_cursor(api: Api) -> None:
     assert ids == sorted(ids) and len(set(ids)) == 3
     assert rest["crmMismatches"]["pageInfo"]["hasNextPage"] is False
     assert api.data(MISMATCHES, CRM)["crmMismatches"]["totalCount"] == 4
+
+
+UPSERT = """
+mutation Up($in: UpsertInput!) {
+  upsertElements(input: $in) { __typename ... on Forbidden { role } }
+}
+"""
+DELETE = """
+mutation Del($ids: [ID!]!, $cascade: Boolean!) {
+  deleteElements(ids: $ids, cascade: $cascade) { __typename }
+}
+"""
+
+
+def test_feedback_records_are_written_only_by_the_feedback_mutations(
+    api: Api, demo_store: GraphStore
+) -> None:
+    got = report(
+        api, messageId="own-1", port={"port": "SPL-JZ-2A:6", "status": "SOLD", "customer": "H-9"}
+    )
+    [m] = got["mismatches"]
+    forged = {
+        "kind": "CrmMismatch",
+        "id": m["id"],
+        "fields": {"state": "resolved"},
+    }
+    for key in (ENGINEER, ADMIN):
+        for merge in (False, True):
+            answer = api.data(UPSERT, key, **{"in": {"elements": [forged], "merge": merge}})
+            assert answer["upsertElements"]["__typename"] == "Forbidden"
+    for key, cascade in ((ENGINEER, False), (ADMIN, True)):
+        for ids in ([m["id"]], [got["report"]["id"]]):
+            answer = api.data(DELETE, key, ids=ids, cascade=cascade)["deleteElements"]
+            assert answer["__typename"] == "Forbidden"
+    assert demo_store.get(m["id"]).state == "open"  # type: ignore[union-attr]

@@ -4,12 +4,14 @@ nothing, the bulk form, and feedback never moving a resource."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import pytest
 
 from pboss.crm.feedback import MAX_BATCH, FeedbackService, Recorded
-from pboss.crm.feedback_model import CrmMismatch, MismatchKind, StatusMessage
+from pboss.crm.feedback_model import CrmMismatch, MismatchKind, StatusMessage, mismatch_id_for
 from pboss.crm.feedback_reads import feedback_of, list_mismatches
 from pboss.hub.catalog import CRM_MISMATCH, CRM_MISMATCH_RESOLVED
 from pboss.inventory.events import StoredEvent
@@ -350,3 +352,24 @@ def test_mismatch_list_filters_pages_and_counts(
     seen = feedback_of(demo_store, fb.catalog, "SPL-JZ-2A:4")
     assert [r.message_id for r in seen.reports] == ["l4", "l2"] or seen.report_count == 2
     assert [m.state for m in seen.mismatches] == ["resolved"]
+
+
+def test_concurrent_messages_about_one_subject_make_one_record_each_and_one_mismatch(
+    demo_store: GraphStore, fb: FeedbackService
+) -> None:
+    pkg = "ftth-access@B-JZ"
+    same = message("cc-0", "package", pkg, "counts", sold=1)
+    msgs = [same] * 4 + [message(f"cc-{i}", "package", pkg, "counts", sold=i) for i in range(1, 5)]
+    with ThreadPoolExecutor(8) as pool:
+        out = list(pool.map(lambda m: fb.report(m, actor=CRM), msgs))
+    assert sum(1 for r in out[:4] if not r.duplicate) == 1
+    assert demo_store.counts()["CrmStatusReport"] == 5
+    assert demo_store.counts()["CrmMismatch"] == 1
+    # serialised on the site's lock: resolutions never come twice in a row nor first, and the
+    # record ends as the last event says
+    kinds = [e.type for e in events(demo_store)]
+    assert kinds and kinds[0] == CRM_MISMATCH
+    assert all(not (a == b == CRM_MISMATCH_RESOLVED) for a, b in pairwise(kinds))
+    final = demo_store.get(mismatch_id_for(MK.PACKAGE_COUNTS_DIFFER, pkg))
+    assert isinstance(final, CrmMismatch)
+    assert final.is_open == (kinds[-1] == CRM_MISMATCH)
