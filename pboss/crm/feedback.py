@@ -4,12 +4,13 @@ CRM tells pboss what happened on its side to an order (sold, contract signed, cu
 billing started, cancelled) or to a published resource (a port sold to a customer, freed, or its
 customer withdrew; a business resource package's counts in CRM's books). Each message is one
 transaction (`GraphStore.transact`): lock what it is about (the order, the port, or the site of
-the package), then the report and the mismatch records; a message id seen before answers with
-what was recorded (same content) or a Conflict (different content), writing nothing; an unknown
-order, port or package is a NotFound, writing nothing. Otherwise the report is recorded, every
-rule of the subject (`reconcile`) is checked against pboss's state read under the lock, each
-disagreement opens (or keeps open) its `CrmMismatch` and each agreement resolves an open one,
-with a `CrmStatusMismatchEvent` / `CrmStatusMismatchResolvedEvent` in the same transaction.
+the package) with the report and the mismatch records, in one round trip; a message id seen
+before answers with what was recorded (same content) or a Conflict (different content), writing
+nothing; an unknown order, port or package is a NotFound, writing nothing. Otherwise the report
+is recorded, every rule of the subject (`reconcile`) is checked against pboss's state read under
+the lock, each disagreement opens (or keeps open) its `CrmMismatch` and each agreement resolves
+an open one, with a `CrmStatusMismatchEvent` / `CrmStatusMismatchResolvedEvent` in the same
+transaction.
 
 What pboss does NOT do on CRM's word: pboss is the system of record for resources, so feedback
 never moves one. It releases no hold, cancels no order, frees or takes no port and changes no
@@ -205,13 +206,18 @@ def _resend(tx: GraphTx, existing: Element, message: StatusMessage) -> Recorded:
     return Recorded(existing, duplicate=True, mismatches=pick, resolved=done)
 
 
-def _anchor(tx: GraphTx, subject: Subject) -> tuple[Element | None, Sequence[str]]:
-    """Lock what the message is about; the port's incoming edge types come with it."""
+def _lock(
+    tx: GraphTx, subject: Subject, records: Sequence[str]
+) -> tuple[Element | None, Sequence[str], dict[str, Element]]:
+    """Lock what the message is about and the records in one round trip: the subject, its
+    incoming edge types for a port, and the records found. (Only feedback locks its records, so
+    taking them with or before the subject orders no lock against another step's.)"""
     if subject.kind == SubjectKind.PORT:
-        _, facts = tx.claim([subject.anchor])
+        held, facts = tx.claim([subject.anchor], lead=records)
         got = facts.get(subject.anchor)
-        return (got.element, got.incoming) if got else (None, ())
-    return tx.lock([subject.anchor]).get(subject.anchor), ()
+        return (got.element, got.incoming, held) if got else (None, (), held)
+    held = tx.lock([subject.anchor, *records])
+    return held.pop(subject.anchor, None), (), held
 
 
 def _facts(
@@ -241,13 +247,13 @@ def _facts(
 def record_report(
     tx: GraphTx, message: StatusMessage, subject: Subject, *, now: datetime, actor: str
 ) -> Recorded:
-    """One CRM message in one transaction: lock, check a resend, read pboss's side, reconcile,
-    then write the report, the mismatch changes and their events (reads all come first)."""
+    """One CRM message in one transaction: lock (the subject and the records, at once), check a
+    resend, read pboss's side, reconcile, then write the report, the mismatch changes and their
+    events (reads all come first)."""
     rid = report_id_for(message.message_id)
     rules = RULES[subject.kind]
     mids = {rule: mismatch_id_for(rule, subject.id) for rule in rules}
-    anchor, incoming = _anchor(tx, subject)
-    held = tx.lock([rid, *mids.values()])
+    anchor, incoming, held = _lock(tx, subject, [rid, *mids.values()])
     if rid in held:
         return _resend(tx, held[rid], message)
     facts, sites, products = _facts(tx, subject, anchor, incoming, now)
