@@ -373,3 +373,25 @@ def test_concurrent_messages_about_one_subject_make_one_record_each_and_one_mism
     final = demo_store.get(mismatch_id_for(MK.PACKAGE_COUNTS_DIFFER, pkg))
     assert isinstance(final, CrmMismatch)
     assert final.is_open == (kinds[-1] == CRM_MISMATCH)
+
+
+@pytest.mark.neo4j
+def test_a_report_costs_few_round_trips_on_neo4j(neo4j_store_session: Any) -> None:
+    """A free port's report: one lock-and-read of the port and the records, one commit; a
+    package's: the site view first; a served port's: the walk to its customers (FED_BY, USES,
+    FOR per service)."""
+    from pboss.inventory.demo import demo_network
+
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network())
+    fb = FeedbackService(store)
+    for msg, queries in (
+        (message("rt-1", "port", "SPL-JZ-2A:3", "free"), 2),
+        (message("rt-2", "package", "ftth-access@B-JZ", "counts", sold=1), 3),
+        (message("rt-3", "port", "SPL-JZ-2A:1", "sold", customer="H-2"), 6),
+    ):
+        before = store.queries_run
+        fb.report(msg, actor=CRM)
+        assert store.queries_run - before == queries, msg.message_id
+    store.clear()
