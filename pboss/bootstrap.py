@@ -8,6 +8,7 @@ import.
 from __future__ import annotations
 
 from pboss.config import Settings
+from pboss.crm.feedback_model import register_kinds as register_crm_kinds
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics
@@ -15,9 +16,10 @@ from pboss.provisioning.model import register_kinds as register_provisioning_kin
 
 
 def register_kinds() -> None:
-    """Add every capability's kinds (today: provisioning's Order, Reservation, WorkOrder) to the
-    inventory model; idempotent."""
+    """Add every capability's kinds (provisioning's Order, Reservation, WorkOrder; CRM feedback's
+    CrmStatusReport, CrmMismatch) to the inventory model; idempotent."""
     register_provisioning_kinds()
+    register_crm_kinds()
 
 
 def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore:

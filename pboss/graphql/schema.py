@@ -33,6 +33,8 @@ from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
 from pboss.graphql.business.queries import BusinessQuery
+from pboss.graphql.crm.mutations import CrmMutation
+from pboss.graphql.crm.queries import CrmQuery
 from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
@@ -57,6 +59,8 @@ QUERY_TYPES.append(ProvisioningQuery)
 MUTATION_TYPES.append(ProvisioningMutation)
 MUTATION_TYPES.append(EdgeMutation)
 QUERY_TYPES.append(EventsQuery)
+QUERY_TYPES.append(CrmQuery)
+MUTATION_TYPES.append(CrmMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

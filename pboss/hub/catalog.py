@@ -16,12 +16,18 @@ LISTENER_ROLES = frozenset({*OPERATOR_ROLES, "partner"})
 
 #: A business resource package's figures changed in a way CRM sells against (`pboss.crm`).
 BUSINESS_RESOURCE_CHANGED = "BusinessResourceChangedEvent"
+#: A disagreement between CRM's status feedback and pboss's state was found (or changed), and
+#: one was resolved by a report that agrees (`pboss.crm.feedback`); the operator's roles only.
+CRM_MISMATCH = "CrmStatusMismatchEvent"
+CRM_MISMATCH_RESOLVED = "CrmStatusMismatchResolvedEvent"
+CRM_FEEDBACK_EVENT_TYPES = (CRM_MISMATCH, CRM_MISMATCH_RESOLVED)
 
 #: Event type -> roles that may receive it.
 EVENT_ROLES: dict[str, frozenset[str]] = {
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in ORDER_EVENT_TYPES},
     # a partner receives those about its own pools (scope partners), in its view (hub.views)
     BUSINESS_RESOURCE_CHANGED: frozenset({*OPERATOR_ROLES, "partner"}),
+    **{t: OPERATOR_ROLES for t in CRM_FEEDBACK_EVENT_TYPES},
 }
 
 

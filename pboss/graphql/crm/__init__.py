@@ -1,0 +1,1 @@
+"""The CRM area of the API: status feedback from CRM and the mismatches it finds."""
