@@ -37,6 +37,8 @@ from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
+from pboss.graphql.hub.mutations import HubMutation
+from pboss.graphql.hub.queries import HubQuery
 from pboss.graphql.inventory.mutations import InventoryMutation
 from pboss.graphql.inventory.queries import InventoryQuery
 from pboss.graphql.inventory.types import ELEMENT_TYPES
@@ -55,6 +57,8 @@ MUTATION_TYPES: list[type] = [InventoryMutation]
 QUERY_TYPES.append(ProvisioningQuery)
 MUTATION_TYPES.append(ProvisioningMutation)
 QUERY_TYPES.append(EventsQuery)
+QUERY_TYPES.append(HubQuery)
+MUTATION_TYPES.append(HubMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).
