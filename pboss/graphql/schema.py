@@ -33,7 +33,6 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
-from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
@@ -118,8 +117,8 @@ class Schema(strawberry.Schema):
         """Stream a subscription's results (the WebSocket transport's entry). Only
         subscriptions by default: queries and mutations go over HTTP POST, where they run on
         the worker loops and their answers are capped in size. A document the token limit
-        refuses while parsing comes back as the syntax error it is (the transport closes with
-        4400 and the reason) instead of escaping the stream as a crash."""
+        refuses while parsing comes back as the error it is instead of escaping the stream as a
+        crash (strawberry would log it and complete the operation without a word)."""
         source = await super().stream(
             query,
             variable_values,
@@ -148,12 +147,12 @@ class Schema(strawberry.Schema):
 
 async def syntax_errors_answered(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
     """A stream's results, a syntax error raised while parsing (the token limit's) yielded as
-    the pre-execution error strawberry's transports answer."""
+    an error result the transport sends (`next` with the error, then `complete`)."""
     try:
         async for result in source:
             yield result
     except GraphQLSyntaxError as error:
-        yield PreExecutionError(data=None, errors=[error])
+        yield ExecutionResult(data=None, errors=[error])
     finally:
         await source.aclose()
 

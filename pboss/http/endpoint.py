@@ -34,7 +34,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UNSET
 
 try:
     import orjson
@@ -113,7 +113,7 @@ class GraphQLEndpoint(GraphQLRouter):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()
 
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+    async def on_ws_connect(self, context: Context) -> object:
         """Authenticate a WebSocket at `connection_init`: a key in its payload (`apiKey`) must
         be known and then decides who is calling; without one, the handshake's key must have
         (strawberry's documented hook; ConnectionRejectionError closes with 4403)."""
