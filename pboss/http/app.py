@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             settings.cursor_key.get_secret_value() if settings.cursor_key else None
         ),
     }
-    state["hub"] = HubService(state["store"], settings)  # the event hub's rules (graphql/hub)
+    state["hub_service"] = HubService(state["store"], settings)  # listeners' rules (graphql/hub)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pboss.http.app import create_app
+from pboss.hub.service import Caller, HubService
 from pboss.inventory.listeners import DeadLetter, DeliveryReport
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import ADMIN, CRM, ENGINEER, PARTNER_OC, PARTNER_TT, Api, api_settings
@@ -105,6 +106,13 @@ def test_crm_registers_a_listener_and_sees_it_without_its_secret(api: Api) -> No
     assert one["__typename"] == "Listener" and one["cursor"] == shown["cursor"]
     fields = api.data('{ __type(name: "Listener") { fields { name } } }', key=CRM)
     assert "secret" not in {f["name"] for f in fields["__type"]["fields"]}
+
+
+def test_the_app_builds_one_hub_service_the_api_uses(api: Api) -> None:
+    hub = api.client.app.state.pboss["hub_service"]  # type: ignore[attr-defined]
+    assert isinstance(hub, HubService)
+    made = register(api)["listener"]["id"]
+    assert [ls.id for ls in hub.listeners(Caller(role="crm"))] == [made]
 
 
 def test_a_given_secret_is_kept_and_types_default_to_all_the_role_may_receive(api: Api) -> None:

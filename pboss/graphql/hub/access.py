@@ -1,5 +1,6 @@
-"""How hub resolvers reach the hub: the app's `HubService` (`state["hub"]`, made once on first use
-when the app did not set one) and the caller it is asked for, from the request's principal.
+"""How hub resolvers reach the hub: the app's `HubService` (`state["hub_service"]`, made once on
+first use when the app did not set one) and the caller it is asked for, from the request's
+principal. (`state["hub"]` is the delivery worker's handle, pboss/hub/runner.py.)
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ HUB_LOCK = threading.Lock()
 
 def hub_of(ctx: Context) -> HubService:
     """The app's hub service (made once on first use when the app did not set one)."""
-    hub = ctx.state.get("hub")
+    hub = ctx.state.get("hub_service")
     if hub is None:
         with HUB_LOCK:
-            hub = ctx.state.get("hub")
+            hub = ctx.state.get("hub_service")
             if hub is None:
                 hub = HubService(ctx.store, ctx.settings)
-                ctx.state["hub"] = hub
+                ctx.state["hub_service"] = hub
     return hub
 
 
