@@ -274,3 +274,85 @@ def test_a_role_that_reads_no_events_gets_forbidden(client: TestClient) -> None:
     assert result.errors is None, result.errors
     assert result.data["eventStream"]["__typename"] == "Forbidden"
     assert result.data["eventStream"]["role"] == "anonymous"
+
+
+class SyntheticLog:
+    """A log of `n` synthetic events (every 10th about ORD-X), counting how it is read."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.pages: list[tuple[int, int]] = []  # (after, how many returned)
+        self.watchers: list[Any] = []
+
+    def last_event_seq(self) -> int:
+        return self.n
+
+    def events_after(self, after: int, *, first: int, where: Any) -> list[Any]:
+        from datetime import UTC, datetime
+
+        from pboss.inventory.events import StoredEvent
+
+        out = []
+        for seq in range(after + 1, self.n + 1):
+            subject = "ORD-X" if seq % 10 == 0 else "ORD-Y"
+            event = StoredEvent(
+                seq=seq, id=f"E{seq}", type="T", at=datetime.now(UTC), subject=subject, body={}
+            )
+            if where.matches(event):
+                out.append(event)
+                if len(out) == first:
+                    break
+        self.pages.append((after, len(out)))
+        return out
+
+    def watch_events(self, watcher: Any) -> Any:
+        self.watchers.append(watcher)
+        return lambda: self.watchers.remove(watcher)
+
+
+class StreamContext:
+    """What `follow` uses of a request's context."""
+
+    def __init__(self, store: SyntheticLog):
+        from pboss.config import Settings
+
+        self.store = store
+        self.settings = Settings(hub_poll_seconds=0.05)
+
+    async def call(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+
+def test_a_subscriber_far_behind_is_read_a_page_at_a_time_without_gaps() -> None:
+    """Bounded memory: however far behind, the stream holds one page (STREAM_PAGE events) and
+    reads the next only when the client took the last; a filter's skipped events move the
+    cursor on to the head, so the next read starts there."""
+    import asyncio
+
+    from pboss.graphql.events.queries import Reader
+    from pboss.graphql.events.subscriptions import STREAM_PAGE, follow
+    from pboss.inventory.events import EventFilter
+
+    async def run() -> None:
+        log = SyntheticLog(2500)
+        ctx = StreamContext(log)
+        everything = follow(ctx, Reader(EventFilter(), None), 0)  # type: ignore[arg-type]
+        got = [await anext(everything) for _ in range(150)]
+        assert [e.sequence for e in got] == list(range(1, 151))
+        assert log.pages == [(0, STREAM_PAGE), (STREAM_PAGE, STREAM_PAGE)]  # two pages read
+        await everything.aclose()
+        assert log.watchers == []  # stopped watching when the client went away
+        log.pages.clear()
+        log.n = 2505  # the last five pass no filter below
+        wanted = Reader(EventFilter(subjects=["ORD-X"]), None)
+        some = follow(ctx, wanted, 0)  # type: ignore[arg-type]
+        got = [await anext(some) for _ in range(250)]
+        assert [e.sequence for e in got] == list(range(10, 2501, 10))
+        log.n = 2520  # fifteen more events commit, two of them ORD-X
+        for watcher in list(log.watchers):
+            watcher(2520)
+        assert [(await anext(some)).sequence for _ in range(2)] == [2510, 2520]
+        assert log.pages[-1] == (2505, 2)  # resumed from the head it had read, not from 2500
+        await some.aclose()
+
+    asyncio.run(run())
