@@ -10,21 +10,28 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError, get_operation_ast
+from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from pboss.graphql.document_limits import CostModel, cost_limit_for
 from pboss.inventory.errors import PbossError
 from pboss.metrics import Metrics
 
+#: Strawberry's refusals of a request before anything runs (no query, an unknown operation, an
+#: operation type the transport does not take): meant for the caller.
+REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
 
 def should_mask(error: GraphQLError) -> bool:
-    """Mask resolver failures nobody meant the caller to read (a bug, a store outage); keep
-    validation, syntax and limit errors, and errors raised for the caller (UserInputError)."""
+    """Mask failures nobody meant the caller to read (a bug, a store outage), whether raised by
+    a resolver (with a path) or by a subscription's stream between events (without one); keep
+    validation, syntax and limit errors, strawberry's refusals of the request, and errors raised
+    for the caller (UserInputError)."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError | PbossError):
-        return False
-    return error.path is not None
+    meant = (GraphQLError, PbossError, *REQUEST_ERRORS)
+    return original is not None and not isinstance(original, meant)
 
 
 class OperationMetrics(SchemaExtension):
@@ -76,7 +83,10 @@ class CostLimit(SchemaExtension):
             limit = cost_limit_for(self.limits, role)
             cost = self.model.cost(document, operation, ctx.variables)
             if cost > limit:
-                ctx.result = ExecutionResult(data=None, errors=[cost_error(cost, limit, role)])
+                error = cost_error(cost, limit, role)
+                if operation.operation == OperationType.SUBSCRIPTION:
+                    raise error  # strawberry subscribes whatever result is set: raising refuses
+                ctx.result = ExecutionResult(data=None, errors=[error])
         yield
 
 

@@ -1,23 +1,27 @@
-"""The schema: `Query` and `Mutation` merged from per-domain classes, with the safety limits.
+"""The schema: `Query`, `Mutation` and `Subscription` merged from per-domain classes, with the
+safety limits.
 
-Domains add their classes to QUERY_TYPES / MUTATION_TYPES (see the marked place below). Limits:
-tokens per document (strawberry's), depth and aliases (`document_limits.shape_rule`, linear in
-the document), the estimated cost per role (`extensions.CostLimit`), masked unexpected errors,
-introspection switchable off; the request body and response size limits are enforced in
-`pboss.http`. Every operation runs on a worker event loop (`pboss.graphql.loops`), never on the
-loop that answers health checks. docs/api.md lists every limit.
+Domains add their classes to QUERY_TYPES / MUTATION_TYPES / SUBSCRIPTION_TYPES (see the marked
+place below). Limits: tokens per document (strawberry's), depth and aliases
+(`document_limits.shape_rule`, linear in the document), the estimated cost per role
+(`extensions.CostLimit`), masked unexpected errors, introspection switchable off; the request
+body and response size limits are enforced in `pboss.http`. Every query and mutation runs on a
+worker event loop (`pboss.graphql.loops`), never on the loop that answers health checks; a
+subscription (WebSocket only, `stream`) runs on the server's loop but does its store reads on the
+store threads and sends one event at a time, and its document passed the same limits.
+docs/api.md lists every limit.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSchema
+from graphql import GraphQLError, GraphQLSchema, GraphQLSyntaxError
 from graphql import build_schema as schema_from_sdl
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
@@ -38,8 +42,11 @@ from pboss.graphql.crm.queries import CrmQuery
 from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
+from pboss.graphql.events.subscriptions import EventsSubscription
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
 from pboss.graphql.inventory.edges import EdgeMutation
+from pboss.graphql.hub.mutations import HubMutation
+from pboss.graphql.hub.queries import HubQuery
 from pboss.graphql.inventory.mutations import InventoryMutation
 from pboss.graphql.inventory.queries import InventoryQuery
 from pboss.graphql.inventory.types import ELEMENT_TYPES
@@ -53,6 +60,7 @@ log = logging.getLogger(__name__)
 
 QUERY_TYPES: list[type] = [InventoryQuery, NetworkQuery, BusinessQuery]
 MUTATION_TYPES: list[type] = [InventoryMutation]
+SUBSCRIPTION_TYPES: list[type] = [EventsSubscription]
 
 # After a change to these lists, re-export the SDL: `pboss schema export`.
 QUERY_TYPES.append(ProvisioningQuery)
@@ -61,6 +69,8 @@ MUTATION_TYPES.append(EdgeMutation)
 QUERY_TYPES.append(EventsQuery)
 QUERY_TYPES.append(CrmQuery)
 MUTATION_TYPES.append(CrmMutation)
+QUERY_TYPES.append(HubQuery)
+MUTATION_TYPES.append(HubMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).
@@ -100,6 +110,32 @@ class Schema(strawberry.Schema):
             return await work
         return await self.loops.run(work)
 
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        """Stream a subscription's results (the WebSocket transport's entry). Only
+        subscriptions by default: queries and mutations go over HTTP POST, where they run on
+        the worker loops and their answers are capped in size. A document the token limit
+        refuses while parsing comes back as the error it is instead of escaping the stream as a
+        crash (strawberry would log it and complete the operation without a word)."""
+        source = await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types or (OperationType.SUBSCRIPTION,),
+        )
+        return syntax_errors_answered(source)
+
     def close(self) -> None:
         """Stop the worker loops (the app's shutdown calls it)."""
         if self.loops is not None:
@@ -113,6 +149,18 @@ class Schema(strawberry.Schema):
                 log.error("unexpected error in %s", error.path, exc_info=error.original_error)
             else:
                 log.info("refused: %s", error.message[:300])
+
+
+async def syntax_errors_answered(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    """A stream's results, a syntax error raised while parsing (the token limit's) yielded as
+    an error result the transport sends (`next` with the error, then `complete`)."""
+    try:
+        async for result in source:
+            yield result
+    except GraphQLSyntaxError as error:
+        yield ExecutionResult(data=None, errors=[error])
+    finally:
+        await source.aclose()
 
 
 def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> Schema:
@@ -137,6 +185,7 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
     schema = Schema(
         query=merge_types("Query", tuple(QUERY_TYPES)),
         mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
+        subscription=merge_types("Subscription", tuple(SUBSCRIPTION_TYPES)),
         types=[*ELEMENT_TYPES, *ERROR_TYPES],
         extensions=extensions,
         loops=loops,
@@ -159,6 +208,7 @@ class TypesOnly:
             bare = Schema(
                 query=merge_types("Query", tuple(QUERY_TYPES)),
                 mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
+                subscription=merge_types("Subscription", tuple(SUBSCRIPTION_TYPES)),
                 types=[*ELEMENT_TYPES, *ERROR_TYPES],
             )
             self.built = schema_from_sdl(bare.as_str())

@@ -33,6 +33,7 @@ from pboss.http.endpoint import Unauthenticated, graphql_router
 from pboss.http.graphiql import mount_graphiql_assets
 from pboss.http.health import add_probes
 from pboss.http.limits import BodyLimit, graphql_error_body
+from pboss.hub.service import HubService
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics, instrument
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             settings.cursor_key.get_secret_value() if settings.cursor_key else None
         ),
     }
+    state["hub_service"] = HubService(state["store"], settings)  # listeners' rules (graphql/hub)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,14 +8,18 @@ refused with 401 before anything runs, except a browser opening GraphiQL), then 
 A field added to the context there reaches every resolver and extension.
 
 The answer is capped: an encoded answer over `max_response_bytes` is replaced by one
-RESPONSE_TOO_LARGE error. GraphQL over WebSocket is not offered yet (subscriptions come with the
-events API): an upgrade is refused before it is accepted, with close code 1008 (policy
-violation; the handshake answers 403), whoever asks.
+RESPONSE_TOO_LARGE error. GraphQL over WebSocket (graphql-transport-ws, strawberry's own) serves
+subscriptions only (`eventStream`); queries and mutations go over HTTP. A WebSocket's key comes
+from the handshake's headers (an unknown one is refused before the upgrade, close code 1008,
+the handshake answering 403) or, since browsers cannot set headers, from `connection_init`'s
+payload `{"apiKey": ...}` (`on_ws_connect`); a connection with no known key either way is closed
+with 4403 before any operation runs.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from cross_web import HTTPException  # the exception strawberry's views answer as an HTTP error
@@ -23,8 +27,14 @@ from fastapi import Request, Response, WebSocketException, status
 from fastapi.requests import HTTPConnection
 from fastapi.responses import HTMLResponse
 from graphql import ExecutionResult
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 try:
     import orjson
@@ -42,7 +52,13 @@ from pboss.inventory.errors import StoreUnavailable
 log = logging.getLogger(__name__)
 
 #: Why a WebSocket upgrade on /graphql is refused (the close reason).
-NO_WEBSOCKETS = "GraphQL over WebSocket is not offered: use HTTP POST /graphql"
+UNKNOWN_KEY = "unknown API key: send a known key as Authorization: Bearer <key> or X-API-Key"
+#: The payload of a `connection_init` refused for want of a known key.
+NO_KEY = {
+    "code": "UNAUTHENTICATED",
+    "message": "missing or unknown API key: send it in the handshake's Authorization header "
+    'or in connection_init\'s payload as {"apiKey": "<key>"}',
+}
 
 
 class Unauthenticated(Exception):
@@ -63,6 +79,20 @@ def _store_was_away(response: Any) -> bool:
     return codes == {STORE_UNAVAILABLE} and (data is None or all(v is None for v in data.values()))
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's WebSocket adapter, sending every message as a text frame: graphql-transport-ws
+    is a text protocol (browser clients drop binary frames), while the endpoint's JSON encoder
+    gives bytes when orjson is installed."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        text = encoded.decode() if isinstance(encoded, bytes) else encoded
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLEndpoint(GraphQLRouter):
     """Strawberry's FastAPI router, refusing bodies that are not one JSON object with a 400,
     encoding answers with orjson when it is installed (the `fast` extra), replacing an answer
@@ -74,6 +104,7 @@ class GraphQLEndpoint(GraphQLRouter):
 
     #: seconds a client should wait before retrying while the store is away (settings)
     retry_after: int = 2
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, *args: Any, max_response_bytes: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -81,6 +112,21 @@ class GraphQLEndpoint(GraphQLRouter):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()
+
+    async def on_ws_connect(self, context: Context) -> object:
+        """Authenticate a WebSocket at `connection_init`: a key in its payload (`apiKey`) must
+        be known and then decides who is calling; without one, the handshake's key must have
+        (strawberry's documented hook; ConnectionRejectionError closes with 4403)."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        key = params.get("apiKey")
+        if key is not None:
+            principal = context.state["keyring"].principal(key if isinstance(key, str) else None)
+            if principal is None:
+                raise ConnectionRejectionError(NO_KEY)
+            context.principal = principal
+        if context.principal is ANONYMOUS:
+            raise ConnectionRejectionError(NO_KEY)
+        return UNSET
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         data = await super().process_result(request, result)
@@ -146,7 +192,12 @@ def context_getter(state: dict[str, Any]) -> Any:
 
     async def get_context(connection: HTTPConnection) -> Context:
         if connection.scope["type"] == "websocket":
-            raise WebSocketException(status.WS_1008_POLICY_VIOLATION, NO_WEBSOCKETS)
+            key = key_from_headers(connection.headers)
+            principal = state["keyring"].principal(key)
+            if key is not None and principal is None:
+                raise WebSocketException(status.WS_1008_POLICY_VIOLATION, UNKNOWN_KEY)
+            # no key in the handshake: connection_init must bring one (`on_ws_connect`)
+            return make_context(state, principal or ANONYMOUS)
         request: Request = connection  # type: ignore[assignment]
         principal = state["keyring"].principal(key_from_headers(request.headers))
         if principal is None:
@@ -158,6 +209,10 @@ def context_getter(state: dict[str, Any]) -> Any:
     return get_context
 
 
+#: Subscriptions one WebSocket may run at once.
+MAX_SUBSCRIPTIONS = 10
+
+
 def graphql_router(schema: BaseSchema, state: dict[str, Any]) -> GraphQLRouter:
     """The /graphql router: GraphiQL when the settings allow it, context from the API key."""
     settings: Settings = state["settings"]
@@ -165,7 +220,8 @@ def graphql_router(schema: BaseSchema, state: dict[str, Any]) -> GraphQLRouter:
         schema,
         context_getter=context_getter(state),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        subscription_protocols=(),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         max_response_bytes=settings.max_response_bytes,
     )
     router.retry_after = settings.store_retry_after

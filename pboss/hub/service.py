@@ -25,6 +25,8 @@ from pboss.inventory.store import GraphStore
 MIN_SECRET, MAX_SECRET = 16, 256
 #: The most values one filter criterion may list.
 MAX_FILTER_VALUES = 100
+#: The longest value a filter criterion may hold (ids and names are far shorter).
+MAX_VALUE_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,11 @@ class HubRefused(ValueError):
 
 
 class HubForbidden(PermissionError):
-    """The caller's role may not do this (`action`), and why."""
+    """The caller's role may not do this (`action`), and why; `field` names the argument that
+    asked for it when one did (event types the role may not see, another partner's filter)."""
 
-    def __init__(self, action: str, role: str, detail: str = ""):
-        self.action, self.role, self.detail = action, role, detail
+    def __init__(self, action: str, role: str, detail: str = "", field: str | None = None):
+        self.action, self.role, self.detail, self.field = action, role, detail, field
         super().__init__(
             f"{action} is not allowed for role {role!r}" + (f": {detail}" if detail else "")
         )
@@ -136,6 +139,8 @@ class HubService:
             return visible
         if not types:
             raise HubRefused("types", "name at least one event type, or leave types out for all")
+        if len(types) > MAX_FILTER_VALUES:
+            raise HubRefused("types", f"types lists 1 to {MAX_FILTER_VALUES} values")
         unknown = sorted(set(types) - set(catalog.known_types()))
         if unknown:
             raise HubRefused(
@@ -143,7 +148,9 @@ class HubService:
             )
         hidden = sorted(set(types) - set(visible))
         if hidden:
-            raise HubForbidden("receive events of type(s) " + ", ".join(hidden), caller.role)
+            raise HubForbidden(
+                "receive events of type(s) " + ", ".join(hidden), caller.role, field="types"
+            )
         return sorted(set(types))
 
     def _filter(self, caller: Caller, where: EventFilter, types: list[str]) -> EventFilter:
@@ -151,10 +158,14 @@ class HubService:
             values = getattr(where, name)
             if values is not None and not 1 <= len(values) <= MAX_FILTER_VALUES:
                 raise HubRefused(name, f"{name} lists 1 to {MAX_FILTER_VALUES} values")
+            if values is not None and not all(0 < len(v) <= MAX_VALUE_LENGTH for v in values):
+                raise HubRefused(name, f"each of {name} has 1 to {MAX_VALUE_LENGTH} characters")
         partner = where.partner
         if caller.is_partner:
             if partner not in (None, caller.partner_id):
-                raise HubForbidden("filter on another partner's events", caller.role)
+                raise HubForbidden(
+                    "filter on another partner's events", caller.role, field="partner"
+                )
             partner = caller.partner_id
         return where.model_copy(update={"types": types, "partner": partner})
 

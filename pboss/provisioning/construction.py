@@ -18,6 +18,7 @@ from pboss.provisioning.step_support import (
     RS,
     WS,
     Outcome,
+    end_hold,
     free,
     gather_holds,
     locked,
@@ -86,12 +87,13 @@ def milestone(
         )
     else:
         raise InvalidState(f"unknown milestone outcome {outcome!r}", ["use done, held or failed"])
+    last = new_order.events()[-1]
+    event = order_event(new_order, last.event, now, last.note, **ids)
+    if outcome == "failed":
+        end_hold(new_order)
     tx.put(new)
     tx.put(new_order)
-    last = new_order.events()[-1]
-    return Outcome(
-        new, changed=True, events=[order_event(new_order, last.event, now, last.note, **ids)]
-    )
+    return Outcome(new, changed=True, events=[event])
 
 
 def watch_sla(

@@ -145,6 +145,9 @@ class Order(_Provisioning):
     reservations: list[str] = Field(default_factory=list)
     work_orders: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
+    #: The partners whose resources the order's live hold uses (its events' `partners` scope,
+    #: so those partners hear of the order while it concerns their resources).
+    partners: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _sites_fit_the_technology(self) -> Order:

@@ -87,7 +87,15 @@ def order_event(
         service_id=ids.get("service"),
         sites=[s for s in (order.site, order.a_site, order.z_site) if s],
         product=order.product,
+        partners=list(order.partners),
     )
+
+
+def end_hold(order: Order) -> None:
+    """The order's hold is over (released, expired, cancelled, failed): its later events no
+    longer concern the partners whose resources it held (call after building the ending event,
+    which still does)."""
+    order.partners = []
 
 
 def record(

@@ -36,6 +36,7 @@ from pboss.provisioning.step_support import (
     Outcome,
     cancel_work,
     close,
+    end_hold,
     free,
     gather_holds,
     locked,
@@ -168,12 +169,13 @@ def hold(
             pool.reserved += 1  # type: ignore[attr-defined]
             tx.put(pool)
     note = f"{res.id} holds {', '.join(res.resources)} until {utc(valid_until).isoformat()}"
+    held = [facts[i.id].element for i in allocation.items]
+    partners = sorted({el.owner for el in held if el.is_partner})
     new_order = record(order, "resourcesReserved", now, note, to=OS.IN_PROGRESS)
     new_order.reservations = [*order.reservations, res.id]
+    new_order.partners = partners  # every event of the order while this hold lives names them
     events = [order_event(new_order, "resourcesReserved", now, note, reservation=res.id)]
     if Technology(order.technology) in LONG_PROCESS:
-        held = [facts[i.id].element for i in allocation.items]
-        partners = sorted({el.owner for el in held if el.is_partner})
         assignee, assignee_type = _assignee(order, partners)
         wo = WorkOrder(
             id=f"WO-{order.crm_order_id}-{attempt}",
@@ -373,12 +375,10 @@ def release(
     event = "reservationExpired" if expire else "reservationReleased"
     to = None if order.state in FINAL_ORDER_STATES else OS.PENDING
     new_order = record(order, event, now, f"{res.id}: {reason}", to=to)
+    ended = order_event(new_order, event, now, reason, reservation=res.id)
+    end_hold(new_order)
     tx.put(new_order)
-    return Outcome(
-        closed,
-        changed=True,
-        events=[order_event(new_order, event, now, reason, reservation=res.id)],
-    )
+    return Outcome(closed, changed=True, events=[ended])
 
 
 def cancel(tx: GraphTx, *, order_id: str, now: datetime, reason: str) -> Outcome:
@@ -397,7 +397,7 @@ def cancel(tx: GraphTx, *, order_id: str, now: datetime, reason: str) -> Outcome
         free(tx, freed, RS.RELEASED, now, f"order cancelled: {reason}")
     cancel_work(tx, wos, now, reason)
     new_order = record(order, "cancelled", now, reason, to=OS.CANCELLED)
+    ended = order_event(new_order, "cancelled", now, reason)
+    end_hold(new_order)
     tx.put(new_order)
-    return Outcome(
-        new_order, changed=True, events=[order_event(new_order, "cancelled", now, reason)]
-    )
+    return Outcome(new_order, changed=True, events=[ended])
