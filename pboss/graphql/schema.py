@@ -44,9 +44,9 @@ from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
 from pboss.graphql.events.subscriptions import EventsSubscription
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
-from pboss.graphql.inventory.edges import EdgeMutation
 from pboss.graphql.hub.mutations import HubMutation
 from pboss.graphql.hub.queries import HubQuery
+from pboss.graphql.inventory.edges import EdgeMutation
 from pboss.graphql.inventory.mutations import InventoryMutation
 from pboss.graphql.inventory.queries import InventoryQuery
 from pboss.graphql.inventory.types import ELEMENT_TYPES
