@@ -26,7 +26,9 @@ from pboss.inventory.store import GraphStore
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "docs" / "api.md", ROOT / "README.md"]
 _BLOCK = re.compile(
-    r"```graphql\n(?P<query>.*?)```\s*\n(?:[^`]*?\n)?```json\n(?P<answer>.*?)```", re.S
+    # a query never spans a fence: an operation shown without an answer is not an example
+    r"```graphql\n(?P<query>(?:(?!```).)*?)```\s*\n(?:[^`]*?\n)?```json\n(?P<answer>.*?)```",
+    re.S,
 )
 
 
