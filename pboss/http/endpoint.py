@@ -19,7 +19,6 @@ with 4403 before any operation runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from cross_web import HTTPException  # the exception strawberry's views answer as an HTTP error
@@ -27,11 +26,8 @@ from fastapi import Request, Response, WebSocketException, status
 from fastapi.requests import HTTPConnection
 from fastapi.responses import HTMLResponse
 from graphql import ExecutionResult
-from starlette.websockets import WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
@@ -79,20 +75,6 @@ def _store_was_away(response: Any) -> bool:
     return codes == {STORE_UNAVAILABLE} and (data is None or all(v is None for v in data.values()))
 
 
-class TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """Strawberry's WebSocket adapter, sending every message as a text frame: graphql-transport-ws
-    is a text protocol (browser clients drop binary frames), while the endpoint's JSON encoder
-    gives bytes when orjson is installed."""
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        encoded = self.view.encode_json(message)
-        text = encoded.decode() if isinstance(encoded, bytes) else encoded
-        try:
-            await self.ws.send_text(text)
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-
-
 class GraphQLEndpoint(GraphQLRouter):
     """Strawberry's FastAPI router, refusing bodies that are not one JSON object with a 400,
     encoding answers with orjson when it is installed (the `fast` extra), replacing an answer
@@ -104,7 +86,6 @@ class GraphQLEndpoint(GraphQLRouter):
 
     #: seconds a client should wait before retrying while the store is away (settings)
     retry_after: int = 2
-    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, *args: Any, max_response_bytes: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -138,8 +119,10 @@ class GraphQLEndpoint(GraphQLRouter):
 
     if orjson is not None:
 
-        def encode_json(self, data: object) -> bytes:
-            return orjson.dumps(data)
+        def encode_json(self, data: object) -> str:
+            # text, not bytes: strawberry sends bytes over a WebSocket as binary frames, which
+            # graphql-transport-ws clients (browsers) drop; text is one copy more over HTTP
+            return orjson.dumps(data).decode()
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
