@@ -218,8 +218,9 @@ class HubService:
         return sorted(out, key=lambda d: (d.listener, d.seq))[:first]
 
     def replay(self, caller: Caller, ids: Sequence[str]) -> list[DeadLetter]:
-        """Queue dead letters for delivery again (admins only); returns those found, queued.
-        The deliverer holding their listener sends them before its next events."""
+        """Queue dead letters for delivery again (admins only), all or none: an unknown id
+        refuses the request and queues nothing. The deliverer holding their listener sends them
+        before its next events."""
         if caller.role != "admin":
             raise HubForbidden("replay dead letters", caller.role, "an admin replays them")
         if not ids:

@@ -295,8 +295,9 @@ class GraphStore(Protocol):
         self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
     ) -> list[DeadLetter]:
         """Move these dead letters to `state` (counting a replay when it is `replay`, and
-        replacing the reason when one is given); returns those that exist, as they now are, in
-        the order named (an id named twice counts once)."""
+        replacing the reason when one is given), all or none: returns those that exist, in the
+        order named (an id named twice counts once), as they now are; when one is missing,
+        none changed and fewer come back."""
         ...
 
     def due_ids(

@@ -355,8 +355,15 @@ def test_replays_are_counted_and_reasons_replaced(store: GraphStore) -> None:
     store.record_delivery(
         "LST-001", "w1", report(5, dead_letters=(dead("LST-001", 2), dead("LST-001", 4)))
     )
+    refused = store.set_dead_letters(
+        ["DL-LST-001-4", "DL-NOPE", "DL-LST-001-2"], DeadLetterState.REPLAY
+    )
+    assert [(d.id, d.state, d.replays) for d in refused] == [  # all or none: none changed
+        ("DL-LST-001-4", DeadLetterState.DEAD, 0),
+        ("DL-LST-001-2", DeadLetterState.DEAD, 0),
+    ]
     out = store.set_dead_letters(
-        ["DL-LST-001-4", "DL-NOPE", "DL-LST-001-2", "DL-LST-001-4"], DeadLetterState.REPLAY
+        ["DL-LST-001-4", "DL-LST-001-2", "DL-LST-001-4"], DeadLetterState.REPLAY
     )
     assert [(d.id, d.state, d.replays) for d in out] == [
         ("DL-LST-001-4", DeadLetterState.REPLAY, 1),  # named twice, counted once

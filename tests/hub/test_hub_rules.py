@@ -129,6 +129,9 @@ def test_only_an_admin_replays_dead_letters_and_callers_see_their_own(hub: HubSe
         hub.replay(CRM, [f"DL-{mine.id}"])
     with pytest.raises(HubRefused, match="no dead letter"):
         hub.replay(ADMIN, ["DL-nope"])
+    with pytest.raises(HubRefused, match=r"no dead letter\(s\) \['DL-nope'\]"):
+        hub.replay(ADMIN, [f"DL-{mine.id}", "DL-nope"])  # all or none: the known one waits
+    assert {d.state for d in hub.dead_letters(ADMIN)} == {DeadLetterState.DEAD}
     [queued] = hub.replay(ADMIN, [f"DL-{mine.id}"])
     assert (queued.state, queued.replays) == (DeadLetterState.REPLAY, 1)
     removed = hub.unregister(CRM, mine.id)

@@ -130,10 +130,11 @@ class ListenerBook:
         """Move dead letters to `state` (see `GraphStore.set_dead_letters`)."""
         out: list[DeadLetter] = []
         with self._lock:
-            for dl_id in dict.fromkeys(ids):  # each once, however often it is named
-                dl = self._dead.get(dl_id)
-                if dl is None:
-                    continue
+            named = list(dict.fromkeys(ids))  # each once, however often it is named
+            if any(dl_id not in self._dead for dl_id in named):  # all or none
+                return [self._dead[i].model_copy(deep=True) for i in named if i in self._dead]
+            for dl_id in named:
+                dl = self._dead[dl_id]
                 dl.state = state
                 if state == DeadLetterState.REPLAY:
                     dl.replays += 1

@@ -130,17 +130,22 @@ DEAD_LETTERS = _dead_letters("listeners.dead_letters", "(d:DeadLetter)")
 #: One listener's, through the `dead_letter_listener` index.
 DEAD_LETTERS_OF = _dead_letters("listeners.dead_letters_of", "(d:DeadLetter {listener: $listener})")
 
-#: Move dead letters to `$state` (sorted ids, each locked before its replay count is read).
+#: Move dead letters to `$state` (sorted ids, each locked before its replay count is read), all
+#: or none: when one of `$ids` is missing, none changes and those found come back as they are.
 SET_DEAD_LETTERS = Query(
     "listeners.set_dead_letters",
     WRITE,
     f"""
     UNWIND $ids AS id
     MATCH (d:DeadLetter {{id: id}})
-    {lock("d")}
-    SET d.state = $state,
-        d.replays = d.replays + CASE WHEN $state = 'replay' THEN 1 ELSE 0 END,
-        d.reason = coalesce($reason, d.reason)
+    WITH collect(d) AS found
+    UNWIND found AS d
+    WITH d, size(found) = size($ids) AS complete
+    FOREACH (_ IN CASE WHEN complete THEN [1] ELSE [] END |
+        {lock("d")}
+        SET d.state = $state,
+            d.replays = d.replays + CASE WHEN $state = 'replay' THEN 1 ELSE 0 END,
+            d.reason = coalesce($reason, d.reason))
     RETURN properties(d) AS p
     """,
 )
