@@ -8,6 +8,7 @@ import.
 from __future__ import annotations
 
 from pboss.config import Settings
+from pboss.cutover.model import register_kinds as register_cutover_kinds
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics
@@ -15,9 +16,10 @@ from pboss.provisioning.model import register_kinds as register_provisioning_kin
 
 
 def register_kinds() -> None:
-    """Add every capability's kinds (today: provisioning's Order, Reservation, WorkOrder) to the
-    inventory model; idempotent."""
+    """Add every capability's kinds (provisioning's Order, Reservation, WorkOrder; cutover's
+    CutoverPlan) to the inventory model; idempotent."""
     register_provisioning_kinds()
+    register_cutover_kinds()
 
 
 def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore:

@@ -7,6 +7,7 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 
 from __future__ import annotations
 
+from pboss.cutover.events import CUTOVER_EVENT_TYPES
 from pboss.provisioning.events import ORDER_EVENT_TYPES
 
 #: The roles of the operator's own systems and staff.
@@ -17,6 +18,8 @@ LISTENER_ROLES = frozenset({*OPERATOR_ROLES, "partner"})
 #: Event type -> roles that may receive it.
 EVENT_ROLES: dict[str, frozenset[str]] = {
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in ORDER_EVENT_TYPES},
+    # a partner hears of plans touching its resources, through its view (hub.views)
+    **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in CUTOVER_EVENT_TYPES.values()},
 }
 
 

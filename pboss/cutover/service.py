@@ -1,0 +1,235 @@
+"""The cutover service: plan a move, walk it through its states, execute and verify it, roll it
+back. Reads happen before each transaction (planning, impact, verification); every write is one
+`GraphStore.transact` of a step in steps.py or plans.py. Time comes from one injectable clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pboss.cutover.errors import PlanInvalid, PlanNotFound
+from pboss.cutover.impact import Impact, impact_of
+from pboss.cutover.model import CutoverPlan, PlanState, Step
+from pboss.cutover.plans import Draft, record_plan, rehome_steps, steps_json
+from pboss.cutover.steps import execute, record_verification, rollback, transition
+from pboss.inventory.store import GraphStore
+from pboss.inventory.timestamps import utc
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+class CutoverService:
+    """Cutover plans over one store, with one clock."""
+
+    def __init__(self, store: GraphStore, clock: Clock = system_clock):
+        self.store = store
+        self.clock = clock
+
+    # ---- planning -------------------------------------------------------------------------
+
+    def plan_rehome(
+        self,
+        *,
+        source: str,
+        target: str,
+        window_start: datetime,
+        window_end: datetime,
+        reason: str,
+        actor: str,
+        mapping: Mapping[str, str] | None = None,
+        plan_id: str | None = None,
+    ) -> CutoverPlan:
+        """Plan moving riders of splitter `source` to splitter `target` (all of them in output
+        order onto its free outputs, or as `mapping` says), holding the target outputs."""
+        self._window(window_start, window_end)
+        draft = rehome_steps(self.store, source, target, mapping)
+        return self._record(draft, window_start, window_end, reason, actor, plan_id)
+
+    def record_draft(
+        self,
+        draft: Draft,
+        *,
+        window_start: datetime,
+        window_end: datetime,
+        reason: str,
+        actor: str,
+        plan_id: str | None = None,
+    ) -> CutoverPlan:
+        """Record a plan from a validated draft (what the re-route and file planners build)."""
+        self._window(window_start, window_end)
+        return self._record(draft, window_start, window_end, reason, actor, plan_id)
+
+    def _window(self, start: datetime, end: datetime) -> None:
+        reasons = []
+        if utc(end) <= utc(start):
+            reasons.append("the window must end after it starts")
+        if utc(end) <= utc(self.clock()):
+            reasons.append("the window has already ended")
+        if reasons:
+            raise PlanInvalid("invalid maintenance window", reasons)
+
+    def _record(
+        self,
+        draft: Draft,
+        start: datetime,
+        end: datetime,
+        reason: str,
+        actor: str,
+        plan_id: str | None,
+    ) -> CutoverPlan:
+        if not reason.strip():
+            raise PlanInvalid("a cutover plan needs a reason", ["reason is empty"])
+        impact = impact_of(self.store, draft.riders, draft.move, draft.partners_segments)
+        now = self.clock()
+        plan = CutoverPlan(
+            id=plan_id or f"CUT-{uuid.uuid4().hex[:12].upper()}",
+            name=f"{draft.move} {draft.source} -> {draft.target or 'alternative paths'}",
+            move=draft.move,
+            reason=reason,
+            window_start=start,
+            window_end=end,
+            source=draft.source,
+            target=draft.target,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            steps=steps_json(draft.steps),
+            holds=[h.dst for h in draft.holds],
+            riders=draft.riders,
+            partners=draft.partners,
+            sites=draft.sites,
+            products=sorted(impact.by_product),
+            impact=impact.dumps(),
+        )
+        return self.store.transact(
+            lambda tx: record_plan(tx, plan=plan, draft=draft, actor=actor, now=now),
+            actor=actor,
+            reason=f"cutover plan: {reason}",
+        )
+
+    # ---- states ---------------------------------------------------------------------------
+
+    def get(self, plan_id: str) -> CutoverPlan:
+        """One plan; PlanNotFound when there is none."""
+        el = self.store.get(plan_id)
+        if not isinstance(el, CutoverPlan):
+            raise PlanNotFound(plan_id)
+        return el
+
+    def plans(self, states: Sequence[str] | None = None) -> list[CutoverPlan]:
+        """Every plan (in these states), by id."""
+        raw = self.store.scan_nodes("CutoverPlan")
+        ids = [r["id"] for r in raw if states is None or r.get("state") in states]
+        found = self.store.get_many(ids) if ids else {}
+        return [p for i in ids if isinstance(p := found.get(i), CutoverPlan)]
+
+    def _move(self, plan_id: str, to: PlanState, actor: str, note: str) -> CutoverPlan:
+        now = self.clock()
+        return self.store.transact(
+            lambda tx: transition(tx, plan_id=plan_id, to=to, actor=actor, now=now, note=note),
+            actor=actor,
+            reason=f"cutover plan {plan_id} {to}",
+        )
+
+    def approve(self, plan_id: str, *, actor: str, note: str = "") -> CutoverPlan:
+        """Approve a draft: CRM (and partners whose resources it touches) hear of it."""
+        return self._move(plan_id, PlanState.APPROVED, actor, note)
+
+    def schedule(self, plan_id: str, *, actor: str, note: str = "") -> CutoverPlan:
+        """Schedule an approved plan for its window."""
+        return self._move(plan_id, PlanState.SCHEDULED, actor, note)
+
+    def cancel(self, plan_id: str, *, actor: str, note: str = "") -> CutoverPlan:
+        """Cancel a plan not yet executed, releasing what it holds."""
+        return self._move(plan_id, PlanState.CANCELLED, actor, note)
+
+    # ---- execution ------------------------------------------------------------------------
+
+    def execute(self, plan_id: str, *, actor: str) -> CutoverPlan:
+        """Execute a scheduled plan in its window, then verify it and keep the report on it."""
+        now = self.clock()
+        done = self.store.transact(
+            lambda tx: execute(tx, plan_id=plan_id, actor=actor, now=now),
+            actor=actor,
+            reason=f"cutover plan {plan_id} executed",
+        )
+        report = self.verify(done)
+        return self.store.transact(
+            lambda tx: record_verification(tx, plan_id=plan_id, report=report),
+            actor=actor,
+            reason=f"cutover plan {plan_id} verified",
+        )
+
+    def verify(self, plan: CutoverPlan) -> dict[str, Any]:
+        """Check an executed plan: every moved edge is where the plan put it, every moved
+        rider's chain traces healthy end to end on the target, and the target's riders grew by
+        exactly what the plan moved."""
+        steps = plan.step_list()
+        problems: list[str] = []
+        out = self.store.neighbours_many(
+            sorted({s.src for s in steps}), "out", sorted({s.type for s in steps})
+        )
+        have = {(e.type, e.src, e.dst) for pairs in out.values() for e, _ in pairs}
+        for s in steps:
+            want = _landing(s)
+            if want is not None and want not in have:
+                problems.append(f"{s.rider}: {want[0]} {want[1]} -> {want[2]} missing")
+            if s.op == "remove" and (s.type, s.src, s.dst) in have:
+                problems.append(f"{s.rider}: {s.type} {s.src} -> {s.dst} still there")
+        traced = _trace_points(plan, steps)
+        for rid in traced:
+            tr = self.store.trace(rid)
+            if tr.health != "ok":
+                problems.append(f"{rid} traces {tr.health} ({', '.join(tr.impaired_by)})")
+        impact = Impact.loads(plan.impact)
+        riders_now = self._rider_count(plan.riders)
+        if riders_now != len(impact.services):
+            problems.append(
+                f"{riders_now} services ride the moved resources, {len(impact.services)} planned"
+            )
+        return {
+            "ok": not problems,
+            "problems": problems,
+            "services": riders_now,
+            "planned": len(impact.services),
+            "traced": traced,
+            "at": utc(self.clock()).isoformat(),
+        }
+
+    def _rider_count(self, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        return self.store.riders(list(ids), first=1).totals.services
+
+    def rollback(self, plan_id: str, *, actor: str, note: str = "") -> CutoverPlan:
+        """Put the pre-cutover graph back (a completed plan)."""
+        now = self.clock()
+        return self.store.transact(
+            lambda tx: rollback(tx, plan_id=plan_id, actor=actor, now=now, note=note),
+            actor=actor,
+            reason=f"cutover plan {plan_id} rolled back",
+        )
+
+
+def _landing(step: Step) -> tuple[str, str, str] | None:
+    if step.op == "move":
+        return (step.type, step.src, str(step.new_dst))
+    if step.op == "add":
+        return (step.type, step.src, step.dst)
+    return None
+
+
+def _trace_points(plan: CutoverPlan, steps: Sequence[Step]) -> list[str]:
+    """What verification traces end to end: the target splitter (every re-homed ONT hangs off
+    it, so one trace covers its chain to the OLT), and each re-routed circuit."""
+    if plan.target and any(s.type == "FED_BY" for s in steps):
+        return [plan.target]
+    return sorted({s.rider for s in steps})

@@ -1,0 +1,216 @@
+"""The transactional steps of a cutover plan: state changes (approve, schedule, cancel), execute
+and roll back. Each is one transaction's work against `GraphTx`: lock the plan, then what it
+moves and where, in sorted-id order; re-check every assumption; then write, and emit the event.
+
+Execution re-checks after locking that every rider is still where the plan found it and every
+target still free for the plan (healthy, its slots free), and refuses with the reasons, writing
+nothing, when one broke. It records the edges before and after on the plan; rollback replays the
+recorded before-state (each moved edge re-pointed back, each added one removed, each removed one
+put back), so the graph is exactly the pre-cutover one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pboss.cutover.errors import AssumptionBroken, InvalidTransition, PlanNotFound
+from pboss.cutover.events import CUTOVER_EVENT_TYPES, plan_event
+from pboss.cutover.model import TRANSITIONS, CutoverPlan, HistoryEntry, PlanState
+from pboss.cutover.plans import check_riders, check_targets
+from pboss.inventory.model import Edge
+from pboss.inventory.timestamps import utc
+from pboss.inventory.transaction import GraphTx
+
+P = PlanState
+
+
+def locked_plan(tx: GraphTx, plan_id: str) -> CutoverPlan:
+    """Lock the plan and return it; PlanNotFound when there is none."""
+    plan = tx.lock([plan_id]).get(plan_id)
+    if not isinstance(plan, CutoverPlan):
+        raise PlanNotFound(plan_id)
+    return plan
+
+
+def moved(
+    plan: CutoverPlan,
+    to: PlanState,
+    *,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    event: str | None = None,
+) -> CutoverPlan:
+    """A copy of the plan moved to `to` (the transition table must allow it), with history."""
+    state = P(plan.state)
+    if to not in TRANSITIONS[state]:
+        allowed = ", ".join(sorted(TRANSITIONS[state])) or "nothing (final)"
+        raise InvalidTransition(f"plan {plan.id} is {state}", [f"it may become {allowed}"])
+    new = plan.model_copy(deep=True)
+    new.state = to
+    new.updated_at = now
+    entry = HistoryEntry(at=now, event=event or str(to), state=str(to), actor=actor, note=note)
+    new.history = [*plan.history, entry.dumps()]
+    return new
+
+
+def _emit(tx: GraphTx, plan: CutoverPlan, event: str, now: datetime) -> None:
+    if event in CUTOVER_EVENT_TYPES:
+        tx.emit(plan_event(plan, event, now, len(plan.history)))
+
+
+def transition(
+    tx: GraphTx, *, plan_id: str, to: PlanState, actor: str, now: datetime, note: str = ""
+) -> CutoverPlan:
+    """Approve or schedule a plan (emitting its event); cancel one, releasing its holds.
+
+    Scheduling re-checks that the window has not already ended."""
+    plan = locked_plan(tx, plan_id)
+    if P(plan.state) == to:
+        return plan
+    if to == P.SCHEDULED and utc(plan.window_end) <= utc(now):
+        raise InvalidTransition(f"plan {plan.id}'s window ended", [plan.window_end.isoformat()])
+    holds = tx.linked(plan.id, "HOLDS", "out") if to == P.CANCELLED else []
+    new = moved(plan, to, actor=actor, now=now, note=note)
+    for edge, _ in holds:
+        tx.unlink("HOLDS", edge.src, edge.dst)
+    if to == P.CANCELLED:
+        new.holds = []
+    tx.put(new)
+    _emit(tx, new, str(to), now)
+    return new
+
+
+def execute(tx: GraphTx, *, plan_id: str, actor: str, now: datetime) -> CutoverPlan:
+    """Execute a scheduled plan inside its window, all moves in this one transaction.
+
+    Locks the plan, then every rider, source and target in sorted-id order, and re-checks:
+    AssumptionBroken (writing nothing) names every rider no longer where it was and every target
+    no longer free for the plan. Then the plan's holds are released and its steps applied, the
+    edges before and after recorded on the plan, and the plan is completed."""
+    plan = locked_plan(tx, plan_id)
+    state = P(plan.state)
+    if state != P.SCHEDULED:
+        raise InvalidTransition(f"plan {plan.id} is {state}", ["only a scheduled plan executes"])
+    if not utc(plan.window_start) <= utc(now) < utc(plan.window_end):
+        raise InvalidTransition(
+            f"plan {plan.id} executes only in its window",
+            [f"{utc(plan.window_start).isoformat()} to {utc(plan.window_end).isoformat()}"],
+        )
+    steps = plan.step_list()
+    holds = tx.linked(plan.id, "HOLDS", "out")
+    targets = {s.new_dst for s in steps if s.new_dst} | {s.dst for s in steps if s.op == "add"}
+    ids = {s.src for s in steps} | {s.dst for s in steps} | targets
+    _, facts = tx.claim(sorted(ids))
+    held = {e.dst: e for e, _ in holds}
+    reasons = [f"the plan no longer holds {t}" for t in sorted(targets) if t not in held]
+    wanted = [
+        Edge(type="HOLDS", src=plan.id, dst=str(s.new_dst or s.dst), slots=s.slots)
+        for s in steps
+        if s.op != "remove"
+    ]
+    reasons += check_targets(tx, wanted, facts, holder=plan.id)
+    reasons += check_riders(tx, steps)
+    current = {
+        (s.type, s.src, s.dst): e
+        for s in steps
+        if s.op != "add"
+        for e, _ in tx.linked(s.src, s.type, "out")
+        if e.dst == s.dst
+    }
+    if reasons:
+        raise AssumptionBroken(f"plan {plan.id} cannot execute", reasons)
+    before: list[Edge] = []
+    after: list[Edge] = []
+    for edge, _ in holds:
+        tx.unlink("HOLDS", edge.src, edge.dst)
+    for s in steps:
+        if s.op == "move":
+            edge = current[(s.type, s.src, s.dst)]
+            before.append(edge)
+            after.append(tx.repoint(edge, dst=s.new_dst))
+        elif s.op == "remove":
+            edge = current[(s.type, s.src, s.dst)]
+            before.append(edge)
+            tx.unlink(s.type, s.src, s.dst)
+        else:
+            edge = s.edge()
+            tx.link(edge)
+            after.append(edge)
+    started = moved(plan, P.IN_PROGRESS, actor=actor, now=now, event="started")
+    done = moved(started, P.COMPLETED, actor=actor, now=now, note=f"{len(steps)} edges changed")
+    done.holds = []
+    done.before = _edges_json(before)
+    done.after = _edges_json(after)
+    tx.put(done)
+    _emit(tx, done, "completed", now)
+    return done
+
+
+def rollback(
+    tx: GraphTx, *, plan_id: str, actor: str, now: datetime, note: str = ""
+) -> CutoverPlan:
+    """Put back the pre-cutover graph of a completed plan: every edge it moved re-pointed back,
+    every edge it added removed and every edge it removed re-created, as recorded. Refused
+    (AssumptionBroken, nothing written) when an edge it recorded changed since, or a source it
+    would return to was taken meanwhile."""
+    plan = locked_plan(tx, plan_id)
+    state = P(plan.state)
+    if state != P.COMPLETED:
+        raise InvalidTransition(f"plan {plan.id} is {state}", ["only a completed plan rolls back"])
+    steps = plan.step_list()
+    ids = {s.src for s in steps} | {s.dst for s in steps} | {s.new_dst for s in steps if s.new_dst}
+    _, facts = tx.claim(sorted(ids))
+    reasons: list[str] = []
+    now_edges: dict[tuple[str, str, str], Edge] = {}
+    for s in steps:
+        if s.op == "remove":
+            continue
+        dst = s.new_dst if s.op == "move" else s.dst
+        found = [e for e, _ in tx.linked(s.src, s.type, "out") if e.dst == dst]
+        if not found:
+            reasons.append(f"{s.rider}: {s.type} {s.src} -> {dst} is no longer there")
+        else:
+            now_edges[(s.type, s.src, str(dst))] = found[0]
+    for s in steps:
+        if s.op == "move":
+            f = facts.get(s.dst)
+            users = [
+                el.id
+                for t in ("FED_BY", "HOLDS")
+                if f is not None and t in f.incoming
+                for _, el in tx.linked(s.dst, t, "in")
+            ]
+            if users:
+                reasons.append(f"{s.dst} was taken since ({', '.join(users)})")
+    if reasons:
+        raise AssumptionBroken(f"plan {plan.id} cannot roll back", reasons)
+    before = {(e.type, e.src, e.dst): e for e in plan.recorded("before")}
+    for s in reversed(steps):
+        if s.op == "move":
+            tx.repoint(now_edges[(s.type, s.src, str(s.new_dst))], dst=s.dst)
+        elif s.op == "add":
+            tx.unlink(s.type, s.src, s.dst)
+        else:
+            tx.link(before[(s.type, s.src, s.dst)])
+    done = moved(plan, P.ROLLED_BACK, actor=actor, now=now, note=note)
+    tx.put(done)
+    _emit(tx, done, "rolledBack", now)
+    return done
+
+
+def record_verification(tx: GraphTx, *, plan_id: str, report: dict[str, object]) -> CutoverPlan:
+    """Keep the verification report on the plan."""
+    plan = locked_plan(tx, plan_id)
+    new = plan.model_copy(deep=True)
+    new.verification = json.dumps(report, sort_keys=True, ensure_ascii=False)
+    tx.put(new)
+    return new
+
+
+def _edges_json(edges: list[Edge]) -> str:
+    return json.dumps(
+        [e.model_dump(exclude_none=True, exclude_defaults=True) | {"type": e.type} for e in edges],
+        separators=(",", ":"),
+    )
