@@ -57,9 +57,10 @@ class MoveKind(StrEnum):
 
 class Step(BaseModel):
     """One edge change of the plan: `move` re-points (type, src, dst) to `new_dst`; `remove`
-    deletes it; `add` creates it (with seq/slots). `rider` is what the step moves."""
+    deletes it; `add` creates it (with seq/slots); `update` gives it a new seq (a section a
+    re-routed circuit keeps, at another position). `rider` is what the step moves."""
 
-    op: Literal["move", "remove", "add"]
+    op: Literal["move", "remove", "add", "update"]
     rider: str
     type: str
     src: str

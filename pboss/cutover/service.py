@@ -14,6 +14,7 @@ from pboss.cutover.errors import PlanInvalid, PlanNotFound
 from pboss.cutover.impact import Impact, impact_of
 from pboss.cutover.model import CutoverPlan, PlanState, Step
 from pboss.cutover.plans import Draft, record_plan, rehome_steps, steps_json
+from pboss.cutover.reroute import reroute_steps
 from pboss.cutover.steps import execute, record_verification, rollback, transition
 from pboss.inventory.store import GraphStore
 from pboss.inventory.timestamps import utc
@@ -51,6 +52,27 @@ class CutoverService:
         order onto its free outputs, or as `mapping` says), holding the target outputs."""
         self._window(window_start, window_end)
         draft = rehome_steps(self.store, source, target, mapping)
+        return self._record(draft, window_start, window_end, reason, actor, plan_id)
+
+    def plan_reroute(
+        self,
+        *,
+        link: str,
+        window_start: datetime,
+        window_end: datetime,
+        reason: str,
+        actor: str,
+        circuits: Sequence[str] | None = None,
+        self_built_only: bool | None = None,
+        plan_id: str | None = None,
+    ) -> CutoverPlan:
+        """Plan moving circuits (all riding `link` when None) off a trunk section or partner link
+        onto alternative routes with fresh VC-12 slots, holding them. Off a partner link, only
+        self-built sections are used unless `self_built_only` is False."""
+        self._window(window_start, window_end)
+        el = self.store.get(link)
+        only_own = self_built_only if self_built_only is not None else bool(el and el.is_partner)
+        draft = reroute_steps(self.store, link, circuits, self_built_only=only_own)
         return self._record(draft, window_start, window_end, reason, actor, plan_id)
 
     def record_draft(
@@ -222,7 +244,7 @@ class CutoverService:
 def _landing(step: Step) -> tuple[str, str, str] | None:
     if step.op == "move":
         return (step.type, step.src, str(step.new_dst))
-    if step.op == "add":
+    if step.op in ("add", "update"):
         return (step.type, step.src, step.dst)
     return None
 

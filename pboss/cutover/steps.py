@@ -108,7 +108,7 @@ def execute(tx: GraphTx, *, plan_id: str, actor: str, now: datetime) -> CutoverP
     wanted = [
         Edge(type="HOLDS", src=plan.id, dst=str(s.new_dst or s.dst), slots=s.slots)
         for s in steps
-        if s.op != "remove"
+        if s.op in ("move", "add")
     ]
     reasons += check_targets(tx, wanted, facts, holder=plan.id)
     reasons += check_riders(tx, steps)
@@ -134,6 +134,12 @@ def execute(tx: GraphTx, *, plan_id: str, actor: str, now: datetime) -> CutoverP
             edge = current[(s.type, s.src, s.dst)]
             before.append(edge)
             tx.unlink(s.type, s.src, s.dst)
+        elif s.op == "update":
+            edge = current[(s.type, s.src, s.dst)]
+            before.append(edge)
+            new_edge = edge.model_copy(update={"seq": s.seq})
+            tx.link(new_edge)
+            after.append(new_edge)
         else:
             edge = s.edge()
             tx.link(edge)
@@ -192,7 +198,7 @@ def rollback(
             tx.repoint(now_edges[(s.type, s.src, str(s.new_dst))], dst=s.dst)
         elif s.op == "add":
             tx.unlink(s.type, s.src, s.dst)
-        else:
+        else:  # remove, update: the edge as it was
             tx.link(before[(s.type, s.src, s.dst)])
     done = moved(plan, P.ROLLED_BACK, actor=actor, now=now, note=note)
     tx.put(done)

@@ -77,3 +77,62 @@ def fed_by(store: GraphStore, ont: str) -> str:
 
 
 __all__ = ["Edge", "fed_by"]
+
+
+def _ports(ne: str, site: str, spec: str, names: list[str]) -> tuple[list[Any], list[Any]]:
+    nodes = [{"kind": "Port", "id": f"{ne}/{n}", "site": site, "spec": spec} for n in names]
+    edges = [{"type": "PART_OF", "src": f"{ne}/{n}", "dst": ne} for n in names]
+    return nodes, edges
+
+
+def trunk_alternative(store: GraphStore) -> None:
+    """A second self-built section NE-1—NE-2 (TS-3) beside TS-2, and three more circuits over
+    TS-2 (CIR-3..5, 1 x 2M each, NE-1 to NE-2), so five circuits ride TS-2."""
+    nodes: list[Any] = [
+        {"kind": "TrunkSection", "id": "TS-3", "name": "NE-1—NE-2 (2)", "spec": "TRUNK-STM4"}
+    ]
+    edges: list[Any] = []
+    for ne, site in (("NE-1", "EX-1"), ("NE-2", "EX-2")):
+        n, e = _ports(ne, site, "PORT-STM4", ["STM4-2"])
+        nodes += n
+        edges += [*e, {"type": "TERMINATES", "src": "TS-3", "dst": f"{ne}/STM4-2"}]
+        n, e = _ports(ne, site, "PORT-E1", [f"E1F-{i}" for i in range(1, 4)])
+        nodes += n
+        edges += e
+    for i in range(1, 4):
+        cir, svc = f"CIR-{i + 2}", f"SVC-LL-{i}"
+        nodes += [
+            {"kind": "Circuit", "id": cir, "bandwidth_2m": 1, "status": "in_use"},
+            {"kind": "Service", "id": svc, "product": "MSTP-LL", "status": "in_use"},
+        ]
+        edges += [
+            {"type": "A_END", "src": cir, "dst": f"NE-1/E1F-{i}"},
+            {"type": "Z_END", "src": cir, "dst": f"NE-2/E1F-{i}"},
+            {"type": "ROUTED_OVER", "src": cir, "dst": "TS-2", "seq": 1, "slots": [20 + i]},
+            {"type": "USES", "src": svc, "dst": cir},
+            {"type": "FOR", "src": svc, "dst": "E-1" if i == 1 else "E-2"},
+        ]
+    store.upsert(
+        [parse_node(n) for n in nodes], [parse_edge(e) for e in edges], actor="test", reason="setup"
+    )
+
+
+def self_built_beside_tietong(store: GraphStore) -> None:
+    """A self-built section NE-2—NE-Z (TS-4) beside Tietong's PL-1."""
+    nodes: list[Any] = [
+        {"kind": "TrunkSection", "id": "TS-4", "name": "NE-2—NE-Z", "spec": "TRUNK-STM1"}
+    ]
+    edges: list[Any] = []
+    for ne, site in (("NE-2", "EX-2"), ("NE-Z", "B-DH")):
+        n, e = _ports(ne, site, "PORT-STM1", ["STM1-9"])
+        nodes += n
+        edges += [*e, {"type": "TERMINATES", "src": "TS-4", "dst": f"{ne}/STM1-9"}]
+    store.upsert(
+        [parse_node(n) for n in nodes], [parse_edge(e) for e in edges], actor="test", reason="setup"
+    )
+
+
+def route(store: GraphStore, circuit: str) -> list[tuple[int | None, str, list[int] | None]]:
+    """A circuit's route: (seq, link, slots) in order."""
+    edges = [e for e, _ in store.neighbours(circuit, "out", ["ROUTED_OVER"])]
+    return sorted(((e.seq, e.dst, e.slots) for e in edges), key=lambda r: r[0] or 0)
