@@ -33,6 +33,8 @@ from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
 from pboss.graphql.business.queries import BusinessQuery
+from pboss.graphql.cutover.mutations import CutoverMutation
+from pboss.graphql.cutover.queries import CutoverQuery
 from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
@@ -57,6 +59,8 @@ QUERY_TYPES.append(ProvisioningQuery)
 MUTATION_TYPES.append(ProvisioningMutation)
 MUTATION_TYPES.append(EdgeMutation)
 QUERY_TYPES.append(EventsQuery)
+QUERY_TYPES.append(CutoverQuery)
+MUTATION_TYPES.append(CutoverMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).
