@@ -256,6 +256,20 @@ class EdgePlan:
         return EdgeChanges(removed=self.removed, moved=self.moved, history=list(entries))
 
 
+def onto_existing(
+    moves: Sequence[tuple[Edge, Edge]], stored: set[EdgeKey], removed: set[EdgeKey]
+) -> None:
+    """Refuse (ValidationFailed) re-points onto an edge that is stored and stays: a move would
+    silently merge two edges into one (a unit of work's `repoint`, checked at its commit)."""
+    issues = [
+        Issue(f"edge {label(after.key)}", "that edge exists already")  # type: ignore[arg-type]
+        for _, after in moves
+        if after.key in stored and after.key not in removed
+    ]
+    if issues:
+        raise ValidationFailed(issues)
+
+
 def plan_edge_changes(
     request: EdgeRequest, facts: EdgeFacts, catalog: Catalog | None = None
 ) -> EdgePlan:

@@ -9,6 +9,7 @@ before/after moves everything back.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from pboss.inventory.model import parse_edge, parse_node
@@ -188,3 +189,21 @@ def test_who_may_change_edges(api: Api, demo_store: GraphStore) -> None:
     done = _repoint(api, PARTNER_TT, moves=[own])
     assert done["__typename"] == "EdgesChanged"
     assert done["moved"][0]["after"]["dst"] == "TT-NE-2"
+
+
+def test_junk_edges_are_typed_answers_never_a_crash(api: Api, demo_store: GraphStore) -> None:
+    """Junk ids (empty, NUL, huge, quotes) and wrong types reach the resolvers and come back as
+    typed answers for every role, writing nothing (no junk pair is a stored edge)."""
+    before = graph_of(demo_store)
+    junk = ["", " ", "\x00", "x" * 600, "中文", "'", "ONT-1", "SPL-JZ-2B:2", "RSV-1"]
+    rng = random.Random(18)
+    for _ in range(60):
+        src, dst, new = (rng.choice(junk) for _ in range(3))
+        key = rng.choice([ENGINEER, PARTNER_TT, CRM])
+        move = {"type": rng.choice(["FED_BY", "USES", "HOLDS"]), "src": src, "dst": dst}
+        move["newDst" if rng.random() < 0.7 else "newSrc"] = new
+        got = _repoint(api, key, moves=[move], accept=True, reason="x")
+        assert got["__typename"] in ("NotFound", "ValidationError", "Forbidden"), got
+        got = api.data(DELETE, key=key, edges=[{"type": move["type"], "src": src, "dst": dst}])
+        assert got["deleteEdges"]["__typename"] in ("NotFound", "ValidationError", "Forbidden")
+    assert graph_of(demo_store) == before

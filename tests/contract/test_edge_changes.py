@@ -225,6 +225,13 @@ def test_a_transaction_repoints_an_edge_it_read(demo_store: GraphStore) -> None:
 
     with pytest.raises(EdgeNotFound):
         demo_store.transact(stale, actor="eng", reason="x")
+
+    def merging(tx: GraphTx) -> None:  # CIR-1 is routed over TS-2 already
+        [edge] = [e for e, _ in tx.linked("CIR-1", "ROUTED_OVER", "out") if e.dst == "TS-1"]
+        tx.repoint(edge, dst="TS-2")
+
+    with pytest.raises(ValidationFailed, match="exists already"):
+        demo_store.transact(merging, actor="eng", reason="x")
     assert state_of(demo_store) == before
 
 

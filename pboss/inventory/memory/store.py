@@ -21,7 +21,7 @@ import networkx as nx
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
-from pboss.inventory.edges import EdgeChanges, EdgeMove, EdgeNotFound
+from pboss.inventory.edges import EdgeChanges, EdgeMove, EdgeNotFound, onto_existing
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
 from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
@@ -649,6 +649,8 @@ class MemoryStore:
         for old, _ in tx.moves:
             if not self.graph.has_edge(old.src, old.dst, key=old.type):
                 raise EdgeNotFound(old.key)
+        stored = {a.key for _, a in tx.moves if self.graph.has_edge(a.src, a.dst, key=a.type)}
+        onto_existing(tx.moves, stored, {(t, s, d) for s, d, t in tx.unlinks})
         try:
             for src, dst, key in tx.unlinks:
                 if self.graph.has_edge(src, dst, key=key):

@@ -21,7 +21,7 @@ from typing import Any
 from neo4j.exceptions import ConstraintError
 
 from pboss.inventory.catalog import Catalog
-from pboss.inventory.edges import EdgeNotFound
+from pboss.inventory.edges import EdgeNotFound, onto_existing
 from pboss.inventory.errors import Issue, PortInUse, TxConflict, ValidationFailed
 from pboss.inventory.events import NewEvent
 from pboss.inventory.history import (
@@ -200,6 +200,7 @@ class Neo4jTx:
         for old, _ in self._moves:
             if old.key not in stored:
                 raise EdgeNotFound(old.key)
+        onto_existing(self._moves, set(stored), unlinked)
         before = {k: p for k, p in stored.items() if k not in unlinked}  # unlinks go first
         plan = plan_batch(nodes, edges, existing, before, self.catalog, upstreams)
         self._check_slots([e for e in edges if is_slot_edge(e)], existing, holdings)
