@@ -8,9 +8,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pboss.cutover.errors import PlanInvalid, PlanNotFound
+from pboss.cutover.files import draft_from_rows, read_moves
 from pboss.cutover.impact import Impact, impact_of
 from pboss.cutover.model import CutoverPlan, PlanState, Step
 from pboss.cutover.plans import Draft, record_plan, rehome_steps, steps_json
@@ -75,6 +77,32 @@ class CutoverService:
         draft = reroute_steps(self.store, link, circuits, self_built_only=only_own)
         return self._record(draft, window_start, window_end, reason, actor, plan_id)
 
+    def plan_file(
+        self,
+        path: Path,
+        *,
+        window_start: datetime,
+        window_end: datetime,
+        reason: str,
+        actor: str,
+        plan_id: str | None = None,
+        dry_run: bool = False,
+        encoding: str = "utf-8",
+    ) -> tuple[Draft, Impact, CutoverPlan | None]:
+        """Plan a re-home from a port-mapping file (CSV or NDJSON, `files.py`): every row checked
+        at file:line:column (LoadRefused), the move as a whole like the API's (PlanInvalid). A
+        dry run returns the steps and the impact and records nothing."""
+        self._window(window_start, window_end)
+        draft = draft_from_rows(self.store, read_moves(path, encoding=encoding), str(path))
+        if dry_run:
+            return draft, self.preview(draft), None
+        plan = self._record(draft, window_start, window_end, reason, actor, plan_id)
+        return draft, Impact.loads(plan.impact), plan
+
+    def preview(self, draft: Draft) -> Impact:
+        """The impact a draft would have, recording nothing."""
+        return impact_of(self.store, draft.riders, draft.move, draft.partners_segments)
+
     def record_draft(
         self,
         draft: Draft,
@@ -109,7 +137,7 @@ class CutoverService:
     ) -> CutoverPlan:
         if not reason.strip():
             raise PlanInvalid("a cutover plan needs a reason", ["reason is empty"])
-        impact = impact_of(self.store, draft.riders, draft.move, draft.partners_segments)
+        impact = self.preview(draft)
         now = self.clock()
         plan = CutoverPlan(
             id=plan_id or f"CUT-{uuid.uuid4().hex[:12].upper()}",
