@@ -140,7 +140,7 @@ class CutoverPlan(Element):
 KINDS: tuple[type[Element], ...] = (CutoverPlan,)
 #: Its edges: holds on target capacity, and MOVES to each rider (no impact traversal follows it).
 EDGES: tuple[tuple[str, str, str], ...] = (
-    *(("HOLDS", "CutoverPlan", t) for t in ("SplitterPort", "TrunkSection", "Port")),
+    *(("HOLDS", "CutoverPlan", t) for t in ("SplitterPort", "PonPort", "TrunkSection", "Port")),
     *(("MOVES", "CutoverPlan", t) for t in ("ONT", "Splitter", "Circuit")),
 )
 

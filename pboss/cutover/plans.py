@@ -16,12 +16,15 @@ from datetime import datetime
 from pboss.cutover.errors import PlanInvalid
 from pboss.cutover.model import CutoverPlan, HistoryEntry, MoveKind, Step
 from pboss.inventory.model import Edge
+from pboss.inventory.results import SplitterView
 from pboss.inventory.store import GraphStore
 from pboss.inventory.transaction import BUSY_BY, AlreadyExists, Facts, GraphTx
 from pboss.provisioning.paths import USABLE
 
 #: The placeholder source of a draft's holds (the plan's id replaces it when it is recorded).
 PLAN = "<plan>"
+#: What makes a PON port taken as a re-home target (a tree on it, or another plan's hold).
+PON_USERS = frozenset({"FED_BY", "HOLDS"})
 #: Most riders one plan may move (the bench moves a whole PON port, about 500).
 MAX_RIDERS = 2000
 
@@ -52,18 +55,27 @@ def _index(port_id: str, store_index: int | None) -> tuple[int, str]:
 
 
 def _outputs(store: GraphStore, splitter: str) -> list[tuple[str, int | None, str]]:
-    """(port id, index, status) of a splitter's outputs, by index."""
+    """(port id, index, status) of a splitter's outputs, by index; a PON port is its own."""
+    el = store.get(splitter)
+    if el is not None and el.kind == "PonPort":
+        return [(el.id, None, str(el.status))]
     ports = [el for _, el in store.neighbours(splitter, "in", ["PART_OF"])]
     rows = [(p.id, getattr(p, "index", None), str(p.status)) for p in ports]
     return sorted(rows, key=lambda r: _index(r[0], r[1]))
 
 
-def _splitter(store: GraphStore, splitter_id: str, role: str) -> None:
-    el = store.get(splitter_id)
-    if el is None or el.kind != "Splitter":
+#: What a re-home moves riders between: splitters (their outputs), or PON ports (a whole tree).
+FEEDERS = ("Splitter", "PonPort")
+
+
+def _feeder(store: GraphStore, feeder_id: str, role: str) -> str:
+    el = store.get(feeder_id)
+    if el is None or el.kind not in FEEDERS:
         raise PlanInvalid(
-            f"{role} {splitter_id!r} is not a splitter", [f"no Splitter {splitter_id!r}"]
+            f"{role} {feeder_id!r} is not a splitter or PON port",
+            [f"no Splitter or PonPort {feeder_id!r}"],
         )
+    return el.kind
 
 
 def _ont_count(store: GraphStore, rider_id: str, kind: str) -> int:
@@ -94,18 +106,21 @@ def rehome_steps(
     """Steps moving riders of splitter `source`'s outputs to `target`'s: `mapping` (rider id ->
     target output) as given, or, when None, every rider in output order onto the target's free
     outputs in index order. PlanInvalid lists every reason the move does not fit."""
-    _splitter(store, source, "source")
-    _splitter(store, target, "target")
+    kinds = {_feeder(store, source, "source"), _feeder(store, target, "target")}
+    if len(kinds) > 1:
+        raise PlanInvalid("source and target must both be splitters or both PON ports", [])
     if source == target:
         raise PlanInvalid("source and target are the same splitter", [source])
     a_out = _outputs(store, source)
     b_out = _outputs(store, target)
     fed = store.neighbours_many([p for p, _, _ in a_out + b_out], "in", ["FED_BY", "HOLDS"])
     riders: dict[str, tuple[str, str]] = {}  # rider -> (A's port, kind)
+    rider_sites: set[str] = set()
     for port, _, _ in a_out:
         for edge, el in fed.get(port, []):
             if edge.type == "FED_BY":
                 riders[el.id] = (port, el.kind)
+                rider_sites.update([el.site] if el.site else [])
     b_ports = {p: status for p, _, status in b_out}
     busy = {p: [f"{e.type} from {el.id}" for e, el in fed.get(p, [])] for p in b_ports}
     free = [p for p, _, status in b_out if status == "available" and not busy[p]]
@@ -160,7 +175,7 @@ def rehome_steps(
         for r, p in pairs
     ]
     holds = [Edge(type="HOLDS", src=PLAN, dst=p, attrs={"role": "target"}) for _, p in pairs]
-    sites = sorted({s for v in (a_view, b_view) if v for s in [v.splitter.site] if s})
+    sites = sorted(rider_sites | {s for v in (a_view, b_view) if v for s in [v.splitter.site] if s})
     partners = sorted(
         {
             el.owner
@@ -187,11 +202,20 @@ def rehome_steps(
     )
 
 
-def _splitter_views(store: GraphStore, splitters: Sequence[str]) -> dict[str, object]:
-    """The site view's entry of each splitter (chain health, PON port, load and budget)."""
-    out: dict[str, object] = {}
+def _splitter_views(store: GraphStore, splitters: Sequence[str]) -> dict[str, SplitterView]:
+    """The site view's entry of each splitter (chain health, PON port, load and budget); for a
+    PON port, the same shape built from it and its OLT (its load is checked under lock)."""
+    out: dict[str, SplitterView] = {}
     for sid in splitters:
         el = store.get(sid)
+        if el is not None and el.kind == "PonPort":
+            olt = [o for _, o in store.neighbours(sid, "out", ["PART_OF"])]
+            out[sid] = SplitterView(
+                splitter=el, free_ports=[], busy_ports=0, upstream=olt, pon_port=sid,
+                olt=olt[0].id if olt else None, pon_load=0,
+                pon_budget=int(getattr(el, "max_split", 0)),
+            )  # fmt: skip
+            continue
         if el is None or not el.site:
             continue
         for sv in store.site_view(el.site).splitters:
@@ -248,13 +272,14 @@ def check_targets(
         if f is None:
             reasons.append(f"target {hold.dst} no longer exists")
             continue
-        exclusive = f.kind in BUSY_BY
+        busy_by = BUSY_BY.get(f.kind, PON_USERS if f.kind == "PonPort" else None)
+        exclusive = busy_by is not None
         if (f.status != "available") if exclusive else (f.status not in USABLE):
             reasons.append(f"target {hold.dst} is {f.status}")
-        if exclusive:
+        if busy_by is not None:
             users = [
                 f"{e.type} from {el.id}"
-                for t in sorted(set(f.incoming) & BUSY_BY[f.kind])
+                for t in sorted(set(f.incoming) & busy_by)
                 for e, el in tx.linked(hold.dst, t, "in")
                 if not (t == "HOLDS" and el.id == holder)
             ]

@@ -147,3 +147,31 @@ def test_execute_refused_when_a_target_went_faulty_or_was_sold(setup: tuple) -> 
     assert "target SPL-JZ-3:3 is taken (FED_BY from ONT-3)" in err.value.reasons
     assert network(store) == before
     assert svc.get("CUT-1").state == PlanState.SCHEDULED
+
+
+def test_a_whole_pon_port_tree_moves_to_a_free_pon_port(setup: tuple) -> None:
+    store, svc, clock = setup
+    before = network(store)
+    plan = svc.plan_rehome(
+        source="OLT-1/0/1", target="OLT-1/0/2", window_start=WINDOW[0], window_end=WINDOW[1],
+        reason="PON optics swap", actor="eng", plan_id="CUT-PON",
+    )  # fmt: skip
+    assert [(s.rider, s.dst, s.new_dst) for s in plan.step_list()] == [
+        ("SPL-JZ-1", "OLT-1/0/1", "OLT-1/0/2")
+    ]
+    assert len(Impact.loads(plan.impact).services) == 11  # everything under SPL-JZ-1
+    assert plan.sites == ["B-JZ", "EX-1"]
+    with pytest.raises(PlanInvalid, match="OLT-1/0/2 has 0 free outputs"):
+        svc.plan_rehome(
+            source="OLT-2/0/1", target="OLT-1/0/2", window_start=WINDOW[0],
+            window_end=WINDOW[1], reason="x", actor="eng",
+        )  # fmt: skip
+    svc.approve("CUT-PON", actor="lead")
+    svc.schedule("CUT-PON", actor="lead")
+    clock.now = WINDOW[0]
+    done = svc.execute("CUT-PON", actor="eng")
+    assert json.loads(done.verification)["ok"], done.verification
+    assert fed_by(store, "ONT-1") == "SPL-JZ-2A:1"
+    assert store.trace("SVC-H1-BB").hops[-2].element.id == "OLT-1/0/2"
+    svc.rollback("CUT-PON", actor="eng")
+    assert network(store) == before
