@@ -231,6 +231,16 @@ for _name, _doc in (
     _command(_name, _doc)
 
 
+@cutover_app.command("expire")
+def expire(store: str | None = STORE, neo4j_uri: str | None = URI) -> None:
+    """Cancel plans whose window ended unexecuted, releasing what they hold."""
+    from pboss.cutover.service import CutoverService
+
+    with _store(store, neo4j_uri) as opened:
+        for p in CutoverService(opened).expire_lapsed():
+            typer.echo(f"{p.id}\tcancelled: its window ended {p.window_end.isoformat()}")
+
+
 @cutover_app.command("list")
 def list_plans(
     state: list[str] = typer.Option([], help="only plans in these states"),

@@ -14,7 +14,7 @@ from typing import Any
 from pboss.cutover.errors import PlanInvalid, PlanNotFound
 from pboss.cutover.files import draft_from_rows, read_moves
 from pboss.cutover.impact import Impact, impact_of
-from pboss.cutover.model import CutoverPlan, PlanState, Step
+from pboss.cutover.model import HOLDING_STATES, CutoverPlan, PlanState, Step
 from pboss.cutover.plans import Draft, record_plan, rehome_steps, steps_json
 from pboss.cutover.reroute import reroute_steps
 from pboss.cutover.steps import execute, record_verification, rollback, transition
@@ -200,6 +200,33 @@ class CutoverService:
     def cancel(self, plan_id: str, *, actor: str, note: str = "") -> CutoverPlan:
         """Cancel a plan not yet executed, releasing what it holds."""
         return self._move(plan_id, PlanState.CANCELLED, actor, note)
+
+    def expire_lapsed(self, *, limit: int = 100) -> list[CutoverPlan]:
+        """Cancel the plans whose window ended before they were executed, releasing their holds
+        (what a sweeper calls): capacity is held for the window, not beyond it."""
+        now = self.clock()
+        states = [str(s) for s in HOLDING_STATES]
+        ids = self.store.due_ids(
+            "CutoverPlan", states=states, time_field="window_end", until=now, limit=limit
+        )
+        out = []
+        for plan_id in ids:
+            plan = self.store.transact(
+                lambda tx, i=plan_id: transition(
+                    tx,
+                    plan_id=i,
+                    to=PlanState.CANCELLED,
+                    actor="sweeper",
+                    now=now,
+                    note="the window ended unexecuted",
+                    lapsed_only=True,
+                ),
+                actor="sweeper",
+                reason=f"cutover plan {plan_id}'s window ended",
+            )
+            if plan.state == PlanState.CANCELLED:
+                out.append(plan)
+        return out
 
     # ---- execution ------------------------------------------------------------------------
 

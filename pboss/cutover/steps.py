@@ -61,14 +61,24 @@ def _emit(tx: GraphTx, plan: CutoverPlan, event: str, now: datetime) -> None:
 
 
 def transition(
-    tx: GraphTx, *, plan_id: str, to: PlanState, actor: str, now: datetime, note: str = ""
+    tx: GraphTx,
+    *,
+    plan_id: str,
+    to: PlanState,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    lapsed_only: bool = False,
 ) -> CutoverPlan:
     """Approve or schedule a plan (emitting its event); cancel one, releasing its holds.
 
-    Scheduling re-checks that the window has not already ended."""
+    Scheduling re-checks that the window has not already ended; with `lapsed_only` (the
+    sweeper) a cancel happens only if the window has ended, re-read under the plan's lock."""
     plan = locked_plan(tx, plan_id)
     if P(plan.state) == to:
         return plan
+    if lapsed_only and (to != P.CANCELLED or utc(plan.window_end) > utc(now)):
+        return plan  # the sweeper's call on a plan whose window moved meanwhile
     if to == P.SCHEDULED and utc(plan.window_end) <= utc(now):
         raise InvalidTransition(f"plan {plan.id}'s window ended", [plan.window_end.isoformat()])
     holds = tx.linked(plan.id, "HOLDS", "out") if to == P.CANCELLED else []

@@ -175,3 +175,16 @@ def test_a_whole_pon_port_tree_moves_to_a_free_pon_port(setup: tuple) -> None:
     assert store.trace("SVC-H1-BB").hops[-2].element.id == "OLT-1/0/2"
     svc.rollback("CUT-PON", actor="eng")
     assert network(store) == before
+
+
+def test_holds_lapse_with_the_window(setup: tuple) -> None:
+    store, svc, clock = setup
+    _plan(svc)
+    svc.approve("CUT-1", actor="lead")
+    clock.now = WINDOW[1] - timedelta(minutes=1)
+    assert svc.expire_lapsed() == []
+    clock.now = WINDOW[1]
+    lapsed = svc.expire_lapsed()
+    assert [(p.id, p.state) for p in lapsed] == [("CUT-1", PlanState.CANCELLED)]
+    assert not [e for e in store.scan_edges("HOLDS") if e[0] == "CUT-1"]
+    assert svc.expire_lapsed() == []
