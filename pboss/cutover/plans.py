@@ -262,10 +262,15 @@ def record_plan(
 
 
 def check_targets(
-    tx: GraphTx, holds: Sequence[Edge], facts: Mapping[str, Facts], holder: str | None
+    tx: GraphTx,
+    holds: Sequence[Edge],
+    facts: Mapping[str, Facts],
+    holder: str | None,
+    held: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Why targets are no longer fit to take the riders: gone, unhealthy, or used or held by
-    anyone but `holder` (the plan itself, once it holds them)."""
+    anyone but `holder` (the plan itself, once it holds them; `held`: the exclusive targets
+    it is known to hold, read from its own edges, so they need no read of their users)."""
     reasons = []
     for hold in holds:
         f = facts.get(hold.dst)
@@ -276,6 +281,9 @@ def check_targets(
         exclusive = busy_by is not None
         if (f.status != "available") if exclusive else (f.status not in USABLE):
             reasons.append(f"target {hold.dst} is {f.status}")
+        taking = set(f.incoming) & busy_by if busy_by is not None else set()
+        if taking == {"HOLDS"} and hold.dst in held:
+            continue  # held, and one holder at most per port (rules.port_clashes): the plan
         if busy_by is not None:
             users = [
                 f"{e.type} from {el.id}"
@@ -298,13 +306,24 @@ def check_targets(
     return reasons
 
 
-def check_riders(tx: GraphTx, steps: Sequence[Step]) -> list[str]:
+def stored_edges(tx: GraphTx, steps: Sequence[Step]) -> dict[tuple[str, str], list[Edge]]:
+    """The edges of each (source, type) the steps change, as stored now: one read each."""
+    keys = sorted({(s.src, s.type) for s in steps if s.op != "add"})
+    return {(src, t): [e for e, _ in tx.linked(src, t, "out")] for src, t in keys}
+
+
+def check_riders(
+    tx: GraphTx,
+    steps: Sequence[Step],
+    stored: dict[tuple[str, str], list[Edge]] | None = None,
+) -> list[str]:
     """Why riders are no longer where the plan found them (a move's or removal's edge gone)."""
+    now_at = stored if stored is not None else stored_edges(tx, steps)
     reasons = []
     for step in steps:
         if step.op == "add":
             continue
-        now = [e.dst for e, _ in tx.linked(step.src, step.type, "out")]
+        now = [e.dst for e in now_at.get((step.src, step.type), [])]
         if step.dst not in now:
             where = ", ".join(now) or "nothing"
             reasons.append(

@@ -17,7 +17,7 @@ from datetime import datetime
 from pboss.cutover.errors import AssumptionBroken, InvalidTransition, PlanNotFound
 from pboss.cutover.events import CUTOVER_EVENT_TYPES, plan_event
 from pboss.cutover.model import TRANSITIONS, CutoverPlan, HistoryEntry, PlanState
-from pboss.cutover.plans import check_riders, check_targets
+from pboss.cutover.plans import check_riders, check_targets, stored_edges
 from pboss.inventory.model import Edge
 from pboss.inventory.timestamps import utc
 from pboss.inventory.transaction import GraphTx
@@ -120,15 +120,10 @@ def execute(tx: GraphTx, *, plan_id: str, actor: str, now: datetime) -> CutoverP
         for s in steps
         if s.op in ("move", "add")
     ]
-    reasons += check_targets(tx, wanted, facts, holder=plan.id)
-    reasons += check_riders(tx, steps)
-    current = {
-        (s.type, s.src, s.dst): e
-        for s in steps
-        if s.op != "add"
-        for e, _ in tx.linked(s.src, s.type, "out")
-        if e.dst == s.dst
-    }
+    reasons += check_targets(tx, wanted, facts, holder=plan.id, held=frozenset(held))
+    stored = stored_edges(tx, steps)
+    reasons += check_riders(tx, steps, stored)
+    current = {(e.type, e.src, e.dst): e for edges in stored.values() for e in edges}
     if reasons:
         raise AssumptionBroken(f"plan {plan.id} cannot execute", reasons)
     before: list[Edge] = []
