@@ -77,6 +77,12 @@ def test_rehome_through_graphql(api: Api, demo_store: GraphStore) -> None:
     for name in ("approveCutover", "scheduleCutover", "executeCutover"):
         done = _step(api, name, "CUT-G")
     assert done["state"] == "COMPLETED" and done["verification"]["ok"]
+    q = '{ events(types: ["CutoverPlanApprovedEvent"]) { ... on EventConnection { edges { node '
+    q += "{ subject body } } } } }"
+    told = api.data(q, key=CRM)["events"]["edges"]
+    assert [e["node"]["subject"] for e in told] == ["CUT-G"]
+    crm_body = told[0]["node"]["body"]["event"]["cutoverPlan"]
+    assert [c["id"] for c in crm_body["affectedCustomers"]] == ["H-1", "H-2", "H-3"]
     assert [e["dst"] for e in done["after"]] == [f"SPL-JZ-3:{i}" for i in range(1, 9)]
     back = _step(api, "rollbackCutover", "CUT-G")
     assert back["state"] == "ROLLED_BACK"
