@@ -188,3 +188,24 @@ def test_holds_lapse_with_the_window(setup: tuple) -> None:
     assert [(p.id, p.state) for p in lapsed] == [("CUT-1", PlanState.CANCELLED)]
     assert not [e for e in store.scan_edges("HOLDS") if e[0] == "CUT-1"]
     assert svc.expire_lapsed() == []
+
+
+def test_rollback_refused_when_a_freed_output_was_sold_since(setup: tuple) -> None:
+    store, svc, clock = setup
+    _plan(svc, mapping={"ONT-1": "SPL-JZ-3:1"})
+    svc.approve("CUT-1", actor="lead")
+    svc.schedule("CUT-1", actor="lead")
+    clock.now = WINDOW[0]
+    svc.execute("CUT-1", actor="eng")
+    from pboss.inventory.edges import EdgeMove
+
+    store.change_edges(
+        moves=[EdgeMove("FED_BY", "ONT-3", "SPL-JZ-2B:1", new_dst="SPL-JZ-2A:1")],
+        actor="adm",
+        reason="new household on the freed output",
+    )
+    before = network(store)
+    with pytest.raises(AssumptionBroken) as err:
+        svc.rollback("CUT-1", actor="eng")
+    assert err.value.reasons == ["SPL-JZ-2A:1 was taken since (ONT-3)"]
+    assert network(store) == before and svc.get("CUT-1").state == PlanState.COMPLETED
