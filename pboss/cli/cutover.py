@@ -188,7 +188,13 @@ def reroute(
 
 
 def _step(
-    name: str, plan_id: str, actor: str, note: str, store: str | None, uri: str | None
+    name: str,
+    plan_id: str,
+    actor: str,
+    note: str,
+    store: str | None,
+    uri: str | None,
+    batch_size: int | None = None,
 ) -> None:
     from pboss.cutover.service import CutoverService
 
@@ -198,7 +204,7 @@ def _step(
             if name == "show":
                 plan = svc.get(plan_id)
             elif name == "execute":
-                plan = svc.execute(plan_id, actor=actor)
+                plan = svc.execute(plan_id, actor=actor, batch_size=batch_size)
             else:
                 plan = getattr(svc, name)(plan_id, actor=actor, note=note)
         except (CutoverError, PbossError) as exc:
@@ -224,11 +230,22 @@ for _name, _doc in (
     ("show", "Show a plan: window, impact, verification, history."),
     ("approve", "Approve a draft plan (CRM and partners hear of it)."),
     ("schedule", "Schedule an approved plan for its window."),
-    ("execute", "Execute a scheduled plan in its window, then verify it."),
     ("rollback", "Roll a completed plan back to the pre-cutover graph."),
     ("cancel", "Cancel a plan not yet executed, releasing its holds."),
 ):
     _command(_name, _doc)
+
+
+@cutover_app.command("execute")
+def execute_plan(
+    plan_id: str = typer.Argument(..., help="the plan's id"),
+    batch_size: int | None = typer.Option(None, help="riders per transaction (all at once)"),
+    actor: str = ACTOR,
+    store: str | None = STORE,
+    neo4j_uri: str | None = URI,
+) -> None:
+    """Execute a scheduled plan in its window, then verify it."""
+    _step("execute", plan_id, actor, "", store, neo4j_uri, batch_size)
 
 
 @cutover_app.command("expire")

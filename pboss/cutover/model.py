@@ -110,6 +110,7 @@ class CutoverPlan(Element):
     steps: str = "[]"
     holds: list[str] = Field(default_factory=list)
     riders: list[str] = Field(default_factory=list)
+    done_riders: int = Field(default=0, ge=0)
     partners: list[str] = Field(default_factory=list)
     sites: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
@@ -126,6 +127,11 @@ class CutoverPlan(Element):
     def step_list(self) -> list[Step]:
         """The plan's steps, in execution order."""
         return [Step.model_validate(s) for s in json.loads(self.steps)]
+
+    def done_steps(self) -> list[Step]:
+        """The steps executed so far: those of the first `done_riders` riders."""
+        done = set(self.riders[: self.done_riders])
+        return [s for s in self.step_list() if s.rider in done]
 
     def entries(self) -> list[HistoryEntry]:
         """The plan's history, oldest first."""

@@ -230,14 +230,24 @@ class CutoverService:
 
     # ---- execution ------------------------------------------------------------------------
 
-    def execute(self, plan_id: str, *, actor: str) -> CutoverPlan:
-        """Execute a scheduled plan in its window, then verify it and keep the report on it."""
-        now = self.clock()
-        done = self.store.transact(
-            lambda tx: execute(tx, plan_id=plan_id, actor=actor, now=now),
-            actor=actor,
-            reason=f"cutover plan {plan_id} executed",
-        )
+    def execute(self, plan_id: str, *, actor: str, batch_size: int | None = None) -> CutoverPlan:
+        """Execute a scheduled plan in its window (all in one transaction, or `batch_size`
+        riders per transaction, each batch leaving the graph consistent), then verify it and
+        keep the report on it. A batch refused (AssumptionBroken) leaves the plan inProgress
+        with the earlier batches done: roll it back, or execute again once the cause is fixed."""
+        if batch_size is not None and batch_size < 1:
+            raise PlanInvalid("invalid batch size", [f"{batch_size} < 1"])
+        while True:
+            now = self.clock()
+            done = self.store.transact(
+                lambda tx, at=now: execute(
+                    tx, plan_id=plan_id, actor=actor, now=at, first=batch_size
+                ),
+                actor=actor,
+                reason=f"cutover plan {plan_id} executed",
+            )
+            if done.state == PlanState.COMPLETED:
+                break
         report = self.verify(done)
         return self.store.transact(
             lambda tx: record_verification(tx, plan_id=plan_id, report=report),

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pboss.cutover.errors import AssumptionBroken, InvalidTransition, PlanNotFound
 from pboss.cutover.events import CUTOVER_EVENT_TYPES, plan_event
-from pboss.cutover.model import TRANSITIONS, CutoverPlan, HistoryEntry, PlanState
+from pboss.cutover.model import TRANSITIONS, CutoverPlan, HistoryEntry, PlanState, Step
 from pboss.cutover.plans import check_riders, check_targets, stored_edges
 from pboss.inventory.model import Edge
 from pboss.inventory.timestamps import utc
@@ -92,23 +92,30 @@ def transition(
     return new
 
 
-def execute(tx: GraphTx, *, plan_id: str, actor: str, now: datetime) -> CutoverPlan:
-    """Execute a scheduled plan inside its window, all moves in this one transaction.
+def execute(
+    tx: GraphTx, *, plan_id: str, actor: str, now: datetime, first: int | None = None
+) -> CutoverPlan:
+    """Execute a scheduled plan inside its window: all its moves in this one transaction, or
+    (with `first`) the next `first` riders' moves, a batch that leaves the graph consistent
+    (each rider's steps go together: a circuit's whole new route, an ONT's one re-point).
 
-    Locks the plan, then every rider, source and target in sorted-id order, and re-checks:
-    AssumptionBroken (writing nothing) names every rider no longer where it was and every target
-    no longer free for the plan. Then the plan's holds are released and its steps applied, the
-    edges before and after recorded on the plan, and the plan is completed."""
+    Locks the plan, then every rider, source and target of the batch in sorted-id order, and
+    re-checks: AssumptionBroken (writing nothing) names every rider no longer where it was and
+    every target no longer free for the plan. Then the batch's holds are released and its steps
+    applied, the edges before and after recorded on the plan; the plan is inProgress until its
+    last batch completes it."""
     plan = locked_plan(tx, plan_id)
     state = P(plan.state)
-    if state != P.SCHEDULED:
+    if state not in (P.SCHEDULED, P.IN_PROGRESS):
         raise InvalidTransition(f"plan {plan.id} is {state}", ["only a scheduled plan executes"])
     if not utc(plan.window_start) <= utc(now) < utc(plan.window_end):
         raise InvalidTransition(
             f"plan {plan.id} executes only in its window",
             [f"{utc(plan.window_start).isoformat()} to {utc(plan.window_end).isoformat()}"],
         )
-    steps = plan.step_list()
+    end = len(plan.riders) if first is None else min(len(plan.riders), plan.done_riders + first)
+    batch = set(plan.riders[plan.done_riders : end])
+    steps = [s for s in plan.step_list() if s.rider in batch]
     holds = tx.linked(plan.id, "HOLDS", "out")
     targets = {s.new_dst for s in steps if s.new_dst} | {s.dst for s in steps if s.op == "add"}
     ids = {s.src for s in steps} | {s.dst for s in steps} | targets
@@ -126,10 +133,59 @@ def execute(tx: GraphTx, *, plan_id: str, actor: str, now: datetime) -> CutoverP
     current = {(e.type, e.src, e.dst): e for edges in stored.values() for e in edges}
     if reasons:
         raise AssumptionBroken(f"plan {plan.id} cannot execute", reasons)
+    _release(tx, held, steps, everything=end == len(plan.riders))
+    before, after = _apply(tx, steps, current)
+    new = plan
+    if state == P.SCHEDULED:
+        new = moved(plan, P.IN_PROGRESS, actor=actor, now=now, event="started")
+    new = new.model_copy(deep=True)
+    new.done_riders = end
+    new.before = _edges_json([*plan.recorded("before"), *before])
+    new.after = _edges_json([*plan.recorded("after"), *after])
+    if end < len(plan.riders):
+        note = f"{end} of {len(plan.riders)} riders moved"
+        new.history = [*new.history, _entry(now, "batch", P.IN_PROGRESS, actor, note)]
+        tx.put(new)
+        return new
+    done = moved(new, P.COMPLETED, actor=actor, now=now, note=f"{len(plan.riders)} riders moved")
+    done.holds = []
+    tx.put(done)
+    _emit(tx, done, "completed", now)
+    return done
+
+
+def _entry(now: datetime, event: str, state: PlanState, actor: str, note: str) -> str:
+    return HistoryEntry(at=now, event=event, state=str(state), actor=actor, note=note).dumps()
+
+
+def _release(tx: GraphTx, held: dict[str, Edge], steps: list[Step], *, everything: bool) -> None:
+    """Give up the holds a batch's steps take: an exclusive target's hold goes; a section's
+    hold keeps the slots later batches still need (all goes with the last batch)."""
+    if everything:
+        for edge in held.values():
+            tx.unlink("HOLDS", edge.src, edge.dst)
+        return
+    taken: dict[str, set[int]] = {}
+    for s in steps:
+        if s.op == "move" and s.new_dst in held:
+            taken[str(s.new_dst)] = set()
+        elif s.op == "add" and s.dst in held:
+            taken.setdefault(s.dst, set()).update(s.slots or [])
+    for dst, slots in sorted(taken.items()):
+        edge = held[dst]
+        left = sorted(set(edge.slots or []) - slots)
+        if left:
+            tx.link(edge.model_copy(update={"slots": left}))
+        else:
+            tx.unlink("HOLDS", edge.src, edge.dst)
+
+
+def _apply(
+    tx: GraphTx, steps: list[Step], current: dict[tuple[str, str, str], Edge]
+) -> tuple[list[Edge], list[Edge]]:
+    """Apply steps; the edges they found and the edges they made."""
     before: list[Edge] = []
     after: list[Edge] = []
-    for edge, _ in holds:
-        tx.unlink("HOLDS", edge.src, edge.dst)
     for s in steps:
         if s.op == "move":
             edge = current[(s.type, s.src, s.dst)]
@@ -149,14 +205,7 @@ def execute(tx: GraphTx, *, plan_id: str, actor: str, now: datetime) -> CutoverP
             edge = s.edge()
             tx.link(edge)
             after.append(edge)
-    started = moved(plan, P.IN_PROGRESS, actor=actor, now=now, event="started")
-    done = moved(started, P.COMPLETED, actor=actor, now=now, note=f"{len(steps)} edges changed")
-    done.holds = []
-    done.before = _edges_json(before)
-    done.after = _edges_json(after)
-    tx.put(done)
-    _emit(tx, done, "completed", now)
-    return done
+    return before, after
 
 
 def rollback(
@@ -168,9 +217,12 @@ def rollback(
     would return to was taken meanwhile."""
     plan = locked_plan(tx, plan_id)
     state = P(plan.state)
-    if state != P.COMPLETED:
-        raise InvalidTransition(f"plan {plan.id} is {state}", ["only a completed plan rolls back"])
-    steps = plan.step_list()
+    if state not in (P.COMPLETED, P.IN_PROGRESS):
+        raise InvalidTransition(
+            f"plan {plan.id} is {state}", ["only an executed (or partly executed) plan rolls back"]
+        )
+    steps = plan.done_steps()
+    holds = tx.linked(plan.id, "HOLDS", "out")
     ids = {s.src for s in steps} | {s.dst for s in steps} | {s.new_dst for s in steps if s.new_dst}
     _, facts = tx.claim(sorted(ids))
     reasons: list[str] = []
@@ -198,6 +250,8 @@ def rollback(
     if reasons:
         raise AssumptionBroken(f"plan {plan.id} cannot roll back", reasons)
     before = {(e.type, e.src, e.dst): e for e in plan.recorded("before")}
+    for edge, _ in holds:  # what later batches would have taken
+        tx.unlink("HOLDS", edge.src, edge.dst)
     for s in reversed(steps):
         if s.op == "move":
             tx.repoint(now_edges[(s.type, s.src, str(s.new_dst))], dst=s.dst)

@@ -87,12 +87,18 @@ class CutoverMutation:
 
     @strawberry.mutation(
         description="Execute a scheduled plan in its window: every assumption re-checked under "
-        "lock (CutoverAssumptionBroken, nothing written, when one broke), then verified."
+        "lock (CutoverAssumptionBroken, nothing written, when one broke), then verified. With "
+        "batchSize, that many riders per transaction, each batch leaving the graph consistent."
     )
-    async def execute_cutover(self, info: Info, id: strawberry.ID) -> CutoverPayload:
+    async def execute_cutover(
+        self, info: Info, id: strawberry.ID, batch_size: int | None = None
+    ) -> CutoverPayload:
         ctx = info.context
         svc = service_of(ctx)
-        return await write(ctx, "execute cutovers", svc.execute, str(id), actor=ctx.principal.actor)
+        return await write(
+            ctx, "execute cutovers", svc.execute, str(id),
+            actor=ctx.principal.actor, batch_size=batch_size,
+        )  # fmt: skip
 
     @strawberry.mutation(description="Roll a completed plan back to the pre-cutover graph.")
     async def rollback_cutover(
