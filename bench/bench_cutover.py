@@ -53,11 +53,53 @@ MATCH (olt:OLT {id: $olt})<-[:PART_OF]-(pon:PonPort {status: 'available'})
 WHERE NOT EXISTS { (pon)<-[:FED_BY|HOLDS]-() }
 RETURN pon.id AS pon ORDER BY pon LIMIT 1
 """
-FEED = "MATCH (:Splitter {id: $s})-[:FED_BY]->(p) RETURN p.id AS pon"
+FEED = "MATCH (:Entity {id: $s})-[:FED_BY]->(p) RETURN p.id AS pon"
 LEFT = """
 RETURN COUNT { MATCH (n) WHERE n._lock IS NOT NULL RETURN n } AS locked,
        COUNT { MATCH (:CutoverPlan)-[h:HOLDS]->() RETURN h } AS holds
 """
+
+
+BIG = "SPL-BENCHCUT"
+
+
+def _big_source(store: Neo4jStore, riders: int, pon: str) -> dict[str, Any]:
+    """A synthetic pair (added untimed): splitter A with `riders` ONTs, one FTTH service each,
+    and an empty splitter B with as many outputs, both fed by one spare PON port (so the plan
+    is `riders` single-edge moves and as many holds, and the PON budget is not in play)."""
+    from pboss.inventory.model import parse_edge, parse_node
+
+    store.execute_write(
+        lambda tx: tx.run(
+            "MATCH (n:Entity) WHERE n.id STARTS WITH $p DETACH DELETE n", p=BIG
+        ).consume()
+    )
+    site = store.get(pon).site  # type: ignore[union-attr]
+    nodes: list[dict[str, Any]] = [{"kind": "Customer", "id": f"{BIG}-C", "site": site}]
+    edges: list[dict[str, Any]] = []
+    for side in ("A", "B"):
+        spl = f"{BIG}-{side}"
+        nodes.append({"kind": "Splitter", "id": spl, "site": site, "stage": 1})
+        edges.append({"type": "FED_BY", "src": spl, "dst": pon})
+        for i in range(1, riders + 1):
+            port = f"{spl}:{i}"
+            nodes.append({"kind": "SplitterPort", "id": port, "site": site, "index": i})
+            edges.append({"type": "PART_OF", "src": port, "dst": spl})
+            if side == "A":
+                ont, svc = f"{BIG}-ONT-{i}", f"{BIG}-SVC-{i}"
+                nodes += [
+                    {"kind": "ONT", "id": ont, "site": site, "status": "in_use"},
+                    {"kind": "Service", "id": svc, "product": "FTTH-100M", "status": "in_use"},
+                ]
+                edges += [
+                    {"type": "FED_BY", "src": ont, "dst": port},
+                    {"type": "USES", "src": svc, "dst": ont},
+                    {"type": "FOR", "src": svc, "dst": f"{BIG}-C"},
+                ]
+    store.upsert(
+        [parse_node(n) for n in nodes], [parse_edge(e) for e in edges], actor="bench", reason="x"
+    )
+    return {"pon": f"{BIG}-A", "splitter": f"{BIG}-ONT-1", "services": riders}
 
 
 def _timed(fn: Any) -> tuple[Any, float]:
@@ -66,7 +108,9 @@ def _timed(fn: Any) -> tuple[Any, float]:
     return out, round(time.perf_counter() - t0, 3)
 
 
-def _one_run(store: Neo4jStore, pick: dict[str, Any], free: str, n: int) -> dict[str, Any]:
+def _one_run(
+    store: Neo4jStore, pick: dict[str, Any], free: str, n: int, batch: int | None = None
+) -> dict[str, Any]:
     now = datetime.now(UTC)
     svc = CutoverService(store)
     plan_id = f"CUT-BENCH-{int(time.time())}-{n}"
@@ -84,7 +128,7 @@ def _one_run(store: Neo4jStore, pick: dict[str, Any], free: str, n: int) -> dict
     _, announce_s = _timed(
         lambda: (svc.approve(plan_id, actor="bench"), svc.schedule(plan_id, actor="bench"))
     )
-    done, execute_s = _timed(lambda: svc.execute(plan_id, actor="bench"))
+    done, execute_s = _timed(lambda: svc.execute(plan_id, actor="bench", batch_size=batch))
     moved = store.read("bench.feed", FEED, s=pick["splitter"])[0]["pon"]
     _, rollback_s = _timed(lambda: svc.rollback(plan_id, actor="bench"))
     back = store.read("bench.feed", FEED, s=pick["splitter"])[0]["pon"]
@@ -101,8 +145,8 @@ def _one_run(store: Neo4jStore, pick: dict[str, Any], free: str, n: int) -> dict
         "rollback_s": rollback_s,
         "plan_and_execute_s": round(plan_s + execute_s, 3),
         "verified": verification["ok"],
-        "moved_to_target": moved == free,
-        "restored": back == pick["pon"],
+        "moved_to_target": moved == free or moved.startswith(f"{free}:"),
+        "restored": back == pick["pon"] or back.startswith(f"{pick['pon']}:"),
         "locked_left": left["locked"],
         "holds_left": left["holds"],
     }
@@ -116,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", help="a generated bundle to load (generated if missing)")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded network")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--riders",
+        type=int,
+        default=0,
+        help="instead of a generated PON port: a synthetic splitter with this many ONTs "
+        "(one service each) re-homed ONT by ONT onto another splitter",
+    )
+    parser.add_argument("--batch-size", type=int, help="riders per transaction when executing")
     parser.add_argument("--home", default=".pboss/bench-cutover-neo4j")
     parser.add_argument("--port", type=int, default=7699)
     parser.add_argument("--heap", default="1g")
@@ -133,13 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         store.execute_write(lambda tx: tx.run("MATCH (n:CutoverPlan) DETACH DELETE n").consume())
         pick = store.read("bench.heaviest", HEAVIEST, sample=SAMPLE)[0]
         free = store.read("bench.free_pon", FREE_PON, olt=pick["olt"])[0]["pon"]
+        if args.riders:
+            pick, free = _big_source(store, args.riders, free), f"{BIG}-B"
         print(
             f"moving {pick['splitter']} ({pick['services']} services) from {pick['pon']} to {free}"
         )
         load = os.getloadavg()[0]
         runs = []
         for n in range(args.runs):
-            run = _one_run(store, pick, free, n)
+            run = _one_run(store, pick, free, n, args.batch_size)
             runs.append(run)
             print(
                 f"run {n + 1}: {run['services']} services, {run['customers']} customers: plan "
@@ -151,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"machine load average (1 min) before/after: {load:.1f} / {os.getloadavg()[0]:.1f}")
         result = {"scale": args.scale, "timings": timings, "pick": pick, "runs": runs}
+        if args.riders:
+            store.execute_write(
+                lambda tx: tx.run(
+                    "MATCH (n:Entity) WHERE n.id STARTS WITH $p DETACH DELETE n", p=BIG
+                ).consume()
+            )
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2))
         bad = [
