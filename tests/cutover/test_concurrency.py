@@ -86,3 +86,28 @@ def test_execute_while_twenty_order_clients_run_no_double_booking(
     wins = [r for r in results[1:] if isinstance(r, Reservation)]
     assert Counter(len(r.resources) for r in wins) == {1: len(wins)}
     assert len(wins) >= 15  # at least everything not held; the freed 1:8 outputs may sell too
+
+
+def test_path_computation_skips_the_slots_a_plan_holds(demo_store: GraphStore) -> None:
+    from tests.cutover.network import trunk_alternative
+    from tests.provisioning.conftest import add_ports, leased
+
+    trunk_alternative(demo_store)
+    add_ports(demo_store, "NE-1", "EX-1", "PORT-GE", 2, "GE")
+    add_ports(demo_store, "NE-2", "EX-2", "PORT-GE", 2, "GE")
+    clock = Clock()
+    cut = CutoverService(demo_store, clock)
+    cut.plan_reroute(
+        link="TS-2", window_start=WINDOW[0], window_end=WINDOW[1], reason="TS-2 works",
+        actor="eng", plan_id="CUT-S",
+    )  # fmt: skip
+    # TS-2 goes into maintenance: a new leased line NE-1 - NE-2 can only use TS-3
+    demo_store.set_status("TS-2", "maintenance", actor="noc", reason="works started early")
+    prov = ProvisioningService(
+        demo_store, notifier=Outbox(), clock=clock,
+        settings=ProvisioningSettings(links_cache_seconds=0),
+    )  # fmt: skip
+    order = prov.submit_order(leased("L1", a="EX-1", z="EX-2", n=2))
+    res = prov.reserve(order.id)
+    held = {e.dst: e.slots for e, _ in demo_store.neighbours(res.id, "out", ["HOLDS"]) if e.slots}
+    assert held == {"TS-3": [10, 11]}  # 1..9 are the plan's
