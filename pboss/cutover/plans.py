@@ -103,9 +103,11 @@ def rehome_steps(
     target: str,
     mapping: Mapping[str, str] | None = None,
 ) -> Draft:
-    """Steps moving riders of splitter `source`'s outputs to `target`'s: `mapping` (rider id ->
-    target output) as given, or, when None, every rider in output order onto the target's free
-    outputs in index order. PlanInvalid lists every reason the move does not fit."""
+    """Steps moving riders of splitter `source`'s outputs to `target`'s (or the tree of PON port
+    `source` onto the free PON port `target`): `mapping` (rider id -> target output) as given,
+    or, when None, every rider in output order onto the target's free outputs in index order.
+    PlanInvalid lists every reason the move does not fit (targets taken or unhealthy, the
+    target chain unhealthy, the target PON's split budget)."""
     kinds = {_feeder(store, source, "source"), _feeder(store, target, "target")}
     if len(kinds) > 1:
         raise PlanInvalid("source and target must both be splitters or both PON ports", [])
@@ -151,14 +153,13 @@ def rehome_steps(
         reasons.append(f"{source} has no riders to move")
     if len(pairs) > MAX_RIDERS:
         reasons.append(f"{len(pairs)} riders; one plan moves at most {MAX_RIDERS}")
-    views = {s: v for s, v in _splitter_views(store, [source, target]).items()}
+    views = _splitter_views(store, [source, target])
     b_view = views.get(target)
     if b_view is None:
         reasons.append(f"{target} is not connected to a PON port")
     else:
-        bad = [f"{el.id} is {el.status}" for el in [b_view.splitter, *b_view.upstream]]
-        reasons += [r for r, el in zip(bad, [b_view.splitter, *b_view.upstream], strict=True)
-                    if str(el.status) not in USABLE]  # fmt: skip
+        chain = [b_view.splitter, *b_view.upstream]
+        reasons += [f"{el.id} is {el.status}" for el in chain if str(el.status) not in USABLE]
     a_view = views.get(source)
     growth = 0
     if b_view is not None and (a_view is None or a_view.pon_port != b_view.pon_port):
@@ -176,18 +177,14 @@ def rehome_steps(
     ]
     holds = [Edge(type="HOLDS", src=PLAN, dst=p, attrs={"role": "target"}) for _, p in pairs]
     sites = sorted(rider_sites | {s for v in (a_view, b_view) if v for s in [v.splitter.site] if s})
-    partners = sorted(
-        {
-            el.owner
-            for v in (a_view, b_view)
-            if v
-            for el in [v.splitter, *v.upstream]
-            if el.is_partner
-        }
-    )
-    segments = sorted(
-        {el.id for v in (a_view, b_view) if v for el in [v.splitter, *v.upstream] if el.is_partner}
-    )
+    owned = {
+        el.id: el.owner
+        for v in (a_view, b_view)
+        if v
+        for el in [v.splitter, *v.upstream]
+        if el.is_partner
+    }
+    partners, segments = sorted(set(owned.values())), sorted(owned)
     return Draft(
         move=MoveKind.REHOME,
         source=source,
