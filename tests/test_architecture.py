@@ -67,6 +67,7 @@ FORBIDDEN_IMPORTS = {
     "pboss.inventory": (
         "pboss.loaders",
         "pboss.provisioning",
+        "pboss.cutover",
         "pboss.hub",
         "pboss.crm",
         "pboss.graphql",
@@ -75,6 +76,7 @@ FORBIDDEN_IMPORTS = {
         "pboss.bootstrap",
     ),
     "pboss.provisioning": ("pboss.hub", "pboss.crm", "pboss.graphql", "pboss.http", "pboss.cli"),
+    "pboss.cutover": ("pboss.hub", "pboss.crm", "pboss.graphql", "pboss.http", "pboss.cli"),
     "pboss.hub": ("pboss.crm", "pboss.graphql", "pboss.http", "pboss.cli"),
     "pboss.crm": ("pboss.graphql", "pboss.http", "pboss.cli"),
     "pboss.loaders": ("pboss.graphql", "pboss.http", "pboss.cli"),

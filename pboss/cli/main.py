@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pboss.cli import data, keys, schema
+from pboss.cli import cutover, data, keys, schema
 from pboss.cli.neo4j import neo4j_app
 
 app = typer.Typer(help="pboss: resource inventory and provisioning for broadband operators.")
@@ -51,4 +51,5 @@ def serve(
 data.register(app)
 schema.register(app)
 keys.register(app)
+cutover.register(app)
 app.add_typer(neo4j_app, name="neo4j", help="Start, stop or check a local Neo4j (no Docker).")

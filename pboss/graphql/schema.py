@@ -39,6 +39,8 @@ from pboss.config import Settings
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.crm.mutations import CrmMutation
 from pboss.graphql.crm.queries import CrmQuery
+from pboss.graphql.cutover.mutations import CutoverMutation
+from pboss.graphql.cutover.queries import CutoverQuery
 from pboss.graphql.document_limits import CostModel, shape_rule
 from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
@@ -71,6 +73,8 @@ QUERY_TYPES.append(CrmQuery)
 MUTATION_TYPES.append(CrmMutation)
 QUERY_TYPES.append(HubQuery)
 MUTATION_TYPES.append(HubMutation)
+QUERY_TYPES.append(CutoverQuery)
+MUTATION_TYPES.append(CutoverMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

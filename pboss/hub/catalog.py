@@ -7,6 +7,7 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 
 from __future__ import annotations
 
+from pboss.cutover.events import CUTOVER_EVENT_TYPES
 from pboss.provisioning.events import ORDER_EVENT_TYPES
 
 #: The roles of the operator's own systems and staff.
@@ -28,6 +29,8 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
     # a partner receives those about its own pools (scope partners), in its view (hub.views)
     BUSINESS_RESOURCE_CHANGED: frozenset({*OPERATOR_ROLES, "partner"}),
     **{t: OPERATOR_ROLES for t in CRM_FEEDBACK_EVENT_TYPES},
+    # a partner hears of plans touching its resources, through its view (hub.views)
+    **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in CUTOVER_EVENT_TYPES.values()},
 }
 
 

@@ -38,6 +38,19 @@ PARTNER_RESOURCE_FIELDS = (
     "sellable",
 )
 
+#: The cutoverPlan fields a partner sees of a plan touching its resources (no customers, no
+#: household data, no internal reason).
+PARTNER_CUTOVER_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "move",
+    "windowStart",
+    "windowEnd",
+    "partners",
+    "affected",
+)
+
 
 def partner_body(event: StoredEvent) -> dict[str, Any]:
     """The partner's view of an event's body: the envelope and the whitelisted fields."""
@@ -52,6 +65,8 @@ def partner_body(event: StoredEvent) -> dict[str, Any]:
             shown[name] = {k: value[k] for k in PARTNER_RESOURCE_FIELDS if k in value}
         elif name == "reasons" and isinstance(value, list):
             shown[name] = list(value)
+        elif name == "cutoverPlan" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_CUTOVER_FIELDS if k in value}
     out["event"] = shown
     return out
 

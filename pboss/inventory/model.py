@@ -485,6 +485,7 @@ class EdgeType(StrEnum):
     FOR = "FOR"
     HOLDS = "HOLDS"
     FOR_ORDER = "FOR_ORDER"
+    MOVES = "MOVES"
 
 
 #: Edge types a source has at most one of: one upstream feed, one parent, one A-end, one Z-end,
@@ -517,6 +518,7 @@ EDGE_RULES: dict[str, set[tuple[str, str]]] = {
     "FOR": {("Service", "Customer")},
     "HOLDS": set(),
     "FOR_ORDER": set(),
+    "MOVES": set(),  # a cutover plan to what it moves (pboss.cutover), no impact follows it
 }
 
 

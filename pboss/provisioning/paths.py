@@ -325,6 +325,20 @@ def _routes(
     return [route[1:-1] for route in found]
 
 
+def routes_between(
+    network: TransportGraph, a_ne: str, z_ne: str, bandwidth_2m: int, *, k: int = 4
+) -> list[list[TransportLink]]:
+    """The k lightest routes, as links in order, from one NE to another with n free VC-12 slots
+    on every link: the search leased-line planning ranks, for callers whose ends are fixed (a
+    cutover re-routing a live circuit). Empty when no route exists."""
+    graph, by_id, _ = network.for_bandwidth(bandwidth_2m)
+    try:
+        routes = _routes(graph, [a_ne], [z_ne], k)
+    except nx.NetworkXNoPath:
+        return []
+    return [[by_id[name] for kind, name in route if kind == "link"] for route in routes]
+
+
 def leased_line_plan(
     a_view: SiteView,
     z_view: SiteView,
