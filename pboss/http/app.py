@@ -31,6 +31,7 @@ from pboss.http.endpoint import Unauthenticated, graphql_router
 from pboss.http.graphiql import mount_graphiql_assets
 from pboss.http.health import add_probes
 from pboss.http.limits import BodyLimit, graphql_error_body
+from pboss.hub.runner import DeliveryHandle, start_delivery
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics, instrument
@@ -89,6 +90,16 @@ def _seed(store: GraphStore, settings: Settings) -> list[str]:
     return lines
 
 
+def _start_delivery(state: dict[str, Any], settings: Settings) -> DeliveryHandle | None:
+    """This process's event-hub deliverer when `hub_deliver` (any number of replicas may run
+    one: leases share the listeners out); its handle is kept in the state as "hub"."""
+    handle = None
+    if settings.hub_deliver:
+        handle = start_delivery(state["store"], settings, state["metrics"])
+    state["hub"] = handle
+    return handle
+
+
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """The pboss service on the configured store (or on `store`, which the caller then owns).
 
@@ -127,9 +138,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = start_sweeper(state["store"], settings)
         state["provisioning"] = sweeper.service
+        hub = _start_delivery(state, settings)
         try:
             yield
         finally:
+            if hub is not None:
+                hub.stop()  # records the last batches and releases the leases
             sweeper.stop()
             schema.close()
             executor.shutdown(wait=False, cancel_futures=True)
