@@ -21,6 +21,9 @@ from pydantic import BaseModel, Field
 
 from pboss.inventory.events import EventFilter
 
+#: The most dead letters one `GraphStore.dead_letters` call returns.
+MAX_DEAD_LETTERS_PAGE = 1000
+
 
 class ListenerState(StrEnum):
     """Whether a listener is being delivered to."""
@@ -87,3 +90,9 @@ class DeliveryReport(BaseModel):
     last_error: str = ""
     last_delivered_at: datetime | None = None
     dead: list[DeadLetter] = Field(default_factory=list)
+
+
+def check_dead_letters_page(first: int) -> None:
+    """Refuse a page size outside 1..`MAX_DEAD_LETTERS_PAGE` (ValueError with the reason)."""
+    if not 1 <= first <= MAX_DEAD_LETTERS_PAGE:
+        raise ValueError(f"first must be between 1 and {MAX_DEAD_LETTERS_PAGE}, got {first}")

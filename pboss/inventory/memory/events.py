@@ -3,7 +3,8 @@
 The embedded store is its own system of record, so nothing is dropped. Each event is one tuple
 (its body as compact JSON, parsed only when read), and its sequence number is its place in the
 list, so paging from a sequence number needs no search. Appends happen under the store's lock,
-at commit, after the writes succeeded (`MemoryStore.transact`); then the watchers hear of them.
+at commit, after the writes succeeded (`MemoryStore.transact`); the watchers hear of them once
+the store's lock is released, as on Neo4j after the commit.
 """
 
 from __future__ import annotations
@@ -45,11 +46,12 @@ class EventLog:
         self._latest: dict[tuple[str, str], int] = {}  # (type, subject) -> its newest seq
         self._watchers: list[Callable[[int], None]] = []
 
-    def append(self, events: Sequence[NewEvent]) -> None:
-        """Number and keep these events, in order (one transaction's, at its commit), then tell
-        the watchers the newest sequence number."""
+    def append(self, events: Sequence[NewEvent]) -> int:
+        """Number and keep these events, in order (one transaction's, at its commit); returns
+        the last one's number (0 when there were none) for `notify`, which the store calls once
+        it has let go of its own lock."""
         if not events:
-            return
+            return 0
         packed: list[Packed] = []
         for event in events:
             r = event.row()
@@ -70,7 +72,11 @@ class EventLog:
             self._rows += packed
             for i, p in enumerate(packed, start=base + 1):
                 self._latest[(p[1], p[3])] = i
-            last = len(self._rows)
+            return len(self._rows)
+
+    def notify(self, last: int) -> None:
+        """Tell every watcher that events up to `last` committed; a failing watcher is logged."""
+        with self._lock:
             watchers = list(self._watchers)
         for watcher in watchers:
             try:

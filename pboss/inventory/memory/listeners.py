@@ -1,7 +1,8 @@
 """The MemoryStore's event-hub records (`pboss.inventory.listeners`): listeners and dead letters.
 
 One lock makes every call atomic, which is all a single process needs of the leases; they are
-kept anyway so the delivery worker runs the same way on both stores.
+kept anyway so the delivery worker runs the same way on both stores. Times are kept in UTC, as
+Neo4j's stamps give them back, so both stores return equal records.
 """
 
 from __future__ import annotations
@@ -16,9 +17,20 @@ from pboss.inventory.listeners import (
     DeliveryReport,
     Listener,
     ListenerState,
+    check_dead_letters_page,
 )
 from pboss.inventory.timestamps import utc
 from pboss.inventory.transaction import AlreadyExists
+
+
+def _in_utc(listener: Listener) -> Listener:
+    """A copy of the listener with its times in UTC."""
+    times = {
+        name: utc(at)
+        for name in ("created_at", "lease_until", "last_delivered_at")
+        if (at := getattr(listener, name)) is not None
+    }
+    return listener.model_copy(update=times, deep=True)
 
 
 class ListenerBook:
@@ -33,7 +45,7 @@ class ListenerBook:
         with self._lock:
             if listener.id in self._listeners:
                 raise AlreadyExists(listener.id)
-            self._listeners[listener.id] = listener.model_copy(deep=True)
+            self._listeners[listener.id] = _in_utc(listener)
 
     def get(self, listener_id: str) -> Listener | None:
         with self._lock:
@@ -62,7 +74,7 @@ class ListenerBook:
                     continue
                 free = ls.lease_owner is None or ls.lease_until is None
                 if free or ls.lease_owner == owner or utc(ls.lease_until) <= utc(now):
-                    ls.lease_owner, ls.lease_until = owner, until
+                    ls.lease_owner, ls.lease_until = owner, utc(until)
                     held.append(ls.model_copy(deep=True))
         return held
 
@@ -72,15 +84,15 @@ class ListenerBook:
             if ls is None or ls.lease_owner != owner:
                 return False
             ls.cursor = max(ls.cursor, report.cursor)
-            ls.lease_until = report.lease_until
+            ls.lease_until = utc(report.lease_until)
             ls.delivered += report.delivered
             ls.dead += len(report.dead)
             if report.last_error or report.delivered:
                 ls.last_error = report.last_error
             if report.last_delivered_at is not None:
-                ls.last_delivered_at = report.last_delivered_at
+                ls.last_delivered_at = utc(report.last_delivered_at)
             for dl in report.dead:
-                self._dead[dl.id] = dl.model_copy(deep=True)
+                self._dead[dl.id] = dl.model_copy(update={"at": utc(dl.at)}, deep=True)
             return True
 
     def release(self, listener_id: str, owner: str) -> None:
@@ -92,6 +104,7 @@ class ListenerBook:
     def dead_letters(
         self, listener: str | None, states: Sequence[DeadLetterState] | None, first: int
     ) -> list[DeadLetter]:
+        check_dead_letters_page(first)
         wanted = None if states is None else set(states)
         with self._lock:
             found = [
@@ -108,7 +121,7 @@ class ListenerBook:
     ) -> list[DeadLetter]:
         out: list[DeadLetter] = []
         with self._lock:
-            for dl_id in ids:
+            for dl_id in dict.fromkeys(ids):  # each once, however often it is named
                 dl = self._dead.get(dl_id)
                 if dl is None:
                     continue

@@ -566,8 +566,10 @@ class MemoryStore:
             tx = MemoryTx(self)
             result = work(tx)
             self._commit(tx, actor, reason)
-            self.events.append(tx.events)  # only once the writes are in
-            return result
+            last = self.events.append(tx.events)  # only once the writes are in
+        if last:
+            self.events.notify(last)  # outside the store's lock, as Neo4j's after its commit
+        return result
 
     def events_after(
         self,

@@ -32,6 +32,7 @@ from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryRepor
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.neo4j import bulk, undo
 from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
+from pboss.inventory.neo4j.hub import Neo4jHub
 from pboss.inventory.neo4j.outage import Timeouts
 from pboss.inventory.neo4j.queries import READ, Query, events, lookups, scans, schema
 from pboss.inventory.neo4j.queries import upsert as q
@@ -83,6 +84,8 @@ class Neo4jStore(Neo4jReads):
             uri, auth, database, driver=driver, histogram=histogram, timeouts=timeouts
         )
         self.database = database
+        #: listener records, the event log's small reads and this process's event watchers
+        self.hub = Neo4jHub(self.client)
         try:
             self.ensure_schema()
             self.check_one_customer_each()
@@ -256,15 +259,22 @@ class Neo4jStore(Neo4jReads):
 
     def transact(self, work: Callable[[GraphTx], T], *, actor: str, reason: str) -> T:
         """Run `work` in one managed write transaction (see `transaction.py`): all its writes
-        commit or none, after the same validation as `upsert`; it may run more than once."""
+        commit or none, after the same validation as `upsert`; it may run more than once. Once
+        a transaction that stored events has committed, this process's watchers hear of it."""
+
+        committed: list[Neo4jTx] = []
 
         def in_tx(tx: WriteTx) -> T:
             step = Neo4jTx(tx, self.catalog)
             result = work(step)
             step.commit(actor, reason)
+            committed[:] = [step]  # the last attempt's (the driver may run `in_tx` again)
             return result
 
-        return self.client.write(in_tx)
+        result = self.client.write(in_tx)
+        if committed and committed[0].last_seq:
+            self.hub.notify(committed[0].last_seq)
+        return result
 
     def set_status(
         self,
@@ -368,39 +378,39 @@ class Neo4jStore(Neo4jReads):
         rows = self.client.read(events.AFTER, after=after, first=first, **wanted.params())
         return [StoredEvent.from_row(r["seq"], r["row"]) for r in rows]
 
-    # ---- the event hub (NOT YET ON NEO4J: issue 17's Neo4j listener records replace these) ----
+    # ---- the event hub (`hub.py`) -----------------------------------------------------------
 
     def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
-        raise NotImplementedError("latest_events on Neo4j")
+        return self.hub.latest_events(event_type, subjects)
 
     def last_event_seq(self) -> int:
-        raise NotImplementedError("last_event_seq on Neo4j")
+        return self.hub.last_event_seq()
 
     def watch_events(self, watcher: Callable[[int], None]) -> Callable[[], None]:
-        raise NotImplementedError("watch_events on Neo4j")
+        return self.hub.watch_events(watcher)
 
     def add_listener(self, listener: Listener) -> None:
-        raise NotImplementedError("listeners on Neo4j")
+        self.hub.add_listener(listener)
 
     def get_listener(self, listener_id: str) -> Listener | None:
-        raise NotImplementedError("listeners on Neo4j")
+        return self.hub.get_listener(listener_id)
 
     def list_listeners(self) -> list[Listener]:
-        raise NotImplementedError("listeners on Neo4j")
+        return self.hub.list_listeners()
 
     def remove_listener(self, listener_id: str) -> bool:
-        raise NotImplementedError("listeners on Neo4j")
+        return self.hub.remove_listener(listener_id)
 
     def claim_listeners(
         self, owner: str, *, now: datetime, until: datetime, limit: int
     ) -> list[Listener]:
-        raise NotImplementedError("listeners on Neo4j")
+        return self.hub.claim_listeners(owner, now=now, until=until, limit=limit)
 
     def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
-        raise NotImplementedError("listeners on Neo4j")
+        return self.hub.record_delivery(listener_id, owner, report)
 
     def release_listener(self, listener_id: str, owner: str) -> None:
-        raise NotImplementedError("listeners on Neo4j")
+        self.hub.release_listener(listener_id, owner)
 
     def dead_letters(
         self,
@@ -409,12 +419,12 @@ class Neo4jStore(Neo4jReads):
         states: Sequence[DeadLetterState] | None = None,
         first: int = 100,
     ) -> list[DeadLetter]:
-        raise NotImplementedError("listeners on Neo4j")
+        return self.hub.dead_letters(listener=listener, states=states, first=first)
 
     def set_dead_letters(
         self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
     ) -> list[DeadLetter]:
-        raise NotImplementedError("listeners on Neo4j")
+        return self.hub.set_dead_letters(ids, state, reason=reason)
 
     def due_ids(
         self,

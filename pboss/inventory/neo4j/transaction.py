@@ -85,6 +85,8 @@ class Neo4jTx:
         #: Resources `claim` found with no edge making them busy, locked since.
         self._idle: set[str] = set()
         self._events: list[NewEvent] = []
+        #: The number of the last event this step stored, once committed (0: it emitted none).
+        self.last_seq = 0
 
     def _reading(self) -> None:
         if self._new or self._changed or self._links or self._unlinks:
@@ -173,7 +175,8 @@ class Neo4jTx:
         if self._new or self._changed or self._links or self._unlinks:
             self._commit_writes(actor, reason, events)
         elif events:
-            self.tx.rows(event_queries.APPEND, events=events)
+            [row] = self.tx.rows(event_queries.APPEND, events=events)
+            self.last_seq = row["last_seq"]
 
     def _commit_writes(self, actor: str, reason: str, events: list[dict[str, Any]]) -> None:
         nodes = [*self._new.values(), *self._changed.values()]
@@ -321,6 +324,8 @@ class Neo4jTx:
         except ConstraintError:
             raise AlreadyExists(", ".join(sorted(self._new))) from None
         self._check_written(row, changes, linked)
+        if events:
+            self.last_seq = row["last_seq"]
 
     @staticmethod
     def _check_written(

@@ -66,4 +66,26 @@ STATEMENTS = (
         WRITE,
         "CREATE CONSTRAINT event_counter IF NOT EXISTS FOR (c:EventSeq) REQUIRE c.id IS UNIQUE",
     ),
+    # a subject's newest event of a type (`events.LATEST`): equality on both, newest by seq
+    Query(
+        "schema.event_subject",
+        WRITE,
+        "CREATE INDEX event_type_subject IF NOT EXISTS FOR (e:Event) ON (e.type, e.subject)",
+    ),
+    # the event hub's records (`queries/listeners.py`)
+    Query(
+        "schema.listener_id",
+        WRITE,
+        "CREATE CONSTRAINT listener_id IF NOT EXISTS FOR (l:Listener) REQUIRE l.id IS UNIQUE",
+    ),
+    Query(
+        "schema.dead_letter_id",
+        WRITE,
+        "CREATE CONSTRAINT dead_letter_id IF NOT EXISTS FOR (d:DeadLetter) REQUIRE d.id IS UNIQUE",
+    ),
+    Query(
+        "schema.dead_letter_listener",
+        WRITE,
+        "CREATE INDEX dead_letter_listener IF NOT EXISTS FOR (d:DeadLetter) ON (d.listener)",
+    ),
 )
