@@ -419,7 +419,18 @@ class DeliveryWorker:
             last_delivered_at=run.last_delivered_at,
             dead=run.dead,
         )
-        kept = await self._call(self.store.record_delivery, run.listener.id, self.owner, report)
+        loop = asyncio.get_running_loop()
+        call = partial(self.store.record_delivery, run.listener.id, self.owner, report)
+        pending = loop.run_in_executor(self._pool, call)
+        try:
+            kept = await asyncio.shield(pending)
+        except asyncio.CancelledError:  # stopping: account for the record before going
+            self._recorded(run, await pending)
+            raise
+        return self._recorded(run, kept)
+
+    def _recorded(self, run: Run, kept: bool) -> bool:
+        """Take a record's answer into account: the batch is cleared, or the lease was lost."""
         if not kept:
             run.lost = True
             log.info("hub: lease on listener %s lost; leaving it to its holder", run.listener.id)

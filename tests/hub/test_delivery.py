@@ -113,8 +113,11 @@ def test_after_max_attempts_a_dead_letter_and_later_events_still_go_then_replay(
     hub.replay(ADMIN, [dl.id])  # the worker sends queued replays before its next events
     wait_for(lambda: len(rx.accepted("/crm")) == 3, what="the replay")
     assert rx.accepted_ids("/crm")[-1] == ids[0] and rx.accepted("/crm")[-1].valid
-    [done] = store.dead_letters(listener=listener.id)
-    assert done.state == DeadLetterState.DELIVERED and done.replays == 1
+    wait_for(
+        lambda: store.dead_letters(listener=listener.id)[0].state == DeadLetterState.DELIVERED,
+        what="the dead letter marked delivered",
+    )
+    assert store.dead_letters(listener=listener.id)[0].replays == 1
 
 
 def test_a_replay_that_fails_again_goes_back_to_dead_with_the_new_reason(
