@@ -66,9 +66,19 @@ class DeliveryHandle:
     def halt(self, timeout: float = 10.0) -> None:
         """Stop dead, as a killed process would: nothing more is recorded and no lease is given
         back (the crash drill of the tests and the benchmark: the leases must run out)."""
-        self.worker.abandon()
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        if not self._thread.is_alive():
+            return
+        asyncio.run_coroutine_threadsafe(self._halt(), self._loop)
         self._thread.join(timeout)
+
+    async def _halt(self) -> None:
+        self.worker.abandon()
+        mine = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not mine]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        asyncio.get_running_loop().stop()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the worker (records the last batches and releases the leases) and the thread."""
