@@ -226,6 +226,9 @@ class DeliveryWorker:
                 except Exception:
                     log.exception("hub: claiming listeners failed; trying again")
                 next_claim = loop.time() + lease / 3
+            if not self.runs:  # nothing held: nothing to wake; only the claims go on
+                await asyncio.sleep(max(0.0, next_claim - loop.time()))
+                continue
             try:
                 last = await self._call(self.store.last_event_seq)
                 self._heard(last)
