@@ -96,6 +96,8 @@ class Run:
     last_delivered_at: datetime | None = None
     since: float = 0.0  # loop time of the batch's first unrecorded change
     lost: bool = False
+    #: The record on its way to the store, and the report it carries (at most one at a time).
+    inflight: tuple[DeliveryReport, asyncio.Future[bool]] | None = None
 
     @property
     def pending(self) -> bool:
@@ -287,8 +289,10 @@ class DeliveryWorker:
     async def _finish(self, run: Run) -> None:
         """Record a listener's last batch and give its lease back."""
         try:
-            if not run.lost and run.pending:
-                await self._record(run)
+            if not await self._settle(run):
+                return
+            if run.pending:
+                await self._record(run, wait=True)
             if not run.lost:
                 await self._call(self.store.release_listener, run.listener.id, self.owner)
         except Exception:
@@ -321,7 +325,7 @@ class DeliveryWorker:
                 busy = False
             if run.pending and not run.lost:
                 await self._record(run)
-            if not busy and not run.lost:
+            if not busy and await self._settle(run):  # idle: first hear how the record went
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self.settings.hub_lease_seconds / 3)
 
@@ -358,6 +362,8 @@ class DeliveryWorker:
         )
         loop = asyncio.get_running_loop()
         for event in events:
+            if run.inflight is not None and run.inflight[1].done() and not await self._settle(run):
+                return False  # the last record found the lease lost: not ours to send
             outcome = await self._send(run, event)
             if not run.pending:
                 run.since = loop.time()
@@ -411,9 +417,13 @@ class DeliveryWorker:
             at=self.clock(),
         )
 
-    async def _record(self, run: Run) -> bool:
-        """Record the batch (cursor, counts, dead letters) and renew the lease; False, and the
-        listener is dropped, when the lease was lost."""
+    async def _record(self, run: Run, *, wait: bool = False) -> bool:
+        """Send the batch (cursor, counts, dead letters) to the store, renewing the lease. The
+        record goes on while the next events are sent; the one after it first waits for it
+        (`_settle`), so a lost lease is heard within one batch. False when a record found the
+        lease lost (the listener is then left to its holder)."""
+        if not await self._settle(run):
+            return False
         report = DeliveryReport(
             cursor=run.cursor,
             lease_until=self.clock() + timedelta(seconds=self.settings.hub_lease_seconds),
@@ -422,24 +432,35 @@ class DeliveryWorker:
             last_delivered_at=run.last_delivered_at,
             dead=run.dead,
         )
+        run.recorded, run.delivered, run.dead, run.last_delivered_at = run.cursor, 0, [], None
         loop = asyncio.get_running_loop()
         call = partial(self.store.record_delivery, run.listener.id, self.owner, report)
-        pending = loop.run_in_executor(self._pool, call)
-        try:
-            kept = await asyncio.shield(pending)
-        except asyncio.CancelledError:  # stopping: account for the record before going
-            self._recorded(run, await pending)
-            raise
-        return self._recorded(run, kept)
+        run.inflight = (report, loop.run_in_executor(self._pool, call))
+        return await self._settle(run) if wait else True
 
-    def _recorded(self, run: Run, kept: bool) -> bool:
-        """Take a record's answer into account: the batch is cleared, or the lease was lost."""
+    async def _settle(self, run: Run) -> bool:
+        """Wait for the record in flight, if any; False when it found the lease lost. A record
+        that failed (the store unreachable) is folded back into the batch, to go with the next."""
+        if run.inflight is None:
+            return not run.lost
+        report, pending = run.inflight
+        try:
+            kept = await asyncio.shield(pending)  # a cancelled waiter leaves it to `_finish`
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            run.inflight = None
+            run.recorded = 0  # the cursor is to be recorded again
+            run.delivered += report.delivered
+            run.dead = report.dead + run.dead
+            run.last_delivered_at = run.last_delivered_at or report.last_delivered_at
+            log.exception("hub: recording deliveries to %s failed; retrying", run.listener.id)
+            return True
+        run.inflight = None
         if not kept:
             run.lost = True
             log.info("hub: lease on listener %s lost; leaving it to its holder", run.listener.id)
-            return False
-        run.recorded, run.delivered, run.dead, run.last_delivered_at = run.cursor, 0, [], None
-        return True
+        return kept
 
     # ---- metrics -------------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ The body is the TMF envelope `{eventId, eventTime, eventType, event}` in the lis
 and is made afresh for each try, so a retry is never refused as too old. A 2xx answer is
 delivered; anything else (another status, a redirect, which is never followed, a refused or
 broken connection, no whole answer within `hub_timeout_seconds`) is a failed try, retried after
-an exponential back-off with full jitter, until `hub_max_attempts`. Only a short excerpt of a
-refusal's body is read, so a receiver cannot make the deliverer hold a large answer.
+an exponential back-off with full jitter, until `hub_max_attempts`. An answer's body is read to
+its end (so the kept-alive connection is reused) but only a short excerpt is kept, and a body
+over 64 KiB is cut off, so a receiver cannot make the deliverer hold a large answer.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from pboss.inventory.listeners import Listener
 
 #: How much of a refusal's body a dead letter's reason quotes.
 EXCERPT_BYTES = 200
+#: The most of an answer's body read so its connection can be reused.
+DRAIN_LIMIT = 64 * 1024
 USER_AGENT = "pboss-hub/1"
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -87,14 +90,19 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-async def _excerpt(response: httpx.Response) -> str:
-    """The first few hundred bytes of an answer's body, as one line of text."""
+async def _drain(response: httpx.Response, keep: int = EXCERPT_BYTES) -> bytes:
+    """Read an answer's body to its end, keeping its first `keep` bytes, so the connection goes
+    back to the pool (an unread answer closes it); a body over `DRAIN_LIMIT` is not worth the
+    connection and is cut off."""
     got = b""
+    seen = 0
     async for chunk in response.aiter_raw():
-        got += chunk
-        if len(got) >= EXCERPT_BYTES:
+        if len(got) < keep:
+            got += chunk[: keep - len(got)]
+        seen += len(chunk)
+        if seen > DRAIN_LIMIT:
             break
-    return _one_line(got[:EXCERPT_BYTES].decode("utf-8", errors="replace"))
+    return got
 
 
 def _failure(exc: Exception, timeout: float) -> str:
@@ -136,12 +144,14 @@ class Sender:
                 response = await self.client.send(request, stream=True)
                 try:
                     status = response.status_code
+                    excerpt = await _drain(response)
                     if 200 <= status < 300:
                         return ""
                     if response.is_redirect:
                         where = response.headers.get("location", "?")
                         return f"HTTP {status}: redirects to {where} (redirects are not followed)"
-                    return f"HTTP {status}: {await _excerpt(response)}".rstrip(": ")
+                    text = _one_line(excerpt.decode("utf-8", errors="replace"))
+                    return f"HTTP {status}: {text}".rstrip(": ")
                 finally:
                     await response.aclose()
         except (TimeoutError, httpx.HTTPError) as exc:

@@ -9,7 +9,7 @@ server makes its port refuse connections. `GET /_stats` sums it up (the benchmar
 
 In tests it runs on a thread (`ReceiverServer`); `python -m tests.hub.receiver --port P --secret S
 [--light]` runs it as its own process (the benchmark), `--light` keeping only the counts, the
-order check and the delivery delays (no bodies).
+order check (bodies numbered in `event.n`) and the delivery delays (no bodies kept).
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class PathStats:
     duplicates: int = 0
     seen: set[str] = field(default_factory=set)
     delays: list[float] = field(default_factory=list)
+    top: int = -1  # the highest `event.n` seen (the benchmark numbers its events)
+    out_of_order: int = 0
 
 
 class Receiver:
@@ -161,6 +163,10 @@ class Receiver:
                     st.duplicates += 1
                 else:
                     st.seen.add(event_id)
+                    n = ((body or {}).get("event") or {}).get("n")
+                    if isinstance(n, int):
+                        st.out_of_order += n < st.top
+                        st.top = max(st.top, n)
                     at = (body or {}).get("eventTime")
                     if at:
                         st.delays.append(time.time() - datetime.fromisoformat(at).timestamp())
@@ -189,6 +195,7 @@ class Receiver:
                     "unique": len(st.seen),
                     "invalid": st.invalid,
                     "duplicates": st.duplicates,
+                    "out_of_order": st.out_of_order,
                     "p50": _quantile(ds, 0.50),
                     "p99": _quantile(ds, 0.99),
                     "max": ds[-1] if ds else 0,

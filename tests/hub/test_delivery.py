@@ -214,8 +214,9 @@ def test_a_lost_lease_stops_the_worker_on_that_listener(
     assert taken.id == listener.id
     emit(store, 3)
     wait_for(lambda: listener.id not in handle.worker.runs, what="the worker to let go")
-    # it stops at its first refused record: at most the one event of that batch went out
-    assert len(receiver.receiver.accepted("/crm")) <= 3
+    # it stops when it hears its record refused: the record goes on while the next event is
+    # sent, so at most the event of that batch and the one after it went out
+    assert len(receiver.receiver.accepted("/crm")) <= 4
     assert (store.get_listener(listener.id) or listener).lease_owner == "w-new"
 
 
