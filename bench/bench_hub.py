@@ -36,6 +36,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -63,8 +64,6 @@ ADMIN = Caller(role="admin", name="bench")
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -226,11 +225,13 @@ def summarise(port: int, paths: list[str]) -> dict[str, Any]:
 
 
 def baseline(port: int, n: int) -> dict[str, float]:
-    """The bare receiver: signed POSTs from a plain httpx loop, 1 and 20 at a time."""
+    """The bare receiver: signed POSTs from a plain httpx loop (sync, one at a time; async, 20 at
+    a time), with TCP_NODELAY like the deliverer's connections."""
     body = json.dumps({"eventId": "x", "eventTime": datetime.now(UTC).isoformat(),
                        "eventType": CREATE, "event": {}}).encode()  # fmt: skip
     url = f"http://127.0.0.1:{port}/baseline"
-    with httpx.Client() as client:
+    nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]  # as the deliverer's connections
+    with httpx.Client(transport=httpx.HTTPTransport(socket_options=nodelay)) as client:
         began = time.monotonic()
         for i in range(n):
             headers = {SIGNATURE_HEADER: sign(SECRET, body), "X-Pboss-Event-Id": f"b{i}"}
@@ -238,7 +239,9 @@ def baseline(port: int, n: int) -> dict[str, float]:
         one = n / (time.monotonic() - began)
 
     async def many() -> float:
-        async with httpx.AsyncClient() as client:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=64)
+        pool = httpx.AsyncHTTPTransport(socket_options=nodelay, limits=limits)
+        async with httpx.AsyncClient(transport=pool) as client:
 
             async def worker(k: int) -> None:
                 for i in range(n // 20):

@@ -60,6 +60,16 @@ PAGE = 100
 REPLAY_PAGE = 20
 
 
+def transport() -> httpx.AsyncHTTPTransport:
+    """The deliveries' connections: kept alive, and with TCP_NODELAY, since a request goes out as
+    two writes (head, then body) and Nagle's algorithm would hold the body back until the
+    receiver's delayed ACK (~40 ms a request: measured 66 against 587 requests/s)."""
+    return httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+
+
 def owner_id() -> str:
     """This process's deliverer id: host, pid and a random part (a restarted pid differs)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -153,8 +163,7 @@ class DeliveryWorker:
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
-            transport=self._transport,
+            transport=self._transport or transport(),
             trust_env=False,
         )
         self._sender = Sender(
