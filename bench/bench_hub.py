@@ -163,13 +163,14 @@ def commit_events(store: Neo4jStore, n: int, start: int) -> None:
     store.transact(work, actor="bench", reason="hub bench")
 
 
-def produce(store: Neo4jStore, total: int, rate: float, per_tx: int) -> float:
-    """Commit `total` events at `rate` per second (0: as fast as possible); returns seconds."""
+def produce(store: Neo4jStore, total: int, rate: float, per_tx: int, first: int = 0) -> float:
+    """Commit `total` events numbered from `first` at `rate` per second (0: as fast as
+    possible); returns seconds."""
     began = time.monotonic()
     done = 0
     while done < total:
         n = min(per_tx, total - done)
-        commit_events(store, n, done)
+        commit_events(store, n, first + done)
         done += n
         if rate:
             ahead = began + done / rate - time.monotonic()
@@ -276,7 +277,7 @@ def run_rate(
         child.wait()
         killed_at = stats(port)
         child = start_deliverer(args, uri, auth)
-        produce(store, args.events - half, args.rate, args.per_tx)
+        produce(store, args.events - half, args.rate, args.per_tx, first=half)
     else:
         produce(store, args.events, args.rate, args.per_tx)
     produced = time.monotonic() - began
