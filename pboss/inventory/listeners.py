@@ -6,7 +6,10 @@ resumes after it, so nothing committed is skipped and, at worst, the events sinc
 recorded cursor are delivered again (at least once; the event id is the receiver's idempotency
 key). A deliverer works on a listener only while it holds the listener's lease (`lease_owner`
 until `lease_until`), so several API processes deliver each event once in the normal case and a
-crashed deliverer's listeners are taken over when its lease runs out.
+crashed deliverer's listeners are taken over when its lease runs out. A delivery is recorded only
+while its deliverer still owns the lease: once another took it over, the late report is refused
+and writes nothing (its events are delivered again by the new holder); a lease that ran out with
+nobody taking it over is still the holder's, since no one else can have delivered meanwhile.
 
 The stores keep these records beside the graph but outside it: they are not resources (no
 riders, no history), and the cursor moves far too often for the history of every change.

@@ -250,7 +250,9 @@ class GraphStore(Protocol):
     def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
         """While `owner` still holds the listener's lease: move its cursor forward to
         `report.cursor` (never back), renew the lease, add the counts and keep the dead letters,
-        all at once. False, writing nothing, when the lease was lost or the listener is gone."""
+        all at once. False, writing nothing, when the lease was lost (another owner claimed it,
+        or it was released) or the listener is gone. The owner is checked, not the clock: a
+        lease that expired with nobody taking it over is still the holder's to record on."""
         ...
 
     def release_listener(self, listener_id: str, owner: str) -> None:
@@ -265,14 +267,16 @@ class GraphStore(Protocol):
         first: int = 100,
     ) -> list[DeadLetter]:
         """Dead letters, of one listener or all, in these states (any when None), by
-        (listener, seq), at most `first`."""
+        (listener, seq), at most `first` (1..`listeners.MAX_DEAD_LETTERS_PAGE`; ValueError
+        otherwise)."""
         ...
 
     def set_dead_letters(
         self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
     ) -> list[DeadLetter]:
         """Move these dead letters to `state` (counting a replay when it is `replay`, and
-        replacing the reason when one is given); returns those that exist, as they now are."""
+        replacing the reason when one is given); returns those that exist, as they now are, in
+        the order named (an id named twice counts once)."""
         ...
 
     def due_ids(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 
 import pytest
@@ -389,3 +389,50 @@ def test_a_dead_letter_recorded_again_replaces_the_old_one(store: GraphStore) ->
     assert store.dead_letters() == [again]
     got = store.get_listener("LST-001")
     assert got is not None and got.dead == 2
+
+
+def test_removing_while_a_delivery_is_recorded_leaves_no_orphan(store: GraphStore) -> None:
+    """Unregistering races the holder's record of new dead letters: whichever comes first,
+    nothing of the listener is left and neither call fails."""
+    for rnd in range(10):
+        lid = listener(rnd).id
+        store.add_listener(listener(rnd))
+        claim(store, "w1", T0 + rnd * 4 * LEASE)
+        rep = report(5, dead_letters=(dead(lid, 3), dead(lid, 4)))
+        recorded, removed = race(
+            partial(store.record_delivery, lid, "w1", rep), partial(store.remove_listener, lid)
+        )
+        assert removed is True
+        assert recorded in (True, False)
+        assert store.get_listener(lid) is None
+        assert store.dead_letters() == []
+
+
+def test_times_come_back_in_utc_on_both_stores(store: GraphStore) -> None:
+    """Whatever zone a caller gives a time in (naive: UTC), both stores return the same
+    instant in UTC, so records read from either compare equal."""
+    east = timezone(timedelta(hours=8))
+    store.add_listener(listener(1, created_at=datetime(2026, 3, 2, 17, 0, tzinfo=east)))
+    naive_now = datetime(2026, 3, 2, 9, 0)
+    [held] = store.claim_listeners(
+        "w1", now=naive_now, until=datetime(2026, 3, 2, 17, 0, 30, tzinfo=east), limit=5
+    )
+    rep = DeliveryReport(
+        cursor=3,
+        lease_until=datetime(2026, 3, 2, 9, 1),
+        delivered=3,
+        last_delivered_at=datetime(2026, 3, 2, 17, 0, 5, 123456, tzinfo=east),
+        dead=[dead("LST-001", 2, at=datetime(2026, 3, 2, 9, 0, 2))],
+    )
+    assert store.record_delivery("LST-001", "w1", rep)
+    got = store.get_listener("LST-001")
+    assert got is not None
+    times = [got.created_at, got.lease_until, got.last_delivered_at, held.lease_until]
+    assert all(t is not None and t.utcoffset() == timedelta(0) for t in times)
+    assert (got.created_at, got.lease_until, got.last_delivered_at) == (
+        T0,
+        T0 + timedelta(minutes=1),
+        datetime(2026, 3, 2, 9, 0, 5, 123456, tzinfo=UTC),
+    )
+    [letter] = store.dead_letters()
+    assert letter.at == datetime(2026, 3, 2, 9, 0, 2, tzinfo=UTC)

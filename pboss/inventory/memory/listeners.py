@@ -42,21 +42,25 @@ class ListenerBook:
         self._dead: dict[str, DeadLetter] = {}
 
     def add(self, listener: Listener) -> None:
+        """Keep a new listener (AlreadyExists when its id is taken)."""
         with self._lock:
             if listener.id in self._listeners:
                 raise AlreadyExists(listener.id)
             self._listeners[listener.id] = _in_utc(listener)
 
     def get(self, listener_id: str) -> Listener | None:
+        """A copy of one listener, or None."""
         with self._lock:
             found = self._listeners.get(listener_id)
             return None if found is None else found.model_copy(deep=True)
 
     def all(self) -> list[Listener]:
+        """Copies of every listener, by id."""
         with self._lock:
             return [self._listeners[k].model_copy(deep=True) for k in sorted(self._listeners)]
 
     def remove(self, listener_id: str) -> bool:
+        """Drop a listener and its dead letters; False when there was none."""
         with self._lock:
             gone = self._listeners.pop(listener_id, None)
             for dl_id in [k for k, d in self._dead.items() if d.listener == listener_id]:
@@ -64,6 +68,7 @@ class ListenerBook:
             return gone is not None
 
     def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[Listener]:
+        """Take or renew up to `limit` active leases that are free, expired or `owner`'s."""
         held: list[Listener] = []
         with self._lock:
             for key in sorted(self._listeners):
@@ -79,6 +84,7 @@ class ListenerBook:
         return held
 
     def record(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
+        """Apply a delivery report while `owner` holds the lease (see `GraphStore`)."""
         with self._lock:
             ls = self._listeners.get(listener_id)
             if ls is None or ls.lease_owner != owner:
@@ -96,6 +102,7 @@ class ListenerBook:
             return True
 
     def release(self, listener_id: str, owner: str) -> None:
+        """Free the lease if `owner` holds it."""
         with self._lock:
             ls = self._listeners.get(listener_id)
             if ls is not None and ls.lease_owner == owner:
@@ -104,6 +111,7 @@ class ListenerBook:
     def dead_letters(
         self, listener: str | None, states: Sequence[DeadLetterState] | None, first: int
     ) -> list[DeadLetter]:
+        """Dead letters by (listener, seq), filtered, at most `first`."""
         check_dead_letters_page(first)
         wanted = None if states is None else set(states)
         with self._lock:
@@ -119,6 +127,7 @@ class ListenerBook:
     def set_dead(
         self, ids: Sequence[str], state: DeadLetterState, reason: str | None
     ) -> list[DeadLetter]:
+        """Move dead letters to `state` (see `GraphStore.set_dead_letters`)."""
         out: list[DeadLetter] = []
         with self._lock:
             for dl_id in dict.fromkeys(ids):  # each once, however often it is named
@@ -134,6 +143,7 @@ class ListenerBook:
         return out
 
     def clear(self) -> None:
+        """Forget every listener and dead letter."""
         with self._lock:
             self._listeners.clear()
             self._dead.clear()

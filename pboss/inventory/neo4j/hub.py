@@ -86,15 +86,18 @@ class Neo4jHub:
     # ---- the event log's reads and its watchers ----------------------------------------------
 
     def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
+        """Each subject's newest event of this type (`events.LATEST`)."""
         rows = self.client.read(
             event_queries.LATEST, type=event_type, subjects=sorted(set(subjects))
         )
         return {r["row"]["subject"]: StoredEvent.from_row(r["seq"], r["row"]) for r in rows}
 
     def last_event_seq(self) -> int:
+        """The event counter's committed value (0 before the first event)."""
         return int(self.client.read(event_queries.LAST_SEQ)[0]["n"])
 
     def watch_events(self, watcher: Callable[[int], None]) -> Callable[[], None]:
+        """Call `watcher` after each of this process's commits that stored events."""
         with self._lock:
             self._watchers.append(watcher)
 
@@ -118,6 +121,7 @@ class Neo4jHub:
     # ---- listeners ---------------------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:
+        """Create the listener's node (AlreadyExists when the id is taken)."""
         row = listener_row(listener)
         try:
             self.client.write(lambda tx: tx.run(q.ADD, row=row))
@@ -125,19 +129,23 @@ class Neo4jHub:
             raise AlreadyExists(listener.id) from None
 
     def get_listener(self, listener_id: str) -> Listener | None:
+        """One listener, or None."""
         rows = self.client.read(q.GET, id=listener_id)
         return listener_of(rows[0]["p"]) if rows else None
 
     def list_listeners(self) -> list[Listener]:
+        """Every listener, by id."""
         return [listener_of(r["p"]) for r in self.client.read(q.ALL)]
 
     def remove_listener(self, listener_id: str) -> bool:
+        """Delete a listener and its dead letters, under its lock; False when there was none."""
         rows = self.client.write(lambda tx: tx.run(q.REMOVE, id=listener_id))
         return bool(rows and rows[0]["gone"])
 
     def claim_listeners(
         self, owner: str, *, now: datetime, until: datetime, limit: int
     ) -> list[Listener]:
+        """Take or renew up to `limit` leases, each candidate locked then checked again."""
         if limit < 1:
             return []
         params = {"owner": owner, "now": stamp(now), "until": stamp(until), "limit": limit}
@@ -145,6 +153,7 @@ class Neo4jHub:
         return [listener_of(r["p"]) for r in rows]
 
     def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
+        """Apply a delivery report under the listener's lock if `owner` holds the lease."""
         params = {
             "id": listener_id,
             "owner": owner,
@@ -159,6 +168,7 @@ class Neo4jHub:
         return bool(rows)
 
     def release_listener(self, listener_id: str, owner: str) -> None:
+        """Free the lease if `owner` still holds it (checked under the lock)."""
         self.client.write(lambda tx: tx.run(q.RELEASE, id=listener_id, owner=owner))
 
     def dead_letters(
@@ -168,14 +178,21 @@ class Neo4jHub:
         states: Sequence[DeadLetterState] | None = None,
         first: int = 100,
     ) -> list[DeadLetter]:
+        """Dead letters by (listener, seq), filtered, at most `first`."""
         check_dead_letters_page(first)
         wanted = None if states is None else sorted({str(s) for s in states})
-        rows = self.client.read(q.DEAD_LETTERS, listener=listener, states=wanted, first=first)
+        if listener is None:
+            rows = self.client.read(q.DEAD_LETTERS, states=wanted, first=first)
+        else:
+            rows = self.client.read(
+                q.DEAD_LETTERS_OF, listener=listener, states=wanted, first=first
+            )
         return [dead_letter_of(r["p"]) for r in rows]
 
     def set_dead_letters(
         self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
     ) -> list[DeadLetter]:
+        """Move dead letters to `state` (each named once), in the order named."""
         order = list(dict.fromkeys(ids))
         params = {"ids": sorted(order), "state": str(state), "reason": reason}
         rows = self.client.write(lambda tx: tx.run(q.SET_DEAD_LETTERS, **params))

@@ -10,12 +10,13 @@ the lease it decides on; `CLAIM` locks its candidates in id order, so claimers n
 
 from __future__ import annotations
 
+from pboss.inventory.listeners import ListenerState
 from pboss.inventory.neo4j.queries.base import READ, WRITE, Query
 from pboss.inventory.neo4j.queries.fragments import lock
 
 #: A listener whose lease may be taken by `$owner` at `$now` (read again under the lock).
-_CLAIMABLE = """l.state = 'active' AND (l.lease_owner IS NULL OR l.lease_until IS NULL
-      OR l.lease_owner = $owner OR l.lease_until <= $now)"""
+_CLAIMABLE = f"""l.state = '{ListenerState.ACTIVE.value}' AND (l.lease_owner IS NULL
+      OR l.lease_until IS NULL OR l.lease_owner = $owner OR l.lease_until <= $now)"""
 
 ADD = Query("listeners.add", WRITE, "CREATE (l:Listener) SET l = $row")
 
@@ -24,7 +25,8 @@ GET = Query("listeners.get", READ, "MATCH (l:Listener {id: $id}) RETURN properti
 ALL = Query("listeners.all", READ, "MATCH (l:Listener) RETURN properties(l) AS p ORDER BY l.id")
 
 #: Lock the listener (so a concurrent delivery record cannot add dead letters after they are
-#: read), drop its dead letters, then it; one row: how many listeners went (0 or 1).
+#: read), find it again (a concurrent removal may have deleted it meanwhile), drop its dead
+#: letters, then it; one row: how many listeners this call removed (0 or 1).
 REMOVE = Query(
     "listeners.remove",
     WRITE,
@@ -33,12 +35,16 @@ REMOVE = Query(
     CALL (l) {{
       WITH l WHERE l IS NOT NULL
       {lock("l")}
-      WITH l
-      MATCH (d:DeadLetter {{listener: l.id}})
+    }}
+    WITH l
+    OPTIONAL MATCH (x:Listener {{id: $id}})
+    CALL (x) {{
+      WITH x WHERE x IS NOT NULL
+      MATCH (d:DeadLetter {{listener: x.id}})
       DELETE d
     }}
-    WITH l, CASE WHEN l IS NULL THEN 0 ELSE 1 END AS gone
-    DELETE l
+    WITH x, CASE WHEN x IS NULL THEN 0 ELSE 1 END AS gone
+    DELETE x
     RETURN gone
     """,
 )
@@ -103,18 +109,26 @@ RELEASE = Query(
     """,
 )
 
-DEAD_LETTERS = Query(
-    "listeners.dead_letters",
-    READ,
-    """
-    MATCH (d:DeadLetter)
-    WHERE ($listener IS NULL OR d.listener = $listener)
-      AND ($states IS NULL OR d.state IN $states)
+
+def _dead_letters(name: str, match: str) -> Query:
+    """Dead letters matched by `match`, in `$states` (any when null), a page by (listener, seq)."""
+    return Query(
+        name,
+        READ,
+        f"""
+    MATCH {match}
+    WHERE $states IS NULL OR d.state IN $states
     RETURN properties(d) AS p
     ORDER BY d.listener, d.seq, d.id
     LIMIT $first
     """,
-)
+    )
+
+
+#: Every listener's dead letters in these states (an admin's view).
+DEAD_LETTERS = _dead_letters("listeners.dead_letters", "(d:DeadLetter)")
+#: One listener's, through the `dead_letter_listener` index.
+DEAD_LETTERS_OF = _dead_letters("listeners.dead_letters_of", "(d:DeadLetter {listener: $listener})")
 
 #: Move dead letters to `$state` (sorted ids, each locked before its replay count is read).
 SET_DEAD_LETTERS = Query(
