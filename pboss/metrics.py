@@ -1,4 +1,5 @@
-"""Prometheus metrics of one app: HTTP requests, GraphQL operations, and timed store calls.
+"""Prometheus metrics of one app: HTTP requests, GraphQL operations, timed store calls, and the
+event hub's deliveries (outcomes, delay from commit to a 2xx, each held listener's lag).
 
 Each app gets its own registry (several apps in one process, as in tests, do not clash), and the
 store is wrapped in `InstrumentedStore`, which times every GraphStore protocol call by method and
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pboss.inventory.neo4j.client import query_histogram
 from pboss.inventory.store import GraphStore
@@ -26,6 +27,7 @@ STORE_METHODS = tuple(
     if not name.startswith("_") and callable(getattr(GraphStore, name))
 )
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
@@ -71,6 +73,25 @@ class Metrics:
             "pboss_store_call_errors_total",
             "GraphStore calls that raised, by store, method and error class.",
             ["store", "method", "error"],
+            registry=self.registry,
+        )
+        self.hub_deliveries = Counter(
+            "pboss_hub_deliveries_total",
+            "Event hub deliveries by outcome: delivered, retried (a failed try to be retried), "
+            "dead (given up: a dead letter), replayed, replay_failed.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.hub_delivery_seconds = Histogram(
+            "pboss_hub_delivery_seconds",
+            "Seconds from an event's commit to its callback's 2xx answer.",
+            buckets=_DELIVERY_BUCKETS,
+            registry=self.registry,
+        )
+        self.hub_lag = Gauge(
+            "pboss_hub_listener_lag_events",
+            "Events of the log a listener held by this process has not yet been given or passed.",
+            ["listener"],
             registry=self.registry,
         )
         #: Every Neo4j query by name and access mode, when the app's store is Neo4j.

@@ -33,6 +33,7 @@ from pboss.http.endpoint import Unauthenticated, graphql_router
 from pboss.http.graphiql import mount_graphiql_assets
 from pboss.http.health import add_probes
 from pboss.http.limits import BodyLimit, graphql_error_body
+from pboss.hub.runner import DeliveryHandle, start_delivery
 from pboss.hub.service import HubService
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
@@ -92,6 +93,16 @@ def _seed(store: GraphStore, settings: Settings) -> list[str]:
     return lines
 
 
+def _start_delivery(state: dict[str, Any], settings: Settings) -> DeliveryHandle | None:
+    """This process's event-hub deliverer when `hub_deliver` (any number of replicas may run
+    one: leases share the listeners out); its handle is kept in the state as "hub"."""
+    handle = None
+    if settings.hub_deliver:
+        handle = start_delivery(state["store"], settings, state["metrics"])
+    state["hub"] = handle
+    return handle
+
+
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """The pboss service on the configured store (or on `store`, which the caller then owns).
 
@@ -134,9 +145,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         sweeper = start_sweeper(state["store"], settings)
         state["provisioning"] = sweeper.service
         publisher = start_publisher(served, state["catalog"], settings, touches)
+        hub = _start_delivery(state, settings)
         try:
             yield
         finally:
+            if hub is not None:
+                hub.stop()  # records the last batches and releases the leases
             if publisher is not None:
                 publisher.stop()
             sweeper.stop()

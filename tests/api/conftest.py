@@ -27,10 +27,11 @@ CRM, ENGINEER, ADMIN, PARTNER_TT, PARTNER_OC = KEYS
 
 def api_settings(**overrides: Any) -> Settings:
     """Settings for tests: explicit keys, no demo loading, /metrics open (tests count store
-    calls there; its access rules are tested in test_operator_security.py), no resource
-    publishing (its background reads and events would disturb those counts and the event log's
-    contents; tests/crm turns it on), everything else as shipped."""
-    defaults = {"metrics_open": True, "publish_resources": False}
+    calls there; its access rules are tested in test_operator_security.py), neither resource
+    publishing nor the event hub's deliverer (their background reads and events would disturb
+    those counts and the event log's contents; tests/crm and tests/hub run them), everything
+    else as shipped."""
+    defaults = {"metrics_open": True, "publish_resources": False, "hub_deliver": False}
     return Settings(api_keys=KEYS, demo=False, **{**defaults, **overrides})
 
 
