@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from pboss.cli.data import STORE_HELP, _store
+from pboss.cli.data import STORE_HELP, open_cli_store
 from pboss.cutover.errors import CutoverError
 from pboss.cutover.impact import Impact
 from pboss.cutover.model import CutoverPlan
@@ -111,7 +111,7 @@ def plan_file(
     if not path.is_file():
         typer.echo(f"error: {path}: no such file", err=True)
         raise typer.Exit(2)
-    with _store(store, neo4j_uri) as opened:
+    with open_cli_store(store, neo4j_uri) as opened:
         svc = CutoverService(opened)
         try:
             draft, impact, plan = svc.plan_file(
@@ -148,7 +148,7 @@ def rehome(
     from pboss.cutover.service import CutoverService
 
     start, end = _when(window_start, "--window-start"), _when(window_end, "--window-end")
-    with _store(store, neo4j_uri) as opened:
+    with open_cli_store(store, neo4j_uri) as opened:
         try:
             plan = CutoverService(opened).plan_rehome(
                 source=source, target=target, window_start=start, window_end=end,
@@ -176,7 +176,7 @@ def reroute(
     from pboss.cutover.service import CutoverService
 
     start, end = _when(window_start, "--window-start"), _when(window_end, "--window-end")
-    with _store(store, neo4j_uri) as opened:
+    with open_cli_store(store, neo4j_uri) as opened:
         try:
             plan = CutoverService(opened).plan_reroute(
                 link=link, window_start=start, window_end=end, reason=reason, actor=actor,
@@ -198,7 +198,7 @@ def _step(
 ) -> None:
     from pboss.cutover.service import CutoverService
 
-    with _store(store, uri) as opened:
+    with open_cli_store(store, uri) as opened:
         svc = CutoverService(opened)
         try:
             if name == "show":
@@ -253,7 +253,7 @@ def expire(store: str | None = STORE, neo4j_uri: str | None = URI) -> None:
     """Cancel plans whose window ended unexecuted, releasing what they hold."""
     from pboss.cutover.service import CutoverService
 
-    with _store(store, neo4j_uri) as opened:
+    with open_cli_store(store, neo4j_uri) as opened:
         for p in CutoverService(opened).expire_lapsed():
             typer.echo(f"{p.id}\tcancelled: its window ended {p.window_end.isoformat()}")
 
@@ -267,7 +267,7 @@ def list_plans(
     """List plans with their state and window."""
     from pboss.cutover.service import CutoverService
 
-    with _store(store, neo4j_uri) as opened:
+    with open_cli_store(store, neo4j_uri) as opened:
         plans = CutoverService(opened).plans(state or None)
     for p in plans:
         typer.echo(f"{p.id}\t{p.state}\t{p.window_start.isoformat()}\t{p.name}")

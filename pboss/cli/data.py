@@ -53,7 +53,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 @contextmanager
-def _store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
+def open_cli_store(store: str | None, neo4j_uri: str | None) -> Iterator[GraphStore]:
     """The configured store, with connection problems turned into exit code 2."""
     from pydantic import ValidationError
 
@@ -159,7 +159,7 @@ def load(
         raise _fail("--prune-with-riders goes with --prune", 2)
     progress = make_progress(quiet or as_json)
     try:
-        with _store(store, neo4j_uri) as target:
+        with open_cli_store(store, neo4j_uri) as target:
             if target.name == "memory":
                 typer.echo(MEMORY_NOTE, err=True)
             source: Source
@@ -199,7 +199,7 @@ def export(
 
     progress = make_progress(quiet)
     try:
-        with _store(store, neo4j_uri) as source:
+        with open_cli_store(store, neo4j_uri) as source:
             counts = export_bundle(source, directory, overwrite=force, progress=progress)
     except PbossError as exc:
         raise _fail(str(exc), 2) from None

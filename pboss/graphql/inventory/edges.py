@@ -29,10 +29,10 @@ from pboss.graphql.inventory.mutations import (
     ACCEPT_IMPACT,
     ACK_RIDERS,
     PROVISIONING_EDGES,
-    _blanked,
-    _changed,
-    _provisioning_refusal,
+    blanked,
+    forget_cached_views,
     is_provisioning_kind,
+    provisioning_refusal,
 )
 from pboss.graphql.inventory.types import StatusChange
 from pboss.graphql.permissions import Action, can_write
@@ -173,13 +173,13 @@ async def _refusal(
     partner, an end (old or new) it cannot see (answered as missing) or that is not its own."""
     for t, src, dst in keys:
         if t in PROVISIONING_EDGES:
-            return _provisioning_refusal(ctx, action, f"edge {label((t, src, dst))}")
+            return provisioning_refusal(ctx, action, f"edge {label((t, src, dst))}")
     ids = sorted({i for k in keys + targets for i in k[1:]})
     found = dict(zip(ids, await ctx.loaders.elements.load_many(ids), strict=True))
     for t, src, dst in keys:
         el = found.get(src)
         if el is not None and is_provisioning_kind(el.kind):
-            return _provisioning_refusal(ctx, action, f"edge {label((t, src, dst))}")
+            return provisioning_refusal(ctx, action, f"edge {label((t, src, dst))}")
     if ctx.principal.is_partner:
         for i in ids:
             if not ctx.sees(found.get(i)):
@@ -232,14 +232,14 @@ async def _change(
         return NotFound.of(exc.element_id, exc.kind)
     except inv.PortInUse as exc:
         known = {i for k in keys for i in k[1:]}
-        shown = await _blanked(ctx, exc.issues, known) if ctx.principal.is_partner else exc.issues
+        shown = await blanked(ctx, exc.issues, known) if ctx.principal.is_partner else exc.issues
         return PortInUse.of(exc, shown)
     except inv.ValidationFailed as exc:
         if not ctx.principal.is_partner:
             return ValidationError.of_exc(exc)
         known = {i for k in keys for i in k[1:]}
-        return ValidationError.of(await _blanked(ctx, exc.issues, known))
-    _changed(ctx)
+        return ValidationError.of(await blanked(ctx, exc.issues, known))
+    forget_cached_views(ctx)
     return EdgesChanged.of(result)
 
 

@@ -104,7 +104,8 @@ def is_provisioning_kind(kind: str) -> bool:
     return cls is not None and cls.category == Category.PROVISIONING
 
 
-def _provisioning_refusal(ctx: Context, action: Action, what: str) -> Forbidden:
+def provisioning_refusal(ctx: Context, action: Action, what: str) -> Forbidden:
+    """The refusal of a generic write to what provisioning owns, naming the mutations to use."""
     detail = f"{what} belongs to provisioning; use the order mutations ({ORDER_MUTATIONS})"
     return Forbidden.of(str(action), ctx.principal.role, detail)
 
@@ -113,11 +114,11 @@ def _refused_input(ctx: Context, input: UpsertInput) -> Forbidden | None:
     """Provisioning kinds and edge types named by the input itself (nothing read yet)."""
     for el in input.elements:
         if is_provisioning_kind(el.kind):
-            return _provisioning_refusal(ctx, Action.WRITE, f"{el.kind} {el.id!r}")
+            return provisioning_refusal(ctx, Action.WRITE, f"{el.kind} {el.id!r}")
     for e in input.edges:
         if e.type.value in PROVISIONING_EDGES:
             label = f"{e.type.value}({e.src!r} -> {e.dst!r})"
-            return _provisioning_refusal(ctx, Action.WRITE, f"edge {label}")
+            return provisioning_refusal(ctx, Action.WRITE, f"edge {label}")
     return None
 
 
@@ -128,12 +129,12 @@ def _refused_stored(
     for el in input.elements:
         old = visible.get(el.id)
         if old is not None and is_provisioning_kind(old.kind):
-            return _provisioning_refusal(ctx, Action.WRITE, f"{old.kind} {el.id!r}")
+            return provisioning_refusal(ctx, Action.WRITE, f"{old.kind} {el.id!r}")
     for e in input.edges:
         src = visible.get(e.src)
         if src is not None and is_provisioning_kind(src.kind):
             label = f"{e.type.value}({e.src!r} -> {e.dst!r})"
-            return _provisioning_refusal(ctx, Action.WRITE, f"{src.kind} {e.src!r} (edge {label})")
+            return provisioning_refusal(ctx, Action.WRITE, f"{src.kind} {e.src!r} (edge {label})")
     return None
 
 
@@ -195,7 +196,7 @@ async def _unseen_references(
     return issues
 
 
-async def _blanked(ctx: Context, issues: Iterable[inv.Issue], known: set[str]) -> list[inv.Issue]:
+async def blanked(ctx: Context, issues: Iterable[inv.Issue], known: set[str]) -> list[inv.Issue]:
     """The store's issues with the ids of elements hidden from this partner blanked out (e.g. the
     operator's circuit already holding a VC-12 slot of the partner's own link)."""
     issues = list(issues)
@@ -211,7 +212,9 @@ async def _blanked(ctx: Context, issues: Iterable[inv.Issue], known: set[str]) -
     return [inv.Issue(blank(i.item), blank(i.reason), i.field, i.index) for i in issues]
 
 
-def _changed(ctx: Context) -> None:
+def forget_cached_views(ctx: Context) -> None:
+    """After a write: drop the app's cached site index and partner names, and this request's
+    loaded elements, so later reads see the change."""
     ctx.state["site_index"].invalidate()
     ctx.state["partner_names"].invalidate()
     ctx.loaders.forget()
@@ -274,8 +277,8 @@ class InventoryMutation:
             if not partner:
                 return ValidationError.of_exc(exc)
             known = {n.id for n in nodes} | {i for e in edges for i in (e.src, e.dst)}
-            return ValidationError.of(await _blanked(ctx, exc.issues, known))
-        _changed(ctx)
+            return ValidationError.of(await blanked(ctx, exc.issues, known))
+        forget_cached_views(ctx)
         stored = await ctx.call(ctx.store.get_many, [n.id for n in nodes])
         return UpsertSuccess(
             **result.model_dump(),
@@ -312,7 +315,7 @@ class InventoryMutation:
         if ctx.principal.is_partner and not can_write(ctx.principal, el):
             return Forbidden.of(str(Action.SET_STATUS), ctx.principal.role, f"{id!r} is not yours")
         if is_provisioning_kind(el.kind):
-            return _provisioning_refusal(ctx, Action.SET_STATUS, f"{el.kind} {id!r}")
+            return provisioning_refusal(ctx, Action.SET_STATUS, f"{el.kind} {id!r}")
         try:
             change = await ctx.call(
                 ctx.store.set_status,
@@ -365,7 +368,7 @@ class InventoryMutation:
                 return NotFound.of(i)
         for i, el in zip(wanted, found, strict=True):
             if el is not None and is_provisioning_kind(el.kind):
-                return _provisioning_refusal(ctx, action, f"{el.kind} {i!r}")
+                return provisioning_refusal(ctx, action, f"{el.kind} {i!r}")
         try:
             deleted = await ctx.call(
                 ctx.store.delete, wanted, cascade=cascade, actor=ctx.principal.actor, ack=ack
@@ -376,5 +379,5 @@ class InventoryMutation:
             return HasDependants.of(exc)
         except inv.NotFound as exc:
             return NotFound.of(exc.element_id, exc.kind)
-        _changed(ctx)
+        forget_cached_views(ctx)
         return Deleted(ids=deleted)
