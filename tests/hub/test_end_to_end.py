@@ -29,6 +29,7 @@ from pboss.hub.service import HubService
 from pboss.inventory.demo import demo_network
 from pboss.inventory.listeners import Listener
 from pboss.inventory.store import GraphStore
+from pboss.provisioning.events import ORDER_EVENT_TYPES
 from pboss.provisioning.service import ProvisioningService
 from tests.hub.conftest import Workers, hub_settings, listen, wait_for
 from tests.hub.receiver import ReceiverServer
@@ -52,7 +53,7 @@ def _network(store: GraphStore) -> None:
 def _check_received(store: GraphStore, listener: Listener, server: ReceiverServer) -> list[str]:
     """Every event of the log after the listener's start reached the receiver: exactly once by
     id after deduplication, in the log's order, signatures valid. Returns the ids received."""
-    log = [e.id for e in store.events_after(listener.cursor, first=1000)]
+    log = [e.id for e in store.events_after(listener.cursor, where=listener.where, first=1000)]
     wait_for(lambda: set(server.receiver.accepted_ids("/crm")) >= set(log), 60, "every event")
     hits = server.receiver.accepted("/crm")
     got = [h.event_id for h in hits]
@@ -86,7 +87,7 @@ def test_the_order_flow_reaches_the_receiver_across_a_deliverer_crash(
 ) -> None:
     _network(store)
     settings = hub_settings()
-    listener = listen(HubService(store, settings), receiver, "/crm")
+    listener = listen(HubService(store, settings), receiver, "/crm", types=list(ORDER_EVENT_TYPES))
     svc = ProvisioningService(store)
     receiver.receiver.delay = 0.1  # a slow receiver, so the crash comes mid-stream
     first = workers.start(owner="before-crash")
@@ -220,7 +221,9 @@ def test_on_neo4j_the_order_flow_survives_a_kill_9_of_pboss_mid_flow(
     pboss_on_neo4j: tuple[Pboss, GraphStore], receiver: ReceiverServer
 ) -> None:
     api, store = pboss_on_neo4j
-    listener = listen(HubService(store, hub_settings()), receiver, "/crm")
+    # the order's events: the serving process also publishes business resources (other types)
+    hub = HubService(store, hub_settings())
+    listener = listen(hub, receiver, "/crm", types=list(ORDER_EVENT_TYPES))
     api.start()
     receiver.receiver.delay = 0.2  # a slow receiver, so the kill comes mid-stream
     ll = {"crmOrderId": "E2E2", "product": "MSTP-LL", "aSite": "CP-XX", "zSite": "B-DH",

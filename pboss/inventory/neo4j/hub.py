@@ -196,5 +196,7 @@ class Neo4jHub:
         order = list(dict.fromkeys(ids))
         params = {"ids": sorted(order), "state": str(state), "reason": reason}
         rows = self.client.write(lambda tx: tx.run(q.SET_DEAD_LETTERS, **params))
+        if len(rows) < len(order):  # one is missing, so none changed: show those that exist
+            rows = self.client.read(q.DEAD_LETTERS_BY_ID, ids=params["ids"])
         found = {d.id: d for d in (dead_letter_of(r["p"]) for r in rows)}
         return [found[i] for i in order if i in found]

@@ -131,21 +131,31 @@ DEAD_LETTERS = _dead_letters("listeners.dead_letters", "(d:DeadLetter)")
 DEAD_LETTERS_OF = _dead_letters("listeners.dead_letters_of", "(d:DeadLetter {listener: $listener})")
 
 #: Move dead letters to `$state` (sorted ids, each locked before its replay count is read), all
-#: or none: when one of `$ids` is missing, none changes and those found come back as they are.
+#: or none: when one of `$ids` is missing, nothing changes and no row comes back.
 SET_DEAD_LETTERS = Query(
     "listeners.set_dead_letters",
     WRITE,
     f"""
     UNWIND $ids AS id
-    MATCH (d:DeadLetter {{id: id}})
+    OPTIONAL MATCH (d:DeadLetter {{id: id}})
     WITH collect(d) AS found
+    WHERE size(found) = size($ids)
     UNWIND found AS d
-    WITH d, size(found) = size($ids) AS complete
-    FOREACH (_ IN CASE WHEN complete THEN [1] ELSE [] END |
-        {lock("d")}
-        SET d.state = $state,
-            d.replays = d.replays + CASE WHEN $state = 'replay' THEN 1 ELSE 0 END,
-            d.reason = coalesce($reason, d.reason))
+    {lock("d")}
+    SET d.state = $state,
+        d.replays = d.replays + CASE WHEN $state = 'replay' THEN 1 ELSE 0 END,
+        d.reason = coalesce($reason, d.reason)
+    RETURN properties(d) AS p
+    """,
+)
+
+#: Dead letters by id (those that exist), as they are.
+DEAD_LETTERS_BY_ID = Query(
+    "listeners.dead_letters_by_id",
+    READ,
+    """
+    UNWIND $ids AS id
+    MATCH (d:DeadLetter {id: id})
     RETURN properties(d) AS p
     """,
 )
