@@ -4,7 +4,8 @@ set it fills.
 Provisioning's changes reach the publisher as order events (their scope names the sites); the
 other writers, the GraphQL inventory mutations (`upsertElements`, `setStatus`, `deleteElements`)
 and loads, go through the store's `upsert`, `insert_new`, `set_status` and `delete`.
-`TouchingStore` wraps the store those writers are given and, after each write that succeeded,
+`TouchingStore` wraps the store those writers are given (and `change_edges`, the edge
+mutations' write) and, after each write that succeeded,
 adds what it wrote to a `Touches`: the sites named by the nodes (a node's `site`, a Site's own
 id) and the ids of what may matter elsewhere (`_to_resolve`: nodes of the access chain, edge ends
 written without their node). The publisher turns element ids into the
@@ -18,11 +19,13 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from pboss.inventory.edges import EdgeChanges, EdgeMove
 from pboss.inventory.impact import Acknowledgement
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.results import ChangeRecord, UpsertResult
 from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.store import GraphStore
+from pboss.inventory.undo import EdgeKey
 
 
 class Touches:
@@ -89,8 +92,8 @@ def _to_resolve(
 
 
 class TouchingStore:
-    """A GraphStore proxy that reports the writes of `upsert`, `insert_new`, `set_status` and
-    `delete` to a `Touches`; every other attribute passes through."""
+    """A GraphStore proxy that reports the writes of `upsert`, `insert_new`, `set_status`,
+    `delete` and `change_edges` to a `Touches`; every other attribute passes through."""
 
     def __init__(self, store: GraphStore, touches: Touches):
         self._store = store
@@ -155,6 +158,24 @@ class TouchingStore:
         deleted = self._store.delete(element_ids, cascade=cascade, actor=actor, ack=ack)
         self.touches.add(_node_sites(before.values()), [*element_ids, *deleted])
         return deleted
+
+    def change_edges(
+        self,
+        removals: Sequence[EdgeKey] = (),
+        moves: Sequence[EdgeMove] = (),
+        *,
+        actor: str,
+        reason: str,
+        ack: Acknowledgement | None = None,
+    ) -> EdgeChanges:
+        """`GraphStore.change_edges`, then report every end of the edges removed or moved (a
+        re-homed ONT frees one splitter output and takes another)."""
+        changes = self._store.change_edges(removals, moves, actor=actor, reason=reason, ack=ack)
+        ends = {i for _, src, dst in removals for i in (src, dst)}
+        for move in moves:
+            ends.update(i for i in (move.src, move.dst, move.new_src, move.new_dst) if i)
+        self.touches.add((), ends)
+        return changes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)

@@ -19,10 +19,12 @@ from pboss.crm import publisher as publisher_module
 from pboss.crm.figures import Thresholds, changes
 from pboss.crm.publisher import Publisher, start_publisher
 from pboss.crm.publishing import EVENT_TYPE
-from pboss.crm.touch import TouchingStore
+from pboss.crm.touch import Touches, TouchingStore
 from pboss.http.app import create_app
 from pboss.hub.views import partner_body
 from pboss.inventory.business import package_site
+from pboss.inventory.edges import EdgeMove
+from pboss.inventory.errors import NotFound
 from pboss.inventory.events import NewEvent
 from pboss.inventory.store import GraphStore
 from pboss.loaders.loader import LoadOptions, load_paths
@@ -376,3 +378,17 @@ def test_the_periodic_reconcile_runs_where_other_processes_write(pub_store: Grap
     pub.stop()
     assert pub.reconcile_every == 60.0
     assert start_publisher(pub_store, catalog, api_settings(publish_resources=False), None) is None
+
+
+def test_edge_changes_through_the_wrapper_reach_the_publisher(demo_store: GraphStore) -> None:
+    """A re-home through `change_edges` (the edge mutations' write) touches the outputs it
+    frees and takes, so their packages are checked; a refused change touches nothing."""
+    touches = Touches()
+    store = TouchingStore(demo_store, touches)
+    move = EdgeMove(type="FED_BY", src="ONT-1", dst="SPL-JZ-2A:1", new_dst="SPL-JZ-2B:2")
+    with pytest.raises(NotFound):
+        store.change_edges([("FED_BY", "ONT-1", "SPL-NOPE:1")], actor="t", reason="t")
+    assert touches.drain() == (set(), set())
+    store.change_edges(moves=[move], actor="eng", reason="re-home")
+    _, elements = touches.drain()
+    assert {"ONT-1", "SPL-JZ-2A:1", "SPL-JZ-2B:2"} <= elements
