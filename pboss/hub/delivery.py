@@ -10,8 +10,10 @@ Each held listener gets one task, so one listener never has two events in flight
 
 1. dead letters an admin queued again (`replay`) are sent first, each ending `delivered` or back
    at `dead` with the new reason;
-2. then the events after the listener's cursor that pass its filter, oldest first, each through
-   `Sender.deliver` (retries with back-off; after the last try a dead letter, and on to the next);
+2. then the events after the listener's cursor that pass its filter, oldest first, through
+   `Sender.deliver`: one a POST, or for a listener with `batch_size` > 1 up to that many
+   consecutive ones already fetched (never waiting for more) as one array; retries with
+   back-off resend the same events, and after the last try each of them is a dead letter;
 3. the cursor, counts and dead letters are recorded (`record_delivery`, which also renews the
    lease) per batch, every `batch_events` events or `batch_seconds`, whichever comes first, and
    the task stops the moment a record is refused (the lease was lost), leaving the listener to
@@ -152,6 +154,8 @@ class DeliveryWorker:
         self._client: httpx.AsyncClient | None = None
         self._sender: Sender | None = None
         self._last_seq = 0
+        #: The outcome counters' labelled children, looked up once rather than per event.
+        self._counters: dict[str, Any] = {}
 
     # ---- life ----------------------------------------------------------------------------------
 
@@ -356,7 +360,7 @@ class DeliveryWorker:
                     reason=f"event {dl.event_id} (#{dl.seq}) is no longer in the log",
                 )
                 continue
-            outcome = await self._send(run, found[0])
+            outcome = await self._send(run, found[:1])  # one a POST (an array of one if batched)
             state = DeadLetterState.DELIVERED if outcome.delivered else DeadLetterState.DEAD
             reason = None if outcome.delivered else f"replay: {outcome.reason}"
             await self._call(self.store.set_dead_letters, [dl.id], state, reason=reason)
@@ -370,20 +374,22 @@ class DeliveryWorker:
             self.store.events_after, run.cursor, where=run.listener.where, first=PAGE
         )
         loop = asyncio.get_running_loop()
-        for event in events:
+        size = run.listener.batch_size
+        for at in range(0, len(events), size):
             if run.inflight is not None and run.inflight[1].done() and not await self._settle(run):
                 return False  # the last record found the lease lost: not ours to send
-            outcome = await self._send(run, event)
+            posted = events[at : at + size]  # consecutive, committed: never waits to fill
+            outcome = await self._send(run, posted)
             if not run.pending:
                 run.since = loop.time()
-            run.cursor = event.seq
+            run.cursor = posted[-1].seq
             if outcome.delivered:
-                run.delivered += 1
+                run.delivered += len(posted)
                 run.last_delivered_at = self.clock()
                 run.last_error = ""
             else:
                 run.last_error = outcome.reason
-                run.dead.append(self._dead_letter(run, event, outcome))
+                run.dead.extend(self._dead_letter(run, event, outcome) for event in posted)
             full = run.delivered + len(run.dead) >= self.batch_events
             if (full or loop.time() - run.since >= self.batch_seconds) and not await self._record(
                 run
@@ -393,21 +399,27 @@ class DeliveryWorker:
             run.cursor = ceiling  # nothing else up to the ceiling passes the filter
         return len(events) == PAGE
 
-    async def _send(self, run: Run, event: StoredEvent) -> Outcome:
+    async def _send(self, run: Run, events: list[StoredEvent]) -> Outcome:
+        """One POST of these events (one, or a batched listener's array), with its retries;
+        counted per event."""
         assert self._sender is not None
         outcome = await self._sender.deliver(
-            run.listener, event, on_retry=lambda: self._count("retried")
+            run.listener, events, on_retry=lambda: self._count("retried")
         )
         if outcome.delivered:
-            self._count("delivered")
+            self._count("delivered", len(events))
             if self.metrics is not None:
-                age = (datetime.now(UTC) - event.at).total_seconds()
-                self.metrics.hub_delivery_seconds.observe(max(0.0, age))
+                now = datetime.now(UTC)
+                for event in events:
+                    age = (now - event.at).total_seconds()
+                    self.metrics.hub_delivery_seconds.observe(max(0.0, age))
         else:
-            self._count("dead")
+            self._count("dead", len(events))
             log.warning(
-                "hub: event %s to listener %s is a dead letter after %d tries: %s",
-                event.id,
+                "hub: %d event(s) %s..%s to listener %s are dead letters after %d tries: %s",
+                len(events),
+                events[0].id,
+                events[-1].id,
                 run.listener.id,
                 outcome.attempts,
                 outcome.reason,
@@ -473,9 +485,12 @@ class DeliveryWorker:
 
     # ---- metrics -------------------------------------------------------------------------------
 
-    def _count(self, outcome: str) -> None:
+    def _count(self, outcome: str, n: int = 1) -> None:
         if self.metrics is not None:
-            self.metrics.hub_deliveries.labels(outcome).inc()
+            counter = self._counters.get(outcome)
+            if counter is None:
+                counter = self._counters[outcome] = self.metrics.hub_deliveries.labels(outcome)
+            counter.inc(n)
 
     def _observe_lag(self, last: int) -> None:
         if self.metrics is not None:
