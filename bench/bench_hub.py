@@ -18,7 +18,7 @@ Phases:
    events/s to all listeners) and the p50/p99 delay;
 3. **kill**: the same with 1 listener, the deliverer killed with SIGKILL half way through and a
    new one started at once (it takes over when the dead one's lease runs out, `--lease`
-   seconds): lost events (must be 0) and redelivered ones (`--kill-batch B`: batchSize B);
+   seconds): lost events (must be 0) and redelivered ones (`--kill-batch 1,50`: per batchSize);
 4. **ab**: the 1-listener run twice with the deliverer of another checkout (`--ab-root`, the
    code before a change) and twice with this one, alternating, against the same baseline;
 5. **rss**: `--rss-events` events committed as fast as the producer can, 1 listener; the
@@ -393,7 +393,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1000, help="events/s committed")
     parser.add_argument("--per-tx", type=int, default=50, help="events per transaction")
     parser.add_argument("--rss-events", type=int, default=100_000)
-    parser.add_argument("--kill-batch", type=int, default=1, help="batchSize in the kill phase")
+    parser.add_argument("--kill-batch", default="1", help="batchSizes of the kill phase: 1,50")
     parser.add_argument("--rss-batch", type=int, default=1, help="batchSize in the rss phase")
     parser.add_argument("--baseline-requests", type=int, default=4000)
     parser.add_argument("--lease", type=float, default=3.0, help="deliverer lease seconds")
@@ -428,10 +428,10 @@ def main() -> int:
                     result[f"ab_{name}_{turn}"] = run
                     print(f"a/b {name} ({root}), 1 listener:", run, flush=True)
         if "kill" in phases:
-            result["kill"] = run_rate(
-                args, store, uri, auth, port, 1, kill=True, batch=args.kill_batch
-            )
-            print("kill -9 mid-run, 1 listener:", result["kill"], flush=True)
+            for size in [int(b) for b in args.kill_batch.split(",")]:
+                run = run_rate(args, store, uri, auth, port, 1, kill=True, batch=size)
+                result["kill" + (f"_x{size}" if size > 1 else "")] = run
+                print(f"kill -9 mid-run, 1 listener, batchSize {size}:", run, flush=True)
         if "rss" in phases:
             result["rss"] = run_rss(args, store, uri, auth, port)
             print("rss over", args.rss_events, "events:", result["rss"], flush=True)
