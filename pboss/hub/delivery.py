@@ -23,6 +23,9 @@ Waiting for new events: a commit in this process wakes the tasks at once (`watch
 events other processes commit are noticed by polling `last_event_seq` every `hub_poll_seconds`.
 Store calls are blocking and run on a small thread pool of the worker's own. Nothing is kept per
 event delivered: memory is the page in hand and one pending report per listener.
+
+Size: one worker's life (leases, the per-listener loop, its records) reads as one sequence; split,
+the lease and record rules it depends on would be spread over modules that only it uses.
 """
 
 from __future__ import annotations
@@ -110,6 +113,9 @@ class Run:
     lost: bool = False
     #: The record on its way to the store, and the report it carries (at most one at a time).
     inflight: tuple[DeliveryReport, asyncio.Future[bool]] | None = None
+    #: The listener's own HTTP client and sender (None: the worker's shared one).
+    client: httpx.AsyncClient | None = None
+    sender: Sender | None = None
 
     @property
     def pending(self) -> bool:
@@ -163,24 +169,8 @@ class DeliveryWorker:
         """Open the HTTP client, listen for this process's commits, start claiming listeners."""
         loop = asyncio.get_running_loop()
         self._signal = Signal()
-        timeout = self.settings.hub_timeout_seconds
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            transport=self._transport or transport(),
-            trust_env=False,
-        )
-        self._sender = Sender(
-            self._client,
-            Backoff(
-                self.settings.hub_backoff_seconds,
-                self.settings.hub_backoff_max_seconds,
-                self.settings.hub_max_attempts,
-            ),
-            timeout,
-            sleep=self._sleep or asyncio.sleep,
-            rng=self._rng,
-        )
+        self._client = self._new_client(self._transport or transport())
+        self._sender = self._new_sender(self._client)
 
         def heard(seq: int) -> None:  # called in the committing thread: hand over to our loop
             with contextlib.suppress(RuntimeError):  # a closed loop: the worker is gone
@@ -189,6 +179,37 @@ class DeliveryWorker:
         self._unwatch = self.store.watch_events(heard)
         self._last_seq = await self._call(self.store.last_event_seq)
         self._main = asyncio.create_task(self._supervise(), name="pboss-hub-supervisor")
+
+    def _new_client(self, over: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.hub_timeout_seconds),
+            follow_redirects=False,
+            transport=over,
+            trust_env=False,
+        )
+
+    def _new_sender(self, client: httpx.AsyncClient) -> Sender:
+        backoff = Backoff(
+            self.settings.hub_backoff_seconds,
+            self.settings.hub_backoff_max_seconds,
+            self.settings.hub_max_attempts,
+        )
+        timeout = self.settings.hub_timeout_seconds
+        return Sender(client, backoff, timeout, sleep=self._sleep or asyncio.sleep, rng=self._rng)
+
+    def _own_client(self, run: Run) -> None:
+        """Give a listener its own client (one kept-alive connection): httpx's pool checks every
+        idle connection it holds before each request, so one pool shared by 20 listeners cost 20
+        connection checks (a `getpeername` and a `poll` each) a POST. A transport given to the
+        worker (tests) stays shared."""
+        if self._transport is None:
+            run.client = self._new_client(transport())
+            run.sender = self._new_sender(run.client)
+
+    @staticmethod
+    async def _close_client(run: Run) -> None:
+        if run.client is not None:
+            await run.client.aclose()
 
     def _heard(self, seq: int) -> None:
         if seq == 0 or seq > self._last_seq:
@@ -283,6 +304,7 @@ class DeliveryWorker:
         for ls in held:
             if ls.id not in self.runs and not self._stopping:
                 run = Run(listener=ls, cursor=ls.cursor, recorded=ls.cursor)
+                self._own_client(run)
                 run.task = asyncio.create_task(self._serve(run), name=f"pboss-hub-{ls.id}")
                 self.runs[ls.id] = run
         return sorted(ids)
@@ -300,8 +322,9 @@ class DeliveryWorker:
         await self._finish(run)
 
     async def _finish(self, run: Run) -> None:
-        """Record a listener's last batch and give its lease back."""
+        """Record a listener's last batch, give its lease back and close its client."""
         try:
+            await self._close_client(run)
             if not await self._settle(run):
                 return
             if run.pending:
@@ -319,6 +342,8 @@ class DeliveryWorker:
         try:
             await self._serve_until_lost(run)
         finally:
+            if run.lost:
+                await self._close_client(run)
             if run.lost and self.runs.get(run.listener.id) is run:
                 del self.runs[run.listener.id]
 
@@ -402,8 +427,9 @@ class DeliveryWorker:
     async def _send(self, run: Run, events: list[StoredEvent]) -> Outcome:
         """One POST of these events (one, or a batched listener's array), with its retries;
         counted per event."""
-        assert self._sender is not None
-        outcome = await self._sender.deliver(
+        sender = run.sender or self._sender
+        assert sender is not None
+        outcome = await sender.deliver(
             run.listener, events, on_retry=lambda: self._count("retried")
         )
         if outcome.delivered:
