@@ -49,7 +49,7 @@ import httpx
 
 from pboss.config import Settings
 from pboss.hub.sender import Backoff, Outcome, Sender, Sleep
-from pboss.inventory.events import StoredEvent
+from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.store import GraphStore
 
@@ -162,6 +162,9 @@ class DeliveryWorker:
         self._last_seq = 0
         #: The outcome counters' labelled children, looked up once rather than per event.
         self._counters: dict[str, Any] = {}
+        #: Page reads in flight, by (cursor, filter): the ceiling each was started under and its
+        #: result, which listeners at the same place share (`_read_page`).
+        self._reads: dict[tuple[int, str], tuple[int, asyncio.Future[list[StoredEvent]]]] = {}
 
     # ---- life ----------------------------------------------------------------------------------
 
@@ -395,9 +398,7 @@ class DeliveryWorker:
     async def _page(self, run: Run) -> bool:
         """Deliver one page of the listener's stream; True when it was full (more to come)."""
         ceiling = self._last_seq  # every event numbered up to here is committed
-        events = await self._call(
-            self.store.events_after, run.cursor, where=run.listener.where, first=PAGE
-        )
+        events = await self._read_page(run.cursor, run.listener.where, ceiling)
         loop = asyncio.get_running_loop()
         size = run.listener.batch_size
         for at in range(0, len(events), size):
@@ -423,6 +424,27 @@ class DeliveryWorker:
         if len(events) < PAGE and ceiling > run.cursor:
             run.cursor = ceiling  # nothing else up to the ceiling passes the filter
         return len(events) == PAGE
+
+    async def _read_page(self, cursor: int, where: EventFilter, ceiling: int) -> list[StoredEvent]:
+        """The page of events after `cursor` passing `where`. Listeners woken by the same commit
+        often stand at the same cursor with the same filter: they share one read instead of
+        making it once each (20 listeners made 20 reads of the same page). A read is joined only
+        when it was started under a ceiling at least the joiner's, so it sees every event the
+        joiner knows is committed (the joiner moves its cursor up to that ceiling)."""
+        key = (cursor, where.model_dump_json())
+        shared = self._reads.get(key)
+        if shared is None or shared[0] < ceiling:
+            loop = asyncio.get_running_loop()
+            call = partial(self.store.events_after, cursor, where=where, first=PAGE)
+            pending = loop.run_in_executor(self._pool, call)
+            shared = self._reads[key] = (ceiling, pending)
+
+            def done(_: object, key: tuple[int, str] = key, mine: Any = shared) -> None:
+                if self._reads.get(key) is mine:
+                    del self._reads[key]
+
+            pending.add_done_callback(done)
+        return list(await asyncio.shield(shared[1]))  # a cancelled reader leaves it to the rest
 
     async def _send(self, run: Run, events: list[StoredEvent]) -> Outcome:
         """One POST of these events (one, or a batched listener's array), with its retries;

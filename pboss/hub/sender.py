@@ -19,6 +19,7 @@ import asyncio
 import functools
 import json
 import random
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +73,30 @@ class Outcome:
 
 
 def payload(event: StoredEvent, partner: str | None) -> bytes:
-    """The bytes POSTed for this event: the listener's view in the TMF event envelope."""
+    """The bytes POSTed for this event: the listener's view in the TMF event envelope (encoded
+    once for every listener with the same view: an event's body never changes)."""
+    return _encoded(event.id, partner, event)
+
+
+#: How many encoded bodies are kept (the latest; a listener's page is at most 100 events).
+ENCODED_KEPT = 4096
+_ENCODED: dict[tuple[str, str | None], bytes] = {}
+_ENCODED_LOCK = threading.Lock()  # workers of several threads (tests) share it
+
+
+def _encoded(event_id: str, partner: str | None, event: StoredEvent) -> bytes:
+    key = (event_id, partner)
+    raw = _ENCODED.get(key)
+    if raw is None:
+        raw = _encode(event, partner)
+        with _ENCODED_LOCK:
+            _ENCODED[key] = raw
+            while len(_ENCODED) > ENCODED_KEPT:
+                del _ENCODED[next(iter(_ENCODED))]  # the oldest
+    return raw
+
+
+def _encode(event: StoredEvent, partner: str | None) -> bytes:
     view: dict[str, Any] = dict(body_for(event, partner))
     view["eventId"] = event.id
     view["eventType"] = event.type
