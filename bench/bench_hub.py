@@ -12,13 +12,16 @@ Phases:
 1. **baseline**: the bare receiver's request rate with a plain httpx loop (one connection, one
    request at a time, signed bodies like the deliverer's; and 20 connections at once), so the
    deliverer's figures can be read as a ratio of what this machine's receiver takes;
-2. **rate**: for each listener count (`--listeners 1,20`), events committed at `--rate` per
-   second (in transactions of `--per-tx`) for `--events` events; delivered events/s (per
-   listener and in POSTs/s) and the p50/p99 delay;
+2. **rate**: for each listener count (`--listeners 1,1x50,20`: `NxB` is N listeners of
+   batchSize B, one event per POST without `xB`), events committed at `--rate` per second (in
+   transactions of `--per-tx`) for `--events` events; delivered events/s (per listener, and
+   events/s to all listeners) and the p50/p99 delay;
 3. **kill**: the same with 1 listener, the deliverer killed with SIGKILL half way through and a
    new one started at once (it takes over when the dead one's lease runs out, `--lease`
-   seconds): lost events (must be 0) and redelivered ones;
-4. **rss**: `--rss-events` events committed as fast as the producer can, 1 listener; the
+   seconds): lost events (must be 0) and redelivered ones (`--kill-batch 1,50`: per batchSize);
+4. **ab**: the 1-listener run twice with the deliverer of another checkout (`--ab-root`, the
+   code before a change) and twice with this one, alternating, against the same baseline;
+5. **rss**: `--rss-events` events committed as fast as the producer can, 1 listener; the
    deliverer's RSS when 10 %, 50 % and 100 % of them have arrived.
 
     python bench/bench_hub.py                              # local Neo4j, .pboss/bench-hub-neo4j
@@ -111,12 +114,19 @@ def start_receiver(port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the receiver did not start")
 
 
-def start_deliverer(args: argparse.Namespace, uri: str, auth: Any) -> subprocess.Popen[bytes]:
+def start_deliverer(
+    args: argparse.Namespace, uri: str, auth: Any, root: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """The deliverer process, running the pboss of `root` (another checkout: `--ab-root`)."""
     env = hub_env(args)
+    env["PYTHONPATH"] = str(root)
     env["BENCH_HUB_URI"] = uri
     env["BENCH_HUB_AUTH"] = json.dumps(list(auth) if auth else None)
     env["BENCH_HUB_LEASE"] = str(args.lease)
-    return subprocess.Popen([sys.executable, __file__, "--child-deliver"], cwd=ROOT, env=env)
+    if args.profile:
+        env["BENCH_HUB_PROFILE"] = args.profile
+    script = root / "bench" / "bench_hub.py"
+    return subprocess.Popen([sys.executable, str(script), "--child-deliver"], cwd=root, env=env)
 
 
 def child_deliver() -> int:
@@ -132,9 +142,27 @@ def child_deliver() -> int:
         hub_poll_seconds=0.05,
         hub_max_listeners=200,
     )
-    handle = start_delivery(store, settings)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    profile = os.environ.get("BENCH_HUB_PROFILE")
+    if profile:  # the worker on this thread under cProfile (store calls run on its pool)
+        import cProfile
+
+        from pboss.hub.delivery import DeliveryWorker
+
+        async def run() -> None:
+            worker = DeliveryWorker(store, settings)
+            await worker.start()
+            while not stop["now"]:
+                await asyncio.sleep(0.1)
+            await worker.stop()
+
+        profiler = cProfile.Profile()
+        profiler.runcall(asyncio.run, run())
+        profiler.dump_stats(profile)
+        store.close()
+        return 0
+    handle = start_delivery(store, settings)
     while not stop["now"]:
         time.sleep(0.1)
     handle.stop()
@@ -194,11 +222,11 @@ def wait_delivered(port: int, paths: list[str], n: int, timeout: float) -> float
     return float("nan")
 
 
-def register(store: Neo4jStore, port: int, count: int, tag: str) -> list[str]:
+def register(store: Neo4jStore, port: int, count: int, tag: str, batch: int = 1) -> list[str]:
     hub = HubService(store, Settings(hub_allowed_hosts=["127.0.0.1"], hub_max_listeners=200))
     paths = [f"/{tag}-{i}" for i in range(count)]
     for p in paths:
-        hub.register(ADMIN, f"http://127.0.0.1:{port}{p}", secret=SECRET)
+        hub.register(ADMIN, f"http://127.0.0.1:{port}{p}", secret=SECRET, batch_size=batch)
     return paths
 
 
@@ -261,12 +289,13 @@ def baseline(port: int, n: int) -> dict[str, float]:
 
 def run_rate(
     args: argparse.Namespace, store: Neo4jStore, uri: str, auth: Any, port: int, count: int,
-    *, kill: bool = False,
+    *, kill: bool = False, batch: int = 1, root: Path = ROOT,
 ) -> dict[str, Any]:  # fmt: skip
     reset(store)
-    tag = f"{'kill' if kill else 'rate'}{count}"
-    paths = register(store, port, count, tag)
-    child = start_deliverer(args, uri, auth)
+    # a path of its own per run: the receiver's counts are per path
+    tag = f"{'kill' if kill else 'rate'}{count}x{batch}-{uuid.uuid4().hex[:6]}"
+    paths = register(store, port, count, tag, batch)
+    child = start_deliverer(args, uri, auth, root)
     time.sleep(1.0)  # the deliverer claims its listeners
     began = time.monotonic()
     killed_at = None
@@ -276,7 +305,7 @@ def run_rate(
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         killed_at = stats(port)
-        child = start_deliverer(args, uri, auth)
+        child = start_deliverer(args, uri, auth, root)
         produce(store, args.events - half, args.rate, args.per_tx, first=half)
     else:
         produce(store, args.events, args.rate, args.per_tx)
@@ -289,11 +318,12 @@ def run_rate(
     out = summarise(port, paths)
     out.update(
         listeners=count,
+        batch_size=batch,
         events=args.events,
         produce_s=round(produced, 2),
         total_s=round(produced + waited, 2) if waited == waited else None,
         events_per_s=round(args.events / elapsed, 1),
-        posts_per_s=round(args.events * count / elapsed, 1),
+        all_listeners_events_per_s=round(args.events * count / elapsed, 1),
         lost=args.events - out["unique"],
         deliverer_rss_mb=round(rss, 1),
     )
@@ -304,7 +334,7 @@ def run_rate(
 
 def run_rss(args: argparse.Namespace, store: Neo4jStore, uri: str, auth: Any, port: int) -> dict:
     reset(store)
-    [path] = register(store, port, 1, "rss")
+    [path] = register(store, port, 1, f"rss-x{args.rss_batch}", args.rss_batch)
     child = start_deliverer(args, uri, auth)
     time.sleep(1.0)
     total = args.rss_events
@@ -363,10 +393,14 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1000, help="events/s committed")
     parser.add_argument("--per-tx", type=int, default=50, help="events per transaction")
     parser.add_argument("--rss-events", type=int, default=100_000)
+    parser.add_argument("--kill-batch", default="1", help="batchSizes of the kill phase: 1,50")
+    parser.add_argument("--rss-batch", type=int, default=1, help="batchSize in the rss phase")
     parser.add_argument("--baseline-requests", type=int, default=4000)
     parser.add_argument("--lease", type=float, default=3.0, help="deliverer lease seconds")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--ab-root", help="phase ab: the other checkout's root (before)")
+    parser.add_argument("--profile", help="run the deliverer under cProfile; stats to this file")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
     register_kinds()
@@ -381,22 +415,31 @@ def main() -> int:
             result["baseline"] = baseline(port, args.baseline_requests)
             print("baseline (bare receiver, plain httpx):", result["baseline"], flush=True)
         if "rate" in phases:
-            for count in [int(c) for c in args.listeners.split(",")]:
-                run = run_rate(args, store, uri, auth, port, count)
-                result[f"rate_{count}"] = run
-                print(f"rate, {count} listener(s):", run, flush=True)
+            for spec in args.listeners.split(","):
+                count, _, size = spec.partition("x")
+                batch = int(size or 1)
+                run = run_rate(args, store, uri, auth, port, int(count), batch=batch)
+                result[f"rate_{count}" + (f"x{batch}" if batch > 1 else "")] = run
+                print(f"rate, {count} listener(s), batchSize {batch}:", run, flush=True)
+        if "ab" in phases:  # the same 1-listener run with another checkout's deliverer, A B A B
+            for turn in range(2):
+                for name, root in (("before", Path(args.ab_root)), ("after", ROOT)):
+                    run = run_rate(args, store, uri, auth, port, 1, root=root)
+                    result[f"ab_{name}_{turn}"] = run
+                    print(f"a/b {name} ({root}), 1 listener:", run, flush=True)
         if "kill" in phases:
-            result["kill"] = run_rate(args, store, uri, auth, port, 1, kill=True)
-            print("kill -9 mid-run, 1 listener:", result["kill"], flush=True)
+            for size in [int(b) for b in args.kill_batch.split(",")]:
+                run = run_rate(args, store, uri, auth, port, 1, kill=True, batch=size)
+                result["kill" + (f"_x{size}" if size > 1 else "")] = run
+                print(f"kill -9 mid-run, 1 listener, batchSize {size}:", run, flush=True)
         if "rss" in phases:
             result["rss"] = run_rss(args, store, uri, auth, port)
             print("rss over", args.rss_events, "events:", result["rss"], flush=True)
         base = result.get("baseline", {}).get("one_at_a_time_per_s")
-        if base and "rate_1" in result:
-            ratio = result["rate_1"]["events_per_s"] / base
-            print(f"ratio: 1 listener's events/s / bare receiver's sequential requests/s = "
-                  f"{ratio:.2f}")  # fmt: skip
-            result["ratio_1_listener_to_baseline"] = round(ratio, 3)
+        for key in [k for k in result if k.startswith(("rate_1", "ab_")) and base]:
+            ratio = result[key]["events_per_s"] / base
+            print(f"ratio: {key} events/s / bare receiver's sequential requests/s = {ratio:.2f}")
+            result[f"ratio_{key}_to_baseline"] = round(ratio, 3)
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2))
         bad = [k for k, v in result.items() if isinstance(v, dict) and (

@@ -10,8 +10,10 @@ Each held listener gets one task, so one listener never has two events in flight
 
 1. dead letters an admin queued again (`replay`) are sent first, each ending `delivered` or back
    at `dead` with the new reason;
-2. then the events after the listener's cursor that pass its filter, oldest first, each through
-   `Sender.deliver` (retries with back-off; after the last try a dead letter, and on to the next);
+2. then the events after the listener's cursor that pass its filter, oldest first, through
+   `Sender.deliver`: one a POST, or for a listener with `batch_size` > 1 up to that many
+   consecutive ones already fetched (never waiting for more) as one array; retries with
+   back-off resend the same events, and after the last try each of them is a dead letter;
 3. the cursor, counts and dead letters are recorded (`record_delivery`, which also renews the
    lease) per batch, every `batch_events` events or `batch_seconds`, whichever comes first, and
    the task stops the moment a record is refused (the lease was lost), leaving the listener to
@@ -21,6 +23,9 @@ Waiting for new events: a commit in this process wakes the tasks at once (`watch
 events other processes commit are noticed by polling `last_event_seq` every `hub_poll_seconds`.
 Store calls are blocking and run on a small thread pool of the worker's own. Nothing is kept per
 event delivered: memory is the page in hand and one pending report per listener.
+
+Size: one worker's life (leases, the per-listener loop, its records) reads as one sequence; split,
+the lease and record rules it depends on would be spread over modules that only it uses.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ import httpx
 
 from pboss.config import Settings
 from pboss.hub.sender import Backoff, Outcome, Sender, Sleep
-from pboss.inventory.events import StoredEvent
+from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.store import GraphStore
 
@@ -108,6 +113,9 @@ class Run:
     lost: bool = False
     #: The record on its way to the store, and the report it carries (at most one at a time).
     inflight: tuple[DeliveryReport, asyncio.Future[bool]] | None = None
+    #: The listener's own HTTP client and sender (None: the worker's shared one).
+    client: httpx.AsyncClient | None = None
+    sender: Sender | None = None
 
     @property
     def pending(self) -> bool:
@@ -152,6 +160,11 @@ class DeliveryWorker:
         self._client: httpx.AsyncClient | None = None
         self._sender: Sender | None = None
         self._last_seq = 0
+        #: The outcome counters' labelled children, looked up once rather than per event.
+        self._counters: dict[str, Any] = {}
+        #: Page reads in flight, by (cursor, filter): the ceiling each was started under and its
+        #: result, which listeners at the same place share (`_read_page`).
+        self._reads: dict[tuple[int, str], tuple[int, asyncio.Future[list[StoredEvent]]]] = {}
 
     # ---- life ----------------------------------------------------------------------------------
 
@@ -159,24 +172,8 @@ class DeliveryWorker:
         """Open the HTTP client, listen for this process's commits, start claiming listeners."""
         loop = asyncio.get_running_loop()
         self._signal = Signal()
-        timeout = self.settings.hub_timeout_seconds
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            transport=self._transport or transport(),
-            trust_env=False,
-        )
-        self._sender = Sender(
-            self._client,
-            Backoff(
-                self.settings.hub_backoff_seconds,
-                self.settings.hub_backoff_max_seconds,
-                self.settings.hub_max_attempts,
-            ),
-            timeout,
-            sleep=self._sleep or asyncio.sleep,
-            rng=self._rng,
-        )
+        self._client = self._new_client(self._transport or transport())
+        self._sender = self._new_sender(self._client)
 
         def heard(seq: int) -> None:  # called in the committing thread: hand over to our loop
             with contextlib.suppress(RuntimeError):  # a closed loop: the worker is gone
@@ -185,6 +182,37 @@ class DeliveryWorker:
         self._unwatch = self.store.watch_events(heard)
         self._last_seq = await self._call(self.store.last_event_seq)
         self._main = asyncio.create_task(self._supervise(), name="pboss-hub-supervisor")
+
+    def _new_client(self, over: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.hub_timeout_seconds),
+            follow_redirects=False,
+            transport=over,
+            trust_env=False,
+        )
+
+    def _new_sender(self, client: httpx.AsyncClient) -> Sender:
+        backoff = Backoff(
+            self.settings.hub_backoff_seconds,
+            self.settings.hub_backoff_max_seconds,
+            self.settings.hub_max_attempts,
+        )
+        timeout = self.settings.hub_timeout_seconds
+        return Sender(client, backoff, timeout, sleep=self._sleep or asyncio.sleep, rng=self._rng)
+
+    def _own_client(self, run: Run) -> None:
+        """Give a listener its own client (one kept-alive connection): httpx's pool checks every
+        idle connection it holds before each request, so one pool shared by 20 listeners cost 20
+        connection checks (a `getpeername` and a `poll` each) a POST. A transport given to the
+        worker (tests) stays shared."""
+        if self._transport is None:
+            run.client = self._new_client(transport())
+            run.sender = self._new_sender(run.client)
+
+    @staticmethod
+    async def _close_client(run: Run) -> None:
+        if run.client is not None:
+            await run.client.aclose()
 
     def _heard(self, seq: int) -> None:
         if seq == 0 or seq > self._last_seq:
@@ -279,6 +307,7 @@ class DeliveryWorker:
         for ls in held:
             if ls.id not in self.runs and not self._stopping:
                 run = Run(listener=ls, cursor=ls.cursor, recorded=ls.cursor)
+                self._own_client(run)
                 run.task = asyncio.create_task(self._serve(run), name=f"pboss-hub-{ls.id}")
                 self.runs[ls.id] = run
         return sorted(ids)
@@ -296,8 +325,9 @@ class DeliveryWorker:
         await self._finish(run)
 
     async def _finish(self, run: Run) -> None:
-        """Record a listener's last batch and give its lease back."""
+        """Record a listener's last batch, give its lease back and close its client."""
         try:
+            await self._close_client(run)
             if not await self._settle(run):
                 return
             if run.pending:
@@ -315,6 +345,8 @@ class DeliveryWorker:
         try:
             await self._serve_until_lost(run)
         finally:
+            if run.lost:
+                await self._close_client(run)
             if run.lost and self.runs.get(run.listener.id) is run:
                 del self.runs[run.listener.id]
 
@@ -356,7 +388,7 @@ class DeliveryWorker:
                     reason=f"event {dl.event_id} (#{dl.seq}) is no longer in the log",
                 )
                 continue
-            outcome = await self._send(run, found[0])
+            outcome = await self._send(run, found[:1])  # one a POST (an array of one if batched)
             state = DeadLetterState.DELIVERED if outcome.delivered else DeadLetterState.DEAD
             reason = None if outcome.delivered else f"replay: {outcome.reason}"
             await self._call(self.store.set_dead_letters, [dl.id], state, reason=reason)
@@ -366,24 +398,24 @@ class DeliveryWorker:
     async def _page(self, run: Run) -> bool:
         """Deliver one page of the listener's stream; True when it was full (more to come)."""
         ceiling = self._last_seq  # every event numbered up to here is committed
-        events = await self._call(
-            self.store.events_after, run.cursor, where=run.listener.where, first=PAGE
-        )
+        events = await self._read_page(run.cursor, run.listener.where, ceiling)
         loop = asyncio.get_running_loop()
-        for event in events:
+        size = run.listener.batch_size
+        for at in range(0, len(events), size):
             if run.inflight is not None and run.inflight[1].done() and not await self._settle(run):
                 return False  # the last record found the lease lost: not ours to send
-            outcome = await self._send(run, event)
+            posted = events[at : at + size]  # consecutive, committed: never waits to fill
+            outcome = await self._send(run, posted)
             if not run.pending:
                 run.since = loop.time()
-            run.cursor = event.seq
+            run.cursor = posted[-1].seq
             if outcome.delivered:
-                run.delivered += 1
+                run.delivered += len(posted)
                 run.last_delivered_at = self.clock()
                 run.last_error = ""
             else:
                 run.last_error = outcome.reason
-                run.dead.append(self._dead_letter(run, event, outcome))
+                run.dead.extend(self._dead_letter(run, event, outcome) for event in posted)
             full = run.delivered + len(run.dead) >= self.batch_events
             if (full or loop.time() - run.since >= self.batch_seconds) and not await self._record(
                 run
@@ -393,21 +425,49 @@ class DeliveryWorker:
             run.cursor = ceiling  # nothing else up to the ceiling passes the filter
         return len(events) == PAGE
 
-    async def _send(self, run: Run, event: StoredEvent) -> Outcome:
-        assert self._sender is not None
-        outcome = await self._sender.deliver(
-            run.listener, event, on_retry=lambda: self._count("retried")
+    async def _read_page(self, cursor: int, where: EventFilter, ceiling: int) -> list[StoredEvent]:
+        """The page of events after `cursor` passing `where`. Listeners woken by the same commit
+        often stand at the same cursor with the same filter: they share one read instead of
+        making it once each (20 listeners made 20 reads of the same page). A read is joined only
+        when it was started under a ceiling at least the joiner's, so it sees every event the
+        joiner knows is committed (the joiner moves its cursor up to that ceiling)."""
+        key = (cursor, where.model_dump_json())
+        shared = self._reads.get(key)
+        if shared is None or shared[0] < ceiling:
+            loop = asyncio.get_running_loop()
+            call = partial(self.store.events_after, cursor, where=where, first=PAGE)
+            pending = loop.run_in_executor(self._pool, call)
+            shared = self._reads[key] = (ceiling, pending)
+
+            def done(_: object, key: tuple[int, str] = key, mine: Any = shared) -> None:
+                if self._reads.get(key) is mine:
+                    del self._reads[key]
+
+            pending.add_done_callback(done)
+        return list(await asyncio.shield(shared[1]))  # a cancelled reader leaves it to the rest
+
+    async def _send(self, run: Run, events: list[StoredEvent]) -> Outcome:
+        """One POST of these events (one, or a batched listener's array), with its retries;
+        counted per event."""
+        sender = run.sender or self._sender
+        assert sender is not None
+        outcome = await sender.deliver(
+            run.listener, events, on_retry=lambda: self._count("retried")
         )
         if outcome.delivered:
-            self._count("delivered")
+            self._count("delivered", len(events))
             if self.metrics is not None:
-                age = (datetime.now(UTC) - event.at).total_seconds()
-                self.metrics.hub_delivery_seconds.observe(max(0.0, age))
+                now = datetime.now(UTC)
+                for event in events:
+                    age = (now - event.at).total_seconds()
+                    self.metrics.hub_delivery_seconds.observe(max(0.0, age))
         else:
-            self._count("dead")
+            self._count("dead", len(events))
             log.warning(
-                "hub: event %s to listener %s is a dead letter after %d tries: %s",
-                event.id,
+                "hub: %d event(s) %s..%s to listener %s are dead letters after %d tries: %s",
+                len(events),
+                events[0].id,
+                events[-1].id,
                 run.listener.id,
                 outcome.attempts,
                 outcome.reason,
@@ -473,9 +533,12 @@ class DeliveryWorker:
 
     # ---- metrics -------------------------------------------------------------------------------
 
-    def _count(self, outcome: str) -> None:
+    def _count(self, outcome: str, n: int = 1) -> None:
         if self.metrics is not None:
-            self.metrics.hub_deliveries.labels(outcome).inc()
+            counter = self._counters.get(outcome)
+            if counter is None:
+                counter = self._counters[outcome] = self.metrics.hub_deliveries.labels(outcome)
+            counter.inc(n)
 
     def _observe_lag(self, last: int) -> None:
         if self.metrics is not None:

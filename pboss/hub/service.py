@@ -19,7 +19,7 @@ from pboss.hub import catalog
 from pboss.hub.signing import new_secret
 from pboss.hub.urls import CallbackRefused, check_callback, parse_allow_list
 from pboss.inventory.events import EventFilter
-from pboss.inventory.listeners import DeadLetter, DeadLetterState, Listener
+from pboss.inventory.listeners import MAX_BATCH_SIZE, DeadLetter, DeadLetterState, Listener
 from pboss.inventory.store import GraphStore
 
 MIN_SECRET, MAX_SECRET = 16, 256
@@ -98,9 +98,11 @@ class HubService:
         types: Sequence[str] | None = None,
         where: EventFilter | None = None,
         secret: str | None = None,
+        batch_size: int = 1,
     ) -> tuple[Listener, str]:
         """Register a callback for these event types (all the caller may receive when None) and
-        filter; returns the listener (secret blanked) and its signing secret, shown only now."""
+        filter, sent `batch_size` events a POST at most (1: one event object per POST); returns
+        the listener (secret blanked) and its signing secret, shown only now."""
         if caller.role not in catalog.LISTENER_ROLES:
             raise HubForbidden("register a listener", caller.role)
         try:
@@ -111,6 +113,12 @@ class HubService:
         where = self._filter(caller, where or EventFilter(), wanted)
         if secret is not None and not MIN_SECRET <= len(secret) <= MAX_SECRET:
             raise HubRefused("secret", f"a secret has {MIN_SECRET} to {MAX_SECRET} characters")
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise HubRefused(
+                "batchSize",
+                f"batchSize is 1 (one event per POST) to {MAX_BATCH_SIZE} (a JSON array of up "
+                f"to that many events), got {batch_size}",
+            )
         if len(self.store.list_listeners()) >= self.settings.hub_max_listeners:
             raise HubRefused(
                 "callback",
@@ -126,6 +134,7 @@ class HubService:
             owner_partner=caller.partner_id,
             created_by=caller.name,
             created_at=self.clock(),
+            batch_size=batch_size,
             # a new listener starts at the log's end: it hears what happens from now on
             # (what happened before is in `events(after:)`)
             cursor=self.store.last_event_seq(),

@@ -17,6 +17,11 @@ SIGNATURE_HEADER = "X-Pboss-Signature"
 EVENT_ID_HEADER = "X-Pboss-Event-Id"
 EVENT_TYPE_HEADER = "X-Pboss-Event-Type"
 ATTEMPT_HEADER = "X-Pboss-Delivery-Attempt"
+#: A batched delivery's (a listener with batchSize > 1): how many events its array holds, and
+#: the ids of its first and last (in sequence order).
+EVENT_COUNT_HEADER = "X-Pboss-Event-Count"
+FIRST_EVENT_ID_HEADER = "X-Pboss-First-Event-Id"
+LAST_EVENT_ID_HEADER = "X-Pboss-Last-Event-Id"
 #: How old a signature a receiver should accept, in seconds (the default of `verify`).
 TOLERANCE_SECONDS = 300
 

@@ -26,6 +26,8 @@ from pboss.inventory.events import EventFilter
 
 #: The most dead letters one `GraphStore.dead_letters` call returns.
 MAX_DEAD_LETTERS_PAGE = 1000
+#: The most events one batched delivery carries (`Listener.batch_size`).
+MAX_BATCH_SIZE = 100
 
 
 class ListenerState(StrEnum):
@@ -49,6 +51,9 @@ class Listener(BaseModel):
     created_by: str = ""
     created_at: datetime
     state: ListenerState = ListenerState.ACTIVE
+    #: Events per POST: 1 is one event object per POST (TMF style); 2..`MAX_BATCH_SIZE` sends a
+    #: JSON array of up to that many consecutive events already committed (opt-in).
+    batch_size: int = Field(default=1, ge=1, le=MAX_BATCH_SIZE)
     #: The sequence number of the last event delivered or dead-lettered (0: none yet).
     cursor: int = 0
     lease_owner: str | None = None

@@ -23,8 +23,8 @@ ALLOWED = ["crm.example.com", "127.0.0.1:9000", "*.partners.example.net"]
 CALLBACK = "https://crm.example.com/pboss/events"
 
 LISTENER = """
-  id callback types owner { role partner name } createdAt state cursor sequence delivered dead
-  lag lastError lastDeliveredAt leaseHolder leaseUntil
+  id callback types owner { role partner name } createdAt state batchSize cursor sequence delivered
+  dead lag lastError lastDeliveredAt leaseHolder leaseUntil
   filter { types subjects sites products partner }
 """
 REGISTER = f"""mutation($input: RegisterListenerInput!) {{
@@ -115,6 +115,14 @@ def test_the_app_builds_one_hub_service_the_api_uses(api: Api) -> None:
     assert [ls.id for ls in hub.listeners(Caller(role="crm"))] == [made]
 
 
+def test_a_batch_size_is_opt_in_and_shown_on_the_listener(api: Api) -> None:
+    plain = register(api)["listener"]
+    batched = register(api, batchSize=50)["listener"]
+    assert (plain["batchSize"], batched["batchSize"]) == (1, 50)
+    shown = {ls["id"]: ls["batchSize"] for ls in listeners(api)}
+    assert shown == {plain["id"]: 1, batched["id"]: 50}
+
+
 def test_a_given_secret_is_kept_and_types_default_to_all_the_role_may_receive(api: Api) -> None:
     made = register(api, secret="s" * 20)
     assert made["secret"] == "s" * 20
@@ -168,6 +176,8 @@ BAD = [
     ({"filter": {"products": ["x" * 201]}}, "filter.products", "characters"),
     ({"secret": "short"}, "secret", "16 to 256"),
     ({"secret": "s" * 257}, "secret", "16 to 256"),
+    ({"batchSize": 0}, "batchSize", "batchSize is 1 (one event per POST) to 100"),
+    ({"batchSize": 101}, "batchSize", "got 101"),
 ]
 
 

@@ -1,7 +1,9 @@
 """A real HTTP receiver for the event hub's tests and benchmark: a small FastAPI app on 127.0.0.1.
 
-Every POST (any path: one path per listener) is checked with `pboss.hub.signing.verify` against
-the secret configured for its path (or the default secret) and recorded: event id, type, the
+Every POST (any path: one path per listener), one event object or a batched listener's array of
+them (whose count and first/last id headers must match the array), is checked with
+`pboss.hub.signing.verify` against the secret configured for its path (or the default secret)
+and recorded: event id, type, the
 attempt header, whether the signature held, the order of arrival. Its behaviour can be switched
 while it runs: answer the next N requests with a status (500), hang the next N beyond the
 deliverer's timeout, answer every request after a delay (slow), redirect a path; stopping the
@@ -30,8 +32,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from pboss.hub.signing import (
     ATTEMPT_HEADER,
+    EVENT_COUNT_HEADER,
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
+    FIRST_EVENT_ID_HEADER,
+    LAST_EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     BadSignature,
     verify,
@@ -49,7 +54,11 @@ class Hit:
     valid: bool
     why: str
     status: int
-    body: dict[str, Any] | None
+    body: dict[str, Any] | list[dict[str, Any]] | None
+    #: The ids of the events the request carried, in order (one, or a batch's array).
+    event_ids: list[str] = field(default_factory=list)
+    #: True when the body was a batch (a JSON array).
+    batch: bool = False
 
 
 @dataclass
@@ -113,8 +122,9 @@ class Receiver:
         return [h for h in self.received(path) if 200 <= h.status < 300]
 
     def accepted_ids(self, path: str) -> list[str]:
-        """The ids of the events accepted on `path`, in arrival order (duplicates kept)."""
-        return [h.event_id for h in self.accepted(path)]
+        """The ids of the events accepted on `path`, in arrival order (duplicates kept; a
+        batch's in its array's order)."""
+        return [eid for h in self.accepted(path) for eid in h.event_ids]
 
     # ---- the app ---------------------------------------------------------------------------------
 
@@ -152,24 +162,40 @@ class Receiver:
             valid, why = True, ""
         except BadSignature as exc:
             valid, why = False, str(exc)
-        event_id = request.headers.get(EVENT_ID_HEADER, "")
         body = json.loads(raw) if raw else None
+        batch = isinstance(body, list)
+        if batch:
+            items: list[dict[str, Any]] = list(body)
+            ids = [str(e.get("eventId", "")) for e in items]
+            told = (
+                request.headers.get(EVENT_COUNT_HEADER),
+                request.headers.get(FIRST_EVENT_ID_HEADER),
+                request.headers.get(LAST_EVENT_ID_HEADER),
+            )
+            if valid and (not ids or told != (str(len(ids)), ids[0], ids[-1])):
+                valid, why = False, f"batch headers {told} do not match the array"
+        else:
+            items = [body] if isinstance(body, dict) else []
+            ids = [request.headers.get(EVENT_ID_HEADER, "")]
+        event_id = ids[0] if ids else ""
         if self.light:
+            now = time.time()
             with self.lock:
                 st = self.stats.setdefault(route, PathStats())
-                st.received += 1
-                st.invalid += not valid
-                if event_id in st.seen:
-                    st.duplicates += 1
-                else:
-                    st.seen.add(event_id)
-                    n = ((body or {}).get("event") or {}).get("n")
+                st.received += len(ids)
+                st.invalid += 0 if valid else len(ids)
+                for eid, item in zip(ids, items, strict=False):
+                    if eid in st.seen:
+                        st.duplicates += 1
+                        continue
+                    st.seen.add(eid)
+                    n = (item.get("event") or {}).get("n")
                     if isinstance(n, int):
                         st.out_of_order += n < st.top
                         st.top = max(st.top, n)
-                    at = (body or {}).get("eventTime")
+                    at = item.get("eventTime")
                     if at:
-                        st.delays.append(time.time() - datetime.fromisoformat(at).timestamp())
+                        st.delays.append(now - datetime.fromisoformat(at).timestamp())
             return
         hit = Hit(
             path=route,
@@ -180,6 +206,8 @@ class Receiver:
             why=why,
             status=status,
             body=body,
+            event_ids=ids,
+            batch=batch,
         )
         with self.lock:
             self.hits.append(hit)

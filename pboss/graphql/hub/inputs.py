@@ -37,3 +37,9 @@ class RegisterListenerInput:
         description="The HMAC key deliveries are signed with (16 to 256 characters); "
         "generated when left out.",
     )
+    batch_size: int = strawberry.field(
+        default=1,
+        description="Events per POST: 1 (the default) sends each event as one JSON object, TMF "
+        "style; 2 to 100 sends a JSON array of up to that many consecutive events already "
+        "committed, in order (the receiver must accept arrays; see docs/api.md).",
+    )

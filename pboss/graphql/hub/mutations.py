@@ -58,6 +58,7 @@ class HubMutation:
                 types=input.types,
                 where=where,
                 secret=input.secret,
+                batch_size=input.batch_size,
             )
         except HubRefused as exc:
             return InvalidListener.of(field_path(exc.field), str(exc))

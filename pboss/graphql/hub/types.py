@@ -59,6 +59,10 @@ class Listener:
     owner: ListenerOwner
     created_at: datetime
     state: ListenerStateEnum
+    batch_size: int = strawberry.field(
+        description="Events per POST: 1 is one event object per POST, more a JSON array of up "
+        "to that many."
+    )
     cursor: str = strawberry.field(
         description="The event cursor of the last event delivered or dead-lettered: what "
         "`events(after:)` would resume from."
@@ -94,6 +98,7 @@ def listener_of(stored: StoredListener, last_seq: int) -> Listener:
         ),
         created_at=stored.created_at,
         state=stored.state,
+        batch_size=stored.batch_size,
         cursor=event_cursor(stored.cursor),
         sequence=stored.cursor,
         delivered=stored.delivered,
@@ -117,8 +122,8 @@ class ListenerRegistered:
 
 @strawberry.type(
     description="A listener registration refused for one argument (`field`: callback, types, "
-    "filter.subjects, filter.sites, filter.products, filter.partner or secret); nothing was "
-    "written."
+    "filter.subjects, filter.sites, filter.products, filter.partner, secret or batchSize); "
+    "nothing was written."
 )
 class InvalidListener(Error):
     field: str
