@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -82,6 +82,21 @@ class StoredEvent(EventScope):
         )
 
 
+class Scoped(Protocol):
+    """What a filter reads of an event (a NewEvent, a StoredEvent, a store's packed row)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def sites(self) -> Sequence[str]: ...
+    @property
+    def products(self) -> Sequence[str]: ...
+    @property
+    def partners(self) -> Sequence[str]: ...
+
+
 class EventFilter(BaseModel):
     """Which events a reader or a listener wants; every given criterion must match (None: any).
 
@@ -94,7 +109,7 @@ class EventFilter(BaseModel):
     products: list[str] | None = None
     partner: str | None = None
 
-    def matches(self, event: StoredEvent | NewEvent) -> bool:
+    def matches(self, event: Scoped) -> bool:
         """True when the event passes every criterion (what the stores' queries compute)."""
         return (
             (self.types is None or event.type in self.types)

@@ -12,29 +12,36 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from pboss.inventory.events import EventFilter, NewEvent, StoredEvent, check_page
 
 log = logging.getLogger(__name__)
 
-#: (id, type, at, subject, body JSON, sites, products, partners) of one event; its sequence
-#: number is its index + 1.
-Packed = tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+class Packed(NamedTuple):
+    """One stored event, compactly: the body stays JSON text until the event is read, and the
+    scope fields are what `EventFilter.matches` reads, so filtering parses no body. Its sequence
+    number is its index in the log + 1."""
+
+    id: str
+    type: str
+    at: str
+    subject: str
+    body: str
+    sites: tuple[str, ...]
+    products: tuple[str, ...]
+    partners: tuple[str, ...]
+
+    @classmethod
+    def of(cls, event: NewEvent) -> Packed:
+        r = event.row()
+        scope = (tuple(r["sites"]), tuple(r["products"]), tuple(r["partners"]))
+        return cls(r["id"], r["type"], r["at"], r["subject"], r["body"], *scope)
 
 
 def _stored(seq: int, packed: Packed) -> StoredEvent:
-    eid, etype, at, subject, body, sites, products, partners = packed
-    row = {
-        "id": eid,
-        "type": etype,
-        "at": at,
-        "subject": subject,
-        "body": body,
-        "sites": sites,
-        "products": products,
-        "partners": partners,
-    }
-    return StoredEvent.from_row(seq, row)
+    return StoredEvent.from_row(seq, packed._asdict())
 
 
 class EventLog:
@@ -52,26 +59,12 @@ class EventLog:
         it has let go of its own lock."""
         if not events:
             return 0
-        packed: list[Packed] = []
-        for event in events:
-            r = event.row()
-            packed.append(
-                (
-                    r["id"],
-                    r["type"],
-                    r["at"],
-                    r["subject"],
-                    r["body"],
-                    tuple(r["sites"]),
-                    tuple(r["products"]),
-                    tuple(r["partners"]),
-                )
-            )
+        packed = [Packed.of(event) for event in events]
         with self._lock:
             base = len(self._rows)
             self._rows += packed
             for i, p in enumerate(packed, start=base + 1):
-                self._latest[(p[1], p[3])] = i
+                self._latest[(p.type, p.subject)] = i
             return len(self._rows)
 
     def notify(self, last: int) -> None:
@@ -101,9 +94,8 @@ class EventLog:
             with self._lock:
                 chunk = self._rows[seq : seq + 1024]
             for i, packed in enumerate(chunk, start=seq + 1):
-                event = _stored(i, packed)
-                if wanted.matches(event):
-                    out.append(event)
+                if wanted.matches(packed):  # on the packed fields: no body parsed to skip one
+                    out.append(_stored(i, packed))
                     if len(out) == first:
                         break
             seq += len(chunk)
