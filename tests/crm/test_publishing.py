@@ -31,6 +31,7 @@ from pboss.loaders.loader import LoadOptions, load_paths
 from pboss.provisioning.service import ProvisioningService
 from pboss.provisioning.settings import ProvisioningSettings
 from tests.api.conftest import CRM, ENGINEER, Api, api_settings
+from tests.hub.conftest import wait_for
 from tests.loaders.conftest import write_bundle
 from tests.provisioning.conftest import Clock, ftth
 
@@ -254,7 +255,7 @@ def test_the_thread_publishes_a_sale_after_the_debounce(pub_store: GraphStore) -
         svc = service(pub_store)
         for i in range(6):
             reserve(svc, f"TH{i}", "B-DH")
-        _wait(lambda: pub.published == 1)
+        wait_for(lambda: pub.published == 1, 10, "one publication")
         time.sleep(0.2)
         assert pub.published == 1
     finally:
@@ -273,20 +274,13 @@ def test_the_app_publishes_at_start_and_after_a_set_status(pub_store: GraphStore
     publisher by the store wrapper the mutations write through."""
     settings = api_settings(publish_resources=True, publish_debounce_seconds=0.05)
     with TestClient(create_app(settings, store=pub_store)) as client:
-        _wait(lambda: len(published(pub_store)) == 7)
+        wait_for(lambda: len(published(pub_store)) == 7, 10, "the start-up publications")
         answer = Api(client).data(SET_STATUS, key=ENGINEER)["setStatus"]
         assert answer["__typename"] == "StatusChanged", answer
-        _wait(lambda: len(published(pub_store)) == 8)
+        wait_for(lambda: len(published(pub_store)) == 8, 10, "the publication after setStatus")
     last = published(pub_store)[-1]
     assert last.subject == "ftth-access@B-JZ"
     assert "qualificationChanged" in last.body["event"]["reasons"]
-
-
-def _wait(done: Any, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_which_differences_publish() -> None:
