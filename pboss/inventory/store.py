@@ -15,6 +15,7 @@ from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.model import EDGE_RULES, KINDS, Edge, Element
+from pboss.inventory.reports import TakeUpRow, UtilisationRow
 from pboss.inventory.results import (
     ChangeRecord,
     FindQuery,
@@ -312,6 +313,24 @@ class GraphStore(Protocol):
         """Ids of nodes of `kind` whose `state` property is in `states` and, when `until` is
         given, whose `time_field` is at or before it; ordered by (`time_field`, id); at most
         `limit`. (The sweeper's queries: lapsed holds, open work orders.)"""
+        ...
+
+    def utilisation(self, kind: str, site: str | None = None) -> list[UtilisationRow]:
+        """Every OLT, PON port, splitter, trunk section, partner link or partner pool (`kind`),
+        at one site or all, with capacity, used and held by the occupancy rules, by id; one
+        aggregate read (`pboss.inventory.reports`). A kind it does not report on: ValueError."""
+        ...
+
+    def take_up(self) -> list[TakeUpRow]:
+        """Every building and estate with households passed or connected: households against
+        ONTs in service there, by site id; one aggregate read."""
+        ...
+
+    def records(
+        self, kind: str, *, time_field: str, since: datetime, until: datetime
+    ) -> list[dict[str, Any]]:
+        """Stored properties of the records of `kind` whose `time_field` is in [since, until),
+        ordered by that time then id (work orders and tickets for KPIs); one read."""
         ...
 
     def scan_nodes(self, kind: str) -> Iterator[dict[str, Any]]:

@@ -28,12 +28,20 @@ from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, st
 from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.memory import edges as edge_changes
-from pboss.inventory.memory import scans, views
+from pboss.inventory.memory import reports, scans, views
 from pboss.inventory.memory.events import EventLog
 from pboss.inventory.memory.listeners import ListenerBook
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
 from pboss.inventory.memory.transaction import MemoryTx
-from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
+from pboss.inventory.model import (
+    FAILURE_EDGES,
+    KINDS,
+    SINGLE_UPSTREAM,
+    Edge,
+    Element,
+    from_props,
+)
+from pboss.inventory.reports import TakeUpRow, UtilisationRow, check_utilisation_kind
 from pboss.inventory.results import (
     ChangeRecord,
     Closure,
@@ -689,6 +697,26 @@ class MemoryStore:
             return scans.due(
                 elements, states=states, time_field=time_field, until=until, limit=limit
             )
+
+    def utilisation(self, kind: str, site: str | None = None) -> list[UtilisationRow]:
+        check_utilisation_kind(kind)
+        with self.lock:
+            return reports.utilisation(self.graph, self._by_kind.get(kind, set()), site)
+
+    def take_up(self) -> list[TakeUpRow]:
+        with self.lock:
+            sites, onts = self._by_kind.get("Site", set()), self._by_kind.get("ONT", set())
+            return reports.take_up(self.graph, sites, onts)
+
+    def records(
+        self, kind: str, *, time_field: str, since: datetime, until: datetime
+    ) -> list[dict[str, Any]]:
+        known_kind(kind)
+        if time_field not in KINDS[kind].model_fields:
+            raise ValueError(f"{kind} has no time field {time_field!r}")
+        with self.lock:
+            elements = [self._el(i) for i in self._by_kind.get(kind, ())]
+        return reports.records(elements, time_field, since, until)
 
     def scan_nodes(self, kind: str) -> Iterator[dict[str, Any]]:
         return scans.nodes_of(self.graph, self.lock, self._by_kind, known_kind(kind))

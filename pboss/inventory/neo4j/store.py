@@ -40,7 +40,9 @@ from pboss.inventory.neo4j.queries import READ, Query, events, lookups, scans, s
 from pboss.inventory.neo4j.queries import upsert as q
 from pboss.inventory.neo4j.queries.impact import IMPACT
 from pboss.inventory.neo4j.reads import Neo4jReads, element_of, native
+from pboss.inventory.neo4j.reports import Neo4jReports
 from pboss.inventory.neo4j.transaction import Neo4jTx, check_port_rows, history_rows
+from pboss.inventory.reports import TakeUpRow, UtilisationRow
 from pboss.inventory.results import ChangeRecord, UpsertResult
 from pboss.inventory.rows import EdgeRow, NodeRow
 from pboss.inventory.rules import (
@@ -88,6 +90,8 @@ class Neo4jStore(Neo4jReads):
         self.database = database
         #: listener records, the event log's small reads and this process's event watchers
         self.hub = Neo4jHub(self.client)
+        #: the statistics reports' aggregate reads
+        self.reports = Neo4jReports(self.client)
         try:
             self.ensure_schema()
             self.check_one_customer_each()
@@ -392,6 +396,19 @@ class Neo4jStore(Neo4jReads):
         wanted = check_page(after, first, types, where)
         rows = self.client.read(events.AFTER, after=after, first=first, **wanted.params())
         return [StoredEvent.from_row(r["seq"], r["row"]) for r in rows]
+
+    # ---- the statistics reports (`reports.py`) ----------------------------------------------
+
+    def utilisation(self, kind: str, site: str | None = None) -> list[UtilisationRow]:
+        return self.reports.utilisation(kind, site)
+
+    def take_up(self) -> list[TakeUpRow]:
+        return self.reports.take_up()
+
+    def records(
+        self, kind: str, *, time_field: str, since: datetime, until: datetime
+    ) -> list[dict[str, Any]]:
+        return self.reports.records(kind, time_field=time_field, since=since, until=until)
 
     # ---- the event hub (`hub.py`) -----------------------------------------------------------
 
