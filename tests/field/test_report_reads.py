@@ -105,7 +105,7 @@ def test_records_in_a_window(store: GraphStore) -> None:
             assignee="crew:X",
             created_at=t0 + timedelta(days=i),
             due_at=t0 + timedelta(days=i, hours=48),
-        )  # fmt: skip
+        )
         for i in range(5)
     ]
     store.upsert(orders, [], actor="t", reason="t")
