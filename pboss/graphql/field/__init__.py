@@ -1,0 +1,1 @@
+"""Field work over GraphQL: crews, work queues, assignment, KPIs, ratings and reports."""
