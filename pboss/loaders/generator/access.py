@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator, Mapping
 
 from pboss.inventory.catalog import ProductDef
-from pboss.loaders.generator.emit import Emitter
+from pboss.loaders.generator.emit import Emitter, Subscriber
 from pboss.loaders.generator.people import company_name, person_name, phone, room
 from pboss.loaders.generator.places import District, SiteInfo, emit_residential
 from pboss.loaders.generator.scales import Scale
@@ -57,12 +57,15 @@ def _subscriber(
 ) -> None:
     """One ONT on a splitter output, its customer and the customer's FTTH services."""
     enterprise = not estate and rng.random() < 0.5
+    name = company_name(rng) if enterprise else person_name(rng)
+    tier = (
+        rng.choice(("gold", "gold", "platinum"))
+        if enterprise
+        else ("gold" if rng.random() < 0.15 else "standard")
+    )
     cust = em.node(
-        "Customer", f"C-{site.id}-{n:04d}",
-        name=company_name(rng) if enterprise else person_name(rng),
-        customer_type="enterprise" if enterprise else "household",
-        sla_tier=rng.choice(("gold", "gold", "platinum")) if enterprise
-        else ("gold" if rng.random() < 0.15 else "standard"),
+        "Customer", f"C-{site.id}-{n:04d}", name=name,
+        customer_type="enterprise" if enterprise else "household", sla_tier=tier,
         site=site.id, phone=phone(rng), address=room(rng, site.address, estate),
     )  # fmt: skip
     ont = em.node(
@@ -78,6 +81,7 @@ def _subscriber(
         wanted.append(("TV", "IPTV"))
     if rng.random() < 0.25:
         wanted.append(("VO", "VOICE"))
+    em.remember(site.district, Subscriber(cust, site.id, wanted[0][1], tier, enterprise))
     for suffix, product in wanted:
         sid = em.node("Service", f"SVC-{site.id}-{n:04d}-{suffix}", product=product,
                       service_type=products[product].service_type, site=site.id,

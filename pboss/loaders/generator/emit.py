@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
 from typing import Any
 
 from pboss.loaders.native_writer import BundleWriter
 from pboss.loaders.progress import NoProgress, Progress
 
 _TICK = 5000
+#: Subscribers kept per district for the generated field history (a uniform sample).
+SUBSCRIBER_SAMPLE = 2000
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A customer the generator made, as the field history needs it."""
+
+    customer: str
+    site: str
+    product: str
+    sla_tier: str
+    enterprise: bool
 
 
 class Emitter:
@@ -19,6 +34,19 @@ class Emitter:
         self.nodes = 0
         self.edges = 0
         self._pending = 0
+        #: district code -> a uniform sample of its subscribers (reservoir sampling)
+        self.subscribers: dict[str, list[Subscriber]] = {}
+        self._seen: dict[str, int] = {}
+        self._sample_rng = random.Random("subscribers")
+
+    def remember(self, district: str, subscriber: Subscriber) -> None:
+        """Keep a subscriber in its district's sample (each equally likely to stay)."""
+        kept = self.subscribers.setdefault(district, [])
+        seen = self._seen[district] = self._seen.get(district, 0) + 1
+        if len(kept) < SUBSCRIBER_SAMPLE:
+            kept.append(subscriber)
+        elif (k := self._sample_rng.randrange(seen)) < SUBSCRIBER_SAMPLE:
+            kept[k] = subscriber
 
     def _tick(self) -> None:
         """Count a row; report progress every few thousand."""

@@ -13,13 +13,14 @@ from pathlib import Path
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.loaders.generator.access import emit_exchange_access
 from pboss.loaders.generator.emit import Emitter
+from pboss.loaders.generator.field import emit_crews, emit_history
 from pboss.loaders.generator.places import emit_exchange, emit_region, make_districts
 from pboss.loaders.generator.scales import SCALES, Scale
 from pboss.loaders.generator.transport import emit_transport
 from pboss.loaders.native_writer import BundleWriter
 from pboss.loaders.progress import NoProgress, Progress
 
-GENERATOR_VERSION = 2  # 2: partner links terminate on NEs, not ports
+GENERATOR_VERSION = 3  # 2: partner links end on NEs, not ports; 3: crews and field history
 SPECS_USED = (
     "OLT-MA5800-X17", "OLT-C600", "PON-GPON", "SPL-1x4", "SPL-1x8", "SPL-1x16", "ONT-HGU",
     "ONT-SFU", "MSTP-ADM", "PORT-STM1", "PORT-STM4", "PORT-STM16", "PORT-E1", "PORT-GE",
@@ -38,6 +39,7 @@ class GenerateSummary:
     edges: int
     files: dict[str, int] = field(default_factory=dict)
     transport: dict[str, int] = field(default_factory=dict)
+    field_work: dict[str, int] = field(default_factory=dict)
 
 
 def _check_catalog(catalog: Catalog) -> None:
@@ -85,7 +87,9 @@ def generate(
         for d in districts:
             for e, ex_site in enumerate(exchanges[d.code], start=1):
                 emit_exchange_access(em, key, d, e, ex_site, s, catalog.products)
+        crews = emit_crews(em, key, districts, exchanges)
+        history = emit_history(em, key, crews, s.history_months, catalog)
         em.flush_progress()
         files = writer.close()
     progress.done()
-    return GenerateSummary(s.name, seed, em.nodes, em.edges, files, transport)
+    return GenerateSummary(s.name, seed, em.nodes, em.edges, files, transport, history)

@@ -90,6 +90,7 @@ class SiteInfo:
     name: str
     address: str
     households: int
+    district: str = ""
 
 
 def emit_residential(
@@ -109,4 +110,4 @@ def emit_residential(
         site_type="estate" if estate else "building", region=d.region_id,
         address=address, households=households, lat=lat, lon=lon,
     )  # fmt: skip
-    return SiteInfo(site_id, name, address, households)
+    return SiteInfo(site_id, name, address, households, d.code)
