@@ -1,1 +1,2 @@
-"""Field work: crews, their shifts and the assignment of work orders to them."""
+"""Field work: crews (own and partners'), assignment of work orders, SLAs from the catalog, work
+queues, KPIs and reports."""
