@@ -37,6 +37,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from ortools.graph.python import min_cost_flow
 
 from pboss.inventory.errors import PbossError
+from pboss.inventory.model import SELF
 
 #: Extra weight of a breach by priority (a tie-break among equal breach counts).
 PRIORITY_WEIGHT: Mapping[str, int] = {"critical": 3, "high": 2, "medium": 1, "low": 0}
@@ -83,7 +84,8 @@ class Job:
 
 @dataclass(frozen=True)
 class CrewPlan:
-    """A crew as assignment sees it: owner, skills, areas, slots per shift, the shifts ahead."""
+    """A crew as assignment sees it: owner (`SELF` for the operator's own, or a partner id),
+    skills, areas, slots per shift, the shifts ahead and what is booked in them already."""
 
     id: str
     owner: str
@@ -125,6 +127,8 @@ class Placement:
     considered: tuple[CrewVerdict, ...]
     refusal: str | None = None  # "no_crew" | "no_room" when crew is None
     shifts_used: tuple[Shift, ...] = ()
+    #: Slots taken in each of `shifts_used` (one shift unless the job spans several).
+    slots_used: tuple[int, ...] = ()
 
     @property
     def completes_at(self) -> datetime | None:
@@ -241,7 +245,7 @@ def remaining_capacity(capacity: int, shift: Shift, now: datetime) -> int:
 
 def exclusion(crew: CrewPlan, job: Job) -> str | None:
     """Why `crew` can never take `job` (owner, skill, area, no shift), or None if it can."""
-    owner = job.partner or "operator"
+    owner = job.partner or SELF
     if crew.owner != owner:
         whose = f"partner {job.partner}'s work" if job.partner else "the operator's own work"
         return f"owner: crew belongs to {crew.owner}, the order is {whose}"
@@ -412,7 +416,7 @@ def _shifts_of(
     jobs: Mapping[str, Job],
     sent: Mapping[str, list[tuple[str, int, int]]],
     crews: Mapping[str, CrewPlan],
-) -> tuple[dict[str, tuple[str, tuple[int, ...]]], dict[tuple[str, int], int]]:
+) -> tuple[dict[str, tuple[str, tuple[tuple[int, int], ...]]], dict[tuple[str, int], int]]:
     """Per job, its crew and the shift indexes its units use, and the slots left per shift:
     each crew's entries earliest deadline first into its earliest free slots. Exact for "no
     later than shift i" entries, and never later than the flow's own shifts (same cost)."""
@@ -421,19 +425,19 @@ def _shifts_of(
         for cid, entry, units in parts:
             j = jobs[jid]
             per_crew[cid].append((entry, j.due_at, -PRIORITY_WEIGHT[j.priority], jid, units))
-    out: dict[str, tuple[str, tuple[int, ...]]] = {}
+    out: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {}
     room = {(c.id, i): c.free(i) for c in crews.values() for i in range(len(c.shifts))}
     for cid, entries in per_crew.items():
         cursor = 0
         for _entry, _due, _p, jid, units in sorted(entries):
-            used: list[int] = []
+            used: list[tuple[int, int]] = []
             while units:
                 while room[(cid, cursor)] == 0:
                     cursor += 1
                 take = min(units, room[(cid, cursor)])
                 room[(cid, cursor)] -= take
                 units -= take
-                used.append(cursor)
+                used.append((cursor, take))
             out[jid] = (cid, tuple(used))
     return out, room
 
@@ -533,7 +537,7 @@ def _lost(
 
 def _explain(
     job: Job,
-    got: tuple[str, tuple[int, ...]] | None,
+    got: tuple[str, tuple[tuple[int, int], ...]] | None,
     opts: _Options,
     crews: Mapping[str, CrewPlan],
     room: Mapping[tuple[str, int], int],
@@ -549,7 +553,7 @@ def _explain(
                 breach=True,
                 travel_km=None,
                 why=f"no crew can take it: none has {job.skill}, covers {job.site} "
-                f"and belongs to {job.partner or 'the operator'}",
+                f"and belongs to {job.partner or SELF}",
                 considered=tuple(excluded),
                 refusal="no_crew",
             )
@@ -570,7 +574,7 @@ def _explain(
         )
     cid, used = got
     crew = crews[cid]
-    shifts = tuple(crew.shifts[i] for i in sorted(set(used)))
+    shifts = tuple(crew.shifts[i] for i, _n in used)
     last = shifts[-1]
     breach = last.end > job.due_at
     km = opts.travel[cid]
@@ -608,25 +612,27 @@ def _explain(
         why=why,
         considered=(chosen, *lost, *excluded),
         shifts_used=shifts,
+        slots_used=tuple(n for _i, n in used),
     )
 
 
 def check_manual(job: Job, crew: CrewPlan, travel: TravelFn = straight_line) -> Placement:
     """Check a person's choice of `crew` for `job`: the crew's earliest room, or a typed error
     (`CrewNotOwner`, `CrewLacksSkill`, `CrewOutsideArea`, `ShiftOverflow`)."""
-    owner = job.partner or "operator"
+    owner = job.partner or SELF
     if crew.owner != owner:
         raise CrewNotOwner(f"{crew.id} cannot take {job.id}", [exclusion(crew, job) or ""])
     if job.skill not in crew.skills:
         raise CrewLacksSkill(f"{crew.id} cannot take {job.id}", [exclusion(crew, job) or ""])
     if not (crew.areas & job.coverage):
         raise CrewOutsideArea(f"{crew.id} cannot take {job.id}", [exclusion(crew, job) or ""])
-    used: list[int] = []
+    used: list[tuple[int, int]] = []
     units = job.slots
     for i in range(len(crew.shifts)):
         if units and crew.free(i):
-            units -= min(units, crew.free(i))
-            used.append(i)
+            take = min(units, crew.free(i))
+            units -= take
+            used.append((i, take))
     if units:
         free = sum(crew.free(i) for i in range(len(crew.shifts)))
         raise ShiftOverflow(
@@ -636,7 +642,7 @@ def check_manual(job: Job, crew: CrewPlan, travel: TravelFn = straight_line) -> 
                 f"of {crew.capacity} before the horizon"
             ],
         )
-    shifts = tuple(crew.shifts[i] for i in used)
+    shifts = tuple(crew.shifts[i] for i, _n in used)
     last = shifts[-1]
     breach = last.end > job.due_at
     km = travel(crew, job)
@@ -655,4 +661,5 @@ def check_manual(job: Job, crew: CrewPlan, travel: TravelFn = straight_line) -> 
         why=why,
         considered=(CrewVerdict(crew.id, "chosen", why, travel_km=km, on_time=not breach),),
         shifts_used=shifts,
+        slots_used=tuple(n for _i, n in used),
     )

@@ -8,6 +8,7 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 from __future__ import annotations
 
 from pboss.cutover.events import CUTOVER_EVENT_TYPES
+from pboss.field.dispatch import WORK_ORDER_ASSIGNED
 from pboss.provisioning.events import ORDER_EVENT_TYPES
 
 #: The roles of the operator's own systems and staff.
@@ -31,6 +32,8 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
     **{t: OPERATOR_ROLES for t in CRM_FEEDBACK_EVENT_TYPES},
     # a partner hears of plans touching its resources, through its view (hub.views)
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in CUTOVER_EVENT_TYPES.values()},
+    # a partner hears of its own crews' assignments, through its view (hub.views)
+    WORK_ORDER_ASSIGNED: frozenset({*OPERATOR_ROLES, "partner"}),
 }
 
 

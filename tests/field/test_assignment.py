@@ -37,7 +37,7 @@ def crew(
     skills: set[str],
     areas: set[str],
     capacity: int = 4,
-    owner: str = "operator",
+    owner: str = "self",
     at: tuple[float, float] = (31.2, 121.4),
     shifts: tuple[Shift, ...] | None = None,
 ) -> CrewPlan:
