@@ -1,0 +1,1 @@
+"""GraphQL for field work: crews, work queues, assignment, KPIs and reports."""
