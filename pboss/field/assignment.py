@@ -103,7 +103,7 @@ class CrewPlan:
         return max(0, self.capacity - used)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrewVerdict:
     """One crew considered for one order: chosen, excluded before costing, or lost, and why."""
 
@@ -126,6 +126,8 @@ class Placement:
     why: str
     considered: tuple[CrewVerdict, ...]
     refusal: str | None = None  # "no_crew" | "no_room" when crew is None
+    #: Crews left out of `considered`: neither the skill nor the site's area.
+    others: int = 0
     shifts_used: tuple[Shift, ...] = ()
     #: Slots taken in each of `shifts_used` (one shift unless the job spans several).
     slots_used: tuple[int, ...] = ()
@@ -324,22 +326,40 @@ class _Options:
     travel: dict[str, float | None] = field(default_factory=dict)
     on_time: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)
+    others: int = 0  # crews with neither the skill nor the area
 
 
 def _options(
     jobs: Sequence[Job], crews: Sequence[CrewPlan], travel: TravelFn
 ) -> dict[str, _Options]:
-    """Each job's eligible crews with their travel and last on-time shift; the others' reasons."""
+    """Each job's able crews with their travel and last on-time shift, and the near misses
+    (crews with the skill or covering the site, that cannot take it) with their reasons; crews
+    with neither are only counted."""
+    by_skill: dict[str, list[CrewPlan]] = defaultdict(list)
+    by_area: dict[str, list[CrewPlan]] = defaultdict(list)
+    for c in crews:
+        for sk in c.skills:
+            by_skill[sk].append(c)
+        for a in c.areas:
+            by_area[a].append(c)
     out: dict[str, _Options] = {}
     for j in jobs:
         o = _Options()
-        for c in crews:
-            why = exclusion(c, j)
-            if why is not None:
-                o.excluded[c.id] = why
-                continue
-            o.travel[c.id] = travel(c, j)
-            o.on_time[c.id] = _last_on_time(c, j)
+        owner, coverage = j.partner or SELF, j.coverage
+        near = {c.id: c for c in by_skill.get(j.skill, ())}
+        for a in coverage:
+            near.update((c.id, c) for c in by_area.get(a, ()))
+        for cid in sorted(near):
+            c = near[cid]
+            # the common case (able) checked inline; `exclusion` words the others
+            if c.owner != owner or j.skill not in c.skills or c.areas.isdisjoint(coverage):
+                o.excluded[cid] = exclusion(c, j) or ""
+            elif not c.shifts:
+                o.excluded[cid] = "no shift in the horizon"
+            else:
+                o.travel[cid] = travel(c, j)
+                o.on_time[cid] = _last_on_time(c, j)
+        o.others = len(crews) - len(near)
         out[j.id] = o
     return out
 
@@ -475,6 +495,11 @@ def assign(
                 units[cid] += u
             pinned[jid] = max(sorted(units), key=lambda cid: units[cid])
     where, room = _shifts_of(job_by, sent, crew_by)
+    for c in crews:
+        total = 0
+        for i in range(len(c.shifts)):
+            total += room[(c.id, i)]
+            room[(c.id, -1 - i)] = total
     placements = tuple(
         _explain(job_by[jid], where.get(jid), options[jid], crew_by, room) for jid in ids
     )
@@ -500,8 +525,9 @@ def _km(km: float | None) -> str:
 
 
 def _room_until(crew: CrewPlan, last: int, room: Mapping[tuple[str, int], int]) -> int:
-    """Free slots left, after the run, in the crew's shifts 0..last."""
-    return sum(room[(crew.id, i)] for i in range(last + 1))
+    """Free slots left, after the run, in the crew's shifts 0..last (`room` also holds the
+    running totals under (crew, -1 - i))."""
+    return room[(crew.id, -1 - last)]
 
 
 def _lost(
@@ -542,7 +568,8 @@ def _explain(
     crews: Mapping[str, CrewPlan],
     room: Mapping[tuple[str, int], int],
 ) -> Placement:
-    """One order's placement with every crew's verdict and why the chosen crew won."""
+    """One order's placement with the verdict of every crew considered (able ones and near
+    misses) and why the chosen crew won."""
     excluded = [CrewVerdict(cid, "excluded", why) for cid, why in opts.excluded.items()]
     if got is None:
         if not opts.travel:
@@ -556,6 +583,7 @@ def _explain(
                 f"and belongs to {job.partner or SELF}",
                 considered=tuple(excluded),
                 refusal="no_crew",
+                others=opts.others,
             )
         full = [
             CrewVerdict(cid, "lost", f"full through the horizon ({_at(crews[cid].shifts[-1].end)})")
@@ -571,6 +599,7 @@ def _explain(
             f"({len(full)} considered); predicted to breach {_at(job.due_at)}",
             considered=tuple(full + excluded),
             refusal="no_room",
+            others=opts.others,
         )
     cid, used = got
     crew = crews[cid]
@@ -611,6 +640,7 @@ def _explain(
         travel_km=km,
         why=why,
         considered=(chosen, *lost, *excluded),
+        others=opts.others,
         shifts_used=shifts,
         slots_used=tuple(n for _i, n in used),
     )

@@ -116,21 +116,15 @@ def release_held(
         cur = locked.get(w.id)
         if not isinstance(cur, WorkOrder) or cur.state != WorkOrderState.HELD or not cur.crew:
             continue
-        new = cur.model_copy(deep=True)
         tx.unlink("ASSIGNED_TO", cur.id, cur.crew)
-        new.crew = None
-        new.attrs = {k: v for k, v in cur.attrs.items() if k not in (PLANNED_START, PLANNED_END)}
-        new.history = [
-            *cur.history,
-            Event(
-                at=now,
-                event="released",
-                state=str(cur.state),
-                note=f"held: its slot with {cur.crew} goes to other work",
-                actor=actor,
-            ).dumps(),
-        ]
-        tx.put(new)
+        entry = Event(
+            at=now,
+            event="released",
+            state=str(cur.state),
+            note=f"held: its slot with {cur.crew} goes to other work",
+            actor=actor,
+        )
+        tx.put(_without_crew(cur, entry))
         out.append(cur.id)
     return out
 
@@ -239,25 +233,26 @@ def write_assignment(
     """Write one assignment: crew, assignee, planned shift, the site and skill it was placed
     for (when the work order named none), history, edge and event."""
     assert p.crew is not None and p.shift is not None
-    new = wo.model_copy(deep=True)
     if wo.crew and wo.crew != p.crew:
         tx.unlink("ASSIGNED_TO", wo.id, wo.crew)
-    new.crew = p.crew
-    new.site = wo.site or site
-    new.skill = wo.skill or skill
-    if wo.assignee_type != "partner":
-        new.assignee = p.crew
     first = p.shifts_used[0] if p.shifts_used else p.shift
-    new.attrs = {
-        **wo.attrs,
-        PLANNED_START: first.start.astimezone(UTC).isoformat(),
-        PLANNED_END: p.shift.end.astimezone(UTC).isoformat(),
-    }
     event = "reassigned" if wo.crew else "assigned"
-    new.history = [
-        *wo.history,
-        Event(at=now, event=event, state=str(wo.state), note=note[:2000], actor=actor).dumps(),
-    ]
+    entry = Event(at=now, event=event, state=str(wo.state), note=note[:2000], actor=actor)
+    # a copy with new values of the right types (no deep copy of the history for each order)
+    new = wo.model_copy(
+        update={
+            "crew": p.crew,
+            "site": wo.site or site,
+            "skill": wo.skill or skill,
+            "assignee": wo.assignee if wo.assignee_type == "partner" else p.crew,
+            "attrs": {
+                **wo.attrs,
+                PLANNED_START: first.start.astimezone(UTC).isoformat(),
+                PLANNED_END: p.shift.end.astimezone(UTC).isoformat(),
+            },
+            "history": [*wo.history, entry.dumps()],
+        }
+    )
     tx.put(new)
     tx.link(Edge(type="ASSIGNED_TO", src=wo.id, dst=p.crew))
     tx.emit(_event(new, p, plan, now, previous=wo.crew))
@@ -266,17 +261,17 @@ def write_assignment(
 def unassign(tx: GraphTx, wo: WorkOrder, now: datetime, actor: str, why: str) -> None:
     """Take an open work order off its crew when no other crew can take it."""
     assert wo.crew is not None
-    new = wo.model_copy(deep=True)
     tx.unlink("ASSIGNED_TO", wo.id, wo.crew)
-    new.crew = None
-    new.attrs = {k: v for k, v in wo.attrs.items() if k not in (PLANNED_START, PLANNED_END)}
-    new.history = [
-        *wo.history,
-        Event(
-            at=now, event="unassigned", state=str(wo.state), note=why[:2000], actor=actor
-        ).dumps(),
-    ]
-    tx.put(new)
+    entry = Event(at=now, event="unassigned", state=str(wo.state), note=why[:2000], actor=actor)
+    tx.put(_without_crew(wo, entry))
+
+
+def _without_crew(wo: WorkOrder, entry: Event) -> WorkOrder:
+    """The work order off its crew, its planned shift dropped, `entry` in its history."""
+    attrs = {k: v for k, v in wo.attrs.items() if k not in (PLANNED_START, PLANNED_END)}
+    return wo.model_copy(
+        update={"crew": None, "attrs": attrs, "history": [*wo.history, entry.dumps()]}
+    )
 
 
 def _event(

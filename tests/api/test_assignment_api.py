@@ -13,7 +13,7 @@ from tests.api.conftest import CRM, Api
 
 PLACEMENT = """
     workOrder crew predictedBreach explanation refusal written plannedEnd
-    candidates { crew outcome reason onTime }
+    candidates { crew outcome reason onTime } otherCrews
 """
 BATCH = (
     "mutation B($ids: [ID!]) { assignWorkOrders(workOrders: $ids) { __typename "
@@ -65,10 +65,10 @@ def test_assign_work_orders_through_graphql(api: Api, demo_store: GraphStore) ->
     assert by["WO-A"]["crew"] == "CR-REP" and by["WO-A"]["written"]
     assert by["WO-B"]["crew"] == "CR-SDH" and not by["WO-B"]["predictedBreach"]
     assert by["WO-C"]["crew"] is None and by["WO-C"]["refusal"] == "no_crew"
-    assert {c["crew"]: c["outcome"] for c in by["WO-B"]["candidates"]} == {
-        "CR-SDH": "chosen",
-        "CR-REP": "excluded",
-    }
+    assert {c["crew"]: c["outcome"] for c in by["WO-B"]["candidates"]} == {"CR-SDH": "chosen"}
+    assert by["WO-B"]["otherCrews"] == 1  # CR-REP: neither mstpSdh nor FR-2
+    reasons = {c["crew"]: c["reason"] for c in by["WO-C"]["candidates"]}
+    assert reasons["CR-REP"].startswith("area") and reasons["CR-SDH"].startswith("skill")
     wo = demo_store.get("WO-A")
     assert isinstance(wo, WorkOrder) and wo.crew == "CR-REP"
     again = api.data(BATCH, ids=["WO-A"])["assignWorkOrders"]

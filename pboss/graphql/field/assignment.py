@@ -52,7 +52,13 @@ class WorkOrderPlacement:
     )
     written: bool = strawberry.field(description="False when re-checks under lock left it out.")
     skipped_reason: str | None
-    candidates: list[AssignmentCandidate]
+    candidates: list[AssignmentCandidate] = strawberry.field(
+        description="The chosen crew, the able crews that lost, and the near misses (crews with "
+        "the skill or covering the site that cannot take it)."
+    )
+    other_crews: int = strawberry.field(
+        description="Crews not listed: they have neither the skill nor the site's area."
+    )
 
 
 @strawberry.type(description="One dispatch run: every placement, its totals, released holds.")
@@ -122,6 +128,7 @@ def placement_of(
         written=written,
         skipped_reason=skipped,
         candidates=[_candidate(v) for v in p.considered],
+        other_crews=p.others,
     )
 
 
