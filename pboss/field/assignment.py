@@ -325,7 +325,7 @@ class _Options:
 
     travel: dict[str, float | None] = field(default_factory=dict)
     on_time: dict[str, int] = field(default_factory=dict)
-    excluded: dict[str, str] = field(default_factory=dict)
+    excluded: dict[str, CrewVerdict] = field(default_factory=dict)
     others: int = 0  # crews with neither the skill nor the area
 
 
@@ -343,6 +343,14 @@ def _options(
         for a in c.areas:
             by_area[a].append(c)
     out: dict[str, _Options] = {}
+    said: dict[tuple[str, str, object], CrewVerdict] = {}  # one verdict object per wording
+
+    def excluded(c: CrewPlan, j: Job, key: tuple[str, str, object]) -> CrewVerdict:
+        got = said.get(key)
+        if got is None:
+            got = said[key] = CrewVerdict(c.id, "excluded", exclusion(c, j) or "")
+        return got
+
     for j in jobs:
         o = _Options()
         owner, coverage = j.partner or SELF, j.coverage
@@ -352,10 +360,14 @@ def _options(
         for cid in sorted(near):
             c = near[cid]
             # the common case (able) checked inline; `exclusion` words the others
-            if c.owner != owner or j.skill not in c.skills or c.areas.isdisjoint(coverage):
-                o.excluded[cid] = exclusion(c, j) or ""
+            if c.owner != owner:
+                o.excluded[cid] = excluded(c, j, (cid, "owner", owner))
+            elif j.skill not in c.skills:
+                o.excluded[cid] = excluded(c, j, (cid, "skill", j.skill))
+            elif c.areas.isdisjoint(coverage):
+                o.excluded[cid] = excluded(c, j, (cid, "area", coverage))
             elif not c.shifts:
-                o.excluded[cid] = "no shift in the horizon"
+                o.excluded[cid] = excluded(c, j, (cid, "shift", None))
             else:
                 o.travel[cid] = travel(c, j)
                 o.on_time[cid] = _last_on_time(c, j)
@@ -390,13 +402,14 @@ def _solve(
 
     sink = 0
     supplies = [0]
+    all_slots = sum(j.slots for j in jobs)
     for c in crews.values():
         for i in range(len(c.shifts)):
             index[(c.id, i)] = node = len(supplies)
             supplies.append(0)
             arc(node, sink, c.free(i), 0)
             if i:
-                arc(node, node - 1, sum(j.slots for j in jobs), 0)
+                arc(node, node - 1, all_slots, 0)
     first_job_arc: list[int] = []
     for j in jobs:
         units = j.slots
@@ -570,7 +583,7 @@ def _explain(
 ) -> Placement:
     """One order's placement with the verdict of every crew considered (able ones and near
     misses) and why the chosen crew won."""
-    excluded = [CrewVerdict(cid, "excluded", why) for cid, why in opts.excluded.items()]
+    excluded = list(opts.excluded.values())
     if got is None:
         if not opts.travel:
             return Placement(
