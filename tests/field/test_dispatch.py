@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from pboss.hub.views import body_for
 from pboss.inventory.model import Partner, Region, Site
 from pboss.inventory.store import GraphStore
 from pboss.provisioning.model import WorkOrder, WorkOrderState, WorkPurpose
+from tests.field.first_fit import breaches, first_fit
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)  # a Sunday
 
@@ -195,3 +197,60 @@ def test_a_held_job_gives_its_slot_back(field: GraphStore) -> None:
     after = field.get("WO-H")
     assert isinstance(after, WorkOrder) and after.crew is None and assigned_to(field, "WO-H") == []
     assert '"released"' in after.history[-1]
+
+
+def test_a_shift_filled_meanwhile_is_left_out_not_overfilled(field: GraphStore) -> None:
+    """Another assignment commits between the dispatch's read and its write: the placement it
+    would overfill is skipped (reported), nothing else changes, the shift stays at capacity."""
+    field.upsert(
+        [crew("solo", ["repair"], ["R1"], capacity_per_shift=1, work_days=[1]),
+         work("WO-1", "repair", "S1"), work("WO-2", "repair", "S1")],
+        actor="test", reason="t",
+    )  # fmt: skip
+
+    class Racing(Dispatcher):
+        """Reads WO-1 as open, then someone assigns WO-2 to the same one-slot shift by hand."""
+
+        def plan(self, only=None, exclude_crews=()):  # type: ignore[no-untyped-def]
+            got = super().plan(only, exclude_crews)
+            self.assign_one("WO-2", "solo", actor="someone else")
+            return got
+
+    got = Racing(field, lambda: NOW).assign_open(actor="dispatcher", only=["WO-1"])
+    assert got.written == [] and [s.order for s in got.skipped] == ["WO-1"]
+    assert "filled meanwhile" in got.skipped[0].reason
+    one = field.get("WO-1")
+    assert isinstance(one, WorkOrder) and one.crew is None and assigned_to(field, "WO-1") == []
+    assert assigned_to(field, "WO-2") == ["solo"]
+
+
+def test_200_ftth_orders_on_the_store_no_shift_over_capacity_fewer_breaches_than_first_fit(
+    store: GraphStore,
+) -> None:
+    """200 FTTH orders arriving in one hour, dispatched and written: every crew's shift holds at
+    most its capacity, and the predicted breaches are no more than first-fit's (fewer here)."""
+    regions = [f"FR{r}" for r in range(5)]
+    nodes: list[object] = [Region(id=r, name=r) for r in regions]
+    nodes += [site(f"FS{r}", f"FR{r}", 31.0 + r / 10, 121.4) for r in range(5)]
+    nodes.append(site("B1", "FR0", 31.0, 121.4))
+    nodes += [crew(f"gen-{i}", ["ftthInstall"], regions, capacity_per_shift=20) for i in (1, 2)]
+    for r in range(1, 5):
+        nodes += [
+            crew(f"r{r}-{i}", ["ftthInstall"], [f"FR{r}"], capacity_per_shift=12) for i in (1, 2)
+        ]
+    nodes += [
+        work(f"WO-{n:03}", "ftthInstall", f"FS{n % 5}", hours=48 + (n % 60) / 60)
+        for n in range(200)
+    ]
+    store.upsert(nodes, actor="test", reason="200 orders")  # type: ignore[arg-type]
+    d = Dispatcher(store, lambda: NOW)
+    inputs = d.plan()
+    ff = breaches(inputs.jobs, inputs.crews, first_fit(inputs.jobs, inputs.crews))
+    got = d.assign_open(actor="dispatcher")
+    assert len(got.written) == 200 and got.result.breaches == 200 - (2 * 20 + 8 * 12)
+    assert got.result.breaches < ff
+    load: Counter[tuple[str, str]] = Counter()
+    for row in store.scan_nodes("WorkOrder"):
+        load[(row["crew"], row["planned_end"])] += 1
+    cap = {c.id: c.capacity for c in inputs.crews}
+    assert max(n - cap[c] for (c, _e), n in load.items()) <= 0
