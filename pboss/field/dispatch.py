@@ -87,7 +87,8 @@ def crew_plan(
     crew: Crew, base: Site | None, assigned: Iterable[WorkOrder], now: datetime
 ) -> CrewPlan:
     """A stored crew as the optimiser sees it: its shifts from now to the horizon (the one under
-    way with only its unelapsed share), what its open assigned work books in them, its base."""
+    way with only its unelapsed share), what its open assigned work books in them (work assigned
+    without a planned shift takes the earliest room), its base."""
     tz = ZoneInfo(crew.timezone)
     days_off = [date.fromisoformat(d) for d in crew.days_off]
     work_days = [d - 1 for d in crew.work_days]  # ISO 1..7 -> Python's 0..6
@@ -100,11 +101,17 @@ def crew_plan(
             crew.capacity_per_shift, shifts[0], now
         )
     ends = {s.end: i for i, s in enumerate(shifts)}
+    unplanned = 0
     for wo in assigned:
         end = planned_end(wo)
-        i = ends.get(end) if end is not None else None
-        if i is not None:
+        if end is None:  # assigned without a planned shift (by a load): the earliest room
+            unplanned += slots_of(wo)
+        elif (i := ends.get(end)) is not None:
             booked[i] += slots_of(wo)
+    for i in range(len(shifts)):
+        take = min(unplanned, max(0, crew.capacity_per_shift - booked[i]))
+        booked[i] += take
+        unplanned -= take
     return CrewPlan(
         id=crew.id,
         owner=crew.owner,

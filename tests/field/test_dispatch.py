@@ -15,7 +15,7 @@ from pboss.field.dispatch import (
 )
 from pboss.field.model import Crew, CrewState
 from pboss.hub.views import body_for
-from pboss.inventory.model import Partner, Region, Site
+from pboss.inventory.model import Edge, Partner, Region, Site
 from pboss.inventory.store import GraphStore
 from pboss.provisioning.model import WorkOrder, WorkOrderState, WorkPurpose
 from tests.field.first_fit import breaches, first_fit
@@ -254,3 +254,17 @@ def test_200_ftth_orders_on_the_store_no_shift_over_capacity_fewer_breaches_than
         load[(row["crew"], row["planned_end"])] += 1
     cap = {c.id: c.capacity for c in inputs.crews}
     assert max(n - cap[c] for (c, _e), n in load.items()) <= 0
+
+
+def test_work_assigned_without_a_planned_shift_still_takes_room(field: GraphStore) -> None:
+    """A work order a load assigned to a crew (no planned shift) fills its earliest room, so the
+    dispatch does not overbook the crew."""
+    field.upsert(
+        [crew("solo", ["repair"], ["R1"], capacity_per_shift=1, work_days=[1]),
+         work("WO-L", "repair", "S1", crew="solo"), work("WO-N", "repair", "S1")],
+        [Edge(type="ASSIGNED_TO", src="WO-L", dst="solo")],
+        actor="test", reason="t",
+    )  # fmt: skip
+    got = Dispatcher(field, lambda: NOW).assign_open(actor="dispatcher")
+    p = got.result.by_order()["WO-N"]
+    assert p.crew is None and p.refusal == "no_room" and got.written == []
