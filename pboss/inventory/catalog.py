@@ -6,12 +6,14 @@ equipment type or product is configuration, not code.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pboss.inventory.errors import Issue
 from pboss.inventory.model import KINDS, Element
@@ -85,6 +87,43 @@ class PackageRule:
 
 
 @dataclass(frozen=True)
+class BusinessHours:
+    """When a business-hours SLA clock runs: `start`-`end` local time on ISO `days` (1=Mon),
+    except `holidays` (YYYY-MM-DD)."""
+
+    timezone: str = "Asia/Shanghai"
+    start: str = "08:30"
+    end: str = "17:30"
+    days: tuple[int, ...] = (1, 2, 3, 4, 5)
+    holidays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlaRule:
+    """A service level for construction or repair work: the first rule matching the work, the
+    product, the customer's SLA tier and whether a partner builds it decides (empty matches all)."""
+
+    id: str
+    work: str
+    hours: float
+    clock: str = "calendar"
+    products: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    partner_built: bool | None = None
+    jeopardy: float = 0.75
+    escalate: tuple[str, ...] = ()
+
+    def matches(self, work: str, product: str | None, tier: str | None, partner: bool) -> bool:
+        """True when this rule covers the work order described."""
+        return (
+            self.work == work
+            and (not self.products or product in self.products)
+            and (not self.tiers or tier in self.tiers)
+            and (self.partner_built is None or self.partner_built == partner)
+        )
+
+
+@dataclass(frozen=True)
 class Catalog:
     """Everything the catalog file declares, validated once at load."""
 
@@ -92,6 +131,16 @@ class Catalog:
     specs: dict[str, Spec]
     products: dict[str, ProductDef]
     packages: tuple[PackageRule, ...]
+    slas: tuple[SlaRule, ...] = ()
+    business_hours: BusinessHours = field(default_factory=BusinessHours)
+
+    def sla_for(self, work: str, product: str | None, tier: str | None, partner: bool) -> SlaRule:
+        """The service level of a work order: the first matching rule (each kind of work has a
+        catch-all, checked at load)."""
+        for rule in self.slas:
+            if rule.matches(work, product, tier, partner):
+                return rule
+        raise LookupError(f"no SLA rule for {work} work (the catalog needs a catch-all)")
 
     def apply_spec(self, node: Element, index: int | None = None) -> list[Issue]:
         """Fill unset characteristics from the node's spec; report contradictions and bad specs."""
@@ -193,9 +242,88 @@ def _load(data: dict[str, Any], source: str) -> Catalog:
             f"package {rule.id}: unknown product {p}" for p in rule.sells if p not in products
         ]
         problems += _where_problems(rule, chars)
+    slas, sla_problems = _slas(data, products)
+    hours, hours_problems = _business_hours(data.get("business_hours", {}))
+    problems += sla_problems + hours_problems
     if problems:
         raise ValueError(f"catalog {source} is invalid: " + "; ".join(problems))
-    return Catalog(chars, specs, products, packages)
+    return Catalog(chars, specs, products, packages, slas, hours)
+
+
+WORK_KINDS = ("construction", "repair")
+SLA_CLOCKS = ("calendar", "business")
+_SLA_KEYS = {"id", "work", "hours", "clock", "products", "tiers", "partner_built", "jeopardy"}
+
+
+def _slas(
+    data: dict[str, Any], products: Mapping[str, ProductDef]
+) -> tuple[tuple[SlaRule, ...], list[str]]:
+    """The `[[sla]]` rules and what is wrong with them (unknown keys, products, clocks, bounds, a
+    kind of work with no catch-all rule)."""
+    rules: list[SlaRule] = []
+    problems: list[str] = []
+    for n, d in enumerate(data.get("sla", []), 1):
+        name = f"sla {d.get('id', n)}"
+        unknown = sorted(set(d) - _SLA_KEYS - {"escalate"})
+        if unknown:
+            problems.append(f"{name}: unknown keys {unknown}")
+            continue
+        try:
+            rule = SlaRule(
+                id=str(d.get("id", f"sla-{n}")),
+                work=d["work"],
+                hours=float(d["hours"]),
+                clock=d.get("clock", "calendar"),
+                products=tuple(d.get("products", ())),
+                tiers=tuple(d.get("tiers", ())),
+                partner_built=d.get("partner_built"),
+                jeopardy=float(d.get("jeopardy", 0.75)),
+                escalate=tuple(d.get("escalate", ())),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            problems.append(f"{name}: missing or bad {e}")
+            continue
+        if rule.work not in WORK_KINDS:
+            problems.append(f"{name}: work must be one of {WORK_KINDS}, not {rule.work!r}")
+        if rule.clock not in SLA_CLOCKS:
+            problems.append(f"{name}: clock must be one of {SLA_CLOCKS}, not {rule.clock!r}")
+        if rule.hours <= 0 or not 0 < rule.jeopardy <= 1:
+            problems.append(f"{name}: hours must be > 0 and jeopardy in (0, 1]")
+        problems += [f"{name}: unknown product {p}" for p in rule.products if p not in products]
+        rules.append(rule)
+    for work in WORK_KINDS if rules else ():
+        if not any(
+            r.work == work and not (r.products or r.tiers) and r.partner_built is None
+            for r in rules
+        ):
+            problems.append(
+                f"sla: {work} work needs a catch-all rule (no products, tiers or partner_built)"
+            )
+    return tuple(rules), problems
+
+
+def _business_hours(raw: dict[str, Any]) -> tuple[BusinessHours, list[str]]:
+    """The `[business_hours]` table and what is wrong with it."""
+    problems: list[str] = []
+    try:
+        hours = BusinessHours(
+            timezone=raw.get("timezone", "Asia/Shanghai"),
+            start=raw.get("start", "08:30"),
+            end=raw.get("end", "17:30"),
+            days=tuple(raw.get("days", (1, 2, 3, 4, 5))),
+            holidays=tuple(raw.get("holidays", ())),
+        )
+        ZoneInfo(hours.timezone)
+    except (TypeError, ValueError, ZoneInfoNotFoundError) as e:
+        return BusinessHours(), [f"business_hours: {e}"]
+    hhmm = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+    if not (hhmm.match(hours.start) and hhmm.match(hours.end)) or hours.start >= hours.end:
+        problems.append("business_hours: start and end must be HH:MM with start before end")
+    if not hours.days or any(not (isinstance(d, int) and 1 <= d <= 7) for d in hours.days):
+        problems.append("business_hours: days must be ISO weekdays 1..7")
+    if any(not re.match(r"^\d{4}-\d{2}-\d{2}$", h) for h in hours.holidays):
+        problems.append("business_hours: holidays must be dates YYYY-MM-DD")
+    return hours, problems
 
 
 def load_catalog(path: Path | str | None = None) -> Catalog:
