@@ -206,16 +206,25 @@ class Dispatcher:
         got = self.store.get_many(sorted(s for s in site_ids if s))
         return orders, {k: v for k, v in got.items() if isinstance(v, Site)}
 
-    def plan(self, only: Sequence[str] | None = None, exclude_crews: Sequence[str] = ()) -> Inputs:
+    def plan(
+        self,
+        only: Sequence[str] | None = None,
+        exclude_crews: Sequence[str] = (),
+        moving: bool = False,
+    ) -> Inputs:
         """The jobs to place (open, no crew; or the `only` ones, open), the active crews with
-        their bookings, the orders that cannot be placed and why, and the held ones to release."""
+        their bookings, the orders that cannot be placed and why, and the held ones to release.
+        `moving`: the `only` ones are being moved off their crew, so their bookings do not count
+        (otherwise an assigned one keeps its slot and the write reports it already assigned)."""
         now = self.clock()
         work = self._open_work()
-        crews = [c for c in self._crews() if c.id not in set(exclude_crews)]
+        gone = set(exclude_crews)
+        crews = [c for c in self._crews() if c.id not in gone]
         orders, sites = self._context(work, crews)
+        moved = set(only or ()) if moving else set()
         by_crew: dict[str, list[WorkOrder]] = defaultdict(list)
         for w in work:
-            if w.crew and w.state == WorkOrderState.OPEN and (only is None or w.id not in only):
+            if w.crew and w.state == WorkOrderState.OPEN and w.id not in moved:
                 by_crew[w.crew].append(w)
         plans = [
             crew_plan(c, sites.get(c.site or ""), by_crew.get(c.id, ()), now)
@@ -324,7 +333,7 @@ class Dispatcher:
         mine = [
             w.id for w in self._open_work() if w.crew == crew and w.state == WorkOrderState.OPEN
         ]
-        got = self.plan(only=mine, exclude_crews=[crew])
+        got = self.plan(only=mine, exclude_crews=[crew], moving=True)
         result = with_refusals(assign(got.jobs, got.crews), got.refused)
         now = self.clock()
 

@@ -268,3 +268,19 @@ def test_work_assigned_without_a_planned_shift_still_takes_room(field: GraphStor
     got = Dispatcher(field, lambda: NOW).assign_open(actor="dispatcher")
     p = got.result.by_order()["WO-N"]
     assert p.crew is None and p.refusal == "no_room" and got.written == []
+
+
+def test_naming_an_assigned_order_keeps_its_slot(field: GraphStore) -> None:
+    """A batch naming an order already assigned leaves it where it is and does not hand its
+    slot to another order (which would overbook the crew)."""
+    field.upsert(
+        [crew("solo", ["repair"], ["R1"], capacity_per_shift=1, work_days=[1]),
+         work("WO-1", "repair", "S1")],
+        actor="test", reason="t",
+    )  # fmt: skip
+    d = Dispatcher(field, lambda: NOW)
+    d.assign_open(actor="dispatcher")
+    field.upsert([work("WO-2", "repair", "S1")], actor="test", reason="t")
+    got = d.assign_open(actor="dispatcher", only=["WO-1", "WO-2"])
+    assert got.written == [] and got.result.by_order()["WO-2"].crew is None
+    assert [(s.order, s.reason) for s in got.skipped] == [("WO-1", "already assigned to solo")]
