@@ -46,6 +46,7 @@ from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
 from pboss.graphql.events.subscriptions import EventsSubscription
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
+from pboss.graphql.field.assignment import AssignmentMutation
 from pboss.graphql.field.reports import FieldReportMutation, FieldReportQuery
 from pboss.graphql.hub.mutations import HubMutation
 from pboss.graphql.hub.queries import HubQuery
@@ -78,6 +79,7 @@ QUERY_TYPES.append(CutoverQuery)
 MUTATION_TYPES.append(CutoverMutation)
 QUERY_TYPES.append(FieldReportQuery)
 MUTATION_TYPES.append(FieldReportMutation)
+MUTATION_TYPES.append(AssignmentMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

@@ -8,6 +8,7 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 from __future__ import annotations
 
 from pboss.cutover.events import CUTOVER_EVENT_TYPES
+from pboss.field.dispatch import WORK_ORDER_ASSIGNED
 from pboss.field.ratings import RATED_EVENT
 from pboss.provisioning.events import ORDER_EVENT_TYPES
 
@@ -34,6 +35,8 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in CUTOVER_EVENT_TYPES.values()},
     # the customer's rating of a job (its comment may name people): the operator's roles only
     RATED_EVENT: OPERATOR_ROLES,
+    # a partner hears of its own crews' assignments, through its view (hub.views)
+    WORK_ORDER_ASSIGNED: frozenset({*OPERATOR_ROLES, "partner"}),
 }
 
 

@@ -51,6 +51,22 @@ PARTNER_CUTOVER_FIELDS = (
     "affected",
 )
 
+#: The workOrder fields a partner sees of an assignment to one of its crews (no explanation:
+#: it names the operator's other crews).
+PARTNER_WORK_ORDER_FIELDS = (
+    "@type",
+    "id",
+    "purpose",
+    "state",
+    "crew",
+    "skill",
+    "site",
+    "dueAt",
+    "plannedStart",
+    "plannedEnd",
+    "predictedBreach",
+)
+
 
 def partner_body(event: StoredEvent) -> dict[str, Any]:
     """The partner's view of an event's body: the envelope and the whitelisted fields."""
@@ -67,6 +83,8 @@ def partner_body(event: StoredEvent) -> dict[str, Any]:
             shown[name] = list(value)
         elif name == "cutoverPlan" and isinstance(value, dict):
             shown[name] = {k: value[k] for k in PARTNER_CUTOVER_FIELDS if k in value}
+        elif name == "workOrder" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_WORK_ORDER_FIELDS if k in value}
     out["event"] = shown
     return out
 
