@@ -45,6 +45,7 @@ RESERVE = """mutation($id: ID!, $ttl: Int) { reserve(orderId: $id, ttlSeconds: $
   __typename ... on Reservation { id state items { id role } } ... on NoCapacity { reasons } } }"""
 ORDER = """query($id: ID!) { order(id: $id) { __typename
   ... on Order { id state reservations { id state } } } }"""
+RELEASE = """mutation($id: ID!) { release(reservationId: $id) { __typename } }"""
 RESERVATION = """query($id: ID!) { reservation(id: $id) { __typename
   ... on Reservation { id state closeReason } } }"""
 RIDERS = """query R($after: String) { riders(resource: "PA-DH-OC", first: 1, after: $after) {
@@ -252,6 +253,9 @@ def test_concurrent_reservations_across_replicas_take_each_port_once(service: Se
     assert {o["__typename"] for o in outcomes} <= {"Reservation", "NoCapacity"}
     held_ports = [item["id"] for o in won for item in o["items"] if item["role"] == "splitter_port"]
     assert won and len(held_ports) == len(set(held_ports))  # no port held twice
+    for o in won:  # leave the site's capacity to the tests after this one
+        released = service.post(RELEASE, id=o["id"]).json()["data"]["release"]
+        assert released["__typename"] == "Reservation", released
 
 
 def test_a_partner_cursor_issued_by_one_replica_is_accepted_by_every_other(
@@ -273,7 +277,9 @@ def test_the_replicas_sweepers_expire_a_lapsed_hold_once(service: Service) -> No
     made = _submit(service, "SWEEP-1")
     order_id = made.json()["data"]["submitOrder"]["id"]
     held = service.post(RESERVE, bookmark=made.headers[HEADER], id=order_id, ttl=1)
-    rid = held.json()["data"]["reserve"]["id"]
+    reservation = held.json()["data"]["reserve"]
+    assert reservation["__typename"] == "Reservation", reservation
+    rid = reservation["id"]
     deadline = time.monotonic() + 30
     state = "HELD"
     while state != "EXPIRED" and time.monotonic() < deadline:
