@@ -2,7 +2,8 @@
 # Install pboss with its test dependencies and run the whole test suite, Neo4j included.
 # Neo4j comes from NEO4J_URI if set, else a testcontainers container if Docker answers, else the
 # local launcher (tools/neo4j-local, built with Maven on first use). The GraphiQL browser test
-# needs Debian's Chromium: installed here with apt-get when missing (as root; otherwise a hint).
+# needs Debian's Chromium and the replica test (tests/replicas) Debian's nginx as its load balancer:
+# installed here with apt-get when missing (as root; otherwise a hint).
 # Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,16 @@ if [[ ! -x /usr/bin/chromium ]]; then
     apt-get install -y -qq chromium >/dev/null
   else
     echo "== /usr/bin/chromium missing: 'sudo apt-get install chromium' (browser tests skip; fail with CI=true)"
+  fi
+fi
+if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "== installing Debian's nginx for the replica test (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq nginx >/dev/null
+  else
+    echo "== nginx missing: 'sudo apt-get install nginx' (replica test skips; fails with CI=true)"
   fi
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[dev,fast]'

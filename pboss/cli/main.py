@@ -15,8 +15,13 @@ def serve(
     host: str | None = typer.Option(None, help="address to listen on (PBOSS_HOST)"),
     port: int | None = typer.Option(None, help="port to listen on (PBOSS_PORT)"),
     store: str | None = typer.Option(None, help="memory (default) or neo4j (PBOSS_STORE)"),
+    workers: int = typer.Option(
+        1, min=1, help="API processes on this port, each a full app (Neo4j only)"
+    ),
 ) -> None:
     """Run the API service on the configured store (the embedded one by default)."""
+    import os
+
     import uvicorn
     from pydantic import ValidationError
 
@@ -30,10 +35,32 @@ def serve(
         typer.echo(f"pboss: {settings_problem(exc)}", err=True)
         raise typer.Exit(2) from None
     from pboss.http.app import create_app
+    from pboss.http.workers import WORKER_APP, NeedsSharedStore, check_workers, load_once
     from pboss.inventory.errors import PbossError, StoreUnavailable
 
     try:
+        check_workers(settings, workers)
+        if workers > 1:  # load once here; each worker then builds its own app from PBOSS_*
+            for line in load_once(settings):
+                typer.echo(f"start-up: {line}")
+            os.environ.update({f"PBOSS_{k.upper()}": str(v) for k, v in overrides.items()})
+            typer.echo(
+                f"pboss on the {settings.store} store, {workers} workers: "
+                f"http://{settings.host}:{settings.port}/graphql"
+            )
+            uvicorn.run(
+                WORKER_APP,
+                factory=True,
+                workers=workers,
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+            )
+            return
         api = create_app(settings)
+    except NeedsSharedStore as exc:
+        typer.echo(f"pboss: {exc}", err=True)
+        raise typer.Exit(2) from None
     except StoreUnavailable as exc:  # nothing answers at the Neo4j address: say what to do
         typer.echo(f"pboss: {store_failure(settings, exc)}", err=True)
         raise typer.Exit(2) from None

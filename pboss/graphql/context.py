@@ -7,6 +7,7 @@ operation alike.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import Executor
 from functools import partial
@@ -52,9 +53,12 @@ class Context(BaseContext):
         return self.state["cursor_seal"]
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run a blocking store call on the store threads, so the event loop keeps serving."""
+        """Run a blocking store call on the store threads, so the event loop keeps serving; in a
+        copy of this operation's context variables, so the store sees the request's causal
+        scope (`pboss.inventory.consistency`), as `asyncio.to_thread` would."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        run = contextvars.copy_context().run
+        return await loop.run_in_executor(self.executor, partial(run, fn, *args, **kwargs))
 
     def sees(self, el: Element | None) -> bool:
         """True when the element exists and this caller may see it."""

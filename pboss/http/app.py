@@ -4,7 +4,9 @@
 call is timed, and serves the strawberry schema through one pipeline (`pboss.http.endpoint`):
 the body limit and HTTP metrics (ASGI middleware) around strawberry's FastAPI router, whose
 context factory decides who is calling, and whose schema extensions apply the document limits,
-error masking and per-operation metrics.
+error masking and per-operation metrics. Each /graphql request runs in its own causal scope
+(`pboss.http.consistency`: the `X-Pboss-Bookmark` header in and out), so any replica serves any
+client with read-your-writes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pboss.graphql.connections import CursorSeal
 from pboss.graphql.network.sites import SiteIndex
 from pboss.graphql.schema import build_schema
 from pboss.http.auth import load_keyring, require_keys
+from pboss.http.consistency import CausalConsistency
 from pboss.http.endpoint import Unauthenticated, graphql_router
 from pboss.http.graphiql import mount_graphiql_assets
 from pboss.http.health import add_probes
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     if settings.graphiql_enabled:
         mount_graphiql_assets(app)
     _add_unauthenticated(app)
+    app.add_middleware(CausalConsistency)  # X-Pboss-Bookmark in and out
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics, metrics=metrics)
     return app

@@ -7,6 +7,9 @@ from `context_getter`: the caller's principal from its API key (a request withou
 refused with 401 before anything runs, except a browser opening GraphiQL), then `make_context`.
 A field added to the context there reaches every resolver and extension.
 
+After a write, the answer's `extensions.bookmark` is the request's bookmark token, the same as
+its `X-Pboss-Bookmark` header (`http/consistency.py`), for clients that see only the body.
+
 The answer is capped: an encoded answer over `max_response_bytes` is replaced by one
 RESPONSE_TOO_LARGE error. GraphQL over WebSocket (graphql-transport-ws, strawberry's own) serves
 subscriptions only (`eventStream`); queries and mutations go over HTTP. A WebSocket's key comes
@@ -41,8 +44,11 @@ from pboss.config import Settings
 from pboss.graphql.context import Context
 from pboss.graphql.permissions import ANONYMOUS, Principal
 from pboss.http.auth import key_from_headers
+from pboss.http.consistency import BAD_BOOKMARK
 from pboss.http.graphiql import graphiql_page
 from pboss.http.limits import graphql_error_body
+from pboss.inventory import consistency
+from pboss.inventory.consistency import InvalidBookmark
 from pboss.inventory.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -115,6 +121,11 @@ class GraphQLEndpoint(GraphQLRouter):
             if isinstance(error.original_error, StoreUnavailable):
                 extensions = {"code": STORE_UNAVAILABLE, "retryAfter": self.retry_after}
                 out["extensions"] = {**(out.get("extensions") or {}), **extensions}
+            elif isinstance(error.original_error, InvalidBookmark):
+                out["extensions"] = {**(out.get("extensions") or {}), "code": BAD_BOOKMARK}
+        scope = consistency.current()  # the request's (http/consistency.py)
+        if scope is not None and scope.wrote and (token := scope.token()) is not None:
+            data["extensions"] = {**(data.get("extensions") or {}), "bookmark": token}
         return data
 
     if orjson is not None:

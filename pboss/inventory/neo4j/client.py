@@ -11,6 +11,12 @@ It owns the driver and decides, once, how a query runs (in the spirit of Infrahu
 - scans (`stream`) stream records from one read, for whole-store exports;
 - every query is named (`queries.base.Query`): it is timed into a Prometheus histogram by name
   and READ/WRITE, and counted (`queries_run`, which tests use to count round trips);
+- routing: every read session is opened with READ access and every write with WRITE access,
+  so with a `neo4j://` URI (a cluster, Aura, or a single server, whose routing table names
+  itself) the driver sends reads to followers or read replicas and writes to the leader;
+- causal consistency (`pboss.inventory.consistency`): every session is given the bookmarks of
+  the request being served, and a committed write hands its bookmarks back to the request, so a
+  read after a write, on any server, waits until that server has it;
 - sessions do not ask for the server's "unknown label/type/property" notices: the fixed queries
   name relationship types that may not exist yet (HOLDS before any hold), and the driver would
   log a warning of several kB for each, on every request;
@@ -32,6 +38,7 @@ from typing import Any, TypeVar
 from neo4j import (
     READ_ACCESS,
     WRITE_ACCESS,
+    Bookmarks,
     Driver,
     GraphDatabase,
     ManagedTransaction,
@@ -39,10 +46,12 @@ from neo4j import (
     NotificationMinimumSeverity,
     Record,
     Result,
+    Session,
     Transaction,
 )
 from neo4j import Query as DriverQuery
 from neo4j.exceptions import (
+    ClientError,
     DatabaseUnavailable,
     DriverError,
     IncompleteCommit,
@@ -52,6 +61,8 @@ from neo4j.exceptions import (
 )
 from prometheus_client import CollectorRegistry, Histogram
 
+from pboss.inventory import consistency
+from pboss.inventory.consistency import InvalidBookmark
 from pboss.inventory.errors import StoreUnavailable
 from pboss.inventory.neo4j.outage import UNREACHABLE, Breaker, Timeouts
 from pboss.inventory.neo4j.queries.base import Access, Query
@@ -65,6 +76,8 @@ _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 #: First and longest pause between attempts of a transaction (`Neo4jClient._retrying`).
 _FIRST_RETRY_DELAY = 0.05
 _LAST_RETRY_DELAY = 1.0
+#: The server's code for a bookmark it cannot have issued (another database, another cluster).
+_INVALID_BOOKMARK = "Neo.ClientError.Transaction.InvalidBookmark"
 #: The module's own registry, for a client that is given no histogram (tests, tools).
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -170,6 +183,30 @@ class Neo4jClient:
                 log.warning("Neo4j at %s cannot be reached: %s", self.uri, error)
             self.breaker.opened()
             raise StoreUnavailable(UNREACHABLE) from error
+        except ClientError as error:
+            if error.code != _INVALID_BOOKMARK:
+                raise
+            raise InvalidBookmark(
+                f"{consistency.HEADER}: this database does not know the bookmark sent (from "
+                "another database or cluster?); send one this service returned"
+            ) from error
+
+    def _session(self, access: str, **config: Any) -> tuple[Session, frozenset[str]]:
+        """A session with `access` routing and the bookmarks of the request being served; its
+        second value is those bookmarks (to tell `_committed` what a write superseded)."""
+        scope = consistency.current()
+        given = scope.bookmarks if scope is not None else frozenset()
+        options = {**self._session_config, **config}
+        if given:
+            options["bookmarks"] = Bookmarks.from_raw_values(given)
+        return self.driver.session(default_access_mode=access, **options), given
+
+    @staticmethod
+    def _committed(session: Session, given: frozenset[str]) -> None:
+        """Hand a committed write's bookmarks to the request being served (if any)."""
+        scope = consistency.current()
+        if scope is not None:
+            scope.committed(given, session.last_bookmarks().raw_values)
 
     # ---- reads ----------------------------------------------------------------------------------
 
@@ -191,9 +228,8 @@ class Neo4jClient:
         text: Any = query.text  # a fixed text, every value a parameter
         with self._reachable():
             try:
-                with self.driver.session(
-                    default_access_mode=READ_ACCESS, **self._session_config
-                ) as session:
+                session, _ = self._session(READ_ACCESS)
+                with session:
                     records = rows(session.run(DriverQuery(text), params))
             except (Neo4jError, DriverError) as error:
                 if not error.is_retryable():
@@ -217,12 +253,13 @@ class Neo4jClient:
         reconnected = False
         while True:
             try:
-                with (
-                    self.driver.session(default_access_mode=access, **self._session_config) as s,
-                    s.begin_transaction() as tx,
-                ):
-                    result = work(tx)
-                    tx.commit()
+                session, given = self._session(access)
+                with session as s:
+                    with s.begin_transaction() as tx:
+                        result = work(tx)
+                        tx.commit()
+                    if access == WRITE_ACCESS:
+                        self._committed(s, given)
                     return result
             except IncompleteCommit:
                 raise  # it may have committed: not ours to run again
@@ -242,16 +279,15 @@ class Neo4jClient:
         the last record. Scanning a kind or type the graph does not hold yet is fine, so no
         notice at all is asked for."""
         started = time.perf_counter()
-        with (
-            self._reachable(),
-            self.driver.session(
-                database=self.database,
-                default_access_mode=READ_ACCESS,
+        with self._reachable():
+            session, _ = self._session(
+                READ_ACCESS,
+                notifications_disabled_categories=None,
                 notifications_min_severity=NotificationMinimumSeverity.OFF,
-            ) as session,
-        ):
-            text: Any = query.text
-            yield from session.run(DriverQuery(text), params)
+            )
+            with session:
+                text: Any = query.text
+                yield from session.run(DriverQuery(text), params)
         self.observe(query, time.perf_counter() - started)
 
     # ---- writes ---------------------------------------------------------------------------------
@@ -265,16 +301,23 @@ class Neo4jClient:
     def execute_write(self, work: Callable[[ManagedTransaction], T]) -> T:
         """Run `work` on the driver's own managed write transaction (for tools and tests that
         write ad-hoc Cypher; pboss's code uses `write`)."""
-        with self._reachable(), self.driver.session(**self._session_config) as session:
-            return session.execute_write(work)
+        with self._reachable():
+            session, given = self._session(WRITE_ACCESS)
+            with session:
+                result = session.execute_write(work)
+                self._committed(session, given)
+                return result
 
     def run_auto(self, query: Query, **params: Any) -> None:
         """Run one statement on its own, outside an explicit transaction: schema statements and
         `CALL { ... } IN TRANSACTIONS`, which may not run inside one."""
         started = time.perf_counter()
         text: Any = query.text
-        with self._reachable(), self.driver.session(database=self.database) as session:
-            session.run(DriverQuery(text), params).consume()
+        with self._reachable():
+            session, given = self._session(WRITE_ACCESS)
+            with session:
+                session.run(DriverQuery(text), params).consume()
+                self._committed(session, given)
         self.observe(query, time.perf_counter() - started)
 
     def close(self) -> None:
