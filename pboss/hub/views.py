@@ -51,6 +51,33 @@ PARTNER_CUTOVER_FIELDS = (
     "affected",
 )
 
+#: The repair fields a partner sees of a repair dispatched to it (`pboss.assurance`): its work
+#: order, the incident's suspect and deadline, SLA alerts; never tickets, customers or notes.
+PARTNER_REPAIR_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "incidentId",
+    "assignee",
+    "assigneeType",
+    "skill",
+    "site",
+    "slaHours",
+    "dueAt",
+    "jeopardy",
+    "breached",
+    "escalation",
+)
+PARTNER_INCIDENT_FIELDS = ("@type", "id", "state", "suspected", "priority", "dueAt", "resolvedAt")
+PARTNER_ALERT_FIELDS = (
+    "name",
+    "jeopardyType",
+    "alertDate",
+    "dueAt",
+    "escalationQueue",
+    "escalationLevel",
+)
+
 
 def partner_body(event: StoredEvent) -> dict[str, Any]:
     """The partner's view of an event's body: the envelope and the whitelisted fields."""
@@ -67,6 +94,16 @@ def partner_body(event: StoredEvent) -> dict[str, Any]:
             shown[name] = list(value)
         elif name == "cutoverPlan" and isinstance(value, dict):
             shown[name] = {k: value[k] for k in PARTNER_CUTOVER_FIELDS if k in value}
+        elif name == "repairWorkOrder" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_REPAIR_FIELDS if k in value}
+        elif name == "incident" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_INCIDENT_FIELDS if k in value}
+        elif name == "jeopardyAlert" and isinstance(value, list):
+            shown[name] = [
+                {k: a[k] for k in PARTNER_ALERT_FIELDS if k in a}
+                for a in value
+                if isinstance(a, dict)
+            ]
     out["event"] = shown
     return out
 

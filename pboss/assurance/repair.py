@@ -1,0 +1,322 @@
+"""The repair service: dispatch, resolution, the assurance SLA sweep and incident reads, and the
+sweeper thread one process runs.
+
+Each step is one store transaction (`dispatch`, `resolution`, `sla_watch`), its events emitted in
+it. Time comes from one injectable clock (tests move it). The sweep converges what other
+processes and other steps left: an active incident with no open repair work (new, re-opened) or
+whose suspect moved to a resource of another owner is dispatched; one whose work order was
+completed (the field app) is resolved; a lone open ticket is dispatched or resolved the same way;
+then each dispatched record raises the SLA alerts it is due. Every item locks and re-checks, so
+several processes sweeping act once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pboss.assurance import dispatch, resolution, sla_watch
+from pboss.assurance.dispatch import OPEN_WORK, RepairOutcome, target_for
+from pboss.assurance.model import (
+    ACTIVE_INCIDENT_STATES,
+    OPEN_TICKET_STATES,
+    Incident,
+    IncidentState,
+    TroubleTicket,
+)
+from pboss.assurance.repair_errors import RepairRefused
+from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.errors import NotFound
+from pboss.inventory.store import GraphStore
+from pboss.inventory.transaction import GraphTx
+from pboss.provisioning.model import WorkOrder, WorkOrderState
+
+log = logging.getLogger(__name__)
+
+#: Who the sweep acts as in histories.
+SWEEPER = "pboss-repair"
+#: Most incidents (and most open tickets) one sweep looks at, oldest first.
+SWEEP_BATCH = 5000
+#: Most incidents one listing reads.
+MAX_LISTED = 10000
+
+
+@dataclass
+class RepairSweepReport:
+    """What one sweep did, by record id."""
+
+    dispatched: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    alerted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Which incidents a listing shows (each given filter must match)."""
+
+    states: tuple[str, ...] = ()
+    site: str | None = None
+    resource: str | None = None
+    partner: str | None = None
+    priority: str | None = None
+
+    def matches(self, inc: Incident, assignee_partner: str | None) -> bool:
+        """True when the incident passes every given filter."""
+        return (
+            (not self.states or str(inc.state) in self.states)
+            and (self.site is None or self.site in inc.sites)
+            and (self.resource is None or self.resource == inc.suspected)
+            and (
+                self.partner is None
+                or self.partner in inc.partners
+                or self.partner == assignee_partner
+            )
+            and (self.priority is None or str(inc.priority) == self.priority)
+        )
+
+
+class RepairService:
+    """Repair work of incidents and lone tickets against one store, catalog and clock."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        catalog: Catalog | None = None,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        before_resolve: resolution.BeforeResolve | None = None,
+    ):
+        self.store = store
+        self.catalog = catalog or getattr(store, "catalog", None) or default_catalog()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.before_resolve = before_resolve
+
+    def _run(self, work: Callable[[GraphTx], RepairOutcome], reason: str) -> RepairOutcome:
+        def logged(tx: GraphTx) -> RepairOutcome:
+            out = work(tx)
+            for event in out.events:
+                tx.emit(event)
+            return out
+
+        return self.store.transact(logged, actor=SWEEPER, reason=reason)
+
+    # ---- steps ----------------------------------------------------------------------------------
+
+    def dispatch_incident(self, incident_id: str, actor: str = SWEEPER) -> WorkOrder:
+        """Dispatch (or re-dispatch after a re-point) an incident's repair; its work order."""
+        now, cat = self.clock(), self.catalog
+        return self._run(
+            lambda tx: dispatch.dispatch_incident(
+                tx, incident_id, catalog=cat, now=now, actor=actor
+            ),
+            "dispatch incident",
+        ).value
+
+    def dispatch_ticket(self, ticket_id: str, actor: str = SWEEPER) -> WorkOrder:
+        """Dispatch a lone ticket's repair; its work order."""
+        now, cat = self.clock(), self.catalog
+        return self._run(
+            lambda tx: dispatch.dispatch_ticket(tx, ticket_id, catalog=cat, now=now, actor=actor),
+            "dispatch ticket",
+        ).value
+
+    def resolve_incident(
+        self, incident_id: str, *, actor: str, note: str = "", partner: str | None = None
+    ) -> Incident:
+        """Resolve an incident with its tickets and work order (a partner: only its own)."""
+        now = self.clock()
+        return self._run(
+            lambda tx: resolution.resolve_incident(
+                tx,
+                incident_id,
+                now=now,
+                actor=actor,
+                note=note,
+                partner=partner,
+                before=self.before_resolve,
+            ),
+            "resolve incident",
+        ).value
+
+    def close_incident(self, incident_id: str, *, actor: str, note: str = "") -> Incident:
+        """Close a resolved incident and its resolved tickets."""
+        now = self.clock()
+        return self._run(
+            lambda tx: resolution.close_incident(tx, incident_id, now=now, actor=actor, note=note),
+            "close incident",
+        ).value
+
+    def complete_work_order(
+        self, work_order_id: str, *, actor: str, note: str = "", partner: str | None = None
+    ) -> Any:
+        """The repair is done: resolve what the work order was for (incident or lone ticket)."""
+        wo = self.store.get(work_order_id)
+        if not isinstance(wo, WorkOrder):
+            raise NotFound(work_order_id, "WorkOrder")
+        if wo.purpose != "repair":
+            raise RepairRefused(f"work order {wo.id} is {wo.purpose} work", ["not a repair"])
+        why = note or f"repair work order {wo.id} completed"
+        if wo.incident:
+            return self.resolve_incident(wo.incident, actor=actor, note=why, partner=partner)
+        now = self.clock()
+        return self._run(
+            lambda tx: resolution.resolve_ticket_repair(
+                tx, str(wo.ticket), now=now, actor=actor, note=why, partner=partner
+            ),
+            "resolve ticket",
+        ).value
+
+    # ---- reads ----------------------------------------------------------------------------------
+
+    def incident(self, incident_id: str) -> Incident:
+        """One incident (NotFound if none)."""
+        inc = self.store.get(incident_id)
+        if not isinstance(inc, Incident):
+            raise NotFound(incident_id, "Incident")
+        return inc
+
+    def incidents(self, where: IncidentFilter) -> list[tuple[Incident, WorkOrder | None]]:
+        """Incidents passing the filter with their repair work orders, newest first."""
+        states = list(where.states) or [s.value for s in IncidentState]
+        ids = self.store.due_ids(
+            "Incident", states=states, time_field="created_at", until=None, limit=MAX_LISTED
+        )
+        found = self.store.get_many(ids)
+        incs = [i for i in (found.get(x) for x in ids) if isinstance(i, Incident)]
+        wos = self.store.get_many([i.work_order for i in incs if i.work_order])
+        out: list[tuple[Incident, WorkOrder | None]] = []
+        for inc in incs:
+            wo = wos.get(inc.work_order) if inc.work_order else None
+            wo = wo if isinstance(wo, WorkOrder) else None
+            partner = wo.assignee if wo is not None and wo.assignee_type == "partner" else None
+            if where.matches(inc, partner):
+                out.append((inc, wo))
+        out.sort(key=lambda p: (p[0].created_at, p[0].id), reverse=True)
+        return out
+
+    # ---- the sweep ------------------------------------------------------------------------------
+
+    def sweep(self, now: datetime | None = None) -> RepairSweepReport:
+        """Dispatch, resolve and alert what is due; safe to run in many processes at once."""
+        report = RepairSweepReport()
+        self._sweep_incidents(report, now)
+        self._sweep_tickets(report, now)
+        return report
+
+    def _step(self, report_to: list[str], record_id: str, work: Callable[[], Any]) -> None:
+        """Run one sweep step; a record gone or changed meanwhile is left for the next sweep."""
+        try:
+            out = work()
+        except (NotFound, RepairRefused) as exc:
+            log.info("repair sweep skipped %s: %s", record_id, exc)
+            return
+        if out is None or getattr(out, "changed", True):
+            report_to.append(record_id)
+
+    def _sweep_incidents(self, report: RepairSweepReport, now: datetime | None) -> None:
+        active = [s.value for s in ACTIVE_INCIDENT_STATES]
+        ids = self.store.due_ids(
+            "Incident", states=active, time_field="created_at", until=None, limit=SWEEP_BATCH
+        )
+        incs = [i for i in self.store.get_many(ids).values() if isinstance(i, Incident)]
+        related = self.store.get_many(
+            sorted({*(i.suspected for i in incs), *(i.work_order for i in incs if i.work_order)})
+        )
+        for inc in sorted(incs, key=lambda i: i.id):
+            wo = related.get(inc.work_order) if inc.work_order else None
+            wo = wo if isinstance(wo, WorkOrder) else None
+            if wo is not None and wo.state == WorkOrderState.DONE:
+                self._step(
+                    report.resolved,
+                    inc.id,
+                    lambda inc=inc, wo=wo: self.resolve_incident(
+                        inc.id, actor=SWEEPER, note=f"repair work order {wo.id} completed"
+                    ),
+                )
+                continue
+            target = target_for(related.get(inc.suspected), inc.sites)
+            if wo is None or wo.state not in OPEN_WORK or wo.assignee != target.assignee:
+                self._step(
+                    report.dispatched, inc.id, lambda inc=inc: self.dispatch_incident(inc.id)
+                )
+            self._watch(report, inc.id, sla_watch.watch_incident, now)
+
+    def _sweep_tickets(self, report: RepairSweepReport, now: datetime | None) -> None:
+        states = [s.value for s in OPEN_TICKET_STATES]
+        ids = self.store.due_ids(
+            "TroubleTicket", states=states, time_field="opened_at", until=None, limit=SWEEP_BATCH
+        )
+        lone = [
+            t
+            for t in self.store.get_many(ids).values()
+            if isinstance(t, TroubleTicket) and not t.incident
+        ]
+        wos = self.store.get_many([t.work_order for t in lone if t.work_order])
+        for t in sorted(lone, key=lambda t: t.id):
+            wo = wos.get(t.work_order) if t.work_order else None
+            wo = wo if isinstance(wo, WorkOrder) else None
+            if wo is not None and wo.state == WorkOrderState.DONE:
+                self._step(
+                    report.resolved,
+                    t.id,
+                    lambda wo=wo: self.complete_work_order(wo.id, actor=SWEEPER),
+                )
+                continue
+            if wo is None or wo.state not in OPEN_WORK:
+                self._step(report.dispatched, t.id, lambda t=t: self.dispatch_ticket(t.id))
+            self._watch(report, t.id, sla_watch.watch_ticket, now)
+
+    def _watch(
+        self,
+        report: RepairSweepReport,
+        record_id: str,
+        unit: Callable[..., RepairOutcome],
+        now: datetime | None,
+    ) -> None:
+        at, cat = now or self.clock(), self.catalog
+        self._step(
+            report.alerted,
+            record_id,
+            lambda: self._run(
+                lambda tx: unit(tx, record_id, catalog=cat, now=at, actor=SWEEPER), "SLA watch"
+            ),
+        )
+
+
+class RepairSweeperHandle:
+    """A running repair sweeper thread; `stop()` ends it (idempotent) and waits for the sweep."""
+
+    def __init__(self, service: RepairService, interval: float):
+        self.service = service
+        self.interval = interval
+        self.last: RepairSweepReport | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pboss-repair", daemon=True)
+
+    def start(self) -> RepairSweeperHandle:
+        """Start sweeping every `interval` seconds, the first sweep right away."""
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.last = self.service.sweep()
+            except Exception:  # a store hiccup must not kill the sweeper; try next round
+                log.exception("repair sweep failed")
+            self._stop.wait(self.interval)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to end and wait for it."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+
+def start_repair_sweeper(service: RepairService, interval: float) -> RepairSweeperHandle:
+    """Start this process's repair sweeper."""
+    return RepairSweeperHandle(service, interval).start()
