@@ -1,0 +1,1 @@
+"""Service assurance: trouble tickets, alarms, correlation into incidents, dispatch."""
