@@ -225,7 +225,7 @@ class Tally:
 def score(res: Resource, t: Tally, min_share: float = MIN_SHARE) -> CandidateScore:
     """One candidate's score parts from its tally."""
     affected = t.affected(res.riders)
-    share = affected / res.riders if res.riders else 1.0
+    share = affected / res.riders if res.riders > 0 else 0.0  # riders unknown: alarms decide
     plausible = share >= min_share or t.alarm_weight > 0
     explains = t.complaints + t.alarms
     summary = (
