@@ -7,9 +7,11 @@ import.
 
 from __future__ import annotations
 
+from pboss.assurance.model import register_kinds as register_assurance_kinds
 from pboss.config import Settings
 from pboss.crm.feedback_model import register_kinds as register_crm_kinds
 from pboss.cutover.model import register_kinds as register_cutover_kinds
+from pboss.field.model import register_kinds as register_field_kinds
 from pboss.inventory.catalog import load_catalog
 from pboss.inventory.store import GraphStore
 from pboss.metrics import Metrics
@@ -18,10 +20,13 @@ from pboss.provisioning.model import register_kinds as register_provisioning_kin
 
 def register_kinds() -> None:
     """Add every capability's kinds (provisioning's Order, Reservation, WorkOrder; CRM feedback's
-    CrmStatusReport, CrmMismatch; cutover's CutoverPlan) to the inventory model; idempotent."""
+    CrmStatusReport, CrmMismatch; cutover's CutoverPlan; assurance's TroubleTicket, Alarm,
+    Incident; field's Crew) to the inventory model; idempotent."""
     register_provisioning_kinds()
     register_crm_kinds()
     register_cutover_kinds()
+    register_assurance_kinds()
+    register_field_kinds()
 
 
 def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore:

@@ -98,9 +98,10 @@ class Event(BaseModel):
     state: str | None = None
     note: str = ""
     reasons: list[str] = Field(default_factory=list)
+    actor: str = ""
 
     def dumps(self) -> str:
-        """The stored form: one JSON string per entry (`reasons` only when there are some)."""
+        """The stored form: one JSON string per entry (`reasons` and `actor` only when set)."""
         raw: dict[str, Any] = {
             "at": stamp(self.at),
             "event": self.event,
@@ -109,6 +110,8 @@ class Event(BaseModel):
         }
         if self.reasons:
             raw["reasons"] = self.reasons
+        if self.actor:
+            raw["actor"] = self.actor
         return json.dumps(raw, ensure_ascii=False)
 
     @classmethod
@@ -200,22 +203,55 @@ class Reservation(_Provisioning):
         return self.state == ReservationState.HELD and utc(self.valid_until) <= utc(now)
 
 
+class WorkPurpose(StrEnum):
+    """Why a work order exists: to build an order's path, or to repair a fault."""
+
+    CONSTRUCTION = "construction"
+    REPAIR = "repair"
+
+
 class WorkOrder(_Provisioning):
-    """A construction order (施工单) to an own crew or a partner, against a 48-hour SLA clock."""
+    """A work order (施工单) to an own crew or a partner against an SLA clock: construction for an
+    order (`order`, `reservation`) or repair for assurance (`incident` and/or `ticket`). `crew` is
+    the crew it is assigned to (also an `ASSIGNED_TO` edge); the clock pauses while the job is held
+    for the customer (`held_since`, `paused_seconds`)."""
 
     kind: ClassVar[str] = "WorkOrder"
-    order: str
-    reservation: str
+    purpose: WorkPurpose = WorkPurpose.CONSTRUCTION
+    order: str | None = None
+    reservation: str | None = None
+    incident: str | None = None
+    ticket: str | None = None
     assignee: str
     assignee_type: Literal["own_crew", "partner"] = "own_crew"
+    crew: str | None = None
+    skill: str | None = None
+    product: str | None = None
+    sla_tier: str | None = None
     state: WorkOrderState = WorkOrderState.OPEN
     sla_hours: int = Field(default=48, ge=1)
     created_at: datetime
     due_at: datetime
+    held_since: datetime | None = None
+    paused_seconds: float = Field(default=0, ge=0)
     jeopardy: bool = False
     breached: bool = False
+    escalation: int = Field(default=0, ge=0)
+    completed_at: datetime | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+    rating_comment: str | None = Field(default=None, max_length=2000)
     done: list[str] = Field(default_factory=list)
+    #: Field steps recorded so far (accepted, onTheWay, survey, ...), JSON entries with who/when.
+    steps: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_a_purpose(self) -> WorkOrder:
+        if self.purpose == WorkPurpose.CONSTRUCTION and not (self.order and self.reservation):
+            raise ValueError("a construction work order needs its order and reservation")
+        if self.purpose == WorkPurpose.REPAIR and not (self.incident or self.ticket):
+            raise ValueError("a repair work order needs its incident or ticket")
+        return self
 
     @field_validator("done")
     @classmethod

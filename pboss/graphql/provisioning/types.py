@@ -264,14 +264,21 @@ def reservation_of(r: pm.Reservation) -> Reservation:
     )
 
 
-@strawberry.type(description="A construction order to an own crew or a partner (48-hour SLA).")
+@strawberry.type(
+    description="A work order to an own crew or a partner against an SLA clock: construction "
+    "for an order (orderId, reservationId) or repair for assurance (incidentId, ticketId)."
+)
 class WorkOrder:
     _w: strawberry.Private[pm.WorkOrder]
     id: strawberry.ID
-    order_id: strawberry.ID
-    reservation_id: strawberry.ID
+    purpose: str
+    order_id: strawberry.ID | None
+    reservation_id: strawberry.ID | None
+    incident_id: strawberry.ID | None
+    ticket_id: strawberry.ID | None
     assignee: str
     assignee_type: str
+    crew_id: strawberry.ID | None
     state: WorkOrderStateEnum
     sla_hours: int
     created_at: datetime
@@ -296,10 +303,14 @@ def work_order_of(w: pm.WorkOrder) -> WorkOrder:
     return WorkOrder(
         _w=w,
         id=w.id,
+        purpose=str(w.purpose),
         order_id=w.order,
         reservation_id=w.reservation,
+        incident_id=w.incident,
+        ticket_id=w.ticket,
         assignee=w.assignee,
         assignee_type=w.assignee_type,
+        crew_id=w.crew,
         state=pm.WorkOrderState(w.state),
         sla_hours=w.sla_hours,
         created_at=w.created_at,
