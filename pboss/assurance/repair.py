@@ -31,6 +31,7 @@ from pboss.assurance.model import (
 from pboss.assurance.repair_errors import RepairRefused
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import NotFound
+from pboss.inventory.results import Rider, RiderTotals
 from pboss.inventory.store import GraphStore
 from pboss.inventory.transaction import GraphTx
 from pboss.provisioning.model import WorkOrder, WorkOrderState
@@ -77,6 +78,46 @@ class IncidentFilter:
             )
             and (self.priority is None or str(inc.priority) == self.priority)
         )
+
+
+#: Riders read per page for an incident's impact, and at most in all (for the premium first list).
+IMPACT_PAGE = 1000
+IMPACT_SCAN = 5000
+#: SLA tiers from the most demanding; others after.
+TIER_ORDER = ("platinum", "gold", "standard")
+
+
+def tier_rank(tier: str | None) -> int:
+    """Sort rank of an SLA tier: platinum, gold, standard, then anything else."""
+    return TIER_ORDER.index(tier) if tier in TIER_ORDER else len(TIER_ORDER)
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """An incident with its repair work order and the owner of the resource it suspects."""
+
+    incident: Incident
+    work_order: WorkOrder | None
+    suspect_owner: str | None
+
+    @property
+    def partner(self) -> str | None:
+        """The partner the repair went to, if it did."""
+        wo = self.work_order
+        return wo.assignee if wo is not None and wo.assignee_type == "partner" else None
+
+    def concerns_partner(self, partner: str) -> bool:
+        """True when the incident is on the partner's resource or its repair went to it."""
+        return self.partner == partner or self.suspect_owner == partner
+
+
+@dataclass(frozen=True)
+class IncidentImpact:
+    """Who an incident affects: totals, and riders premium tiers first."""
+
+    totals: RiderTotals
+    riders: list[Rider]
+    complete: bool
 
 
 class RepairService:
@@ -179,24 +220,57 @@ class RepairService:
             raise NotFound(incident_id, "Incident")
         return inc
 
-    def incidents(self, where: IncidentFilter) -> list[tuple[Incident, WorkOrder | None]]:
-        """Incidents passing the filter with their repair work orders, newest first."""
+    def rows(self, incidents: list[Incident]) -> list[IncidentRow]:
+        """Incidents with their repair work orders and their suspects' owners (two reads)."""
+        related = self.store.get_many(
+            sorted(
+                {
+                    *(i.suspected for i in incidents),
+                    *(i.work_order for i in incidents if i.work_order),
+                }
+            )
+        )
+        out: list[IncidentRow] = []
+        for inc in incidents:
+            wo = related.get(inc.work_order) if inc.work_order else None
+            suspect = related.get(inc.suspected)
+            out.append(
+                IncidentRow(
+                    inc,
+                    wo if isinstance(wo, WorkOrder) else None,
+                    suspect.owner if suspect is not None else None,
+                )
+            )
+        return out
+
+    def incidents(self, where: IncidentFilter) -> list[IncidentRow]:
+        """Incidents passing the filter with their repair work orders, newest first (at most
+        MAX_LISTED per listing, read by state from the store's state index)."""
         states = list(where.states) or [s.value for s in IncidentState]
         ids = self.store.due_ids(
             "Incident", states=states, time_field="created_at", until=None, limit=MAX_LISTED
         )
         found = self.store.get_many(ids)
         incs = [i for i in (found.get(x) for x in ids) if isinstance(i, Incident)]
-        wos = self.store.get_many([i.work_order for i in incs if i.work_order])
-        out: list[tuple[Incident, WorkOrder | None]] = []
-        for inc in incs:
-            wo = wos.get(inc.work_order) if inc.work_order else None
-            wo = wo if isinstance(wo, WorkOrder) else None
-            partner = wo.assignee if wo is not None and wo.assignee_type == "partner" else None
-            if where.matches(inc, partner):
-                out.append((inc, wo))
-        out.sort(key=lambda p: (p[0].created_at, p[0].id), reverse=True)
+        out = [r for r in self.rows(incs) if where.matches(r.incident, r.partner)]
+        out.sort(key=lambda r: (r.incident.created_at, r.incident.id), reverse=True)
         return out
+
+    def impact(self, incident: Incident, listed: int) -> IncidentImpact:
+        """The riders of the suspected resource: totals by product and SLA tier, and the first
+        `listed` riders with the premium tiers first (read over at most IMPACT_SCAN riders)."""
+        first = self.store.riders([incident.suspected], first=IMPACT_PAGE)
+        rows = list(first.items)
+        cursor = first.next_cursor
+        while cursor is not None and len(rows) < IMPACT_SCAN:
+            page = self.store.riders([incident.suspected], first=IMPACT_PAGE, after=cursor)
+            rows.extend(page.items)
+            cursor = page.next_cursor
+        ranked = sorted(
+            rows,
+            key=lambda r: (tier_rank(getattr(r.customer, "sla_tier", None)), r.service.id),
+        )
+        return IncidentImpact(first.totals, ranked[:listed], complete=cursor is None)
 
     # ---- the sweep ------------------------------------------------------------------------------
 

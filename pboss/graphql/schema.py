@@ -36,6 +36,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
+from pboss.graphql.assurance.incidents import IncidentMutation, IncidentQuery
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.crm.mutations import CrmMutation
 from pboss.graphql.crm.queries import CrmQuery
@@ -75,6 +76,8 @@ QUERY_TYPES.append(HubQuery)
 MUTATION_TYPES.append(HubMutation)
 QUERY_TYPES.append(CutoverQuery)
 MUTATION_TYPES.append(CutoverMutation)
+QUERY_TYPES.append(IncidentQuery)
+MUTATION_TYPES.append(IncidentMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

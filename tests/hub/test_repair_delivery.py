@@ -92,7 +92,7 @@ def test_resolving_an_incident_closes_its_tickets_and_crm_hears_it(
     assert [b["eventType"] for b in bodies] == [REPAIR_CREATE, REPAIR_STATE]  # type: ignore[index]
     assert bodies[0]["event"]["repairWorkOrder"]["id"] == wo.id  # type: ignore[index]
     text = str(bodies)
-    assert "E-1" not in text and "TT-1" not in text and "13800000000" not in text
+    assert "'E-1'" not in text and "'TT-1'" not in text and "13800000000" not in text
     assert store.events_after(tietong.cursor, where=tietong.where, first=50)[0].id == (
         partner_hits[0].event_id
     )
