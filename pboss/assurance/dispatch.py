@@ -125,6 +125,18 @@ def locked_as(tx: GraphTx, record_id: str, cls: type) -> Any:
     return el
 
 
+#: History entries the repair writes on an incident: when the last entry is one of these, nothing
+#: happened to the incident since the repair last looked at it (the sweep's cheap check).
+REPAIR_ENTRIES = frozenset(
+    {"dispatched", "dueMoved", "ticketsJoined", "jeopardy", "slaBreached", "escalated"}
+)
+
+
+def settled(record: Incident) -> bool:
+    """True when the repair wrote the incident's last history entry (nothing new since)."""
+    return bool(record.history) and Entry.loads(record.history[-1]).event in REPAIR_ENTRIES
+
+
 def _dispatch_count(history: Sequence[str]) -> int:
     return sum(1 for h in history if Entry.loads(h).event == "dispatched")
 
@@ -211,10 +223,10 @@ def _apply(tx: GraphTx, plan: _Plan, *, now: datetime, actor: str) -> RepairOutc
             or t.state == TicketState.ACKNOWLEDGED
         )
     ]
-    if is_incident:
-        fresh = tx.lock(sorted({*stale, *([cancel.id] if cancel else [])}))
-        if keep is not None and keep.due_at is not None and utc(keep.due_at) != due:
-            fresh.update(tx.lock([keep.id]))
+    if is_incident:  # the incident is locked; then its tickets and work orders, sorted
+        moves = keep is not None and keep.due_at is not None and utc(keep.due_at) != due
+        wos = [w.id for w in (cancel, keep if moves else None) if w is not None]
+        fresh = tx.lock(sorted({*stale, *wos}))
     else:  # a lone ticket is the bearer, already locked; only a work order to lock
         lock_ids = [w.id for w in (cancel, keep) if w is not None]
         fresh = {bearer.id: bearer, **(tx.lock(lock_ids) if lock_ids else {})}
@@ -258,6 +270,10 @@ def _apply(tx: GraphTx, plan: _Plan, *, now: datetime, actor: str) -> RepairOutc
         tx.put(wo, new=True)
     changed_bearer = keep is None or bearer.due_at is None or utc(bearer.due_at) != due
     new_bearer = bearer
+    if not changed_bearer and stale and is_incident:
+        joined = ", ".join(stale)
+        new_bearer = noted(bearer, "ticketsJoined", now, actor, f"{joined} on repair {wo.id}")
+        tx.put(new_bearer)
     if changed_bearer:
         what = "dispatched" if keep is None else "dueMoved"
         note = f"{wo.id} to {target.assignee} ({target.why}); {term.describe()}"
@@ -297,3 +313,44 @@ def _new_id(bearer: Incident | TroubleTicket) -> str:
 def _hours(term: Term) -> int:
     """The SLA in whole hours (at least one) for the work order's `sla_hours`."""
     return max(1, round(term.clock.rule.hours))
+
+
+def orphaned(wo: WorkOrder, bearer: Incident | TroubleTicket | None) -> str | None:
+    """Why an open repair work order no longer has work to do, or None: its incident was
+    cancelled (absorbed by another, dismissed) or re-dispatched; its lone ticket was cancelled,
+    or was grouped into an incident whose own repair covers it."""
+    if wo.state not in OPEN_WORK or wo.purpose != WorkPurpose.REPAIR:
+        return None
+    if bearer is None:
+        return f"{wo.incident or wo.ticket} no longer exists"
+    if bearer.work_order not in (None, wo.id):
+        return f"{bearer.id} was re-dispatched as {bearer.work_order}"
+    if isinstance(bearer, Incident):
+        if bearer.state == "cancelled":
+            last = bearer.entries()[-1].note if bearer.history else ""
+            return f"incident {bearer.id} was cancelled" + (f": {last}" if last else "")
+        return None
+    if bearer.incident:
+        return f"ticket {bearer.id} was grouped in incident {bearer.incident}"
+    if bearer.state in (TicketState.CANCELLED, TicketState.CLOSED):
+        return f"ticket {bearer.id} is {bearer.state}"
+    return None
+
+
+def cancel_orphan(tx: GraphTx, work_order_id: str, *, now: datetime, actor: str) -> RepairOutcome:
+    """Cancel a repair work order left without work (`orphaned`), re-checked under lock (the
+    incident or ticket first, then the work order); the owner hears of it."""
+    seen = tx.peek([work_order_id]).get(work_order_id)
+    if not isinstance(seen, WorkOrder) or seen.purpose != WorkPurpose.REPAIR:
+        raise NotFound(work_order_id, "WorkOrder")
+    bearer_id = seen.incident or seen.ticket
+    bearer = tx.lock([bearer_id]).get(bearer_id) if bearer_id else None
+    wo: WorkOrder = locked_as(tx, work_order_id, WorkOrder)
+    typed = bearer if isinstance(bearer, (Incident, TroubleTicket)) else None
+    why = orphaned(wo, typed)
+    if why is None:
+        return RepairOutcome(wo, changed=False)
+    gone = wo_noted(wo, "cancelled", now, actor, why)
+    gone.state = WorkOrderState.CANCELLED
+    tx.put(gone)
+    return RepairOutcome(gone, changed=True, events=[repair_event(REPAIR_STATE, gone, now, why)])

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pboss.assurance import dispatch, resolution, sla_watch
@@ -29,12 +29,14 @@ from pboss.assurance.model import (
     TroubleTicket,
 )
 from pboss.assurance.repair_errors import RepairRefused
+from pboss.assurance.repair_sla import ESCALATION_STEP
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import NotFound
 from pboss.inventory.results import Rider, RiderTotals
 from pboss.inventory.store import GraphStore
+from pboss.inventory.timestamps import utc
 from pboss.inventory.transaction import GraphTx
-from pboss.provisioning.model import WorkOrder, WorkOrderState
+from pboss.provisioning.model import OPEN_WORK_STATES, WorkOrder, WorkOrderState
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class RepairSweepReport:
     dispatched: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     alerted: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,7 @@ class RepairService:
         report = RepairSweepReport()
         self._sweep_incidents(report, now)
         self._sweep_tickets(report, now)
+        self._sweep_orphans(report)
         return report
 
     def _step(self, report_to: list[str], record_id: str, work: Callable[[], Any]) -> None:
@@ -300,6 +304,7 @@ class RepairService:
         related = self.store.get_many(
             sorted({*(i.suspected for i in incs), *(i.work_order for i in incs if i.work_order)})
         )
+        at = now or self.clock()
         for inc in sorted(incs, key=lambda i: i.id):
             wo = related.get(inc.work_order) if inc.work_order else None
             wo = wo if isinstance(wo, WorkOrder) else None
@@ -317,6 +322,12 @@ class RepairService:
                 self._step(
                     report.dispatched, inc.id, lambda inc=inc: self.dispatch_incident(inc.id)
                 )
+            elif not dispatch.settled(inc):  # tickets may have joined since: refresh them
+                self._step([], inc.id, lambda inc=inc: self.dispatch_incident(inc.id))
+            elif not self._maybe_due(
+                inc.due_at, inc.jeopardy, inc.breached, inc.escalation, wo, at
+            ):
+                continue
             self._watch(report, inc.id, sla_watch.watch_incident, now)
 
     def _sweep_tickets(self, report: RepairSweepReport, now: datetime | None) -> None:
@@ -330,6 +341,7 @@ class RepairService:
             if isinstance(t, TroubleTicket) and not t.incident
         ]
         wos = self.store.get_many([t.work_order for t in lone if t.work_order])
+        at = now or self.clock()
         for t in sorted(lone, key=lambda t: t.id):
             wo = wos.get(t.work_order) if t.work_order else None
             wo = wo if isinstance(wo, WorkOrder) else None
@@ -342,7 +354,65 @@ class RepairService:
                 continue
             if wo is None or wo.state not in OPEN_WORK:
                 self._step(report.dispatched, t.id, lambda t=t: self.dispatch_ticket(t.id))
+            elif not self._maybe_due(
+                t.due_at, t.jeopardy, t.breached, wo.escalation if wo else 0, wo, at
+            ):
+                continue
             self._watch(report, t.id, sla_watch.watch_ticket, now)
+
+    def _sweep_orphans(self, report: RepairSweepReport) -> None:
+        """Cancel open repair work orders whose incident or ticket no longer needs them."""
+        ids = self.store.due_ids(
+            "WorkOrder", states=OPEN_WORK_STATES, time_field="due_at", until=None, limit=SWEEP_BATCH
+        )
+        wos = [
+            w
+            for w in self.store.get_many(ids).values()
+            if isinstance(w, WorkOrder) and w.purpose == "repair"
+        ]
+        bearers = self.store.get_many(sorted({str(w.incident or w.ticket) for w in wos}))
+        now = self.clock()
+        for wo in sorted(wos, key=lambda w: w.id):
+            bearer = bearers.get(str(wo.incident or wo.ticket))
+            typed = bearer if isinstance(bearer, (Incident, TroubleTicket)) else None
+            if dispatch.orphaned(wo, typed) is None:
+                continue
+            self._step(
+                report.cancelled,
+                wo.id,
+                lambda wo=wo: self._run(
+                    lambda tx: dispatch.cancel_orphan(tx, wo.id, now=now, actor=SWEEPER),
+                    "cancel repair",
+                ),
+            )
+
+    def _maybe_due(
+        self,
+        due_at: datetime | None,
+        jeopardy: bool,
+        breached: bool,
+        escalation: int,
+        wo: WorkOrder | None,
+        now: datetime,
+    ) -> bool:
+        """A cheap, conservative check before the locked one: False only when no SLA alert can
+        be due yet on a calendar clock (the work order keeps the term's product and tier)."""
+        if due_at is None or wo is None:
+            return due_at is not None
+        rule = self.catalog.sla_for(
+            "repair", wo.product, wo.sla_tier, wo.assignee_type == "partner"
+        )
+        if rule.clock != "calendar":
+            return True
+        budget = timedelta(hours=rule.hours)
+        due, now = utc(due_at), utc(now)
+        if not jeopardy:
+            return now >= due - budget * (1 - rule.jeopardy)
+        if not breached:
+            return now >= due
+        if escalation >= len(rule.escalate):
+            return False
+        return now >= due + budget * ESCALATION_STEP * escalation
 
     def _watch(
         self,

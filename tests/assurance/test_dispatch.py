@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from pboss.assurance.model import Incident, TicketState, TroubleTicket
+from pboss.assurance.model import Entry, Incident, TicketState, TroubleTicket
 from pboss.assurance.repair import RepairService
 from pboss.assurance.repair_errors import RepairRefused
 from pboss.assurance.repair_events import REPAIR_CREATE, REPAIR_STATE, TICKET_STATE
@@ -181,3 +181,52 @@ def test_bad_dispatches_are_typed_and_write_nothing(demo_store: GraphStore) -> N
         svc.dispatch_incident("INC-9")
     assert store.last_event_seq() == before
     assert [e.event for e in store.get("INC-9").entries()] == ["resolved"]  # type: ignore[union-attr]
+
+
+def test_the_sweep_gives_tickets_that_joined_the_incidents_repair(demo_store: GraphStore) -> None:
+    store, clock = demo_store, Clock()
+    open_incident(store, "INC-6", "SPL-JZ-2A", [ticket("SVC-H1-BB", 11)])
+    svc = RepairService(store, clock=clock)
+    svc.sweep()
+    late = ticket("SVC-H2-BB", 12, at=T0 + timedelta(hours=1), incident="INC-6")
+    open_tickets(store, [late])
+
+    def join(tx):  # type: ignore[no-untyped-def]  # as correlation adds a ticket, with history
+        inc = tx.lock(["INC-6"])["INC-6"]
+        entry = Entry(at=T0, event="ticketAdded", state="open", actor="pboss-correlation")
+        grown = [*inc.tickets, late.id]
+        tx.put(inc.model_copy(update={"tickets": grown, "history": [*inc.history, entry.dumps()]}))
+
+    store.transact(join, actor="pboss-correlation", reason="join")
+    svc.sweep()
+    inc = store.get("INC-6")
+    joined = store.get("TT-12")
+    assert isinstance(inc, Incident) and isinstance(joined, TroubleTicket)
+    assert joined.work_order == inc.work_order and joined.state == TicketState.IN_PROGRESS
+    assert inc.entries()[-1].event == "ticketsJoined"
+    seq = store.last_event_seq()
+    svc.sweep()  # settled: nothing more
+    assert store.last_event_seq() == seq
+
+
+def test_an_absorbed_incidents_repair_is_cancelled_by_the_sweep(demo_store: GraphStore) -> None:
+    store, clock = demo_store, Clock()
+    open_incident(store, "INC-7", "SPL-JZ-2A", [ticket("SVC-H1-BB", 13)])
+    svc = RepairService(store, clock=clock)
+    wo = svc.dispatch_incident("INC-7")
+
+    def absorb(tx):  # type: ignore[no-untyped-def]  # as correlation merges it into another
+        inc = tx.lock(["INC-7"])["INC-7"]
+        entry = Entry(at=T0, event="absorbed", state="cancelled", note="absorbed by INC-8")
+        tx.put(
+            inc.model_copy(update={"state": "cancelled", "history": [*inc.history, entry.dumps()]})
+        )
+
+    store.transact(absorb, actor="pboss-correlation", reason="merge")
+    report = svc.sweep()
+    assert report.cancelled == [wo.id]
+    gone = store.get(wo.id)
+    assert isinstance(gone, WorkOrder) and gone.state == "cancelled"
+    assert "absorbed by INC-8" in gone.events()[-1].note
+    assert store.events_after(0, first=50)[-1].type == REPAIR_STATE
+    assert svc.sweep().cancelled == []
