@@ -15,6 +15,7 @@ from pboss.hub.views import body_for
 from pboss.inventory.errors import NotFound
 from pboss.inventory.store import GraphStore
 from pboss.provisioning.model import WorkOrder
+from pboss.provisioning.service import ProvisioningService
 from tests.assurance.repair_network import (
     T0,
     Clock,
@@ -230,3 +231,15 @@ def test_an_absorbed_incidents_repair_is_cancelled_by_the_sweep(demo_store: Grap
     assert "absorbed by INC-8" in gone.events()[-1].note
     assert store.events_after(0, first=50)[-1].type == REPAIR_STATE
     assert svc.sweep().cancelled == []
+
+
+def test_provisionings_sweeper_leaves_repair_work_orders_to_the_repair_sweep(
+    demo_store: GraphStore,
+) -> None:
+    store, clock = demo_store, Clock()
+    open_incident(store, "INC-10", "PL-1", [ticket("SVC-E1-LL", 14)])
+    wo = RepairService(store, clock=clock).dispatch_incident("INC-10")
+    report = ProvisioningService(store, clock=clock).sweep_expired(T0 + timedelta(days=3))
+    assert wo.id not in report.flagged
+    kept = store.get(wo.id)
+    assert isinstance(kept, WorkOrder) and not kept.breached and kept.history == wo.history
