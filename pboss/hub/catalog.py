@@ -7,6 +7,7 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 
 from __future__ import annotations
 
+from pboss.assurance.events import INCIDENT_EVENT_TYPES
 from pboss.cutover.events import CUTOVER_EVENT_TYPES
 from pboss.provisioning.events import ORDER_EVENT_TYPES
 
@@ -31,6 +32,8 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
     **{t: OPERATOR_ROLES for t in CRM_FEEDBACK_EVENT_TYPES},
     # a partner hears of plans touching its resources, through its view (hub.views)
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in CUTOVER_EVENT_TYPES.values()},
+    # incidents (pboss.assurance.incidents): the operator's roles (no partner view yet)
+    **{t: OPERATOR_ROLES for t in INCIDENT_EVENT_TYPES},
 }
 
 
