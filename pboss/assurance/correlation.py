@@ -19,8 +19,8 @@ says for every loser the first criterion it lost on):
 3. **alarms on it** (service-affecting ones, severity-weighted): direct evidence beats
    inference; a minor alarm or a warning is shown but decides nothing;
 4. **fewer riders**: the deepest, most specific resource shared by the affected services;
-5. **kind**: on a tie of all of these (a stage-1 splitter and the PON port feeding only it), an
-   active element (port, OLT, NE, link) fails more often than a passive one (a splitter);
+5. **kind** on a tie of all of these: the deeper one, except that a PON port is taken before
+   the stage-1 splitter hanging only off it (`TIE_RANK`);
 6. the resource id, so the answer is deterministic.
 
 `cluster` is greedy: rank over all remaining evidence, take the winner and the evidence it
@@ -49,19 +49,29 @@ SEVERITY_WEIGHT: dict[str, float] = {
 SERVICE_AFFECTING = frozenset({"critical", "major"})
 #: Kinds that are never a cause: the services and places themselves.
 NOT_A_CAUSE = frozenset({"Service", "Customer", "Site", "Region", "Circuit", "Partner", "Product"})
-#: On a tie of everything else, the kind more likely to fail wins (higher first).
-KIND_PRIOR: dict[str, int] = {
-    "ONT": 3,
-    "PonPort": 3,
-    "OLT": 3,
-    "Port": 3,
-    "NE": 3,
-    "TrunkSection": 3,
-    "PartnerLink": 3,
-    "PartnerAccess": 3,
-    "Splitter": 2,
-    "SplitterPort": 1,
+#: On a tie of evidence and riders, which kind is taken (higher first): the deeper one, except
+#: that a PON port wins over the stage-1 splitter feeding only from it (the port, an active
+#: element carrying that whole tree, is the likelier fault), and an ONT over its splitter output.
+TIE_RANK: dict[str, int] = {
+    "ONT": 9,
+    "Splitter/2": 8,
+    "PartnerAccess": 8,
+    "Port": 8,
+    "TrunkSection": 7,
+    "PartnerLink": 7,
+    "PonPort": 7,
+    "Splitter/1": 6,
+    "NE": 6,
+    "OLT": 5,
+    "SplitterPort": 4,
 }
+
+
+def tie_rank(kind: str, stage: int | None = None) -> int:
+    """A candidate's rank on a tie (see TIE_RANK)."""
+    return TIE_RANK.get(f"{kind}/{stage}" if kind == "Splitter" else kind, 0)
+
+
 #: Default share of a candidate's riders that must be known affected for it to be plausible.
 MIN_SHARE = 0.05
 #: How many candidates an explanation lists: the winner, then those sharing evidence (explaining
@@ -97,6 +107,7 @@ class Resource(BaseModel):
     id: str
     kind: str
     riders: int = 0
+    stage: int | None = None
 
 
 class CandidateScore(BaseModel):
@@ -104,6 +115,7 @@ class CandidateScore(BaseModel):
 
     resource: str
     kind: str
+    stage: int | None = None
     riders: int
     complaints: int
     alarms: int
@@ -121,7 +133,7 @@ class CandidateScore(BaseModel):
             -self.explains,
             -self.alarm_weight,
             self.riders,
-            -KIND_PRIOR.get(self.kind, 0),
+            -tie_rank(self.kind, self.stage),
             self.resource,
         )
 
@@ -149,7 +161,11 @@ CRITERIA: list[Criterion] = [
         "alarm_weight", "fewer alarms on it: weight {l.alarm_weight:g} vs {w.alarm_weight:g}"
     ),
     Criterion("riders", "less specific: {l.riders} riders vs {w.riders}"),
-    Criterion("kind", "a {l.kind} fails less often than a {w.kind} with the same evidence"),
+    Criterion(
+        "kind",
+        "same evidence and riders: a {w.kind} is taken before a {l.kind} (deeper first; a PON "
+        "port before the stage-1 splitter it feeds)",
+    ),
 ]
 
 
@@ -237,6 +253,7 @@ def score(res: Resource, t: Tally, min_share: float = MIN_SHARE) -> CandidateSco
     return CandidateScore(
         resource=res.id,
         kind=res.kind,
+        stage=res.stage,
         riders=res.riders,
         complaints=t.complaints,
         alarms=t.alarms,

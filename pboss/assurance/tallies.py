@@ -37,6 +37,7 @@ class CauseTally(Element):
 
     resource: str
     resource_kind: str
+    resource_stage: int | None = None
     riders: int = Field(default=0, ge=0)
     complaints: int = Field(default=0, ge=0)
     covered: int = Field(default=0, ge=0)
@@ -71,7 +72,9 @@ class CauseTally(Element):
 
     def as_resource(self) -> Resource:
         """The candidate as the ranking reads it."""
-        return Resource(id=self.resource, kind=self.resource_kind, riders=self.riders)
+        return Resource(
+            id=self.resource, kind=self.resource_kind, riders=self.riders, stage=self.resource_stage
+        )
 
     @property
     def empty(self) -> bool:

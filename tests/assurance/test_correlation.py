@@ -166,7 +166,7 @@ def test_a_lone_ticket_points_at_its_ont() -> None:
     corr = correlate([t.ticket(0, 0, 5)], [], t.res)
     assert corr.chosen == f"{t.spl(0, 0)}/ONT-5"
     why = {a.resource: a.why_lost for a in corr.alternatives}
-    assert why[f"{t.spl(0, 0)}/5"].startswith("a SplitterPort fails less often than a ONT")
+    assert why[f"{t.spl(0, 0)}/5"].startswith("same evidence and riders: a ONT is taken before")
 
 
 def test_the_explanation_round_trips() -> None:
