@@ -125,16 +125,21 @@ def locked_as(tx: GraphTx, record_id: str, cls: type) -> Any:
     return el
 
 
-#: History entries the repair writes on an incident: when the last entry is one of these, nothing
-#: happened to the incident since the repair last looked at it (the sweep's cheap check).
+#: History entries the repair writes on an incident (each also sets its `updated_at`).
 REPAIR_ENTRIES = frozenset(
     {"dispatched", "dueMoved", "ticketsJoined", "jeopardy", "slaBreached", "escalated"}
 )
 
 
 def settled(record: Incident) -> bool:
-    """True when the repair wrote the incident's last history entry (nothing new since)."""
-    return bool(record.history) and Entry.loads(record.history[-1]).event in REPAIR_ENTRIES
+    """True when nothing changed the incident since the repair last wrote it: its `updated_at`
+    (which correlation moves when tickets join or its suspect moves) is not after the repair's
+    last entry (the sweep's cheap check before refreshing the dispatch)."""
+    for raw in reversed(record.history):
+        entry = Entry.loads(raw)
+        if entry.event in REPAIR_ENTRIES:
+            return utc(record.updated_at) <= utc(entry.at)
+    return False
 
 
 def _dispatch_count(history: Sequence[str]) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pboss.assurance import dispatch, resolution, sla_watch
 from pboss.assurance.dispatch import OPEN_WORK, RepairOutcome, target_for
+from pboss.assurance.incidents import release_incident
 from pboss.assurance.model import (
     ACTIVE_INCIDENT_STATES,
     OPEN_TICKET_STATES,
@@ -123,6 +124,12 @@ class IncidentImpact:
     complete: bool
 
 
+def _release_evidence(tx: GraphTx, incident_id: str) -> None:
+    """Correlation gives back the resolved incident's evidence (its tallies), so later tickets
+    on the same path open a new incident rather than join a repaired one."""
+    release_incident(tx, incident_id)
+
+
 class RepairService:
     """Repair work of incidents and lone tickets against one store, catalog and clock."""
 
@@ -137,7 +144,7 @@ class RepairService:
         self.store = store
         self.catalog = catalog or getattr(store, "catalog", None) or default_catalog()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.before_resolve = before_resolve
+        self.before_resolve = before_resolve or _release_evidence
 
     def _run(self, work: Callable[[GraphTx], RepairOutcome], reason: str) -> RepairOutcome:
         def logged(tx: GraphTx) -> RepairOutcome:

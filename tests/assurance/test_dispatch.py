@@ -192,13 +192,13 @@ def test_the_sweep_gives_tickets_that_joined_the_incidents_repair(demo_store: Gr
     late = ticket("SVC-H2-BB", 12, at=T0 + timedelta(hours=1), incident="INC-6")
     open_tickets(store, [late])
 
-    def join(tx):  # type: ignore[no-untyped-def]  # as correlation adds a ticket, with history
+    def join(tx):  # type: ignore[no-untyped-def]  # as correlation adds a ticket (no entry)
         inc = tx.lock(["INC-6"])["INC-6"]
-        entry = Entry(at=T0, event="ticketAdded", state="open", actor="pboss-correlation")
         grown = [*inc.tickets, late.id]
-        tx.put(inc.model_copy(update={"tickets": grown, "history": [*inc.history, entry.dumps()]}))
+        tx.put(inc.model_copy(update={"tickets": grown, "updated_at": late.opened_at}))
 
     store.transact(join, actor="pboss-correlation", reason="join")
+    clock.now = late.opened_at
     svc.sweep()
     inc = store.get("INC-6")
     joined = store.get("TT-12")
