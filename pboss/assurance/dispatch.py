@@ -40,7 +40,7 @@ from pboss.assurance.repair_sla import Term, incident_term, ticket_term
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.errors import NotFound
 from pboss.inventory.events import NewEvent
-from pboss.inventory.model import Element
+from pboss.inventory.model import SELF, Element
 from pboss.inventory.timestamps import utc
 from pboss.inventory.transaction import GraphTx
 from pboss.provisioning.model import (
@@ -81,9 +81,38 @@ class Target:
         """True when the work goes to a partner."""
         return self.assignee_type == "partner"
 
+    @property
+    def owner(self) -> str:
+        """Who repairs: the partner's id, or the operator (`SELF`) for own crews."""
+        return self.assignee if self.partner else SELF
+
+
+def owner(wo: WorkOrder) -> str:
+    """Who a repair work order went to: the partner's id, or the operator (`SELF`)."""
+    return wo.assignee if wo.assignee_type == "partner" else SELF
+
+
+#: Edges leading from a resource with no site of its own to the ends that have one (a link's
+#: terminations, a circuit's ends), in order of preference.
+END_EDGES = ("TERMINATES", "A_END", "Z_END")
+
+
+def end_sites(tx: GraphTx, resource: Element | None) -> list[str]:
+    """The sites at the ends of a resource that has none itself (a trunk section, a partner
+    link, a circuit), so its repair lands in a real area; empty when it has its own site."""
+    if resource is None or resource.site or resource.kind == "Site":
+        return []
+    found: list[str] = []
+    for edge_type in END_EDGES:
+        for _edge, end in tx.linked(resource.id, edge_type, "out"):
+            if end.site and end.site not in found:
+                found.append(end.site)
+    return found
+
 
 def target_for(resource: Element | None, sites: Sequence[str]) -> Target:
-    """The owner of the resource repairs it: a partner itself, else own crews of its area."""
+    """The owner of the resource repairs it: a partner itself, else own crews of its area (the
+    resource's site, else the first of `sites`: its ends' sites, then the record's)."""
     fallback = next((s for s in sites if s), None)
     if resource is None:
         where = fallback
@@ -176,7 +205,7 @@ def dispatch_incident(
     if resource is None:
         raise NotFound(inc.suspected)
     tickets = [t for i in inc.tickets if isinstance(t := seen.get(i), TroubleTicket)]
-    target = target_for(resource, inc.sites)
+    target = target_for(resource, [*end_sites(tx, resource), *inc.sites])
     old = seen.get(inc.work_order) if inc.work_order else None
     term = incident_term(catalog, inc, tickets, target.partner)
     plan = _Plan(inc, tickets, target, term, old if isinstance(old, WorkOrder) else None)
@@ -198,7 +227,7 @@ def dispatch_ticket(
     ids = [*t.path[:1], *([t.work_order] if t.work_order else [])]
     seen = tx.peek(ids) if ids else {}
     resource = seen.get(t.path[0]) if t.path else None
-    target = target_for(resource, t.sites)
+    target = target_for(resource, [*end_sites(tx, resource), *t.sites])
     old = seen.get(t.work_order) if t.work_order else None
     term = ticket_term(catalog, t, target.partner)
     plan = _Plan(t, [t], target, term, old if isinstance(old, WorkOrder) else None)

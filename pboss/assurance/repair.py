@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pboss.assurance import dispatch, resolution, sla_watch
-from pboss.assurance.dispatch import OPEN_WORK, RepairOutcome, target_for
+from pboss.assurance.dispatch import OPEN_WORK, RepairOutcome, owner, target_for
 from pboss.assurance.incidents import release_incident
 from pboss.assurance.model import (
     ACTIVE_INCIDENT_STATES,
@@ -325,11 +325,11 @@ class RepairService:
                 )
                 continue
             target = target_for(related.get(inc.suspected), inc.sites)
-            if wo is None or wo.state not in OPEN_WORK or wo.assignee != target.assignee:
+            if wo is None or wo.state not in OPEN_WORK or owner(wo) != target.owner:
                 self._step(
                     report.dispatched, inc.id, lambda inc=inc: self.dispatch_incident(inc.id)
                 )
-            elif not dispatch.settled(inc):  # tickets may have joined since: refresh them
+            elif not dispatch.settled(inc):  # tickets joined or it was re-pointed: refresh
                 self._step([], inc.id, lambda inc=inc: self.dispatch_incident(inc.id))
             elif not self._maybe_due(
                 inc.due_at, inc.jeopardy, inc.breached, inc.escalation, wo, at

@@ -131,7 +131,7 @@ def repoint(store: GraphStore, incident_id: str, suspected: str) -> None:
     def work(tx: GraphTx) -> None:
         inc = tx.lock([incident_id])[incident_id]
         old = inc.suspected  # type: ignore[attr-defined]
-        new = inc.model_copy(update={"suspected": suspected})
+        new = inc.model_copy(update={"suspected": suspected, "updated_at": T0})
         tx.unlink("SUSPECTS", incident_id, old)
         tx.put(new)
         tx.link(Edge(type="SUSPECTS", src=incident_id, dst=suspected))

@@ -138,6 +138,8 @@ def test_re_pointing_to_another_owner_cancels_the_old_order_and_dispatches_anew(
     assert isinstance(new, WorkOrder) and isinstance(gone, WorkOrder)
     assert gone.state == "cancelled" and "re-dispatched to crew:" in gone.events()[-1].note
     assert (new.assignee_type, new.due_at) == ("own_crew", T0 + timedelta(hours=4))
+    assert (new.assignee, new.site) == ("crew:EX-1", "EX-1")  # TS-2 has no site: its first end's
+    assert svc.sweep().dispatched == []  # settled: no cancel-and-redispatch loop
     assert [e.event for e in inc.entries()] == ["dispatched", "dispatched"]
     assert f"{old.id} to P-TT cancelled" in inc.entries()[-1].note
     events = store.events_after(0, first=50)
