@@ -8,6 +8,7 @@ from __future__ import annotations
 from pboss.assurance.model import TicketState, TroubleTicket
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import CRM, ENGINEER, PARTNER_OC, PARTNER_TT, Api
+from tests.api.test_events import events
 from tests.assurance.repair_network import open_incident, ticket
 
 INCIDENT = """
@@ -122,3 +123,20 @@ def test_a_partner_key_sees_only_its_incidents_without_customers(
     assert hidden == {"__typename": "NotFound", "code": "NOT_FOUND", "id": "INC-JZ"}
     errors = api.errors(LIST, PARTNER_TT, first=50, partner="P-OC")
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_partner_reads_its_repairs_events_in_its_view(api: Api, demo_store: GraphStore) -> None:
+    setup(demo_store)
+    api.data(DISPATCH, ENGINEER, id="INC-TT")
+    api.data(DISPATCH, ENGINEER, id="INC-JZ")
+    page = events(api, key=PARTNER_TT, first=50)
+    bodies = [e["node"]["body"] for e in page["edges"]]
+    assert [b["eventType"] for b in bodies] == ["RepairWorkOrderCreateEvent"]
+    event = bodies[0]["event"]
+    assert event["repairWorkOrder"]["assignee"] == "P-TT"
+    assert set(event) == {"repairWorkOrder", "incident"}  # no change note, no tickets
+    assert "ticketId" not in event["repairWorkOrder"]
+    assert events(api, key=PARTNER_OC, first=50)["edges"] == []
+    crm = [e["node"]["eventType"] for e in events(api, key=CRM, first=50)["edges"]]
+    assert crm.count("RepairWorkOrderCreateEvent") == 2
+    assert crm.count("TroubleTicketStateChangeEvent") == 3
