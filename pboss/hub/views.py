@@ -51,6 +51,34 @@ PARTNER_CUTOVER_FIELDS = (
     "affected",
 )
 
+#: The troubleTicket fields a partner sees of a ticket over its resources (no customer, contact,
+#: service, path or description: only the fault and its state).
+PARTNER_TICKET_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "ticketType",
+    "symptom",
+    "priority",
+    "creationDate",
+    "lastUpdate",
+    "resolutionDate",
+    "incident",
+)
+#: The alarm fields a partner sees of an alarm on its own resource.
+PARTNER_ALARM_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "alarmedObject",
+    "alarmType",
+    "probableCause",
+    "perceivedSeverity",
+    "alarmRaisedTime",
+    "alarmClearedTime",
+    "incident",
+)
+
 
 def partner_body(event: StoredEvent) -> dict[str, Any]:
     """The partner's view of an event's body: the envelope and the whitelisted fields."""
@@ -67,6 +95,10 @@ def partner_body(event: StoredEvent) -> dict[str, Any]:
             shown[name] = list(value)
         elif name == "cutoverPlan" and isinstance(value, dict):
             shown[name] = {k: value[k] for k in PARTNER_CUTOVER_FIELDS if k in value}
+        elif name == "troubleTicket" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_TICKET_FIELDS if k in value}
+        elif name == "alarm" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_ALARM_FIELDS if k in value}
     out["event"] = shown
     return out
 
