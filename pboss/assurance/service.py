@@ -20,10 +20,10 @@ from pboss.assurance.model import Alarm, AlarmState, TicketState, TroubleTicket
 from pboss.assurance.seam import Correlator, default_correlator
 from pboss.assurance.tickets import Opened, TicketRequest, change_state, open_ticket, resolve
 from pboss.assurance.tickets import ticket_id as ticket_id_of
-from pboss.inventory.errors import NotFound
+from pboss.inventory.errors import NotFound, PbossError
 from pboss.inventory.model import from_props
 from pboss.inventory.store import GraphStore
-from pboss.inventory.transaction import AlreadyExists, GraphTx
+from pboss.inventory.transaction import AlreadyExists
 
 Clock = Callable[[], datetime]
 T = TypeVar("T", TroubleTicket, Alarm)
@@ -170,35 +170,39 @@ class AssuranceService:
     # ---- alarms ---------------------------------------------------------------------------
 
     def apply_alarm(self, op: AlarmOp, *, actor: str) -> AlarmResult:
-        """Raise or clear one alarm in its own transaction."""
-        return self.apply_alarms([op], actor=actor)[0]
-
-    def apply_alarms(self, ops: Sequence[AlarmOp], *, actor: str) -> list[AlarmResult]:
-        """Raise or clear alarms, all in one transaction (all or none)."""
-        now = self.clock()
+        """Raise or clear one alarm in its own transaction (one per operation: correlation reads
+        and writes inside it, and a unit of work reads everything before it writes)."""
+        work = raise_alarm if op.action == "raise" else clear_alarm
         for attempt in (1, 2):
+            now = self.clock()
             try:
                 return self.store.transact(
-                    partial(self._alarm_ops, ops=ops, now=now, actor=actor),
+                    partial(
+                        work,
+                        op=op,
+                        now=now,
+                        actor=actor,
+                        config=self.config,
+                        correlator=self.correlator,
+                    ),
                     actor=actor,
-                    reason="alarm " + ", ".join(f"{o.action} {o.resource}" for o in ops[:5]),
+                    reason=f"alarm {op.action} {op.resource} {op.probable_cause}",
                 )
-            except AlreadyExists:
+            except AlreadyExists:  # another source raised it first: now it is a repeat
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _alarm_ops(
-        self, tx: GraphTx, *, ops: Sequence[AlarmOp], now: datetime, actor: str
-    ) -> list[AlarmResult]:
-        """The unit of work of a batch of alarm operations, in order."""
-        cfg, corr = self.config, self.correlator
-        return [
-            (raise_alarm if op.action == "raise" else clear_alarm)(
-                tx, op, now=now, actor=actor, config=cfg, correlator=corr
-            )
-            for op in ops
-        ]
+    def apply_alarms(self, ops: Sequence[AlarmOp], *, actor: str) -> list[AlarmResult | PbossError]:
+        """Raise or clear alarms in order, each in its own transaction: an operation refused
+        (its typed error in its place) writes nothing and does not stop the others."""
+        out: list[AlarmResult | PbossError] = []
+        for op in ops:
+            try:
+                out.append(self.apply_alarm(op, actor=actor))
+            except PbossError as exc:
+                out.append(exc)
+        return out
 
     def alarm(self, alarm_id: str) -> Alarm:
         """One alarm (NotFound)."""
