@@ -14,19 +14,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pboss.assurance import record_events
 from pboss.assurance.model import Incident, TroubleTicket
 from pboss.inventory.events import NewEvent
 from pboss.inventory.timestamps import utc
 from pboss.provisioning.model import WorkOrder
 
-TICKET_STATE = "TroubleTicketStateChangeEvent"
+TICKET_STATE = record_events.TICKET_STATE_CHANGED
 INCIDENT_STATE = "IncidentStateChangeEvent"
 INCIDENT_JEOPARDY = "IncidentJeopardyEvent"
 TICKET_JEOPARDY = "TroubleTicketJeopardyEvent"
 REPAIR_CREATE = "RepairWorkOrderCreateEvent"
 REPAIR_STATE = "RepairWorkOrderStateChangeEvent"
-#: Types only the operator's roles receive (a ticket's and an incident's state for CRM).
-OPERATOR_REPAIR_TYPES: tuple[str, ...] = (TICKET_STATE, INCIDENT_STATE)
+#: Types only the operator's roles receive (an incident's state, for CRM); a ticket's state
+#: changes are the ticket's own events (`record_events`, a partner view of their own).
+OPERATOR_REPAIR_TYPES: tuple[str, ...] = (INCIDENT_STATE,)
 #: Types a partner also receives, in its view, when the repair went to it.
 PARTNER_REPAIR_TYPES: tuple[str, ...] = (
     REPAIR_CREATE,
@@ -35,7 +37,11 @@ PARTNER_REPAIR_TYPES: tuple[str, ...] = (
     TICKET_JEOPARDY,
 )
 #: Every event type this module emits.
-REPAIR_EVENT_TYPES: tuple[str, ...] = (*OPERATOR_REPAIR_TYPES, *PARTNER_REPAIR_TYPES)
+REPAIR_EVENT_TYPES: tuple[str, ...] = (
+    TICKET_STATE,
+    *OPERATOR_REPAIR_TYPES,
+    *PARTNER_REPAIR_TYPES,
+)
 #: TMF's jeopardy type of each SLA alert.
 JEOPARDY_TYPES = {"jeopardy": "hazard", "slaBreached": "critical", "escalated": "escalation"}
 
@@ -77,20 +83,6 @@ def incident_summary(inc: Incident) -> dict[str, Any]:
         "workOrderId": inc.work_order,
         "dueAt": _at(inc.due_at),
         "resolvedAt": _at(inc.resolved_at),
-    }
-
-
-def ticket_body(t: TroubleTicket) -> dict[str, Any]:
-    """A trouble ticket as its state events carry it: CRM's id, state, incident and work."""
-    return {
-        "@type": "TroubleTicket",
-        "id": t.id,
-        "externalId": t.crm_ticket_id,
-        "status": str(t.state),
-        "incidentId": t.incident,
-        "workOrderId": t.work_order,
-        "dueAt": _at(t.due_at),
-        "resolutionDate": _at(t.resolved_at),
     }
 
 
@@ -150,16 +142,11 @@ def repair_event(
 
 
 def ticket_event(t: TroubleTicket, now: datetime, what: str) -> NewEvent:
-    """A ticket changed state (inProgress on dispatch, resolved, closed)."""
-    return _event(
-        TICKET_STATE,
-        t.id,
-        now,
-        {"troubleTicket": ticket_body(t), "change": what},
-        sites=t.sites,
-        products=t.products,
-        partners=t.partners,
-    )
+    """A ticket changed state (inProgress on dispatch, resolved, closed): the ticket's own
+    TMF621 state event (`record_events`), with what the repair did as its note."""
+    event = record_events.ticket_event(t, TICKET_STATE, now)
+    event.body["event"]["note"] = what
+    return event
 
 
 def incident_state_event(inc: Incident, now: datetime, what: str) -> NewEvent:
@@ -201,7 +188,7 @@ def jeopardy_event(
         inner["incident"] = incident_summary(bearer)
         event_type = INCIDENT_JEOPARDY
     else:
-        inner["troubleTicket"] = ticket_body(bearer)
+        inner["troubleTicket"] = record_events.ticket_body(bearer)
         event_type = TICKET_JEOPARDY
     if wo is not None:
         inner["repairWorkOrder"] = work_order_body(wo)

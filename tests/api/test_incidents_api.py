@@ -131,7 +131,14 @@ def test_a_partner_reads_its_repairs_events_in_its_view(api: Api, demo_store: Gr
     api.data(DISPATCH, ENGINEER, id="INC-JZ")
     page = events(api, key=PARTNER_TT, first=50)
     bodies = [e["node"]["body"] for e in page["edges"]]
-    assert [b["eventType"] for b in bodies] == ["RepairWorkOrderCreateEvent"]
+    # its repair, and the leased line's ticket over its link going in progress (its view)
+    assert [b["eventType"] for b in bodies] == [
+        "RepairWorkOrderCreateEvent",
+        "TroubleTicketStateChangeEvent",
+    ]
+    ticket_seen = bodies[1]["event"]["troubleTicket"]
+    assert ticket_seen["state"] == "inProgress"
+    assert "customer" not in ticket_seen and "contactPhone" not in ticket_seen
     event = bodies[0]["event"]
     assert event["repairWorkOrder"]["assignee"] == "P-TT"
     assert set(event) == {"repairWorkOrder", "incident"}  # no change note, no tickets

@@ -62,7 +62,7 @@ def test_resolving_an_incident_closes_its_tickets_and_crm_hears_it(
     assert [e.type for e in logged] == expected
     assert list(dict.fromkeys(h.event_id for h in hits)) == [e.id for e in logged]
     states = [
-        (e.body["event"]["troubleTicket"]["externalId"], e.body["event"]["troubleTicket"]["status"])
+        (e.body["event"]["troubleTicket"]["externalId"], e.body["event"]["troubleTicket"]["state"])
         for e in logged
         if e.type == TICKET_STATE
     ]
