@@ -7,8 +7,8 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 
 from __future__ import annotations
 
-from pboss.assurance.record_events import ALARM_EVENT_TYPES, TICKET_EVENT_TYPES
 from pboss.assurance.events import INCIDENT_EVENT_TYPES
+from pboss.assurance.record_events import ALARM_EVENT_TYPES, TICKET_EVENT_TYPES
 from pboss.assurance.repair_events import OPERATOR_REPAIR_TYPES, PARTNER_REPAIR_TYPES
 from pboss.cutover.events import CUTOVER_EVENT_TYPES
 from pboss.provisioning.events import ORDER_EVENT_TYPES
