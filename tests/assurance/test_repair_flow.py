@@ -7,9 +7,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pboss.assurance.alarms import AlarmOp
 from pboss.assurance.incidents import correlate_ticket, riders_of
-from pboss.assurance.model import Incident, TicketState, TroubleTicket
+from pboss.assurance.model import (
+    AlarmType,
+    Incident,
+    Priority,
+    Severity,
+    Symptom,
+    TicketState,
+    TroubleTicket,
+)
 from pboss.assurance.repair import RepairService
+from pboss.assurance.service import AssuranceService
+from pboss.assurance.tickets import TicketRequest
 from pboss.inventory.model import Edge
 from pboss.inventory.store import GraphStore
 from pboss.provisioning.model import WorkOrder
@@ -63,3 +74,46 @@ def test_a_leased_line_ticket_over_a_tietong_link_goes_to_tietong_on_4_hours(
     # the evidence was given back: a new complaint on the path opens a new incident
     again = open_ticket(store, "SVC-E1-LL", 2, T0 + timedelta(hours=3))
     assert again is not None and again.id != first.id
+
+
+def test_the_whole_flow_through_ticket_opening_and_alarm_ingest(demo_store: GraphStore) -> None:
+    """CRM opens the ticket and the NMS raises the alarm through the assurance service; the
+    repair sweep dispatches to Tietong on 4 h; Tietong resolves; the ticket is resolved and the
+    incident's events follow."""
+    store, clock = demo_store, Clock()
+    assurance = AssuranceService(store, clock)
+    repair = RepairService(store, clock=clock)
+    assurance.apply_alarm(
+        AlarmOp(
+            action="raise",
+            resource="PL-1",
+            alarm_type=AlarmType.COMMUNICATIONS,
+            probable_cause="LOS",
+            at=T0,
+            severity=Severity.CRITICAL,
+        ),
+        actor="nms",
+    )
+    clock.now = T0 + timedelta(minutes=5)
+    opened = assurance.open_ticket(
+        TicketRequest(
+            crm_ticket_id="CRM-TT-9",
+            symptom=Symptom.LEASED_LINE_DOWN,
+            service="SVC-E1-LL",
+            priority=Priority.CRITICAL,
+        ),
+        actor="crm",
+    )
+    assert opened.incident is not None and opened.incident.suspected == "PL-1"
+    clock.now = T0 + timedelta(minutes=6)
+    repair.sweep()
+    inc = store.get(opened.incident.id)
+    assert isinstance(inc, Incident) and inc.work_order
+    wo = store.get(inc.work_order)
+    assert isinstance(wo, WorkOrder)
+    assert (wo.assignee, wo.assignee_type, wo.sla_hours) == ("P-TT", "partner", 4)
+    assert wo.due_at == T0 + timedelta(minutes=5, hours=4)
+    assert assurance.ticket(opened.ticket.id).state == TicketState.IN_PROGRESS
+    clock.now = T0 + timedelta(hours=1)
+    repair.resolve_incident(inc.id, actor="tietong", partner="P-TT", note="spliced")
+    assert assurance.ticket(opened.ticket.id).state == TicketState.RESOLVED
