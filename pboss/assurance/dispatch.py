@@ -314,6 +314,11 @@ def _apply(tx: GraphTx, plan: _Plan, *, now: datetime, actor: str) -> RepairOutc
         if cancel is not None:
             note = f"{note}; {cancel.id} to {cancel.assignee} cancelled"
         new_bearer = noted(bearer, what, now, actor, note)
+        if isinstance(new_bearer, Incident):
+            # the deadline is the restoration the clerk can promise, unless someone estimated
+            known = new_bearer.estimated_restoration
+            if known is None or (bearer.due_at is not None and utc(known) == utc(bearer.due_at)):
+                new_bearer.estimated_restoration = due
         new_bearer.work_order, new_bearer.due_at = wo.id, due
     for tid in stale:
         t = fresh.get(tid) if is_incident else new_bearer

@@ -112,7 +112,16 @@ def test_the_whole_flow_through_ticket_opening_and_alarm_ingest(demo_store: Grap
     wo = store.get(inc.work_order)
     assert isinstance(wo, WorkOrder)
     assert (wo.assignee, wo.assignee_type, wo.sla_hours) == ("P-TT", "partner", 4)
-    assert wo.due_at == T0 + timedelta(minutes=5, hours=4)
+    assert wo.due_at == T0 + timedelta(minutes=5, hours=4) == inc.estimated_restoration
+    # the next caller on that line hears of the incident and when it should be restored
+    again = assurance.open_ticket(
+        TicketRequest(
+            crm_ticket_id="CRM-TT-10", symptom=Symptom.LEASED_LINE_DOWN, service="SVC-E1-LL"
+        ),
+        actor="crm",
+    )
+    assert again.incident is not None and again.incident.id == inc.id
+    assert again.incident.estimated_restoration == wo.due_at
     assert assurance.ticket(opened.ticket.id).state == TicketState.IN_PROGRESS
     clock.now = T0 + timedelta(hours=1)
     repair.resolve_incident(inc.id, actor="tietong", partner="P-TT", note="spliced")
