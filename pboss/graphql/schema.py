@@ -36,6 +36,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
+from pboss.graphql.assurance.incident_actions import IncidentActionMutation
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.crm.mutations import CrmMutation
 from pboss.graphql.crm.queries import CrmQuery
@@ -75,6 +76,7 @@ QUERY_TYPES.append(HubQuery)
 MUTATION_TYPES.append(HubMutation)
 QUERY_TYPES.append(CutoverQuery)
 MUTATION_TYPES.append(CutoverMutation)
+MUTATION_TYPES.append(IncidentActionMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).
