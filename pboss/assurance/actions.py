@@ -116,6 +116,7 @@ class IncidentDesk:
                 raise IncidentActionRefused(incident_id, [f"it already suspects {resource_id}"])
             ct, made = _tally(tx, res, riders)
             old = inc.suspected
+            old_ct = tx.lock([tally_id(old)]).get(tally_id(old))
             inc.suspected = res.id
             inc.confirmed_by = actor
             if inc.state == IncidentState.OPEN:
@@ -123,7 +124,12 @@ class IncidentDesk:
             _entry(inc, now, "repointed", actor, f"{old} -> {res.id}: {note}")
             _rechoose(inc, res.id, f"re-pointed by {actor}: {note}", ct)
             ct.incidents = sorted({*ct.incidents, inc.id})
+            ct.suspected_by = sorted({*ct.suspected_by, inc.id})
             tx.put(ct, new=made)
+            if isinstance(old_ct, CauseTally):
+                old_ct = old_ct.model_copy(deep=True)
+                old_ct.suspected_by = [i for i in old_ct.suspected_by if i != inc.id]
+                tx.put(old_ct)
             tx.unlink("SUSPECTS", inc.id, old)
             tx.link(Edge(type="SUSPECTS", src=inc.id, dst=res.id))
             tx.put(inc)
@@ -199,6 +205,8 @@ class IncidentDesk:
                 if c in w.tallies:
                     ct = w.tallies[c]
                     ct.incidents = sorted({*ct.incidents, new.id})
+                    if c == cause:
+                        ct.suspected_by = sorted({*ct.suspected_by, new.id})
                     tx.put(ct)
             for _t, (edge, el) in sorted(edges.items()):
                 tx.repoint(edge, dst=new.id)

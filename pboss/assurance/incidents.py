@@ -64,7 +64,14 @@ from pboss.assurance.model import (
     Priority,
     TroubleTicket,
 )
-from pboss.assurance.tallies import CauseTally, candidates, estimate_riders, path_up, tally_id
+from pboss.assurance.tallies import (
+    CAUSE_KINDS,
+    CauseTally,
+    candidates,
+    estimate_riders,
+    path_up,
+    tally_id,
+)
 from pboss.inventory.errors import NotFound
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.store import GraphStore
@@ -100,9 +107,9 @@ class _Work:
     def read_tallies(
         self, cands: Sequence[str], elements: Mapping[str, Element], riders: Mapping[str, int]
     ) -> None:
-        """Lock the resources, then their tallies (making the missing ones)."""
-        self.tx.lock(cands)
-        got = self.tx.lock([tally_id(c) for c in cands])
+        """Lock the resources and their tallies in one go (making the missing ones: the
+        resource's lock keeps two transactions from making one tally twice)."""
+        got = self.tx.lock([*cands, *(tally_id(c) for c in cands)])
         for c in cands:
             ct = got.get(tally_id(c))
             if not isinstance(ct, CauseTally):
@@ -134,11 +141,17 @@ class _Work:
         ]
 
     def suspecting(self, resource_ids: Iterable[str]) -> list[str]:
-        """Incidents whose SUSPECTS edge points at one of these resources."""
-        out: list[str] = []
-        for rid in resource_ids:
-            out += [el.id for _, el in self.tx.linked(rid, "SUSPECTS", "in")]
-        return out
+        """Incidents suspecting one of these resources (their tallies say; no read)."""
+        return [i for rid in resource_ids for i in self.tallies[rid].suspected_by]
+
+    def suspect(self, inc: Incident, old: str | None, new: str | None) -> None:
+        """Record on the tallies (those read) that the incident moved from `old` to `new`."""
+        if old is not None and old in self.tallies:
+            ct = self.tallies[old]
+            ct.suspected_by = [i for i in ct.suspected_by if i != inc.id]
+        if new is not None and new in self.tallies:
+            ct = self.tallies[new]
+            ct.suspected_by = sorted({*ct.suspected_by, inc.id})
 
     # ---- tallies ----------------------------------------------------------------------------
 
@@ -341,6 +354,7 @@ def _absorb_writes(
             f"{len(inc.tickets)} ticket(s) and {len(inc.alarms)} alarm(s)"
         )
         inc.state = IncidentState.CANCELLED
+        w.suspect(inc, inc.suspected, None)
         w.note(inc, "absorbed", note)
         w.events.append((inc, "IncidentStateChangeEvent", "absorbed"))
         w.note(survivor, "merged", f"absorbed {inc.id} (suspected {inc.suspected})")
@@ -363,6 +377,7 @@ def _commit_incident(
             ct.incidents = sorted({*ct.incidents, inc.id})
     w.explain(inc, cands)
     if old_suspect != inc.suspected:
+        w.suspect(inc, old_suspect, inc.suspected)
         if old_suspect is not None:
             w.tx.unlink("SUSPECTS", inc.id, old_suspect)
         w.tx.link(Edge(type="SUSPECTS", src=inc.id, dst=inc.suspected))
@@ -500,6 +515,7 @@ def _release(
     w.explain(inc, cands)
     inc.updated_at = w.now
     if not inc.tickets and not inc.alarms and inc.work_order is None:
+        w.suspect(inc, inc.suspected, None)
         inc.state = IncidentState.RESOLVED
         inc.resolved_at = w.now
         w.note(inc, "resolved", f"{what}; nothing is left in it")
@@ -558,15 +574,27 @@ def release_incident(tx: GraphTx, incident_id: str, *, now: datetime | None = No
 
 
 def riders_of(
-    store: GraphStore, resource_ids: Sequence[str], *, ttl: float = 60.0
+    store: GraphStore, resources: Sequence[str | Element], *, ttl: float = 60.0
 ) -> dict[str, int]:
     """Customers depending on each resource (`GraphStore.riders` totals), for `correlate_*`'s
     `riders`; counted before the transaction, cached `ttl` seconds per store and resource (an
-    OLT's four thousand customers are counted once a minute, not once per ticket)."""
+    OLT's four thousand customers are counted once a minute, not once per ticket). Given as
+    elements (a trace's hops, customer end first), an ONT, and the splitter output it hangs
+    on, count one without a read; a service or a place is skipped."""
     cache: dict[str, tuple[float, int]] = _CACHE.setdefault(id(store), {})
     now = time.monotonic()
     out: dict[str, int] = {}
-    for rid in dict.fromkeys(resource_ids):
+    ids: list[str] = []
+    prev: str | None = None
+    for res in resources:
+        if isinstance(res, str):
+            ids.append(res)
+        elif res.kind == "ONT" or (res.kind == "SplitterPort" and prev == "ONT"):
+            out[res.id] = 1
+        elif res.kind in CAUSE_KINDS:
+            ids.append(res.id)
+        prev = None if isinstance(res, str) else res.kind
+    for rid in dict.fromkeys(ids):
         hit = cache.get(rid)
         if hit is not None and now - hit[0] < ttl:
             out[rid] = hit[1]

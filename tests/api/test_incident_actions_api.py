@@ -15,14 +15,14 @@ OUTCOME = """
     ... on NotFound { code id }
     ... on Forbidden { code message }
 """
-CONFIRM = "mutation C($id: ID!) { confirmIncident(id: $id, note: \"seen\") {" + OUTCOME + "} }"
+CONFIRM = 'mutation C($id: ID!) { confirmIncident(id: $id, note: "seen") {' + OUTCOME + "} }"
 REPOINT = (
-    "mutation R($id: ID!, $r: ID!) { repointIncident(id: $id, resource: $r, note: \"dark\") {"
+    'mutation R($id: ID!, $r: ID!) { repointIncident(id: $id, resource: $r, note: "dark") {'
     + OUTCOME
     + "} }"
 )
 SPLIT = (
-    "mutation S($id: ID!, $t: [ID!]!) { splitIncident(id: $id, tickets: $t, note: \"own\") {"
+    'mutation S($id: ID!, $t: [ID!]!) { splitIncident(id: $id, tickets: $t, note: "own") {'
     "__typename ... on IncidentSplitOutcome { incident { id tickets } splitOff { id state "
     "suspected tickets } } ... on IncidentActionRefusedError { code reasons } "
     "... on NotFound { code id } ... on Forbidden { code } } }"
