@@ -316,12 +316,16 @@ def _place(
 def _absorb_reads(w: _Work, absorbed: Sequence[Incident]) -> list[tuple[Edge, Element, list[str]]]:
     """Read the members of the incidents being absorbed and lock their paths' tallies."""
     members: list[tuple[Edge, Element, list[str]]] = []
-    for inc in absorbed:
-        for edge, el in w.tx.linked(inc.id, "GROUPED_IN", "in"):
-            path = list(getattr(el, "path", [])) if isinstance(el, TroubleTicket) else []
-            if isinstance(el, Alarm):
-                path = path_up(w.tx, el.resource)
-            members.append((edge, el.model_copy(deep=True), path))
+    edges = [e for inc in absorbed for e, _ in w.tx.linked(inc.id, "GROUPED_IN", "in")]
+    locked = w.tx.lock([e.src for e in edges])  # a ticket's or alarm's own writers lock it too
+    for edge in edges:
+        el = locked.get(edge.src)
+        if el is None:
+            continue
+        path = list(getattr(el, "path", [])) if isinstance(el, TroubleTicket) else []
+        if isinstance(el, Alarm):
+            path = path_up(w.tx, el.resource)
+        members.append((edge, el.model_copy(deep=True), path))
     ids = sorted({c for _, _, p in members for c in p} - set(w.tallies))
     for _rid, ct in w.tx.lock([tally_id(i) for i in ids]).items():
         if isinstance(ct, CauseTally):
