@@ -105,11 +105,15 @@ class _Work:
     # ---- reads ------------------------------------------------------------------------------
 
     def read_tallies(
-        self, cands: Sequence[str], elements: Mapping[str, Element], riders: Mapping[str, int]
-    ) -> None:
-        """Lock the resources and their tallies in one go (making the missing ones: the
-        resource's lock keeps two transactions from making one tally twice)."""
-        got = self.tx.lock([*cands, *(tally_id(c) for c in cands)])
+        self, path: Sequence[str], riders: Mapping[str, int]
+    ) -> tuple[list[str], dict[str, Element]]:
+        """Lock the path's resources and their tallies in one go (making the missing tallies:
+        the resource's lock keeps two transactions from making one twice); returns the
+        candidates, in path order, and the path's elements."""
+        ids = list(dict.fromkeys(path))
+        got = self.tx.lock([*ids, *(tally_id(c) for c in ids)])
+        elements = {i: got[i] for i in ids if i in got}
+        cands = candidates(elements, ids)
         for c in cands:
             ct = got.get(tally_id(c))
             if not isinstance(ct, CauseTally):
@@ -127,6 +131,7 @@ class _Work:
                 if c in riders and riders[c] != ct.riders:
                     ct.riders = riders[c]
             self.tallies[c] = ct
+        return cands, elements
 
     def read_incidents(self, ids: Iterable[str]) -> list[Incident]:
         """Lock these incidents; the active ones, as Incident."""
@@ -400,11 +405,9 @@ def _correlate(
 ) -> Incident | None:
     """The common body of correlate_ticket and correlate_alarm (a raise)."""
     w = _Work(tx, now or utcnow())
-    elements = tx.peek(path)
-    cands = candidates(elements, path)
+    cands, _elements = w.read_tallies(path, riders or {})
     if not cands:
         return None
-    w.read_tallies(cands, elements, riders or {})
     is_ticket = isinstance(evidence, TroubleTicket)
     if is_ticket:
         w.add_complaint(cands, +1)
@@ -493,9 +496,7 @@ def _release(
 ) -> Incident | None:
     """Take one ticket's or alarm's evidence out of the tallies and of its incident."""
     w = _Work(tx, now or utcnow())
-    elements = tx.peek(path)
-    cands = candidates(elements, path)
-    w.read_tallies(cands, elements, {})
+    cands, _elements = w.read_tallies(path, {})
     got = w.read_incidents([evidence.incident or ""])
     inc = got[0] if got else None
     is_ticket = isinstance(evidence, TroubleTicket)
