@@ -107,13 +107,14 @@ class _Work:
     def read_tallies(
         self, path: Sequence[str], riders: Mapping[str, int]
     ) -> tuple[list[str], dict[str, Element]]:
-        """Lock the path's resources and their tallies in one go (making the missing tallies:
-        the resource's lock keeps two transactions from making one twice); returns the
-        candidates, in path order, and the path's elements."""
+        """Lock the path's resources, then read their tallies (making the missing ones): two
+        reads, so that a tally another transaction made while this one waited for the
+        resource's lock is seen, never made twice. Returns the candidates, in path order,
+        and the path's elements."""
         ids = list(dict.fromkeys(path))
-        got = self.tx.lock([*ids, *(tally_id(c) for c in ids)])
-        elements = {i: got[i] for i in ids if i in got}
+        elements = self.tx.lock(ids)
         cands = candidates(elements, ids)
+        got = self.tx.lock([tally_id(c) for c in cands])
         for c in cands:
             ct = got.get(tally_id(c))
             if not isinstance(ct, CauseTally):
