@@ -124,14 +124,19 @@ class Probes:
             t.join()
 
 
+#: Tickets' and alarms' ids carry the run, so a `--reuse` run's incidents and their events (the
+#: log is kept) never take the ids of an earlier run's.
+RUN = f"{int(time.time())}"
+
+
 def open_ticket(store: Neo4jStore, n: int, svc: str, customer: str, at: datetime) -> str | None:
     """What the ticket opening does: trace, count riders, then one correlating transaction."""
     hops = [h.element for h in store.trace(svc).hops]
     path = [el.id for el in hops]
     riders = riders_of(store, hops)
     ticket = TroubleTicket(
-        id=f"TT-BENCH-{n}",
-        crm_ticket_id=f"BENCH-{n}",
+        id=f"TT-BENCH-{RUN}-{n}",
+        crm_ticket_id=f"BENCH-{RUN}-{n}",
         subject="service",
         service=svc,
         customer=customer,
@@ -152,7 +157,7 @@ def open_ticket(store: Neo4jStore, n: int, svc: str, customer: str, at: datetime
 
 def raise_alarm(store: Neo4jStore, resource: str, cause: str, at: datetime) -> str | None:
     """One alarm raised and correlated in one transaction."""
-    aid = alarm_id(resource, "communicationsAlarm", cause, None)
+    aid = alarm_id(resource, "communicationsAlarm", cause, f"{RUN}:{resource}:{cause}")
     riders = riders_of(store, [resource])
     alarm = Alarm(
         id=aid,
