@@ -64,7 +64,14 @@ from pboss.assurance.model import (
     Priority,
     TroubleTicket,
 )
-from pboss.assurance.tallies import CauseTally, candidates, estimate_riders, path_up, tally_id
+from pboss.assurance.tallies import (
+    CAUSE_KINDS,
+    CauseTally,
+    candidates,
+    estimate_riders,
+    path_up,
+    tally_id,
+)
 from pboss.inventory.errors import NotFound
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.store import GraphStore
@@ -98,10 +105,15 @@ class _Work:
     # ---- reads ------------------------------------------------------------------------------
 
     def read_tallies(
-        self, cands: Sequence[str], elements: Mapping[str, Element], riders: Mapping[str, int]
-    ) -> None:
-        """Lock the resources, then their tallies (making the missing ones)."""
-        self.tx.lock(cands)
+        self, path: Sequence[str], riders: Mapping[str, int]
+    ) -> tuple[list[str], dict[str, Element]]:
+        """Lock the path's resources, then read their tallies (making the missing ones): two
+        reads, so that a tally another transaction made while this one waited for the
+        resource's lock is seen, never made twice. Returns the candidates, in path order,
+        and the path's elements."""
+        ids = list(dict.fromkeys(path))
+        elements = self.tx.lock(ids)
+        cands = candidates(elements, ids)
         got = self.tx.lock([tally_id(c) for c in cands])
         for c in cands:
             ct = got.get(tally_id(c))
@@ -120,6 +132,7 @@ class _Work:
                 if c in riders and riders[c] != ct.riders:
                     ct.riders = riders[c]
             self.tallies[c] = ct
+        return cands, elements
 
     def read_incidents(self, ids: Iterable[str]) -> list[Incident]:
         """Lock these incidents; the active ones, as Incident."""
@@ -134,11 +147,17 @@ class _Work:
         ]
 
     def suspecting(self, resource_ids: Iterable[str]) -> list[str]:
-        """Incidents whose SUSPECTS edge points at one of these resources."""
-        out: list[str] = []
-        for rid in resource_ids:
-            out += [el.id for _, el in self.tx.linked(rid, "SUSPECTS", "in")]
-        return out
+        """Incidents suspecting one of these resources (their tallies say; no read)."""
+        return [i for rid in resource_ids for i in self.tallies[rid].suspected_by]
+
+    def suspect(self, inc: Incident, old: str | None, new: str | None) -> None:
+        """Record on the tallies (those read) that the incident moved from `old` to `new`."""
+        if old is not None and old in self.tallies:
+            ct = self.tallies[old]
+            ct.suspected_by = [i for i in ct.suspected_by if i != inc.id]
+        if new is not None and new in self.tallies:
+            ct = self.tallies[new]
+            ct.suspected_by = sorted({*ct.suspected_by, inc.id})
 
     # ---- tallies ----------------------------------------------------------------------------
 
@@ -303,12 +322,16 @@ def _place(
 def _absorb_reads(w: _Work, absorbed: Sequence[Incident]) -> list[tuple[Edge, Element, list[str]]]:
     """Read the members of the incidents being absorbed and lock their paths' tallies."""
     members: list[tuple[Edge, Element, list[str]]] = []
-    for inc in absorbed:
-        for edge, el in w.tx.linked(inc.id, "GROUPED_IN", "in"):
-            path = list(getattr(el, "path", [])) if isinstance(el, TroubleTicket) else []
-            if isinstance(el, Alarm):
-                path = path_up(w.tx, el.resource)
-            members.append((edge, el.model_copy(deep=True), path))
+    edges = [e for inc in absorbed for e, _ in w.tx.linked(inc.id, "GROUPED_IN", "in")]
+    locked = w.tx.lock([e.src for e in edges])  # a ticket's or alarm's own writers lock it too
+    for edge in edges:
+        el = locked.get(edge.src)
+        if el is None:
+            continue
+        path = list(getattr(el, "path", [])) if isinstance(el, TroubleTicket) else []
+        if isinstance(el, Alarm):
+            path = path_up(w.tx, el.resource)
+        members.append((edge, el.model_copy(deep=True), path))
     ids = sorted({c for _, _, p in members for c in p} - set(w.tallies))
     for _rid, ct in w.tx.lock([tally_id(i) for i in ids]).items():
         if isinstance(ct, CauseTally):
@@ -341,6 +364,7 @@ def _absorb_writes(
             f"{len(inc.tickets)} ticket(s) and {len(inc.alarms)} alarm(s)"
         )
         inc.state = IncidentState.CANCELLED
+        w.suspect(inc, inc.suspected, None)
         w.note(inc, "absorbed", note)
         w.events.append((inc, "IncidentStateChangeEvent", "absorbed"))
         w.note(survivor, "merged", f"absorbed {inc.id} (suspected {inc.suspected})")
@@ -363,6 +387,7 @@ def _commit_incident(
             ct.incidents = sorted({*ct.incidents, inc.id})
     w.explain(inc, cands)
     if old_suspect != inc.suspected:
+        w.suspect(inc, old_suspect, inc.suspected)
         if old_suspect is not None:
             w.tx.unlink("SUSPECTS", inc.id, old_suspect)
         w.tx.link(Edge(type="SUSPECTS", src=inc.id, dst=inc.suspected))
@@ -381,11 +406,9 @@ def _correlate(
 ) -> Incident | None:
     """The common body of correlate_ticket and correlate_alarm (a raise)."""
     w = _Work(tx, now or utcnow())
-    elements = tx.peek(path)
-    cands = candidates(elements, path)
+    cands, _elements = w.read_tallies(path, riders or {})
     if not cands:
         return None
-    w.read_tallies(cands, elements, riders or {})
     is_ticket = isinstance(evidence, TroubleTicket)
     if is_ticket:
         w.add_complaint(cands, +1)
@@ -474,9 +497,7 @@ def _release(
 ) -> Incident | None:
     """Take one ticket's or alarm's evidence out of the tallies and of its incident."""
     w = _Work(tx, now or utcnow())
-    elements = tx.peek(path)
-    cands = candidates(elements, path)
-    w.read_tallies(cands, elements, {})
+    cands, _elements = w.read_tallies(path, {})
     got = w.read_incidents([evidence.incident or ""])
     inc = got[0] if got else None
     is_ticket = isinstance(evidence, TroubleTicket)
@@ -500,6 +521,7 @@ def _release(
     w.explain(inc, cands)
     inc.updated_at = w.now
     if not inc.tickets and not inc.alarms and inc.work_order is None:
+        w.suspect(inc, inc.suspected, None)
         inc.state = IncidentState.RESOLVED
         inc.resolved_at = w.now
         w.note(inc, "resolved", f"{what}; nothing is left in it")
@@ -558,15 +580,27 @@ def release_incident(tx: GraphTx, incident_id: str, *, now: datetime | None = No
 
 
 def riders_of(
-    store: GraphStore, resource_ids: Sequence[str], *, ttl: float = 60.0
+    store: GraphStore, resources: Sequence[str | Element], *, ttl: float = 60.0
 ) -> dict[str, int]:
     """Customers depending on each resource (`GraphStore.riders` totals), for `correlate_*`'s
     `riders`; counted before the transaction, cached `ttl` seconds per store and resource (an
-    OLT's four thousand customers are counted once a minute, not once per ticket)."""
+    OLT's four thousand customers are counted once a minute, not once per ticket). Given as
+    elements (a trace's hops, customer end first), an ONT, and the splitter output it hangs
+    on, count one without a read; a service or a place is skipped."""
     cache: dict[str, tuple[float, int]] = _CACHE.setdefault(id(store), {})
     now = time.monotonic()
     out: dict[str, int] = {}
-    for rid in dict.fromkeys(resource_ids):
+    ids: list[str] = []
+    prev: str | None = None
+    for res in resources:
+        if isinstance(res, str):
+            ids.append(res)
+        elif res.kind == "ONT" or (res.kind == "SplitterPort" and prev == "ONT"):
+            out[res.id] = 1
+        elif res.kind in CAUSE_KINDS:
+            ids.append(res.id)
+        prev = None if isinstance(res, str) else res.kind
+    for rid in dict.fromkeys(ids):
         hit = cache.get(rid)
         if hit is not None and now - hit[0] < ttl:
             out[rid] = hit[1]

@@ -50,6 +50,8 @@ class CauseTally(Element):
     alarmed: str = "{}"
     #: open incidents holding evidence through this resource
     incidents: list[str] = Field(default_factory=list)
+    #: open incidents suspecting this resource
+    suspected_by: list[str] = Field(default_factory=list)
 
     def alarmed_map(self) -> dict[str, int]:
         """The alarmed resources at or below this one, with their riders."""
@@ -137,13 +139,14 @@ def path_up(tx: GraphTx, resource_id: str, limit: int = 64) -> list[str]:
 
 
 def estimate_riders(el: Element) -> int:
-    """Customers a resource can carry, from what it is (no read): one for an ONT, a splitter
-    output or an NE port, a splitter's outputs, a PON port's split budget, a link's VC-12 slots;
-    0 (unknown: plausible only by an alarm) for an OLT or an NE. The capacity overstates the
-    riders, so the share is understated: a fallback for callers that did not count the riders
-    before the transaction (`riders_of`), never a reason to blame a resource."""
+    """Customers a resource can carry, from what it is (no read): one for an ONT or an NE
+    port, a splitter's outputs, a PON port's split budget, a link's VC-12 slots, a pool's
+    size; 0 (unknown: plausible only by an alarm) for a splitter output (it may feed a whole
+    second stage), an OLT or an NE. The capacity overstates the riders, so the share is
+    understated: a fallback for callers that did not count the riders before the transaction
+    (`incidents.riders_of`), never a reason to blame a resource."""
     kind = el.kind
-    if kind in ("ONT", "SplitterPort", "Port"):
+    if kind in ("ONT", "Port"):
         return 1
     if kind == "Splitter":
         return int(getattr(el, "ratio", 0))

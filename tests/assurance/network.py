@@ -85,8 +85,9 @@ def path_of(store: GraphStore, service: str) -> list[str]:
 def open_ticket(store: GraphStore, spl: str, home: int, *, at: datetime = T0) -> Incident | None:
     """Open a ticket for household `home` of splitter `spl` and correlate it."""
     svc = f"SVC-{spl}-{home}"
-    path = path_of(store, svc)
-    riders = riders_of(store, path, ttl=0)
+    hops = [h.element for h in store.trace(svc).hops]
+    path = [el.id for el in hops]
+    riders = riders_of(store, hops, ttl=0)
     ticket = TroubleTicket(
         id=f"TT-{spl}-{home}-{at:%H%M%S}",
         crm_ticket_id=f"{spl}-{home}-{at:%H%M%S}",
