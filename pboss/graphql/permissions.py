@@ -15,7 +15,9 @@ from enum import StrEnum
 
 from pboss.inventory.model import Element
 
-ROLES = ("crm", "engineer", "admin", "partner")
+#: `network` is the network's alarm sources (an NMS, a probe): they raise and clear alarms
+#: (`POST /alarms`, `raiseAlarm`/`clearAlarm`) and read no element (it has no `_ALLOWED` entry).
+ROLES = ("crm", "engineer", "admin", "partner", "network")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ def parse_role(spec: str, name: str) -> Principal:
     """Turn a role spec (`crm`, `engineer`, `admin`, `partner:<id>`) into a principal."""
     role, _, partner = spec.strip().partition(":")
     if role not in ROLES:
-        raise ValueError(f"unknown role {spec!r}; use one of crm, engineer, admin, partner:<id>")
+        raise ValueError(
+            f"unknown role {spec!r}; use one of crm, engineer, admin, network, partner:<id>"
+        )
     if role == "partner":
         if not partner:
             raise ValueError("a partner role names its partner: partner:<partner id>")

@@ -36,6 +36,8 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
+from pboss.graphql.assurance.incident_actions import IncidentActionMutation
+from pboss.graphql.assurance.incidents import IncidentMutation, IncidentQuery
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.crm.mutations import CrmMutation
 from pboss.graphql.crm.queries import CrmQuery
@@ -80,6 +82,9 @@ MUTATION_TYPES.append(CutoverMutation)
 QUERY_TYPES.append(FieldReportQuery)
 MUTATION_TYPES.append(FieldReportMutation)
 MUTATION_TYPES.append(AssignmentMutation)
+QUERY_TYPES.append(IncidentQuery)
+MUTATION_TYPES.append(IncidentMutation)
+MUTATION_TYPES.append(IncidentActionMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

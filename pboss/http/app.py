@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pboss.assurance.repair import RepairService, start_repair_sweeper
 from pboss.bootstrap import open_store, register_kinds, seed_store
 from pboss.config import Settings, get_settings
 from pboss.crm.publisher import start_publisher
@@ -147,6 +148,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = start_sweeper(state["store"], settings)
         state["provisioning"] = sweeper.service
+        repair = RepairService(state["store"], state["catalog"], sweeper.service.clock)
+        state["repair"] = repair  # graphql/assurance; its sweeper dispatches and watches SLAs
+        repairs = start_repair_sweeper(repair, sweeper.service.settings.sweep_interval_seconds)
         publisher = start_publisher(served, state["catalog"], settings, touches)
         hub = _start_delivery(state, settings)
         try:
@@ -157,6 +161,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             if publisher is not None:
                 publisher.stop()
             sweeper.stop()
+            repairs.stop()
             schema.close()
             executor.shutdown(wait=False, cancel_futures=True)
             if owned:

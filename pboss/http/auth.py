@@ -26,6 +26,7 @@ DEV_KEYS: dict[str, str] = {
     "dev-admin": "admin",
     "dev-partner-tt": "partner:P-TT",
     "dev-partner-oc": "partner:P-OC",
+    "dev-network": "network",
 }
 
 

@@ -7,6 +7,9 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 
 from __future__ import annotations
 
+from pboss.assurance.events import INCIDENT_EVENT_TYPES
+from pboss.assurance.record_events import ALARM_EVENT_TYPES, TICKET_EVENT_TYPES
+from pboss.assurance.repair_events import OPERATOR_REPAIR_TYPES, PARTNER_REPAIR_TYPES
 from pboss.cutover.events import CUTOVER_EVENT_TYPES
 from pboss.field.dispatch import WORK_ORDER_ASSIGNED
 from pboss.field.ratings import RATED_EVENT
@@ -37,6 +40,16 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
     RATED_EVENT: OPERATOR_ROLES,
     # a partner hears of its own crews' assignments, through its view (hub.views)
     WORK_ORDER_ASSIGNED: frozenset({*OPERATOR_ROLES, "partner"}),
+    # tickets and alarms (pboss.assurance): a partner hears of those on its own resources,
+    # through its view (hub.views: no customer, contact or path)
+    **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in TICKET_EVENT_TYPES},
+    **{t: frozenset({*OPERATOR_ROLES, "partner", "network"}) for t in ALARM_EVENT_TYPES},
+    # incidents (pboss.assurance.incidents): the operator's roles (no partner view yet)
+    **{t: OPERATOR_ROLES for t in INCIDENT_EVENT_TYPES},
+    # repair work (pboss.assurance.repair_events): tickets' and incidents' state to the operator;
+    # a repair dispatched to a partner, and its SLA alerts, to that partner too (hub.views)
+    **{t: OPERATOR_ROLES for t in OPERATOR_REPAIR_TYPES},
+    **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in PARTNER_REPAIR_TYPES},
 }
 
 

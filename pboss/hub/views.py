@@ -66,6 +66,59 @@ PARTNER_WORK_ORDER_FIELDS = (
     "plannedEnd",
     "predictedBreach",
 )
+#: The troubleTicket fields a partner sees of a ticket over its resources (no customer, contact,
+#: service, path or description: only the fault and its state).
+PARTNER_TICKET_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "ticketType",
+    "symptom",
+    "priority",
+    "creationDate",
+    "lastUpdate",
+    "resolutionDate",
+    "incident",
+)
+#: The alarm fields a partner sees of an alarm on its own resource.
+PARTNER_ALARM_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "alarmedObject",
+    "alarmType",
+    "probableCause",
+    "perceivedSeverity",
+    "alarmRaisedTime",
+    "alarmClearedTime",
+    "incident",
+)
+#: The repair fields a partner sees of a repair dispatched to it (`pboss.assurance`): its work
+#: order, the incident's suspect and deadline, SLA alerts; never tickets, customers or notes.
+PARTNER_REPAIR_FIELDS = (
+    "@type",
+    "id",
+    "state",
+    "incidentId",
+    "assignee",
+    "assigneeType",
+    "skill",
+    "site",
+    "slaHours",
+    "dueAt",
+    "jeopardy",
+    "breached",
+    "escalation",
+)
+PARTNER_INCIDENT_FIELDS = ("@type", "id", "state", "suspected", "priority", "dueAt", "resolvedAt")
+PARTNER_ALERT_FIELDS = (
+    "name",
+    "jeopardyType",
+    "alertDate",
+    "dueAt",
+    "escalationQueue",
+    "escalationLevel",
+)
 
 
 def partner_body(event: StoredEvent) -> dict[str, Any]:
@@ -85,6 +138,20 @@ def partner_body(event: StoredEvent) -> dict[str, Any]:
             shown[name] = {k: value[k] for k in PARTNER_CUTOVER_FIELDS if k in value}
         elif name == "workOrder" and isinstance(value, dict):
             shown[name] = {k: value[k] for k in PARTNER_WORK_ORDER_FIELDS if k in value}
+        elif name == "troubleTicket" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_TICKET_FIELDS if k in value}
+        elif name == "alarm" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_ALARM_FIELDS if k in value}
+        elif name == "repairWorkOrder" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_REPAIR_FIELDS if k in value}
+        elif name == "incident" and isinstance(value, dict):
+            shown[name] = {k: value[k] for k in PARTNER_INCIDENT_FIELDS if k in value}
+        elif name == "jeopardyAlert" and isinstance(value, list):
+            shown[name] = [
+                {k: a[k] for k in PARTNER_ALERT_FIELDS if k in a}
+                for a in value
+                if isinstance(a, dict)
+            ]
     out["event"] = shown
     return out
 

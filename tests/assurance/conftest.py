@@ -1,0 +1,39 @@
+"""Assurance fixtures: a service on the demo network with a clock tests move."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pboss.assurance.service import AssuranceService
+from pboss.inventory.store import GraphStore
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock a test moves."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        """Move on and say to when."""
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A fresh clock at T0."""
+    return Clock()
+
+
+@pytest.fixture
+def assurance(demo_store: GraphStore, clock: Clock) -> AssuranceService:
+    """The assurance service over the demo network (either store)."""
+    return AssuranceService(demo_store, clock)
