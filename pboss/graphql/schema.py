@@ -36,6 +36,8 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
+from pboss.graphql.assurance.alarms import AlarmMutation, AlarmQuery
+from pboss.graphql.assurance.tickets import TicketMutation, TicketQuery
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.crm.mutations import CrmMutation
 from pboss.graphql.crm.queries import CrmQuery
@@ -75,6 +77,8 @@ QUERY_TYPES.append(HubQuery)
 MUTATION_TYPES.append(HubMutation)
 QUERY_TYPES.append(CutoverQuery)
 MUTATION_TYPES.append(CutoverMutation)
+QUERY_TYPES += [TicketQuery, AlarmQuery]
+MUTATION_TYPES += [TicketMutation, AlarmMutation]
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).
