@@ -167,3 +167,16 @@ def test_alarms_through_the_api(api: Api, demo_store: GraphStore) -> None:
     assert cleared == {"__typename": "AlarmApplied", "outcome": "cleared",
                        "alarm": {"state": "CLEARED"}}  # fmt: skip
     assert demo_store.get("PL-1").status == "available"  # type: ignore[union-attr]
+
+
+SWEEP = (
+    "mutation { sweepUtilisation { __typename ... on UtilisationSwept { readings raised "
+    "cleared failed } ... on Forbidden { code } } }"
+)
+
+
+def test_utilisation_sweep_through_the_api(api: Api) -> None:
+    swept = api.data(SWEEP, ENGINEER)["sweepUtilisation"]
+    assert swept == {"__typename": "UtilisationSwept", "readings": 11, "raised": [],
+                     "cleared": [], "failed": []}  # fmt: skip
+    assert api.data(SWEEP, CRM)["sweepUtilisation"]["__typename"] == "Forbidden"

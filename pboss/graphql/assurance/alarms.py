@@ -15,6 +15,7 @@ import strawberry
 from pboss.assurance import model as am
 from pboss.assurance.alarms import AlarmOp, AlarmResult
 from pboss.assurance.service import AlarmFilter
+from pboss.assurance.utilisation import UtilisationSweep
 from pboss.graphql.assurance.access import ALARM_WRITE_ROLES, READ_ROLES, assurance_of
 from pboss.graphql.assurance.tickets import AssuranceEntry, entries_of
 from pboss.graphql.connections import MAX_PAGE, PageInfo, decode_cursor, encode_cursor
@@ -100,6 +101,21 @@ class AlarmConnection:
     page_info: PageInfo
     total_count: int
 
+
+@strawberry.type(description="What a utilisation sweep read, raised, updated and cleared.")
+class UtilisationSwept:
+    readings: int
+    raised: list[strawberry.ID]
+    updated: list[strawberry.ID]
+    cleared: list[strawberry.ID]
+    failed: list[str]
+
+
+UtilisationSweepPayload = Annotated[
+    UtilisationSwept | Forbidden, strawberry.union("UtilisationSweepPayload")
+]
+#: Who may run a utilisation sweep by hand.
+UTILISATION_ROLES = frozenset({"engineer", "admin"})
 
 AlarmsResult = Annotated[AlarmConnection | Forbidden, strawberry.union("AlarmsResult")]
 
@@ -250,6 +266,27 @@ class AlarmMutation:
             specific_problem=input.specific_problem[:TEXT_MAX],
         )
         return await _apply(ctx, op)
+
+    @strawberry.mutation(
+        description="Read the utilisation measures (PON split budget, splitter fill, trunk VC-12 "
+        "use, partner pools) against the configured thresholds and raise or clear their alarms."
+    )
+    async def sweep_utilisation(self, info: Info) -> UtilisationSweepPayload:
+        ctx = info.context
+        if ctx.principal.role not in UTILISATION_ROLES:
+            return Forbidden.of("sweep utilisation", ctx.principal.role)
+        sweep = UtilisationSweep(assurance_of(ctx.state))
+        try:
+            report = await ctx.call(sweep.sweep, actor=ctx.principal.actor)
+        finally:
+            ctx.loaders.forget()
+        return UtilisationSwept(
+            readings=report.readings,
+            raised=[strawberry.ID(r) for r in report.raised],
+            updated=[strawberry.ID(r) for r in report.updated],
+            cleared=[strawberry.ID(r) for r in report.cleared],
+            failed=report.failed,
+        )
 
     @strawberry.mutation(
         description="Clear an alarm: the resource's status before it is restored if it is "
