@@ -8,6 +8,7 @@ import.
 from __future__ import annotations
 
 from pboss.assurance.model import register_kinds as register_assurance_kinds
+from pboss.assurance.tallies import register_kinds as register_tally_kinds
 from pboss.config import Settings
 from pboss.crm.feedback_model import register_kinds as register_crm_kinds
 from pboss.cutover.model import register_kinds as register_cutover_kinds
@@ -26,6 +27,7 @@ def register_kinds() -> None:
     register_crm_kinds()
     register_cutover_kinds()
     register_assurance_kinds()
+    register_tally_kinds()
     register_field_kinds()
 
 

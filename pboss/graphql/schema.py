@@ -37,6 +37,7 @@ from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
 from pboss.graphql.assurance.alarms import AlarmMutation, AlarmQuery
+from pboss.graphql.assurance.incident_actions import IncidentActionMutation
 from pboss.graphql.assurance.tickets import TicketMutation, TicketQuery
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.crm.mutations import CrmMutation
@@ -79,6 +80,7 @@ QUERY_TYPES.append(CutoverQuery)
 MUTATION_TYPES.append(CutoverMutation)
 QUERY_TYPES += [TicketQuery, AlarmQuery]
 MUTATION_TYPES += [TicketMutation, AlarmMutation]
+MUTATION_TYPES.append(IncidentActionMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

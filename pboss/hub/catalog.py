@@ -7,6 +7,7 @@ Capabilities add their types here as they gain events (tickets, cutover plans, .
 
 from __future__ import annotations
 
+from pboss.assurance.events import INCIDENT_EVENT_TYPES
 from pboss.assurance.record_events import ALARM_EVENT_TYPES, TICKET_EVENT_TYPES
 from pboss.cutover.events import CUTOVER_EVENT_TYPES
 from pboss.provisioning.events import ORDER_EVENT_TYPES
@@ -35,7 +36,9 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
     # tickets and alarms (pboss.assurance): a partner hears of those on its own resources,
     # through its view (hub.views: no customer, contact or path)
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in TICKET_EVENT_TYPES},
-    **{t: frozenset({*OPERATOR_ROLES, "partner", "network"}) for t in ALARM_EVENT_TYPES},
+    **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in ALARM_EVENT_TYPES},
+    # incidents (pboss.assurance.incidents): the operator's roles (no partner view yet)
+    **{t: OPERATOR_ROLES for t in INCIDENT_EVENT_TYPES},
 }
 
 

@@ -1,1 +1,2 @@
-"""GraphQL area of assurance: trouble tickets and alarms (`tickets.py`, `alarms.py`), incidents."""
+"""GraphQL for assurance: trouble tickets and alarms (`tickets.py`, `alarms.py`), incidents
+with their repair (issue 19)."""
