@@ -4,12 +4,15 @@ roles; bad lines typed and writing nothing while the good ones apply; the body l
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from pboss.graphql.assurance.access import assurance_of
 from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
 from tests.api.conftest import KEYS, api_settings
@@ -107,3 +110,31 @@ def test_body_and_line_limits(client: TestClient, demo_store: GraphStore) -> Non
     big = [line("raise", "ONT-1", specificProblem="x" * 1900)] * 40  # ~80 KB > 64 KB
     assert post(client, big).status_code == 413
     assert demo_store.counts().get("Alarm", 0) == 0
+
+
+def test_an_alarm_storm_does_not_block_ordinary_queries(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a long batch is applied (each operation slowed to 40 ms), a query answers at once:
+    ingest runs on its own threads, never on the server's loop or GraphQL's store threads."""
+    service = assurance_of(client.app.state.pboss)  # type: ignore[attr-defined]
+    apply = service.apply_alarm
+
+    def slow(op: Any, *, actor: str) -> Any:
+        time.sleep(0.04)
+        return apply(op, actor=actor)
+
+    monkeypatch.setattr(service, "apply_alarm", slow)
+    storm = [line("raise", "ONT-1", sourceAlarmId=f"S-{i}", severity="minor") for i in range(60)]
+    done: list[float] = []
+    worker = threading.Thread(target=lambda: done.append(len(rows(post(client, storm)))))
+    start = time.monotonic()
+    worker.start()
+    time.sleep(0.3)  # the storm is being applied
+    query = {"query": '{ element(id: "OLT-1") { ... on Element { id } } }'}
+    answer = client.post("/graphql", json=query, headers={"Authorization": "Bearer crm-key"})
+    answered = time.monotonic() - start
+    assert answer.status_code == 200 and answer.json()["data"]["element"]["id"] == "OLT-1"
+    assert not done, "the storm must still be running when the query is answered"
+    worker.join(30)
+    assert done == [60] and time.monotonic() - start > answered + 0.5
