@@ -16,6 +16,7 @@ from pboss.assurance.record_events import TICKET_CREATED, TICKET_STATE_CHANGED
 from pboss.assurance.seam import STAND_IN
 from pboss.assurance.service import AssuranceService, TicketFilter
 from pboss.assurance.tickets import TicketRequest
+from pboss.hub.views import body_for
 from pboss.inventory.errors import NotFound
 from pboss.inventory.model import Customer, Edge
 from pboss.inventory.store import GraphStore
@@ -223,3 +224,18 @@ def test_ticket_lists_filter_and_count(assurance: AssuranceService) -> None:
     assert [t.id for t in rest.items] == ["TT-4"] and not rest.has_next
     assert [t.id for t in assurance.tickets(TicketFilter(partner="P-TT")).items] == ["TT-4"]
     assert assurance.tickets(TicketFilter(site="B-DH")).total == 2  # TT-3 and TT-4 (NE-Z)
+
+
+def test_partners_hear_of_tickets_on_their_resources_without_household_data(
+    assurance: AssuranceService, demo_store: GraphStore
+) -> None:
+    req = TicketRequest("P", Symptom.LEASED_LINE_DOWN, customer="E-1", contact_name="张经理",
+                        contact_phone="13900000000", description="专线中断")  # fmt: skip
+    assurance.open_ticket(req, actor="crm")
+    [event] = demo_store.events_after(0, types=[TICKET_CREATED])
+    assert event.partners == ["P-TT"]
+    seen = body_for(event, "P-TT")["event"]["troubleTicket"]
+    assert seen["id"] == "TT-P" and seen["symptom"] == "leasedLineDown"
+    hidden = {"customer", "contactName", "contactPhone", "description", "path", "service"}
+    assert not hidden & set(seen)
+    assert body_for(event, None)["event"]["troubleTicket"]["contactPhone"] == "13900000000"
