@@ -105,11 +105,16 @@ class _Work:
     # ---- reads ------------------------------------------------------------------------------
 
     def read_tallies(
-        self, cands: Sequence[str], elements: Mapping[str, Element], riders: Mapping[str, int]
-    ) -> None:
-        """Lock the resources and their tallies in one go (making the missing ones: the
-        resource's lock keeps two transactions from making one tally twice)."""
-        got = self.tx.lock([*cands, *(tally_id(c) for c in cands)])
+        self, path: Sequence[str], riders: Mapping[str, int]
+    ) -> tuple[list[str], dict[str, Element]]:
+        """Lock the path's resources, then read their tallies (making the missing ones): two
+        reads, so that a tally another transaction made while this one waited for the
+        resource's lock is seen, never made twice. Returns the candidates, in path order,
+        and the path's elements."""
+        ids = list(dict.fromkeys(path))
+        elements = self.tx.lock(ids)
+        cands = candidates(elements, ids)
+        got = self.tx.lock([tally_id(c) for c in cands])
         for c in cands:
             ct = got.get(tally_id(c))
             if not isinstance(ct, CauseTally):
@@ -127,6 +132,7 @@ class _Work:
                 if c in riders and riders[c] != ct.riders:
                     ct.riders = riders[c]
             self.tallies[c] = ct
+        return cands, elements
 
     def read_incidents(self, ids: Iterable[str]) -> list[Incident]:
         """Lock these incidents; the active ones, as Incident."""
@@ -316,12 +322,16 @@ def _place(
 def _absorb_reads(w: _Work, absorbed: Sequence[Incident]) -> list[tuple[Edge, Element, list[str]]]:
     """Read the members of the incidents being absorbed and lock their paths' tallies."""
     members: list[tuple[Edge, Element, list[str]]] = []
-    for inc in absorbed:
-        for edge, el in w.tx.linked(inc.id, "GROUPED_IN", "in"):
-            path = list(getattr(el, "path", [])) if isinstance(el, TroubleTicket) else []
-            if isinstance(el, Alarm):
-                path = path_up(w.tx, el.resource)
-            members.append((edge, el.model_copy(deep=True), path))
+    edges = [e for inc in absorbed for e, _ in w.tx.linked(inc.id, "GROUPED_IN", "in")]
+    locked = w.tx.lock([e.src for e in edges])  # a ticket's or alarm's own writers lock it too
+    for edge in edges:
+        el = locked.get(edge.src)
+        if el is None:
+            continue
+        path = list(getattr(el, "path", [])) if isinstance(el, TroubleTicket) else []
+        if isinstance(el, Alarm):
+            path = path_up(w.tx, el.resource)
+        members.append((edge, el.model_copy(deep=True), path))
     ids = sorted({c for _, _, p in members for c in p} - set(w.tallies))
     for _rid, ct in w.tx.lock([tally_id(i) for i in ids]).items():
         if isinstance(ct, CauseTally):
@@ -396,11 +406,9 @@ def _correlate(
 ) -> Incident | None:
     """The common body of correlate_ticket and correlate_alarm (a raise)."""
     w = _Work(tx, now or utcnow())
-    elements = tx.peek(path)
-    cands = candidates(elements, path)
+    cands, _elements = w.read_tallies(path, riders or {})
     if not cands:
         return None
-    w.read_tallies(cands, elements, riders or {})
     is_ticket = isinstance(evidence, TroubleTicket)
     if is_ticket:
         w.add_complaint(cands, +1)
@@ -489,9 +497,7 @@ def _release(
 ) -> Incident | None:
     """Take one ticket's or alarm's evidence out of the tallies and of its incident."""
     w = _Work(tx, now or utcnow())
-    elements = tx.peek(path)
-    cands = candidates(elements, path)
-    w.read_tallies(cands, elements, {})
+    cands, _elements = w.read_tallies(path, {})
     got = w.read_incidents([evidence.incident or ""])
     inc = got[0] if got else None
     is_ticket = isinstance(evidence, TroubleTicket)

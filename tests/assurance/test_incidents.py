@@ -123,3 +123,18 @@ def test_correlation_emits_incident_events(net: GraphStore) -> None:
     body = events[1].body["event"]
     assert body["incident"]["suspected"] == "SPL-A2a" and body["incident"]["tickets"] == 2
     assert "B-9" in events[1].sites
+
+
+def test_concurrent_first_tickets_make_each_tally_once(net: GraphStore) -> None:
+    """Eight households of one splitter call at once on a quiet network: every transaction
+    waits for the path's locks, then sees the tallies the first one made (none is made twice,
+    which Neo4j would refuse as AlreadyExists)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda h: open_ticket(net, "SPL-A1a", h, at=later(h)), range(1, 9)))
+    assert all(inc is not None for inc in got)
+    incs = active(net)
+    assert [(i.suspected, len(i.tickets)) for i in incs] == [("SPL-A1a", 8)]
+    ct = net.get(tally_id("OLT-A"))
+    assert isinstance(ct, CauseTally) and ct.complaints == 8
