@@ -134,6 +134,8 @@ def _set_faulty(
 ) -> Element | None:
     """Move the resource to faulty for this alarm when the rules say so; the changed resource,
     or None (the alarm's history says why when the lifecycle refused)."""
+    if alarm.origin == "utilisation":
+        return None  # capacity running out is no failure
     if not cfg.sets_faulty(alarm.alarm_type, alarm.probable_cause, alarm.severity):
         return None
     status = str(res.status)
@@ -168,7 +170,7 @@ def raise_alarm(
         alarm = _new_alarm(op, res, now, actor)
         alarm.history.append(_entry(now, "raised", actor, str(op.severity), AlarmState.RAISED))
         changed = _set_faulty(alarm, res, config, now, actor)
-        incident = correlator.correlate_alarm(tx, alarm)
+        incident = correlator.correlate_alarm(tx, alarm, now=now)
         tx.put(alarm, new=True)
         tx.link(Edge(type="ON", src=alarm.id, dst=res.id))
         if changed is not None:
@@ -187,7 +189,7 @@ def raise_alarm(
         alarm.previous_status = None
         alarm.history.append(_entry(now, "raised", actor, str(op.severity), AlarmState.RAISED))
         changed = _set_faulty(alarm, res, config, now, actor)
-        incident = correlator.correlate_alarm(tx, alarm)
+        incident = correlator.correlate_alarm(tx, alarm, now=now)
         tx.put(alarm)
         if changed is not None:
             tx.put(changed)
@@ -199,7 +201,7 @@ def raise_alarm(
     alarm.severity = op.severity
     alarm.history.append(_entry(now, "severity", actor, f"{before} -> {op.severity}"))
     changed = None if alarm.previous_status else _set_faulty(alarm, res, config, now, actor)
-    incident = correlator.correlate_alarm(tx, alarm)
+    incident = correlator.correlate_alarm(tx, alarm, now=now)
     tx.put(alarm)
     if changed is not None:
         tx.put(changed)
@@ -268,7 +270,7 @@ def clear_alarm(
         note = f"{restore} cannot follow faulty: not restored"
         restore = None
     alarm.history.append(_entry(now, "cleared", actor, note, AlarmState.CLEARED))
-    incident = correlator.correlate_alarm(tx, alarm)
+    incident = correlator.correlate_alarm(tx, alarm, now=now)
     if heir is not None:
         heir.previous_status = alarm.previous_status
         heir.history.append(_entry(now, "holds_status", actor, f"after {alarm.id} cleared"))

@@ -265,7 +265,7 @@ def open_ticket(
         partners=subject.partners,
         history=[Entry(at=now, event="opened", state=_OPENED, actor=actor).dumps()],
     )
-    incident = correlator.correlate_ticket(tx, ticket)
+    incident = correlator.correlate_ticket(tx, ticket, now=now)
     tx.put(ticket, new=True)
     tx.link(Edge(type="ABOUT", src=tid, dst=service.id))
     if cust_id:
@@ -303,9 +303,9 @@ def change_state(
     elif to == TicketState.IN_PROGRESS:
         ticket.resolved_at = None
     if current in OPEN_TICKET_STATES and to not in OPEN_TICKET_STATES:
-        correlator.release_ticket(tx, ticket)
+        correlator.release_ticket(tx, ticket, now=now)
     elif current not in OPEN_TICKET_STATES and to in OPEN_TICKET_STATES:
-        correlator.correlate_ticket(tx, ticket)
+        correlator.correlate_ticket(tx, ticket, now=now)
     ticket.history = [
         *ticket.history,
         Entry(at=now, event="state", state=to, actor=actor, note=note).dumps(),

@@ -31,6 +31,7 @@ from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
 from pboss.graphql.network.sites import SiteIndex
 from pboss.graphql.schema import build_schema
+from pboss.http.alarms import add_alarm_ingest
 from pboss.http.auth import load_keyring, require_keys
 from pboss.http.consistency import CausalConsistency
 from pboss.http.endpoint import Unauthenticated, graphql_router
@@ -45,7 +46,7 @@ from pboss.metrics import Metrics, instrument
 from pboss.provisioning.runtime import start_sweeper
 
 log = logging.getLogger(__name__)
-ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
+ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/alarms")
 
 
 class HttpMetrics:
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             sweeper.stop()
             repairs.stop()
             schema.close()
+            ingest.shutdown(wait=False, cancel_futures=True)
             executor.shutdown(wait=False, cancel_futures=True)
             if owned:
                 raw.close()
@@ -180,6 +182,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     router = graphql_router(schema, state)
     app.include_router(router, prefix="/graphql")
     add_probes(app, state)
+    ingest = add_alarm_ingest(app, state)  # POST /alarms (pboss.http.alarms)
     if settings.graphiql_enabled:
         mount_graphiql_assets(app)
     _add_unauthenticated(app)
