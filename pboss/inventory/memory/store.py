@@ -1,9 +1,11 @@
 """MemoryStore: the resource graph in a networkx MultiDiGraph, the embedded default.
 
-For trying pboss, small deployments and fast tests: everything lives in one process's memory and is
-lost when it stops (persist with `pboss export`). Writes are serialised by one lock; reads of a
-consistent snapshot are not guaranteed while a write runs in another thread, so use Neo4j when many
-writers and durability matter.
+For trying pboss, small deployments and fast tests: everything lives in one process's memory.
+Given a data directory (`PBOSS_DATA_DIR`, what `pboss serve` uses by default) it keeps what it is
+given: every commit is journaled and fsynced before it returns, beside a snapshot
+(`memory/durable.py`); without one (tests, `PBOSS_DATA_DIR=`) it is lost when the process stops.
+Writes are serialised by one lock; reads of a consistent snapshot are not guaranteed while a write
+runs in another thread, so use Neo4j when many writers, several processes or replicas matter.
 
 Size: the GraphStore protocol's methods in one class (views and scans already live beside it).
 """
@@ -15,6 +17,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -29,9 +32,11 @@ from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.memory import edges as edge_changes
 from pboss.inventory.memory import scans, views
+from pboss.inventory.memory.durable import DEFAULT_COMPACT_BYTES, Durability, JournaledLock
 from pboss.inventory.memory.events import EventLog
 from pboss.inventory.memory.listeners import ListenerBook
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
+from pboss.inventory.memory.recording import RecordingGraph
 from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
 from pboss.inventory.results import (
@@ -83,16 +88,29 @@ class MemoryStore:
 
     name = "memory"
 
-    def __init__(self, catalog: Catalog | None = None):
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        data_dir: Path | None = None,
+        compact_bytes: int = DEFAULT_COMPACT_BYTES,
+    ):
+        """An empty store, or, with `data_dir`, the one kept there (loaded, then journaled)."""
         self.catalog = catalog or default_catalog()
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
-        self.lock = threading.RLock()
+        self.graph: nx.MultiDiGraph = RecordingGraph() if data_dir else nx.MultiDiGraph()
+        self.lock: Any = threading.RLock()
         self._history: list[ChangeRecord] = []
         self._history_of: dict[str, list[ChangeRecord]] = {}
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
         self.events = EventLog()
         self.listeners = ListenerBook()
+        self.durable: Durability | None = None
+        if data_dir is not None:
+            durable = Durability(self, Path(data_dir), compact_bytes)
+            durable.open()
+            self.durable = durable
+            self.lock = JournaledLock(durable.commit)
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -110,17 +128,47 @@ class MemoryStore:
                 now = str(self._el(e.element_id).status) if e.element_id in self.graph else None
                 e = e.model_copy(update={"from_status": now, "to_status": now or "deleted"})
             out.append(e)
-            self._history_of.setdefault(e.element_id, []).append(e)
-        self._history += out
+        self.keep_history(out)
+        if self.durable is not None:
+            self.durable.changes.history.append(("add", out))
         return out
 
-    def _put_node(self, node: Element) -> None:
+    def keep_history(self, entries: list[ChangeRecord]) -> None:
+        """Append stamped entries to the history and to each element's own list."""
+        for e in entries:
+            self._history_of.setdefault(e.element_id, []).append(e)
+        self._history += entries
+
+    def forget_history(self, ids: set[str], actor: str, reason: str, since: datetime) -> None:
+        """Drop the entries of these elements by this actor and reason since then (an undone
+        load's, `restore`), from the history and from each element's own list."""
+
+        def undone(r: ChangeRecord) -> bool:
+            return r.element_id in ids and r.actor == actor and r.reason == reason and r.at >= since
+
+        self._history = [r for r in self._history if not undone(r)]
+        for i in ids & self._history_of.keys():  # each element's own list too
+            self._history_of[i] = [r for r in self._history_of[i] if not undone(r)]
+        if self.durable is not None:
+            self.durable.changes.history.append(("forget", (ids, actor, reason, since)))
+
+    def place_node(self, node: Element) -> None:
+        """Put this very element (not a copy) in the graph and the indexes (a journal's)."""
         if node.id in self.graph:
             self._unindex(self._el(node.id))
-        self.graph.add_node(node.id, el=node.model_copy(deep=True))
+        self.graph.add_node(node.id, el=node)
         self._by_kind.setdefault(node.kind, set()).add(node.id)
         if node.site:
             self._by_site.setdefault(node.site, set()).add(node.id)
+
+    def drop_node(self, element_id: str) -> None:
+        """Remove a node, its edges and its index entries, if it is there (a journal's)."""
+        if element_id in self.graph:
+            self._unindex(self._el(element_id))
+            self.graph.remove_node(element_id)
+
+    def _put_node(self, node: Element) -> None:
+        self.place_node(node.model_copy(deep=True))
 
     def _unindex(self, el: Element) -> None:
         self._by_kind[el.kind].discard(el.id)
@@ -608,7 +656,8 @@ class MemoryStore:
     # ---- the event hub's records ----------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:
-        self.listeners.add(listener)
+        with self.lock:  # its commit journals the change
+            self.listeners.add(listener)
 
     def get_listener(self, listener_id: str) -> Listener | None:
         return self.listeners.get(listener_id)
@@ -617,7 +666,8 @@ class MemoryStore:
         return self.listeners.all()
 
     def remove_listener(self, listener_id: str) -> bool:
-        return self.listeners.remove(listener_id)
+        with self.lock:  # its commit journals the change
+            return self.listeners.remove(listener_id)
 
     def claim_listeners(
         self, owner: str, *, now: datetime, until: datetime, limit: int
@@ -625,7 +675,8 @@ class MemoryStore:
         return self.listeners.claim(owner, now, until, limit)
 
     def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
-        return self.listeners.record(listener_id, owner, report)
+        with self.lock:  # its commit journals the change
+            return self.listeners.record(listener_id, owner, report)
 
     def release_listener(self, listener_id: str, owner: str) -> None:
         self.listeners.release(listener_id, owner)
@@ -642,7 +693,8 @@ class MemoryStore:
     def set_dead_letters(
         self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
     ) -> list[DeadLetter]:
-        return self.listeners.set_dead(ids, state, reason)
+        with self.lock:  # its commit journals the change
+            return self.listeners.set_dead(ids, state, reason)
 
     def _commit(self, tx: MemoryTx, actor: str, reason: str) -> None:
         """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
@@ -748,29 +800,26 @@ class MemoryStore:
                     self._unindex(self._el(i))
                     self.graph.remove_node(i)
             if undo.history_ids and undo.since is not None:
-                ids, since = set(undo.history_ids), undo.since
-
-                def undone(r: ChangeRecord) -> bool:
-                    return (
-                        r.element_id in ids
-                        and r.actor == undo.actor
-                        and r.reason == undo.reason
-                        and r.at >= since
-                    )
-
-                self._history = [r for r in self._history if not undone(r)]
-                for i in ids & self._history_of.keys():  # each element's own list too
-                    self._history_of[i] = [r for r in self._history_of[i] if not undone(r)]
+                self.forget_history(set(undo.history_ids), undo.actor, undo.reason, undo.since)
 
     def clear(self) -> None:
         with self.lock:
-            self.graph.clear()
-            self._history.clear()
-            self._history_of.clear()
-            self._by_kind.clear()
-            self._by_site.clear()
-            self.events.clear()
-            self.listeners.clear()
+            self.clear_state()
+
+    def clear_state(self) -> None:
+        """Forget everything (the caller holds the lock; a journal's clear calls it too)."""
+        self.graph.clear()
+        self._history.clear()
+        self._history_of.clear()
+        self._by_kind.clear()
+        self._by_site.clear()
+        self.events.clear()
+        self.listeners.clear()
+        if self.durable is not None:
+            self.durable.changes.history.clear()  # the clear record supersedes them
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Compact and let go of the data directory, if any (nothing to release otherwise)."""
+        if self.durable is not None:
+            with self.lock:
+                self.durable.close()
