@@ -56,7 +56,7 @@ JOURNAL = "journal.log"
 LOCK = "lock"
 _HEAD = struct.Struct(">II")  # payload length, crc32 of the payload
 #: attributes of a MemoryStore that are not its data (see `Durability.state`)
-TRANSIENT = frozenset({"lock", "catalog", "durable"})
+TRANSIENT = frozenset({"lock", "catalog", "durable", "_riders_cache", "_entered"})
 DEFAULT_COMPACT_BYTES = 256 * 1024 * 1024
 
 
@@ -77,9 +77,10 @@ class Changes:
         return bool(self.history)
 
 
-class JournaledLock:
-    """The store's re-entrant lock; its outermost release commits what was written to the
-    journal first (`on_commit`), so a write returns only once it is on disk."""
+class CommitLock:
+    """The store's re-entrant lock; its outermost release runs the commit hook first (which
+    journals what was written, so a write returns only once it is on disk, and drops the cached
+    answers it changed)."""
 
     def __init__(self, on_commit: Callable[[], None]) -> None:
         self._lock = threading.RLock()
@@ -95,8 +96,8 @@ class JournaledLock:
         if self.broken is not None:
             self._lock.release()
             raise StoreUnavailable(
-                f"the embedded store's journal could not be written ({self.broken}); restart "
-                "pboss once the data directory is writable: it comes back as last acknowledged"
+                f"the embedded store could not commit a write ({self.broken}); restart pboss "
+                "once the data directory is writable: it comes back as last acknowledged"
             )
         self._depth += 1
         return True
@@ -237,20 +238,25 @@ class Durability:
 
     # ---- committing -----------------------------------------------------------------------------
 
-    def commit(self) -> None:
-        """Write what the finished commit changed as one fsynced record (nothing if nothing)."""
+    def pending(self) -> bool:
+        """True when a commit has more to write than the graph noted (history, events,
+        listeners)."""
+        store = self.store
+        events = len(store.events) != self.events_mark
+        return bool(self.changes) or events or store.listeners.touched
+
+    def commit(self, cleared: bool, nodes: set[Any], edges: set[Any]) -> None:
+        """Write what the finished commit changed as one fsynced record (nothing if nothing):
+        `nodes` and `edges` are what it touched (the graph's notes and the elements its history
+        entries name), `cleared` whether it began with a clean slate."""
         store = self.store
         graph = store.graph
         events = len(store.events)
         book = store.listeners
-        if not (graph.touched or self.changes or events != self.events_mark or book.touched):
+        if not (cleared or nodes or edges or self.pending()):
             return
-        cleared, nodes, edges = graph.take_touched()
         listeners, dead = book.take_touched()
         changes, self.changes = self.changes, Changes()
-        for op, arg in changes.history:
-            if op == "add":
-                nodes.update(e.element_id for e in arg)
         present = [graph.nodes[n]["el"] for n in nodes if n in graph]
         gone = [n for n in nodes if n not in graph]
         edge_states = [

@@ -12,15 +12,12 @@ Size: the GraphStore protocol's methods in one class (views and scans already li
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-
-import networkx as nx
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
@@ -32,11 +29,12 @@ from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.memory import edges as edge_changes
 from pboss.inventory.memory import scans, views
-from pboss.inventory.memory.durable import DEFAULT_COMPACT_BYTES, Durability, JournaledLock
+from pboss.inventory.memory.durable import DEFAULT_COMPACT_BYTES, CommitLock, Durability
 from pboss.inventory.memory.events import EventLog
 from pboss.inventory.memory.listeners import ListenerBook
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
 from pboss.inventory.memory.recording import RecordingGraph
+from pboss.inventory.memory.riders_cache import RidersCache
 from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import FAILURE_EDGES, SINGLE_UPSTREAM, Edge, Element, from_props
 from pboss.inventory.results import (
@@ -97,20 +95,36 @@ class MemoryStore:
     ):
         """An empty store, or, with `data_dir`, the one kept there (loaded, then journaled)."""
         self.catalog = catalog or default_catalog()
-        self.graph: nx.MultiDiGraph = RecordingGraph() if data_dir else nx.MultiDiGraph()
-        self.lock: Any = threading.RLock()
+        self.graph: RecordingGraph = RecordingGraph()
+        self.lock = CommitLock(self._on_commit)
         self._history: list[ChangeRecord] = []
         self._history_of: dict[str, list[ChangeRecord]] = {}
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
         self.events = EventLog()
         self.listeners = ListenerBook()
+        self._entered: set[str] = set()  # elements history entries named since the last commit
+        self._riders_cache = RidersCache()
         self.durable: Durability | None = None
         if data_dir is not None:
             durable = Durability(self, Path(data_dir), compact_bytes)
             durable.open()
             self.durable = durable
-            self.lock = JournaledLock(durable.commit)
+
+    def _on_commit(self) -> None:
+        """At the outermost release of the lock: drop the cached answers the writes touched and
+        journal them (with a data directory) before anyone hears the write is done."""
+        durable = self.durable
+        if not (self.graph.touched or self._entered or (durable and durable.pending())):
+            return  # a read
+        cleared, nodes, edges = self.graph.take_touched()
+        nodes |= self._entered  # an element changed in place (a status) has a history entry
+        self._entered = set()
+        if cleared:
+            self._riders_cache.clear()
+        self._riders_cache.invalidate(nodes)
+        if durable is not None:
+            durable.commit(cleared, nodes, edges)
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -128,6 +142,7 @@ class MemoryStore:
                 now = str(self._el(e.element_id).status) if e.element_id in self.graph else None
                 e = e.model_copy(update={"from_status": now, "to_status": now or "deleted"})
             out.append(e)
+            self._entered.add(e.element_id)
         self.keep_history(out)
         if self.durable is not None:
             self.durable.changes.history.append(("add", out))
@@ -193,10 +208,11 @@ class MemoryStore:
     def _reverse_closure(self, start: Iterable[str]) -> set[str]:
         seen = set(start)
         queue = deque(seen)
+        pred = self.graph.pred
         while queue:
             cur = queue.popleft()
-            for src, _, key in self.graph.in_edges(cur, keys=True):
-                if key in _FAILURE and src not in seen:
+            for src, keys in pred[cur].items():
+                if src not in seen and not _FAILURE.isdisjoint(keys):
                     seen.add(src)
                     queue.append(src)
         return seen
@@ -204,10 +220,11 @@ class MemoryStore:
     def _forward_closure(self, root: str) -> dict[str, int]:
         depth = {root: 0}
         queue = deque([root])
+        succ = self.graph.succ
         while queue:
             cur = queue.popleft()
-            for _, dst, key in self.graph.out_edges(cur, keys=True):
-                if key in _FAILURE and dst not in depth:
+            for dst, keys in succ[cur].items():
+                if dst not in depth and not _FAILURE.isdisjoint(keys):
                     depth[dst] = depth[cur] + 1
                     queue.append(dst)
         return depth
@@ -468,43 +485,59 @@ class MemoryStore:
         fields: RiderFields | None = None,
     ) -> Riders:
         # `fields` only lets a store fetch less; copies of whole elements cost nothing to fetch here
+        key = (tuple(element_ids), first, after)
         with self.lock:
             for i in element_ids:
                 self._require(i)
-            reached = self._reverse_closure(element_ids)
-            services = sorted(i for i in reached if self._el(i).kind == "Service")
-            rows: list[RiderRow] = []
-            customer_of: dict[str, str | None] = {}
-            for sid in services:
-                svc = self._el(sid)
-                cust_id = next(
-                    (d for _, d, k in self.graph.out_edges(sid, keys=True) if k == "FOR"), None
+            cached = self._riders_cache.get(key)
+            if cached is not None:
+                return cached
+            reads: set[str] = set()  # every node the answer depends on (riders_cache.py)
+            answer = self._riders(element_ids, first, after, reads)
+            self._riders_cache.put(key, answer, reads)
+            return answer
+
+    def _riders(
+        self, element_ids: Sequence[str], first: int, after: str | None, reads: set[str]
+    ) -> Riders:
+        """`riders` under the lock, noting in `reads` every node it read."""
+        reached = self._reverse_closure(element_ids)
+        reads |= reached
+        services = sorted(i for i in reached if self._el(i).kind == "Service")
+        rows: list[RiderRow] = []
+        customer_of: dict[str, str | None] = {}
+        for sid in services:
+            svc = self._el(sid)
+            cust_id = next((d for d, keys in self.graph.succ[sid].items() if "FOR" in keys), None)
+            customer_of[sid] = cust_id
+            if cust_id is not None:
+                reads.add(cust_id)
+            cust = self._el(cust_id) if cust_id else None
+            rows.append(
+                RiderRow(
+                    service_id=sid,
+                    product=getattr(svc, "product", None),
+                    customer_id=cust_id,
+                    customer_type=getattr(cust, "customer_type", None),
+                    sla_tier=getattr(cust, "sla_tier", None),
                 )
-                customer_of[sid] = cust_id
-                cust = self._el(cust_id) if cust_id else None
-                rows.append(
-                    RiderRow(
-                        service_id=sid,
-                        product=getattr(svc, "product", None),
-                        customer_id=cust_id,
-                        customer_type=getattr(cust, "customer_type", None),
-                        sla_tier=getattr(cust, "sla_tier", None),
-                    )
+            )
+        start = bisect_right(services, after) if after is not None else 0
+        page = services[start : start + first]
+        items = []
+        for sid in page:
+            ids = self._forward_closure(sid)
+            reads.update(ids)
+            chain = [self._el(n) for n in ids]
+            cust_id = customer_of[sid]
+            items.append(
+                Rider(
+                    service=self._el(sid).model_copy(deep=True),
+                    customer=self._el(cust_id).model_copy(deep=True) if cust_id else None,
+                    health=health_of([e.status for e in chain]),
+                    impaired_by=impairments(chain),
                 )
-            start = bisect_right(services, after) if after is not None else 0
-            page = services[start : start + first]
-            items = []
-            for sid in page:
-                chain = [self._el(n) for n in self._forward_closure(sid)]
-                cust_id = customer_of[sid]
-                items.append(
-                    Rider(
-                        service=self._el(sid).model_copy(deep=True),
-                        customer=self._el(cust_id).model_copy(deep=True) if cust_id else None,
-                        health=health_of([e.status for e in chain]),
-                        impaired_by=impairments(chain),
-                    )
-                )
+            )
         more = start + first < len(services)
         return Riders(
             resource_ids=list(element_ids),
