@@ -43,6 +43,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _rss_now_mb() -> float:
+    """The resident set now (not the peak)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 1024 / 1024
+
+
 # ---- 1. load into a data directory ---------------------------------------------------------------
 
 
@@ -96,7 +102,7 @@ def open_and_ask(data: Path) -> dict[str, Any]:
     started = time.perf_counter()
     store = MemoryStore(data_dir=data)
     opened = time.perf_counter() - started
-    rss_open = _rss_mb()
+    rss_open = _rss_now_mb()
     olts = sorted(i for i in store.scan_ids("OLT", "self"))
     runs: dict[str, list[float]] = {"cold": [], "warm": []}
     services = []
@@ -106,7 +112,8 @@ def open_and_ask(data: Path) -> dict[str, Any]:
             answer = store.riders([olt])
             runs[phase].append((time.perf_counter() - t) * 1000)
             services.append(answer.totals.services)
-    out = {"open_s": opened, "rss_after_open_mb": rss_open, "rss_peak_mb": _rss_mb()}
+    out = {"open_s": opened, "rss_after_open_mb": rss_open}
+    out |= {"rss_after_riders_mb": _rss_now_mb(), "rss_peak_mb": _rss_mb()}
     out["olts"] = len(olts)
     out["services_per_olt_p50"] = statistics.median(services)
     for phase, ms in runs.items():

@@ -7,7 +7,9 @@ commit touched: the graph notes every node a mutator reached, both ends of an ad
 edge included (`recording.py`), and the store adds the elements its history entries name (a
 status set in place). A new failure edge into a closure touches its target, which the closure
 read, so the answer goes; a write elsewhere in the network leaves it. At most `size` answers are
-kept, the least recently used dropped first.
+kept, the least recently used dropped first. A commit checks each kept answer's node set against
+the few nodes it touched (no index from node to answers: that would cost far more memory than the
+answers, for a check of microseconds).
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ RidersKey = tuple[tuple[str, ...], int, str | None]
 class RidersCache:
     """Riders answers by (resource ids, first, after), each with the nodes it depends on."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 256) -> None:
         self.size = size
         self._answers: OrderedDict[RidersKey, tuple[Riders, frozenset[Hashable]]] = OrderedDict()
-        self._readers: dict[Hashable, set[RidersKey]] = {}  # node -> answers that read it
         self.hits = 0
         self.misses = 0
 
@@ -42,40 +43,26 @@ class RidersCache:
 
     def put(self, key: RidersKey, answer: Riders, reads: Iterable[Hashable]) -> None:
         """Keep an answer and the nodes it read; the oldest goes past `size`."""
-        self._drop(key)
-        deps = frozenset(reads)
-        self._answers[key] = (_copy(answer), deps)
-        for node in deps:
-            self._readers.setdefault(node, set()).add(key)
+        self._answers.pop(key, None)
+        self._answers[key] = (_copy(answer), frozenset(reads))
         while len(self._answers) > self.size:
-            self._drop(next(iter(self._answers)))
+            self._answers.popitem(last=False)
 
     def invalidate(self, touched: Iterable[Hashable]) -> None:
         """Drop every answer that read one of these nodes."""
         if not self._answers:
             return
-        for node in touched:
-            for key in list(self._readers.get(node, ())):
-                self._drop(key)
+        nodes = touched if isinstance(touched, (set, frozenset)) else set(touched)
+        stale = [key for key, (_, reads) in self._answers.items() if not reads.isdisjoint(nodes)]
+        for key in stale:
+            del self._answers[key]
 
     def clear(self) -> None:
         """Drop every answer (the store was cleared)."""
         self._answers.clear()
-        self._readers.clear()
 
     def __len__(self) -> int:
         return len(self._answers)
-
-    def _drop(self, key: RidersKey) -> None:
-        found = self._answers.pop(key, None)
-        if found is None:
-            return
-        for node in found[1]:
-            keys = self._readers.get(node)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._readers[node]
 
 
 def _copy(answer: Riders) -> Riders:
