@@ -33,7 +33,8 @@ def register_kinds() -> None:
 
 def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore:
     """Build the store the settings name, with its catalog; Neo4j gets its schema ensured and,
-    with `metrics`, times every query into the app's registry."""
+    with `metrics`, times every query into the app's registry; the embedded store is loaded
+    from its data directory (PBOSS_DATA_DIR) when it has one."""
     register_kinds()
     catalog = load_catalog(settings.catalog)
     if settings.store == "neo4j":
@@ -56,7 +57,8 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> GraphStore
         )
     from pboss.inventory.memory.store import MemoryStore
 
-    return MemoryStore(catalog=catalog)
+    compact_bytes = settings.data_compact_mb * 1024 * 1024
+    return MemoryStore(catalog=catalog, data_dir=settings.data_dir, compact_bytes=compact_bytes)
 
 
 def seed_store(store: GraphStore, settings: Settings) -> list[str]:

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     store_retry_after: int = Field(
         default=2, ge=1, description="Retry-After (s) of a 503 answered while the store is away"
     )
+    data_dir: Path | None = Field(
+        default=Path("var/pboss"),
+        description="where the embedded store keeps its snapshot and journal (every write is "
+        "on disk before it is answered); empty (PBOSS_DATA_DIR=): in memory only, lost at exit",
+    )
+    data_compact_mb: int = Field(
+        default=256,
+        ge=1,
+        description="journal size (MB) at which the embedded store writes a new snapshot",
+    )
     catalog: Path | None = Field(
         default=None, description="catalog TOML; the packaged one if unset"
     )
@@ -161,6 +171,12 @@ class Settings(BaseSettings):
         description="free capacity thresholds, in % of a package's capacity, whose crossing "
         "publishes (JSON list; crossing zero always publishes)",
     )
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def empty_data_dir_is_none(cls, value: object) -> object:
+        """PBOSS_DATA_DIR= (empty) means no data directory: the store lives in memory only."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("hub_allowed_hosts")
     @classmethod

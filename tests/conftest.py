@@ -18,6 +18,9 @@ from pboss.inventory.memory.store import MemoryStore
 from pboss.inventory.store import GraphStore
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+#: the embedded store in memory only, as tests expect (the app's default keeps it in ./var/pboss);
+#: tests of the data directory pass one explicitly
+os.environ["PBOSS_DATA_DIR"] = ""
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -128,6 +128,30 @@ class EventLog:
 
         return stop
 
+    def __getstate__(self) -> dict[str, object]:
+        """The rows for a snapshot (the durable store's); the index is rebuilt, the lock and
+        watchers belong to the running process."""
+        with self._lock:
+            return {"rows": list(self._rows)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Back from a snapshot: the rows, their index rebuilt, no watchers."""
+        self.__init__()  # type: ignore[misc]
+        self.extend(state["rows"])  # type: ignore[arg-type]
+
+    def rows_from(self, start: int) -> list[Packed]:
+        """The packed rows from this index on (the durable store's journal reads new ones)."""
+        with self._lock:
+            return self._rows[start:]
+
+    def extend(self, rows: Sequence[Packed]) -> None:
+        """Append rows already numbered by their place (a journal or snapshot being loaded)."""
+        with self._lock:
+            base = len(self._rows)
+            self._rows += rows
+            for i, p in enumerate(rows, start=base + 1):
+                self._latest[(p.type, p.subject)] = i
+
     def __len__(self) -> int:
         """How many events the log holds."""
         with self._lock:

@@ -33,6 +33,11 @@ def _in_utc(listener: Listener) -> Listener:
     return listener.model_copy(update=times, deep=True)
 
 
+def _unleased(listener: Listener) -> Listener:
+    """A copy without its lease: after a restart no process holds one."""
+    return listener.model_copy(update={"lease_owner": None, "lease_until": None}, deep=True)
+
+
 class ListenerBook:
     """Listeners by id and their dead letters, copied in and out so callers cannot alias them."""
 
@@ -40,6 +45,65 @@ class ListenerBook:
         self._lock = threading.Lock()
         self._listeners: dict[str, Listener] = {}
         self._dead: dict[str, DeadLetter] = {}
+        #: ids changed since the durable store last took them (`take_touched`); leases aside
+        self._touched: tuple[set[str], set[str]] = (set(), set())
+
+    # ---- for the durable store (memory/durable.py) ----------------------------------------------
+
+    def __getstate__(self) -> dict[str, object]:
+        """Listeners (leases dropped: they name a process) and dead letters, for a snapshot."""
+        with self._lock:
+            return {
+                "listeners": {k: _unleased(v) for k, v in self._listeners.items()},
+                "dead": {k: v.model_copy(deep=True) for k, v in self._dead.items()},
+            }
+
+    def __setstate__(self, state: dict[str, dict]) -> None:  # type: ignore[type-arg]
+        """Back from a snapshot."""
+        self.__init__()  # type: ignore[misc]
+        self._listeners.update(state["listeners"])
+        self._dead.update(state["dead"])
+
+    @property
+    def touched(self) -> bool:
+        """True when a listener or dead letter changed since the last `take_touched`."""
+        return bool(self._touched[0] or self._touched[1])
+
+    def take_touched(self) -> tuple[set[str], set[str]]:
+        """The ids of the listeners and of the dead letters changed since the last call."""
+        with self._lock:
+            out, self._touched = self._touched, (set(), set())
+            return out
+
+    def kept_listener(self, listener_id: str) -> Listener | None:
+        """The listener as the journal keeps it (lease dropped), or None when gone."""
+        with self._lock:
+            found = self._listeners.get(listener_id)
+            return None if found is None else _unleased(found)
+
+    def kept_dead(self, dead_id: str) -> DeadLetter | None:
+        """A copy of the dead letter, or None when gone."""
+        with self._lock:
+            found = self._dead.get(dead_id)
+            return None if found is None else found.model_copy(deep=True)
+
+    def put_listener(self, listener_id: str, listener: Listener | None) -> None:
+        """Set or drop one listener as a journal record says (start-up)."""
+        with self._lock:
+            if listener is None:
+                self._listeners.pop(listener_id, None)
+            else:
+                self._listeners[listener_id] = listener
+
+    def put_dead(self, dead_id: str, dead: DeadLetter | None) -> None:
+        """Set or drop one dead letter as a journal record says (start-up)."""
+        with self._lock:
+            if dead is None:
+                self._dead.pop(dead_id, None)
+            else:
+                self._dead[dead_id] = dead
+
+    # ---- the GraphStore's calls -----------------------------------------------------------------
 
     def add(self, listener: Listener) -> None:
         """Keep a new listener (AlreadyExists when its id is taken)."""
@@ -47,6 +111,7 @@ class ListenerBook:
             if listener.id in self._listeners:
                 raise AlreadyExists(listener.id)
             self._listeners[listener.id] = _in_utc(listener)
+            self._touched[0].add(listener.id)
 
     def get(self, listener_id: str) -> Listener | None:
         """A copy of one listener, or None."""
@@ -63,8 +128,10 @@ class ListenerBook:
         """Drop a listener and its dead letters; False when there was none."""
         with self._lock:
             gone = self._listeners.pop(listener_id, None)
+            self._touched[0].add(listener_id)
             for dl_id in [k for k, d in self._dead.items() if d.listener == listener_id]:
                 del self._dead[dl_id]
+                self._touched[1].add(dl_id)
             return gone is not None
 
     def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[Listener]:
@@ -97,8 +164,10 @@ class ListenerBook:
                 ls.last_error = report.last_error
             if report.last_delivered_at is not None:
                 ls.last_delivered_at = utc(report.last_delivered_at)
+            self._touched[0].add(listener_id)
             for dl in report.dead:
                 self._dead[dl.id] = dl.model_copy(update={"at": utc(dl.at)}, deep=True)
+                self._touched[1].add(dl.id)
             return True
 
     def release(self, listener_id: str, owner: str) -> None:
@@ -140,6 +209,7 @@ class ListenerBook:
                     dl.replays += 1
                 if reason is not None:
                     dl.reason = reason
+                self._touched[1].add(dl_id)
                 out.append(dl.model_copy(deep=True))
         return out
 
@@ -148,3 +218,4 @@ class ListenerBook:
         with self._lock:
             self._listeners.clear()
             self._dead.clear()
+            self._touched = (set(), set())

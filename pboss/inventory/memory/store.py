@@ -1,23 +1,23 @@
 """MemoryStore: the resource graph in a networkx MultiDiGraph, the embedded default.
 
-For trying pboss, small deployments and fast tests: everything lives in one process's memory and is
-lost when it stops (persist with `pboss export`). Writes are serialised by one lock; reads of a
-consistent snapshot are not guaranteed while a write runs in another thread, so use Neo4j when many
-writers and durability matter.
+For trying pboss, small deployments and fast tests: everything lives in one process's memory.
+Given a data directory (`PBOSS_DATA_DIR`, what `pboss serve` uses by default) it keeps what it is
+given: every commit is journaled and fsynced before it returns, beside a snapshot
+(`memory/durable.py`); without one (tests, `PBOSS_DATA_DIR=`) it is lost when the process stops.
+Writes are serialised by one lock; reads of a consistent snapshot are not guaranteed while a write
+runs in another thread, so use Neo4j when many writers, several processes or replicas matter.
 
 Size: the GraphStore protocol's methods in one class (views and scans already live beside it).
 """
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
-
-import networkx as nx
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
@@ -29,9 +29,12 @@ from pboss.inventory.lifecycle import check_transition, health_of
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.memory import edges as edge_changes
 from pboss.inventory.memory import reports, scans, views
+from pboss.inventory.memory.durable import DEFAULT_COMPACT_BYTES, CommitLock, Durability
 from pboss.inventory.memory.events import EventLog
 from pboss.inventory.memory.listeners import ListenerBook
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
+from pboss.inventory.memory.recording import RecordingGraph
+from pboss.inventory.memory.riders_cache import RidersCache
 from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import (
     FAILURE_EDGES,
@@ -91,16 +94,45 @@ class MemoryStore:
 
     name = "memory"
 
-    def __init__(self, catalog: Catalog | None = None):
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        data_dir: Path | None = None,
+        compact_bytes: int = DEFAULT_COMPACT_BYTES,
+    ):
+        """An empty store, or, with `data_dir`, the one kept there (loaded, then journaled)."""
         self.catalog = catalog or default_catalog()
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
-        self.lock = threading.RLock()
+        self.graph: RecordingGraph = RecordingGraph()
+        self.lock = CommitLock(self._on_commit)
         self._history: list[ChangeRecord] = []
         self._history_of: dict[str, list[ChangeRecord]] = {}
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
         self.events = EventLog()
         self.listeners = ListenerBook()
+        self._entered: set[str] = set()  # elements history entries named since the last commit
+        self._riders_cache = RidersCache()
+        self.durable: Durability | None = None
+        if data_dir is not None:
+            durable = Durability(self, Path(data_dir), compact_bytes)
+            durable.open()
+            self.durable = durable
+
+    def _on_commit(self) -> None:
+        """At the outermost release of the lock: drop the cached answers the writes touched and
+        journal them (with a data directory) before anyone hears the write is done."""
+        durable = self.durable
+        if not (self.graph.touched or self._entered or (durable and durable.pending())):
+            return  # a read
+        cleared, nodes, edges = self.graph.take_touched()
+        nodes |= self._entered  # an element changed in place (a status) has a history entry
+        self._entered = set()
+        if cleared:
+            self._riders_cache.clear()
+        self._riders_cache.invalidate(nodes)
+        if durable is not None:
+            durable.commit(cleared, nodes, edges)
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -118,17 +150,48 @@ class MemoryStore:
                 now = str(self._el(e.element_id).status) if e.element_id in self.graph else None
                 e = e.model_copy(update={"from_status": now, "to_status": now or "deleted"})
             out.append(e)
-            self._history_of.setdefault(e.element_id, []).append(e)
-        self._history += out
+            self._entered.add(e.element_id)
+        self.keep_history(out)
+        if self.durable is not None:
+            self.durable.changes.history.append(("add", out))
         return out
 
-    def _put_node(self, node: Element) -> None:
+    def keep_history(self, entries: list[ChangeRecord]) -> None:
+        """Append stamped entries to the history and to each element's own list."""
+        for e in entries:
+            self._history_of.setdefault(e.element_id, []).append(e)
+        self._history += entries
+
+    def forget_history(self, ids: set[str], actor: str, reason: str, since: datetime) -> None:
+        """Drop the entries of these elements by this actor and reason since then (an undone
+        load's, `restore`), from the history and from each element's own list."""
+
+        def undone(r: ChangeRecord) -> bool:
+            return r.element_id in ids and r.actor == actor and r.reason == reason and r.at >= since
+
+        self._history = [r for r in self._history if not undone(r)]
+        for i in ids & self._history_of.keys():  # each element's own list too
+            self._history_of[i] = [r for r in self._history_of[i] if not undone(r)]
+        if self.durable is not None:
+            self.durable.changes.history.append(("forget", (ids, actor, reason, since)))
+
+    def place_node(self, node: Element) -> None:
+        """Put this very element (not a copy) in the graph and the indexes (a journal's)."""
         if node.id in self.graph:
             self._unindex(self._el(node.id))
-        self.graph.add_node(node.id, el=node.model_copy(deep=True))
+        self.graph.add_node(node.id, el=node)
         self._by_kind.setdefault(node.kind, set()).add(node.id)
         if node.site:
             self._by_site.setdefault(node.site, set()).add(node.id)
+
+    def drop_node(self, element_id: str) -> None:
+        """Remove a node, its edges and its index entries, if it is there (a journal's)."""
+        if element_id in self.graph:
+            self._unindex(self._el(element_id))
+            self.graph.remove_node(element_id)
+
+    def _put_node(self, node: Element) -> None:
+        self.place_node(node.model_copy(deep=True))
 
     def _unindex(self, el: Element) -> None:
         self._by_kind[el.kind].discard(el.id)
@@ -153,10 +216,11 @@ class MemoryStore:
     def _reverse_closure(self, start: Iterable[str]) -> set[str]:
         seen = set(start)
         queue = deque(seen)
+        pred = self.graph.pred
         while queue:
             cur = queue.popleft()
-            for src, _, key in self.graph.in_edges(cur, keys=True):
-                if key in _FAILURE and src not in seen:
+            for src, keys in pred[cur].items():
+                if src not in seen and not _FAILURE.isdisjoint(keys):
                     seen.add(src)
                     queue.append(src)
         return seen
@@ -164,10 +228,11 @@ class MemoryStore:
     def _forward_closure(self, root: str) -> dict[str, int]:
         depth = {root: 0}
         queue = deque([root])
+        succ = self.graph.succ
         while queue:
             cur = queue.popleft()
-            for _, dst, key in self.graph.out_edges(cur, keys=True):
-                if key in _FAILURE and dst not in depth:
+            for dst, keys in succ[cur].items():
+                if dst not in depth and not _FAILURE.isdisjoint(keys):
                     depth[dst] = depth[cur] + 1
                     queue.append(dst)
         return depth
@@ -428,43 +493,59 @@ class MemoryStore:
         fields: RiderFields | None = None,
     ) -> Riders:
         # `fields` only lets a store fetch less; copies of whole elements cost nothing to fetch here
+        key = (tuple(element_ids), first, after)
         with self.lock:
             for i in element_ids:
                 self._require(i)
-            reached = self._reverse_closure(element_ids)
-            services = sorted(i for i in reached if self._el(i).kind == "Service")
-            rows: list[RiderRow] = []
-            customer_of: dict[str, str | None] = {}
-            for sid in services:
-                svc = self._el(sid)
-                cust_id = next(
-                    (d for _, d, k in self.graph.out_edges(sid, keys=True) if k == "FOR"), None
+            cached = self._riders_cache.get(key)
+            if cached is not None:
+                return cached
+            reads: set[str] = set()  # every node the answer depends on (riders_cache.py)
+            answer = self._riders(element_ids, first, after, reads)
+            self._riders_cache.put(key, answer, reads)
+            return answer
+
+    def _riders(
+        self, element_ids: Sequence[str], first: int, after: str | None, reads: set[str]
+    ) -> Riders:
+        """`riders` under the lock, noting in `reads` every node it read."""
+        reached = self._reverse_closure(element_ids)
+        reads |= reached
+        services = sorted(i for i in reached if self._el(i).kind == "Service")
+        rows: list[RiderRow] = []
+        customer_of: dict[str, str | None] = {}
+        for sid in services:
+            svc = self._el(sid)
+            cust_id = next((d for d, keys in self.graph.succ[sid].items() if "FOR" in keys), None)
+            customer_of[sid] = cust_id
+            if cust_id is not None:
+                reads.add(cust_id)
+            cust = self._el(cust_id) if cust_id else None
+            rows.append(
+                RiderRow(
+                    service_id=sid,
+                    product=getattr(svc, "product", None),
+                    customer_id=cust_id,
+                    customer_type=getattr(cust, "customer_type", None),
+                    sla_tier=getattr(cust, "sla_tier", None),
                 )
-                customer_of[sid] = cust_id
-                cust = self._el(cust_id) if cust_id else None
-                rows.append(
-                    RiderRow(
-                        service_id=sid,
-                        product=getattr(svc, "product", None),
-                        customer_id=cust_id,
-                        customer_type=getattr(cust, "customer_type", None),
-                        sla_tier=getattr(cust, "sla_tier", None),
-                    )
+            )
+        start = bisect_right(services, after) if after is not None else 0
+        page = services[start : start + first]
+        items = []
+        for sid in page:
+            ids = self._forward_closure(sid)
+            reads.update(ids)
+            chain = [self._el(n) for n in ids]
+            cust_id = customer_of[sid]
+            items.append(
+                Rider(
+                    service=self._el(sid).model_copy(deep=True),
+                    customer=self._el(cust_id).model_copy(deep=True) if cust_id else None,
+                    health=health_of([e.status for e in chain]),
+                    impaired_by=impairments(chain),
                 )
-            start = bisect_right(services, after) if after is not None else 0
-            page = services[start : start + first]
-            items = []
-            for sid in page:
-                chain = [self._el(n) for n in self._forward_closure(sid)]
-                cust_id = customer_of[sid]
-                items.append(
-                    Rider(
-                        service=self._el(sid).model_copy(deep=True),
-                        customer=self._el(cust_id).model_copy(deep=True) if cust_id else None,
-                        health=health_of([e.status for e in chain]),
-                        impaired_by=impairments(chain),
-                    )
-                )
+            )
         more = start + first < len(services)
         return Riders(
             resource_ids=list(element_ids),
@@ -616,7 +697,8 @@ class MemoryStore:
     # ---- the event hub's records ----------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:
-        self.listeners.add(listener)
+        with self.lock:  # its commit journals the change
+            self.listeners.add(listener)
 
     def get_listener(self, listener_id: str) -> Listener | None:
         return self.listeners.get(listener_id)
@@ -625,7 +707,8 @@ class MemoryStore:
         return self.listeners.all()
 
     def remove_listener(self, listener_id: str) -> bool:
-        return self.listeners.remove(listener_id)
+        with self.lock:  # its commit journals the change
+            return self.listeners.remove(listener_id)
 
     def claim_listeners(
         self, owner: str, *, now: datetime, until: datetime, limit: int
@@ -633,7 +716,8 @@ class MemoryStore:
         return self.listeners.claim(owner, now, until, limit)
 
     def record_delivery(self, listener_id: str, owner: str, report: DeliveryReport) -> bool:
-        return self.listeners.record(listener_id, owner, report)
+        with self.lock:  # its commit journals the change
+            return self.listeners.record(listener_id, owner, report)
 
     def release_listener(self, listener_id: str, owner: str) -> None:
         self.listeners.release(listener_id, owner)
@@ -650,7 +734,8 @@ class MemoryStore:
     def set_dead_letters(
         self, ids: Sequence[str], state: DeadLetterState, *, reason: str | None = None
     ) -> list[DeadLetter]:
-        return self.listeners.set_dead(ids, state, reason)
+        with self.lock:  # its commit journals the change
+            return self.listeners.set_dead(ids, state, reason)
 
     def _commit(self, tx: MemoryTx, actor: str, reason: str) -> None:
         """Apply a transaction's writes all or nothing: unlink, then one validated `_upsert`; if
@@ -776,29 +861,26 @@ class MemoryStore:
                     self._unindex(self._el(i))
                     self.graph.remove_node(i)
             if undo.history_ids and undo.since is not None:
-                ids, since = set(undo.history_ids), undo.since
-
-                def undone(r: ChangeRecord) -> bool:
-                    return (
-                        r.element_id in ids
-                        and r.actor == undo.actor
-                        and r.reason == undo.reason
-                        and r.at >= since
-                    )
-
-                self._history = [r for r in self._history if not undone(r)]
-                for i in ids & self._history_of.keys():  # each element's own list too
-                    self._history_of[i] = [r for r in self._history_of[i] if not undone(r)]
+                self.forget_history(set(undo.history_ids), undo.actor, undo.reason, undo.since)
 
     def clear(self) -> None:
         with self.lock:
-            self.graph.clear()
-            self._history.clear()
-            self._history_of.clear()
-            self._by_kind.clear()
-            self._by_site.clear()
-            self.events.clear()
-            self.listeners.clear()
+            self.clear_state()
+
+    def clear_state(self) -> None:
+        """Forget everything (the caller holds the lock; a journal's clear calls it too)."""
+        self.graph.clear()
+        self._history.clear()
+        self._history_of.clear()
+        self._by_kind.clear()
+        self._by_site.clear()
+        self.events.clear()
+        self.listeners.clear()
+        if self.durable is not None:
+            self.durable.changes.history.clear()  # the clear record supersedes them
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Compact and let go of the data directory, if any (nothing to release otherwise)."""
+        if self.durable is not None:
+            with self.lock:
+                self.durable.close()
