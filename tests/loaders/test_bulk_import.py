@@ -114,9 +114,7 @@ def import_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A launcher home of this module's own (own port), running; stopped at the end."""
     home = tmp_path_factory.mktemp("import-home")
     try:
-        local.start(
-            home, port=free_port(), heap="512m", pagecache="128m", owner_pid=os.getpid()
-        )
+        local.start(home, port=free_port(), heap="512m", pagecache="128m", owner_pid=os.getpid())
     except local.Neo4jLaunchError as exc:
         if IN_CI:
             pytest.fail(f"CI=true and the launcher could not start: {exc}", pytrace=False)
@@ -186,9 +184,7 @@ def test_bulk_import_gives_the_transactional_loaders_graph(
     edge given twice): the imported graph exports byte for byte as the loaded one."""
     exported = _same_graph_both_ways(empty_home, make_bundle(awkward), tmp_path)
     olt = next(
-        json.loads(line)
-        for line in exported["nodes/OLT.ndjson"].splitlines()
-        if '"note"' in line
+        json.loads(line) for line in exported["nodes/OLT.ndjson"].splitlines() if '"note"' in line
     )
     assert olt["note"] == 'line one\nline two, "quoted"' and olt["empty"] == []
     assert olt["tags"] == ["a\x1fb", "c"]
@@ -219,7 +215,7 @@ def test_a_non_empty_database_is_refused(
         store.close()
     before = _export(empty_home, tmp_path / "before")
     other = make_bundle(awkward, name="other")
-    with pytest.raises(DatabaseNotEmpty, match="not empty.*pboss load"):
+    with pytest.raises(DatabaseNotEmpty, match=r"not empty.*pboss load"):
         initial_import([other], empty_home)
     assert _export(empty_home, tmp_path / "after") == before
 
