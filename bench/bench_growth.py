@@ -49,14 +49,14 @@ TARGETS = {
 # ---- children: one import, one baseline load ---------------------------------------------------
 
 
-def child_import(bundle: Path, home: Path) -> None:
+def child_import(bundle: Path, home: Path, off_heap: str | None, heap: str) -> None:
     """Bulk-import the bundle into `home`'s empty database; print one JSON line."""
     from pboss.bootstrap import register_kinds
     from pboss.loaders.initial import initial_import
 
     register_kinds()
     started = time.perf_counter()
-    report = initial_import([bundle], home)
+    report = initial_import([bundle], home, max_off_heap=off_heap, importer_heap=heap)
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     written = report.written
@@ -192,13 +192,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--heap", default="4g")
     p.add_argument("--pagecache", default="4g")
     p.add_argument("--work", default=str(ROOT / ".pboss" / "bench-data"))
+    p.add_argument("--importer-heap", default="2g")
+    p.add_argument("--importer-off-heap", default="4g", help="the importer's off-heap cap")
     p.add_argument("--child", choices=["import", "baseline"], help=argparse.SUPPRESS)
     p.add_argument("--bundle", help=argparse.SUPPRESS)
     p.add_argument("--uri", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     home = Path(args.home).resolve()
     if args.child == "import":
-        child_import(Path(args.bundle), home)
+        child_import(Path(args.bundle), home, args.importer_off_heap, args.importer_heap)
         return
     if args.child == "baseline":
         child_baseline(Path(args.bundle), args.uri, args.batch_size)
@@ -220,7 +222,9 @@ def main(argv: list[str] | None = None) -> None:
         if scale not in args.scales:
             continue
         _fresh_database(home, args.port, args.heap, args.pagecache)
-        imp = _child(["--child", "import", "--bundle", str(bundle), "--home", str(home)])
+        imp = _child(["--child", "import", "--bundle", str(bundle), "--home", str(home),
+                      "--importer-heap", args.importer_heap,
+                      "--importer-off-heap", args.importer_off_heap])  # fmt: skip
         results[scale]["import"] = imp
         phases = ", ".join(f"{k} {v:.1f} s" for k, v in imp["phases"].items())
         print(f"{scale} import: {imp['nodes']:,} nodes + {imp['edges']:,} edges in "
@@ -246,8 +250,9 @@ def _summary(results: dict[str, dict[str, Any]], scales: list[str], baselines: l
         ph = imp["phases"]
         rate = imp["elements"] / ph["import"]
         line = (f"{scale:7s} end to end {imp['seconds']:6.1f} s | pass 1 {ph['validate']:6.1f} s, "
-                f"csv {ph['csv']:5.1f} s, import {ph['import']:6.1f} s ({rate:,.0f} el/s), "
-                f"schema {ph['schema']:5.1f} s, check {ph['check']:5.1f} s")  # fmt: skip
+                f"csv {ph['csv']:5.1f} s, stop {ph['stop']:4.1f} s, import {ph['import']:6.1f} s "
+                f"({rate:,.0f} el/s), start {ph['start']:5.1f} s, schema {ph['schema']:5.1f} s, "
+                f"check {ph['check']:5.1f} s")  # fmt: skip
         for base_scale in baselines:
             base = results[base_scale]["baseline"]
             base_rate = base["elements"] / base["seconds"]

@@ -230,6 +230,8 @@ def initial_import(
 
     t = time.perf_counter()
     importer.wait_stopped(home)
+    report.seconds["stop"] = time.perf_counter() - t
+    t = time.perf_counter()
     try:
         importer.run_import(written.plan, work / "scratch", heap=importer_heap)
         swap = importer.swap_in(home, work / "scratch")
@@ -244,6 +246,8 @@ def initial_import(
     try:
         t = time.perf_counter()
         uri = importer.restart(home, settings, timeout)
+        report.seconds["start"] = time.perf_counter() - t
+        t = time.perf_counter()
         store = Neo4jStore(uri, auth, catalog=catalog)  # creates the constraints and indexes
         try:
             store.client.run_auto(AWAIT_INDEXES, seconds=INDEX_WAIT_SECONDS)
