@@ -31,9 +31,8 @@ from pboss.inventory.neo4j import local
 DATABASE = "neo4j"
 #: Where a launcher home keeps the import's scratch files and the database it replaced.
 WORK_DIR = "import-work"
-#: Field and array delimiters of the CSV files: characters no value of the files holds as
-#: such (strings are quoted; an array item holding the array delimiter is patched in after).
-FIELD_DELIMITER = ","
+#: The array delimiter of the CSV files (fields: the importer's default `,` and `"`, every text
+#: quoted): a character no array item in the files holds (one that does is patched in after).
 ARRAY_DELIMITER = "\x1f"
 _ADMIN_MAIN = "org.neo4j.cli.AdminTool"
 
@@ -72,9 +71,7 @@ class ImportPlan:
         args = [
             DATABASE,
             "--id-type=string",
-            f"--delimiter=U+{ord(FIELD_DELIMITER):04X}",
             f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
-            '--quote="',
             "--multiline-fields=false",
             "--ignore-empty-strings=false",
             "--trim-strings=false",
