@@ -89,8 +89,6 @@ def _pass1(
     source = NativeSource(paths)
     enc = check_encoding(encoding or source.default_encoding())
     files = source.files
-    if csv_dir.exists():
-        shutil.rmtree(csv_dir)
     sink = CsvSink(csv_dir)
     validator = Validator(
         store,
@@ -149,6 +147,8 @@ def write_import_files(
     """Validate and write the importer's files and command line to `out_dir` (for a server run
     elsewhere); LoadRefused (and no files) when a row is invalid."""
     catalog = catalog or default_catalog()
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise LoadError(f"{out_dir}: exists and is not an empty directory; name a new one")
     files, validation, written, seconds = _pass1(
         paths,
         MemoryStore(catalog),
@@ -202,6 +202,7 @@ def initial_import(
     auth = local.credentials(home)
     work = home / importer.WORK_DIR
     csv_dir = work / "csv"
+    shutil.rmtree(work, ignore_errors=True)  # a previous import's leftovers (ours alone)
     store = Neo4jStore(uri, auth, catalog=catalog)
     try:
         _refuse_unless_empty(store, uri)

@@ -106,6 +106,35 @@ def test_csv_only_refuses_a_bad_row_and_leaves_no_files(tmp_path: Path, make_bun
     assert not (tmp_path / "csv").exists()
 
 
+def test_the_command_writes_files_or_exits_1_on_a_bad_row(
+    tmp_path: Path, make_bundle: BundleMaker
+) -> None:
+    """`pboss neo4j import --csv-only`: the files and the command line, exit 0; a bad row:
+    its place on stderr, exit 1; a path that is not there: exit 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from pboss.cli.main import app
+
+    runner = CliRunner()
+    out = tmp_path / "csv"
+    done = runner.invoke(app, ["neo4j", "import", str(make_bundle()), "--csv-only", str(out), "-q"])
+    assert done.exit_code == 0, done.output
+    assert "neo4j-admin database import full neo4j" in done.output
+    assert (out / initial_mod.COMMAND_FILE).is_file()
+
+    def bad(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
+        next(n for n in nodes if n["kind"] == "Splitter")["ratio"] = 3000
+
+    bundle = make_bundle(bad, name="bad")
+    done = runner.invoke(app, ["neo4j", "import", str(bundle), "--csv-only", str(tmp_path / "x")])
+    assert done.exit_code == 1 and "Splitter.ndjson:" in done.output
+    done = runner.invoke(app, ["neo4j", "import", str(tmp_path / "none"), "--csv-only", "new"])
+    assert done.exit_code == 2 and "no such file" in done.output
+    done = runner.invoke(app, ["neo4j", "import", str(bundle), "--csv-only", str(tmp_path)])
+    assert done.exit_code == 2 and "not an empty directory" in done.output
+    assert (bundle / "manifest.json").is_file()  # nothing of the directory named was touched
+
+
 # ---- with a launcher instance of our own ---------------------------------------------------------
 
 
