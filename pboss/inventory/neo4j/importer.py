@@ -20,7 +20,6 @@ import shlex
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,8 +229,3 @@ def started_with(home: Path) -> dict[str, Any]:
                 out["owner_pid"] = int(cmd[cmd.index("--watch-pid") + 1])
             return out
     return {}
-
-
-def groups_sorted(groups: Sequence[InputGroup]) -> list[InputGroup]:
-    """Groups in a stable order (by names, then file): the same plan prints the same command."""
-    return sorted(groups, key=lambda g: (g.names, str(g.data)))
