@@ -1,4 +1,4 @@
-"""``pboss neo4j start|stop|status|build``: a local Neo4j Community without Docker.
+"""``pboss neo4j start|stop|status|build|import``: a local Neo4j Community without Docker.
 
 Mounted by ``pboss.cli.main`` as the ``neo4j`` command group; see
 :mod:`pboss.inventory.neo4j.local`.
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from pboss.cli.neo4j_import import import_bundles
 from pboss.inventory.neo4j import local as neo4j_local
 
 neo4j_app = typer.Typer(
@@ -94,3 +95,6 @@ def build() -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(str(jar))
+
+
+neo4j_app.command("import")(import_bundles)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from pboss.inventory.model import Edge, Element, from_stored
 from pboss.inventory.rows import EdgeRow, NodeRow
@@ -39,6 +39,21 @@ class SpooledRow(NamedTuple):
 #: mostly waits for the database, makes them EdgeRows again.
 PlainEdge = tuple[str, str, str, dict[str, Any]]
 _Plain = tuple[str, list[NodeRow], list[PlainEdge], list[NodeRow], list[PlainEdge]]
+
+
+class RowSink(Protocol):
+    """Where pass 1 puts each accepted row: the spool, or the bulk importer's CSV files."""
+
+    def add(
+        self,
+        where: str,
+        new_nodes: list[NodeRow],
+        new_edges: list[PlainEdge],
+        nodes: list[NodeRow],
+        edges: list[PlainEdge],
+    ) -> None:
+        """Take one accepted row (see `Spool.add`)."""
+        ...
 
 
 class Spool:

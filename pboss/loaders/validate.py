@@ -34,7 +34,7 @@ from pboss.loaders.issues import RowIssue
 from pboss.loaders.ports import PortUsers, takes_port
 from pboss.loaders.records import EdgeFacts, Key, NodeFacts, Parsed, Record, parse_record
 from pboss.loaders.spill import SpillMap
-from pboss.loaders.spool import PlainEdge, Spool
+from pboss.loaders.spool import PlainEdge, RowSink
 
 _LOOKUP_CHUNK = 2000
 _SLOT_HOLDERS = ["ROUTED_OVER", "HOLDS"]
@@ -114,7 +114,7 @@ class Validator:
         *,
         store_empty: bool,
         max_issues: int = 1000,
-        spool: Spool | None = None,
+        spool: RowSink | None = None,
         on_reject: Callable[[Record, str], None] | None = None,
         spill_at: int | None = None,
     ):
@@ -560,7 +560,7 @@ class Validator:
         if self.spool is not None:
             self._spool(self.spool, rec, p)
 
-    def _spool(self, spool: Spool, rec: Record, p: Parsed) -> None:
+    def _spool(self, spool: RowSink, rec: Record, p: Parsed) -> None:
         """Spool the row as pass 2 writes it: nodes the store lacks and edges leaving them in bulk
         (slot edges and edges taking an exclusive port excepted: the store re-checks VC-12 slots
         and ports under lock), the rest through upsert."""
