@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         "committed (this process's own wake it at once)",
     )
     hub_max_listeners: int = Field(default=200, ge=1, description="listeners the hub accepts")
+    # ---- utilisation alarms (pboss/assurance/utilisation.py) ----
+    utilisation_sweep_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="how often this process compares every resource's utilisation with the "
+        "thresholds and raises or clears utilisation alarms (0: never, only on request)",
+    )
     # ---- resource publishing to CRM (pboss/crm; docs/api.md, Resource publishing) ----
     publish_resources: bool = Field(
         default=True, description="publish businessResourceChanged events from this process"

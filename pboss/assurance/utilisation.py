@@ -2,11 +2,11 @@
 `utilisation`) through the same code path as the network's (`AssuranceService.apply_alarm`),
 so CRM and planners see it before orders fail.
 
-Four measures, each a share of capacity used, read with the stores' aggregate reads that
-availability and business resources already use: a PON port's ONT load against its split budget
-and a splitter's busy (used or held) outputs against its ratio (`site_view`, one call per site),
-a partner pool's used + reserved units against its total (the site view's partner access), and
-a trunk section's or partner link's VC-12 slots in use (`transport_links`, one call). The
+Four measures, each a share of capacity taken, read with the statistics reports' aggregate reads
+(`GraphStore.utilisation`, one per kind, the site view's occupancy rules): a PON port's ONTs and
+held outputs against its split budget, a splitter's used or held outputs against its outputs, a
+partner pool's used + reserved units against its total, and a trunk section's or partner link's
+VC-12 slots carried or held against its capacity. The
 thresholds are configuration (`[[threshold]]`, `config.py`), per measure and optionally per site:
 an alarm is raised at `raise_at` (or its severity updated), cleared below `clear_at`, left as it
 is in between. A utilisation alarm never sets its resource faulty (`alarms._set_faulty`). Its id
@@ -15,6 +15,8 @@ derives from `utilisation:<measure>:<resource>`, so each measure of each resourc
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +28,7 @@ from pboss.inventory.errors import PbossError
 from pboss.inventory.store import GraphStore
 
 CAUSE = "thresholdCrossed"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,35 +63,24 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
 
 
+#: Which utilisation report each measure reads (`GraphStore.utilisation`, one aggregate read each).
+MEASURE_KINDS: tuple[tuple[str, str], ...] = (
+    ("splitter_fill", "Splitter"),
+    ("pon_split", "PonPort"),
+    ("partner_pool", "PartnerAccess"),
+    ("trunk_vc12", "TrunkSection"),
+    ("trunk_vc12", "PartnerLink"),
+)
+
+
 def readings(store: GraphStore) -> list[Reading]:
-    """Every measure of every resource, by aggregate reads (a site view per site, one
-    transport-links read)."""
-    out: list[Reading] = []
-    pon: dict[str, tuple[int, int]] = {}
-    pools: dict[str, Reading] = {}
-    for row in store.scan_nodes("Site"):
-        view = store.site_view(str(row["id"]))
-        for sv in view.splitters:
-            ratio = int(getattr(sv.splitter, "ratio", 0))
-            out.append(
-                Reading("splitter_fill", sv.splitter.id, sv.splitter.site, sv.busy_ports, ratio)
-            )
-            if sv.pon_port:
-                pon[sv.pon_port] = (sv.pon_load, sv.pon_budget)
-        for pa in view.partner_access:
-            used = int(getattr(pa, "used", 0)) + int(getattr(pa, "reserved", 0))
-            pools[pa.id] = Reading(
-                "partner_pool", pa.id, pa.site, used, int(getattr(pa, "total", 0))
-            )
-    ports = store.get_many(sorted(pon))
-    for pid, (load, budget) in sorted(pon.items()):
-        el = ports.get(pid)
-        out.append(Reading("pon_split", pid, el.site if el else None, load, budget))
-    out.extend(pools[k] for k in sorted(pools))
-    for link in store.transport_links():
-        cap = int(getattr(link.link, "capacity_vc12", 0))
-        out.append(Reading("trunk_vc12", link.link.id, link.link.site, len(link.used_slots), cap))
-    return out
+    """Every measure of every resource: five aggregate reads (`GraphStore.utilisation`, the
+    statistics reports' own), each resource's taken units (used or held) against its capacity."""
+    return [
+        Reading(measure, row.id, row.site, row.taken, row.capacity)
+        for measure, kind in MEASURE_KINDS
+        for row in store.utilisation(kind)
+    ]
 
 
 def _severity(t: Threshold) -> Severity:
@@ -169,3 +161,40 @@ class UtilisationSweep:
             elif result.outcome == "cleared":
                 report.cleared.append(op.resource)
         return report
+
+
+class UtilisationSweeper:
+    """This process's periodic utilisation sweep, on its own thread; `stop()` ends it."""
+
+    def __init__(self, sweep: UtilisationSweep, interval: float):
+        self.sweep = sweep
+        self.interval = interval
+        self.last: SweepReport | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pboss-utilisation", daemon=True)
+
+    def start(self) -> UtilisationSweeper:
+        """Sweep every `interval` seconds, the first one an interval after start-up (so a start
+        does not race the start-up load)."""
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.last = self.sweep.sweep()
+            except Exception:  # a store hiccup must not kill the sweeper; try next round
+                log.exception("utilisation sweep failed")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to end and wait for it."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+
+def start_utilisation_sweeper(
+    service: AssuranceService, interval: float
+) -> UtilisationSweeper | None:
+    """Start the periodic sweep, or None when `interval` is 0 (sweeps only on request)."""
+    return UtilisationSweeper(UtilisationSweep(service), interval).start() if interval > 0 else None

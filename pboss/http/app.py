@@ -23,10 +23,12 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pboss.assurance.repair import RepairService, start_repair_sweeper
+from pboss.assurance.utilisation import start_utilisation_sweeper
 from pboss.bootstrap import open_store, register_kinds, seed_store
 from pboss.config import Settings, get_settings
 from pboss.crm.publisher import start_publisher
 from pboss.crm.touch import Touches, TouchingStore
+from pboss.graphql.assurance.access import assurance_of
 from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
 from pboss.graphql.network.sites import SiteIndex
@@ -152,6 +154,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         repair = RepairService(state["store"], state["catalog"], sweeper.service.clock)
         state["repair"] = repair  # graphql/assurance; its sweeper dispatches and watches SLAs
         repairs = start_repair_sweeper(repair, sweeper.service.settings.sweep_interval_seconds)
+        utilisation = start_utilisation_sweeper(
+            assurance_of(state), settings.utilisation_sweep_seconds
+        )
         publisher = start_publisher(served, state["catalog"], settings, touches)
         hub = _start_delivery(state, settings)
         try:
@@ -163,6 +168,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 publisher.stop()
             sweeper.stop()
             repairs.stop()
+            if utilisation is not None:
+                utilisation.stop()
             schema.close()
             ingest.shutdown(wait=False, cancel_futures=True)
             executor.shutdown(wait=False, cancel_futures=True)

@@ -28,10 +28,15 @@ CRM, ENGINEER, ADMIN, PARTNER_TT, PARTNER_OC = KEYS
 def api_settings(**overrides: Any) -> Settings:
     """Settings for tests: explicit keys, no demo loading, /metrics open (tests count store
     calls there; its access rules are tested in test_operator_security.py), neither resource
-    publishing nor the event hub's deliverer (their background reads and events would disturb
-    those counts and the event log's contents; tests/crm and tests/hub run them), everything
-    else as shipped."""
-    defaults = {"metrics_open": True, "publish_resources": False, "hub_deliver": False}
+    publishing, the event hub's deliverer nor the utilisation sweeper (their background reads
+    and events would disturb those counts and the event log's contents; tests/crm, tests/hub and
+    tests/assurance run them), everything else as shipped."""
+    defaults = {
+        "metrics_open": True,
+        "publish_resources": False,
+        "hub_deliver": False,
+        "utilisation_sweep_seconds": 0,
+    }
     return Settings(api_keys=KEYS, demo=False, **{**defaults, **overrides})
 
 

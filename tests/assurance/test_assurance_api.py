@@ -178,6 +178,6 @@ SWEEP = (
 
 def test_utilisation_sweep_through_the_api(api: Api) -> None:
     swept = api.data(SWEEP, ENGINEER)["sweepUtilisation"]
-    assert swept == {"__typename": "UtilisationSwept", "readings": 11, "raised": [],
+    assert swept == {"__typename": "UtilisationSwept", "readings": 12, "raised": [],
                      "cleared": [], "failed": []}  # fmt: skip
     assert api.data(SWEEP, CRM)["sweepUtilisation"]["__typename"] == "Forbidden"

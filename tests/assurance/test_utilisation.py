@@ -76,5 +76,21 @@ def test_packaged_thresholds_raise_nothing_on_the_demo_network(
     assurance: AssuranceService, demo_store: GraphStore
 ) -> None:
     report = UtilisationSweep(assurance).sweep()
-    assert report.readings == 11 and report.raised == [] and not report.failed
+    assert report.readings == 12 and report.raised == [] and not report.failed
     assert demo_store.counts().get("Alarm", 0) == 0
+
+
+def test_the_periodic_sweeper_raises_on_its_own(demo_store: GraphStore, clock: Clock) -> None:
+    from pboss.assurance.utilisation import start_utilisation_sweeper
+    from tests.hub.conftest import wait_for
+
+    svc = AssuranceService(demo_store, clock, config=parse_config(CONFIG, "test"))
+    assert start_utilisation_sweeper(svc, 0) is None  # 0: only on request
+    sweeper = start_utilisation_sweeper(svc, 0.05)
+    assert sweeper is not None
+    try:
+        wait_for(lambda: demo_store.counts().get("Alarm", 0) == 2, what="two utilisation alarms")
+    finally:
+        sweeper.stop()
+    raised = {a.resource for a in svc.alarms(AlarmFilter(origin="utilisation")).items}
+    assert raised == {"PA-DH-OC", "SPL-JZ-1"}
