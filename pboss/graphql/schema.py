@@ -46,6 +46,8 @@ from pboss.graphql.errors import ERROR_TYPES
 from pboss.graphql.events.queries import EventsQuery
 from pboss.graphql.events.subscriptions import EventsSubscription
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
+from pboss.graphql.field.mutations import FieldMutation
+from pboss.graphql.field.queries import FieldQuery
 from pboss.graphql.hub.mutations import HubMutation
 from pboss.graphql.hub.queries import HubQuery
 from pboss.graphql.inventory.edges import EdgeMutation
@@ -75,6 +77,8 @@ QUERY_TYPES.append(HubQuery)
 MUTATION_TYPES.append(HubMutation)
 QUERY_TYPES.append(CutoverQuery)
 MUTATION_TYPES.append(CutoverMutation)
+QUERY_TYPES.append(FieldQuery)
+MUTATION_TYPES.append(FieldMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).
