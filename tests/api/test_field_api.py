@@ -274,3 +274,19 @@ def test_the_field_app_reports_steps_with_typed_errors(field_api: Api) -> None:
     survey = field_api.data(STEP, ENGINEER, wo="WO-C", step="SURVEY")["recordFieldStep"]
     assert survey["state"] == "OPEN" and survey["milestonesDone"] == ["SURVEY"]
     assert survey["heldSince"] is None
+
+
+def test_record_milestone_says_whose_hold_it_is(field_api: Api, demo_store: GraphStore) -> None:
+    hold = """
+    mutation($wo: ID!, $whose: HeldFor!) {
+      recordMilestone(workOrderId: $wo, milestone: SURVEY, outcome: HELD, note: "away",
+                      heldFor: $whose) {
+        __typename ... on WorkOrder { state heldSince steps { step actor heldFor } }
+      }
+    }"""
+    ours = field_api.data(hold, wo="WO-A", whose="US")["recordMilestone"]
+    assert ours["state"] == "HELD" and ours["heldSince"] is None
+    theirs = field_api.data(hold, wo="WO-C", whose="CUSTOMER")["recordMilestone"]
+    assert theirs["state"] == "HELD" and theirs["heldSince"] is not None
+    [step] = theirs["steps"]
+    assert step["heldFor"] == "customer" and step["actor"].startswith("engineer:")
