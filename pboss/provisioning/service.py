@@ -3,6 +3,9 @@
 Each public method is one step: compute what it can outside the transaction (path candidates, from
 reads), run one transaction (`GraphStore.transact`), then report the committed events to CRM.
 Every method is idempotent: calling it again after it succeeded changes nothing.
+
+Size: one facade (orders, holds, construction field steps, the sweeper) that CRM, GraphQL and the
+sweeper share; the step logic itself lives in steps.py and construction.py.
 """
 
 from __future__ import annotations
