@@ -105,6 +105,12 @@ def field_step(
             [f"at {utc(when).isoformat()} is after now {utc(now).isoformat()}"],
             ["at"],
         )
+    if utc(when) < utc(peek.created_at):
+        raise InvalidRequest(
+            f"{step.value} is reported before the work order existed",
+            [f"at {utc(when).isoformat()} is before {utc(peek.created_at).isoformat()}"],
+            ["at"],
+        )
     order: Order = locked(tx, peek.order, "Order")
     wo: WorkOrder = locked(tx, work_order_id, "WorkOrder")
     clock = sla_clock.clock_of(catalog, wo)

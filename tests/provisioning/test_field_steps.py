@@ -112,6 +112,8 @@ def test_field_steps_are_recorded_with_who_and_when_and_refused_out_of_order(
         svc.record_field_step(wid, "held", "  ")
     with pytest.raises(InvalidRequest, match="future"):
         svc.record_field_step(wid, "accepted", at=clock() + timedelta(hours=1))
+    with pytest.raises(InvalidRequest, match="before the work order existed"):
+        svc.record_field_step(wid, "accepted", at=T0 - timedelta(minutes=1))
     with pytest.raises(InvalidRequest, match="unknown step"):
         svc.record_field_step(wid, "dancing")
     with pytest.raises(NotFound):
