@@ -330,8 +330,9 @@ class WorkOrder:
 
     @strawberry.field(description="The queue a breached job is escalated to (null: none).")
     def escalated_to(self, info: Info) -> str | None:
-        clock = clock_of(info.context.catalog, self._w)
-        return escalated_to(self._w, clock)
+        if not self._w.escalation:
+            return None
+        return escalated_to(self._w, clock_of(info.context.catalog, self._w))
 
     @strawberry.field(description="When the work was accepted by the customer.")
     def completed_at(self) -> datetime | None:
