@@ -87,6 +87,7 @@ def _work(
     jeopardy: bool = False,
     breached: bool = False,
     partner: str | None = None,
+    escalation: int = 0,
 ) -> None:
     """A construction work order with its order and hold, assigned to `crew`."""
     created = NOW - timedelta(hours=1)
@@ -122,6 +123,7 @@ def _work(
         due_at=NOW + timedelta(hours=due_in_hours),
         jeopardy=jeopardy,
         breached=breached,
+        escalation=escalation,
     )
     edges = [Edge(type="ASSIGNED_TO", src=wid, dst=crew)] if crew else []
     store.upsert([order, res, wo], edges, actor="test", reason="work")
@@ -290,3 +292,13 @@ def test_record_milestone_says_whose_hold_it_is(field_api: Api, demo_store: Grap
     assert theirs["state"] == "HELD" and theirs["heldSince"] is not None
     [step] = theirs["steps"]
     assert step["heldFor"] == "customer" and step["actor"].startswith("engineer:")
+
+
+def test_a_work_order_says_which_queue_it_is_escalated_to(
+    field_api: Api, demo_store: GraphStore
+) -> None:
+    _work(demo_store, "WO-X", crew="CREW-OC-1", partner="P-OC", breached=True, escalation=2)
+    query = "{ workOrders(breached: true) { edges { node { id escalation escalatedTo } } } }"
+    got = {e["node"]["id"]: e["node"] for e in field_api.data(query)["workOrders"]["edges"]}
+    assert got["WO-X"]["escalatedTo"] == "partner-manager"  # build-partner: supervisor, then it
+    assert got["WO-B"] == {"id": "WO-B", "escalation": 0, "escalatedTo": None}
