@@ -89,10 +89,13 @@ def neo4j_auth(settings: Settings) -> tuple[str, str] | None:
 
 def load_demo_if_empty(store: GraphStore) -> bool:
     """Load the demo network into an empty store; True when it did."""
-    from pboss.inventory.demo import demo_network
+    from pboss.inventory.demo import demo_crews, demo_network
 
     if store.counts():
         return False
     nodes, edges = demo_network()
     store.upsert(nodes, edges, actor="demo", reason="demo network")
+    register_kinds()
+    crews, covers = demo_crews()
+    store.upsert(crews, covers, actor="demo", reason="demo crews")
     return True

@@ -13,7 +13,7 @@ import re
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from pboss.inventory.model import Category, Element, allow_edge, register_kind
 
@@ -101,8 +101,15 @@ class Crew(Element):
             raise ValueError(f"members must be a JSON list: {e}") from None
         if not isinstance(raw, list):
             raise ValueError("members must be a JSON list")
-        for m in raw:
-            Member.model_validate(m)
+        for i, m in enumerate(raw, 1):
+            try:
+                Member.model_validate(m)
+            except ValidationError as e:
+                said = "; ".join(
+                    f"{'.'.join(str(p) for p in err['loc']) or 'member'}: {err['msg']}"
+                    for err in e.errors()
+                )
+                raise ValueError(f"member {i}: {said}") from None
         return v
 
     def member_list(self) -> list[Member]:

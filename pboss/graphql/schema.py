@@ -51,6 +51,8 @@ from pboss.graphql.events.queries import EventsQuery
 from pboss.graphql.events.subscriptions import EventsSubscription
 from pboss.graphql.extensions import CostLimit, OperationMetrics, should_mask
 from pboss.graphql.field.assignment import AssignmentMutation
+from pboss.graphql.field.mutations import FieldMutation
+from pboss.graphql.field.queries import FieldQuery
 from pboss.graphql.field.reports import FieldReportMutation, FieldReportQuery
 from pboss.graphql.hub.mutations import HubMutation
 from pboss.graphql.hub.queries import HubQuery
@@ -89,6 +91,8 @@ MUTATION_TYPES.append(IncidentMutation)
 QUERY_TYPES += [TicketQuery, AlarmQuery]
 MUTATION_TYPES += [TicketMutation, AlarmMutation]
 MUTATION_TYPES.append(IncidentActionMutation)
+QUERY_TYPES.append(FieldQuery)
+MUTATION_TYPES.append(FieldMutation)
 
 
 #: Documents kept parsed, and validation results kept, by query text (strawberry's LRU caches).

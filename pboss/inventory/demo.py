@@ -1,5 +1,5 @@
 """A small hand-built network: two OLTs, cascaded splitters, ONTs, an MSTP circuit over a partner
-link.
+link; and four field crews (two own, one of each partner) covering its areas (`demo_crews`).
 
 It is the reference network of the contract tests and the demo `pboss serve` loads, so every answer
 about it is known by hand (see tests/contract/).
@@ -7,6 +7,7 @@ about it is known by hand (see tests/contract/).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pboss.inventory.model import Edge, Element, parse_edge, parse_node
@@ -209,6 +210,62 @@ def demo_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         nodes.append(_n("Service", sid, product=product, status="in_use"))
         edges += [_e("USES", sid, uses), _e("FOR", sid, cust)]
     return nodes, edges
+
+
+def demo_crew_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The demo's field crews (two own, one of each partner) and the areas they cover, as raw
+    rows; kept apart from `demo_rows` because the Crew kind is registered by the field package
+    (`bootstrap.register_kinds`), not by the inventory itself."""
+    crews = _crews()
+    return crews, [_e("COVERS", c["id"], area) for c in crews for area in c["areas"]]
+
+
+def demo_crews() -> tuple[list[Element], list[Edge]]:
+    """The demo's crews and COVERS edges as typed elements (needs the Crew kind registered)."""
+    raw_nodes, raw_edges = demo_crew_rows()
+    nodes = [parse_node(r) for r in raw_nodes]
+    edges = [parse_edge(r) for r in raw_edges]
+    bad = [x for x in nodes + edges if isinstance(x, list)]
+    if bad:
+        raise ValueError(f"demo crews are invalid: {bad}")
+    return nodes, edges  # type: ignore[return-value]
+
+
+def _crews() -> list[dict[str, Any]]:
+    """The crew rows (members as JSON text, as stored)."""
+
+    def members(*people: tuple[str, str, list[str]]) -> str:
+        return json.dumps(
+            [{"name": n, "phone": p, "skills": s} for n, p, s in people], ensure_ascii=False
+        )
+
+    return [
+        _n(
+            "Crew", "CREW-ZJ-1", name="张江装维一班", site="EX-1",
+            skills=["ftthInstall", "splicing", "repair"], areas=["R-PD"], capacity_per_shift=6,
+            supervisor="王主管",
+            members=members(
+                ("李明", "13800000001", ["ftthInstall", "splicing"]),
+                ("张伟", "13800000002", ["ftthInstall", "repair"]),
+            ),
+        ),
+        _n(
+            "Crew", "CREW-LJZ-T", name="陆家嘴传输班", site="EX-2",
+            skills=["mstpSdh", "splicing", "repair"], areas=["EX-2", "CP-XX", "B-DH"],
+            capacity_per_shift=3, shift_start="09:00", shift_end="18:00", work_days=[1, 2, 3, 4, 5],
+            members=members(("陈刚", "13800000003", ["mstpSdh", "splicing"])),
+        ),
+        _n(
+            "Crew", "CREW-TT-1", name="铁通浦东施工队", owner="P-TT", site="EX-2",
+            skills=["mstpSdh", "splicing"], areas=["R-PD"], capacity_per_shift=4,
+            members=members(("赵强", "13900000001", ["mstpSdh"])),
+        ),
+        _n(
+            "Crew", "CREW-OC-1", name="东方有线都华班", owner="P-OC", site="B-DH",
+            skills=["cableTv", "repair"], areas=["B-DH"], capacity_per_shift=5,
+            members=members(("孙丽", "13700000001", ["cableTv", "repair"])),
+        ),
+    ]  # fmt: skip
 
 
 def demo_network() -> tuple[list[Element], list[Edge]]:

@@ -33,7 +33,7 @@ SUFFIX = ".ndjson"
 NODE_ORDER = (
     "Partner", "Region", "Site", "Customer", "Product", "OLT", "PonPort", "Splitter",
     "SplitterPort", "ONT", "NE", "Port", "TrunkSection", "PartnerLink", "Circuit",
-    "PartnerAccess", "Service",
+    "PartnerAccess", "Service", "Crew",
 )  # fmt: skip
 _EDGE_KEYS = ("type", "src", "dst", "seq", "slots")
 _EDGE_KEY_SET = frozenset(_EDGE_KEYS)
@@ -189,6 +189,8 @@ def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None
         known = ", ".join(sorted(KINDS))
         rec.issues.append(rec.issue(f"unknown or missing kind {kind!r} (known: {known})", "kind"))
         return
+    if kind == "Crew":
+        row = _crew_row(row)
     if not _storable(rec, row):
         rid = row.get("id")
         if isinstance(rid, str) and value_issue(rid) is None:  # rows referring to it depend on it
@@ -209,6 +211,27 @@ def _node_input(rec: Record, row: dict[str, Any], file_kind: str | None) -> None
             attrs[key] = value
     data["attrs"] = attrs
     rec.nodes.append(data)
+    if kind == "Crew":
+        _crew_covers(rec, data)
+
+
+def _crew_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A crew row as stored: `members` given as a list of objects is kept as its JSON text (the
+    store keeps no nested maps; the model validates each member)."""
+    members = row.get("members")
+    if isinstance(members, list):
+        return {**row, "members": json.dumps(members, ensure_ascii=False)}
+    return row
+
+
+def _crew_covers(rec: Record, data: dict[str, Any]) -> None:
+    """A crew covers each of its `areas`: one COVERS edge per area, checked like any edge (the
+    area must be a Region or Site of the feed or the store; issues point at `areas`)."""
+    areas, cid = data.get("areas"), data.get("id")
+    if not isinstance(cid, str) or not isinstance(areas, list):
+        return  # the model reports the row
+    for area in dict.fromkeys(a for a in areas if isinstance(a, str)):
+        rec.edges.append({"type": "COVERS", "src": cid, "dst": area, "attrs": {}})
 
 
 def _edge_input(rec: Record, row: dict[str, Any], file_type: str | None) -> None:

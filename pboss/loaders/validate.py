@@ -348,7 +348,7 @@ class Validator:
                 refs.append(("owner", n.owner, "Partner"))
         for e in p.edges:
             refs.append(("src", e.src, None))
-            refs.append(("dst", e.dst, None))
+            refs.append(("areas" if e.type == "COVERS" else "dst", e.dst, None))
         return refs
 
     def _check_refs(
@@ -481,6 +481,8 @@ class Validator:
         field_name, target, _ = ref
         if field_name in ("src", "dst"):
             return f"edge to a missing node: {field_name} {target!r} is not in the feed or store"
+        if field_name == "areas":
+            return f"area {target!r} is not a Region or Site in the feed or the store"
         if field_name == "owner":
             return f"owner must be 'self' or a Partner id; {target!r} is not in feed or store"
         return f"unknown site {target!r} (not in the feed or the store)"
@@ -490,7 +492,9 @@ class Validator:
         src, dst = tags.get(e.src, ""), tags.get(e.dst, "")  # both resolved by _check_refs
         why = edge_rule_issue(e, kind_of(src), kind_of(dst))
         if why:
-            return [rec.issue(why, "dst")]
+            if e.type == "COVERS":  # from a crew's areas
+                why = f"area {e.dst!r} is a {kind_of(dst)}, not a Region or Site"
+            return [rec.issue(why, "areas" if e.type == "COVERS" else "dst")]
         if e.type == "FED_BY" and kind_of(src) == "Splitter":
             want = 1 if kind_of(dst) == "PonPort" else 2
             if aux_of(src) != want:

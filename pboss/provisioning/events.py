@@ -26,12 +26,22 @@ JEOPARDY = "ProductOrderJeopardyEvent"
 #: Every event type the order log holds.
 ORDER_EVENT_TYPES = (CREATE, STATE_CHANGE, MILESTONE, JEOPARDY)
 
-#: Step events that are construction milestones (dispatch, each milestone, held).
+#: Step events that are construction milestones (dispatch, field steps, held, resumed, the
+#: SLA clock pausing and resuming with a customer hold).
 _MILESTONES = frozenset(
-    {"constructionDispatched", "constructionHeld", *(m.value for m in Milestone)}
+    {
+        "constructionDispatched",
+        "constructionHeld",
+        "constructionResumed",
+        "accepted",
+        "onTheWay",
+        "clockPaused",
+        "clockResumed",
+        *(m.value for m in Milestone),
+    }
 )
 #: Step events that are SLA alerts, with TMF's jeopardy type.
-_JEOPARDY = {"jeopardy": "hazard", "slaBreached": "critical"}
+_JEOPARDY = {"jeopardy": "hazard", "slaBreached": "critical", "slaEscalated": "critical"}
 
 
 def event_type(step_event: str) -> str:

@@ -3,6 +3,9 @@
 Each public method is one step: compute what it can outside the transaction (path candidates, from
 reads), run one transaction (`GraphStore.transact`), then report the committed events to CRM.
 Every method is idempotent: calling it again after it succeeded changes nothing.
+
+Size: one facade (orders, holds, construction field steps, the sweeper) that CRM, GraphQL and the
+sweeper share; the step logic itself lives in steps.py and construction.py.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from pboss.field.clock import HeldFor
+from pboss.field.work import FieldStep
 from pboss.inventory.catalog import Catalog, default_catalog
 from pboss.inventory.errors import PortInUse, TxConflict
 from pboss.inventory.model import Customer, Element
@@ -55,6 +60,17 @@ from pboss.provisioning.requests import OrderRequest, missing_sites, order_id_fo
 from pboss.provisioning.settings import ProvisioningSettings
 
 log = logging.getLogger(__name__)
+
+
+def _held_for(value: HeldFor | str) -> HeldFor:
+    """Whose side a hold is on, or InvalidRequest naming the choices."""
+    try:
+        return HeldFor(value)
+    except ValueError:
+        raise InvalidRequest(
+            f"unknown hold party {value!r}", ["use customer or us"], ["held_for"]
+        ) from None
+
 
 #: Recently submitted or reserved orders whose request part path computation reuses.
 REQUEST_CACHE = 10_000
@@ -309,9 +325,8 @@ class ProvisioningService:
     def _valid_until(self, tech: Technology, now: datetime, ttl_seconds: float | None) -> datetime:
         if ttl_seconds is not None:
             return now + timedelta(seconds=ttl_seconds)
-        if tech in LONG_PROCESS:
-            hours = self.settings.sla_hours + self.settings.long_hold_grace_hours
-            return now + timedelta(hours=hours)
+        if tech in LONG_PROCESS:  # the hold step stretches it to the work order's deadline
+            return now + timedelta(hours=self.settings.long_hold_grace_hours)
         return now + timedelta(seconds=self.settings.hold_ttl_seconds)
 
     def reserve(self, order_id: str, *, ttl_seconds: float | None = None) -> Reservation:
@@ -343,9 +358,18 @@ class ProvisioningService:
                 raise
             now = self.clock()
             valid_until = self._valid_until(tech, now, ttl_seconds)
+            grace = (
+                timedelta(hours=self.settings.long_hold_grace_hours)
+                if ttl_seconds is None
+                else None
+            )
 
             def work(
-                tx: Any, plan: Plan = plan, now: datetime = now, until: datetime = valid_until
+                tx: Any,
+                plan: Plan = plan,
+                now: datetime = now,
+                until: datetime = valid_until,
+                grace: timedelta | None = grace,
             ) -> Any:
                 return steps.hold(
                     tx,
@@ -353,8 +377,9 @@ class ProvisioningService:
                     plan=plan,
                     now=now,
                     valid_until=until,
-                    sla_hours=self.settings.sla_hours,
+                    catalog=self.catalog,
                     tries=self.settings.lock_candidates,
+                    hold_grace=grace,
                 )
 
             try:
@@ -429,8 +454,12 @@ class ProvisioningService:
         milestone: Milestone | str,
         outcome: Literal["done", "held", "failed"] = "done",
         note: str = "",
+        *,
+        actor: str = "",
+        held_for: HeldFor | str = HeldFor.US,
     ) -> WorkOrder:
-        """Record survey, installation, remote test or acceptance; acceptance confirms the hold."""
+        """Record survey, installation, remote test or acceptance; acceptance confirms the hold.
+        A hold pauses the SLA clock only when `held_for` is the customer."""
         try:
             name = Milestone(milestone)
         except ValueError:
@@ -438,18 +467,70 @@ class ProvisioningService:
             raise InvalidRequest(
                 f"unknown milestone {milestone!r}", [f"known: {known}"], ["milestone"]
             ) from None
+        whose = _held_for(held_for)
         now = self.clock()
         wo: WorkOrder = self._run(
             lambda tx: construction.milestone(
-                tx, work_order_id=work_order_id, name=name, outcome=outcome, note=note, now=now
+                tx,
+                work_order_id=work_order_id,
+                name=name,
+                outcome=outcome,
+                note=note,
+                now=now,
+                catalog=self.catalog,
+                actor=actor or self.actor,
+                held_for=whose,
+                hold_grace=timedelta(hours=self.settings.long_hold_grace_hours),
             )
         ).value
-        if wo.accepted and self.settings.auto_confirm_on_acceptance:
+        self._confirm_accepted(wo)
+        return wo
+
+    def record_field_step(
+        self,
+        work_order_id: str,
+        step: FieldStep | str,
+        reason: str = "",
+        *,
+        at: datetime | None = None,
+        actor: str = "",
+        held_for: HeldFor | str = HeldFor.US,
+        partner: str | None = None,
+    ) -> WorkOrder:
+        """Record what a field engineer reports (accepted, onTheWay, a milestone, held, resumed,
+        failed) with who and when; `partner` restricts it to that partner's work (NotYourWork)."""
+        try:
+            name = FieldStep(step)
+        except ValueError:
+            known = ", ".join(s.value for s in FieldStep)
+            raise InvalidRequest(f"unknown step {step!r}", [f"known: {known}"], ["step"]) from None
+        whose = _held_for(held_for)
+        now = self.clock()
+        wo: WorkOrder = self._run(
+            lambda tx: construction.field_step(
+                tx,
+                work_order_id=work_order_id,
+                step=name,
+                reason=reason,
+                now=now,
+                catalog=self.catalog,
+                actor=actor or self.actor,
+                at=at,
+                held_for=whose,
+                partner=partner,
+                hold_grace=timedelta(hours=self.settings.long_hold_grace_hours),
+            )
+        ).value
+        self._confirm_accepted(wo)
+        return wo
+
+    def _confirm_accepted(self, wo: WorkOrder) -> None:
+        """Acceptance puts the held path into service (when so configured)."""
+        if wo.accepted and wo.reservation and self.settings.auto_confirm_on_acceptance:
             try:
                 self.confirm(wo.reservation)
             except ProvisioningError as exc:
                 log.warning("acceptance of %s could not confirm %s: %s", wo.id, wo.reservation, exc)
-        return wo
 
     # ---- sweeper --------------------------------------------------------------------------------
 
@@ -482,10 +563,7 @@ class ProvisioningService:
             try:
                 out = self._run(
                     lambda tx, wid=wid: construction.watch_sla(
-                        tx,
-                        work_order_id=wid,
-                        now=now,
-                        jeopardy_fraction=self.settings.jeopardy_fraction,
+                        tx, work_order_id=wid, now=now, catalog=self.catalog
                     )
                 )
             except NotFound:

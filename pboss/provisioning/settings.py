@@ -9,17 +9,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ProvisioningSettings(BaseSettings):
-    """Hold lifetimes, SLA clock, path search breadth and sweeper cadence."""
+    """Hold lifetimes, path search breadth and sweeper cadence (SLA terms are catalog data)."""
 
     model_config = SettingsConfigDict(env_prefix="PBOSS_PROVISIONING_", extra="ignore")
 
     hold_ttl_seconds: float = Field(default=1800, gt=0, description="hold lifetime (instant)")
-    sla_hours: int = Field(default=48, ge=1, description="construction SLA (long process)")
     long_hold_grace_hours: float = Field(
-        default=24, ge=0, description="a long-process hold lasts the SLA plus this grace"
-    )
-    jeopardy_fraction: float = Field(
-        default=0.75, gt=0, le=1, description="share of the SLA after which work is in jeopardy"
+        default=24,
+        ge=0,
+        description="a long-process hold lasts until its work order's SLA deadline plus this "
+        "grace (the deadline, jeopardy share and escalation come from the catalog's [[sla]] "
+        "rules, not from settings)",
     )
     k_paths: int = Field(default=4, ge=1, le=20, description="routes kept for a leased line")
     max_candidates: int = Field(

@@ -10,8 +10,11 @@ construction.py, shared helpers in step_support.py.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 
+from pboss.field.clock import dispatch_terms
+from pboss.field.model import Skill
 from pboss.inventory.catalog import Catalog
 from pboss.inventory.model import ONT, Circuit, Customer, Edge, Element, Service
 from pboss.inventory.transaction import GraphTx
@@ -25,6 +28,7 @@ from pboss.provisioning.model import (
     Reservation,
     Technology,
     WorkOrder,
+    WorkPurpose,
     utc,
 )
 from pboss.provisioning.plan import Plan, explain
@@ -58,6 +62,9 @@ __all__ = [
     "release",
 ]
 
+#: While its construction is held for the customer, a lapsed hold is kept this much longer (and
+#: checked again then); resuming the work stretches it to the new deadline plus the grace.
+PAUSED_HOLD_RECHECK = timedelta(hours=24)
 #: The order history event of a reservation refused for want of capacity.
 REFUSED = "reservationRefused"
 #: Most reasons one refusal keeps on the order (the rest are counted).
@@ -106,6 +113,20 @@ def _assignee(order: Order, partners: list[str]) -> tuple[str, str]:
     return f"crew:{order.site or order.a_site}", "own_crew"
 
 
+#: The field skill a construction order of each technology needs.
+SKILL_FOR: dict[Technology, Skill] = {
+    Technology.FTTH: Skill.FTTH_INSTALL,
+    Technology.MSTP: Skill.MSTP_SDH,
+    Technology.CABLE: Skill.CABLE_TV,
+}
+
+
+def _tier(tx: GraphTx, order: Order) -> str:
+    """The customer's SLA tier (standard when the customer record has none)."""
+    customer = tx.peek([order.customer]).get(order.customer)
+    return str(getattr(customer, "sla_tier", None) or "standard")
+
+
 def hold(
     tx: GraphTx,
     *,
@@ -113,13 +134,16 @@ def hold(
     plan: Plan,
     now: datetime,
     valid_until: datetime,
-    sla_hours: int,
+    catalog: Catalog,
     tries: int | None = None,
+    hold_grace: timedelta | None = None,
 ) -> Outcome | Lost:
     """Hold the best candidate still free for an order; its live reservation if it has one.
 
     Only the `tries` best candidates are locked and re-checked (all when None); the others
-    still appear in the explanation.
+    still appear in the explanation. A long-process order gets a work order whose deadline is the
+    catalog's construction SLA for its product, customer tier and builder (`field.clock`); with
+    `hold_grace` the hold lasts at least until that deadline plus the grace.
     """
     tried = plan.candidates[:tries] if tries else plan.candidates
     ids = sorted({i for c in tried for i in c.lock_ids})
@@ -151,6 +175,21 @@ def hold(
         allocation=json.dumps([i.model_dump(exclude_none=True) for i in allocation.items]),
         explanation=explain(plan, allocation).dumps(),
     )
+    held = [facts[i.id].element for i in allocation.items]
+    partners = sorted({el.owner for el in held if el.is_partner})
+    long_process = Technology(order.technology) in LONG_PROCESS
+    if long_process:
+        tier = _tier(tx, order)
+        clock, due = dispatch_terms(
+            catalog,
+            work=WorkPurpose.CONSTRUCTION.value,
+            product=order.product,
+            tier=tier,
+            partner=bool(partners),
+            now=now,
+        )
+        if hold_grace is not None and utc(res.valid_until) < due + hold_grace:
+            res.valid_until = due + hold_grace
     tx.put(res, new=True)
     tx.link(Edge(type="FOR_ORDER", src=res.id, dst=order.id))
     for item in allocation.items:
@@ -168,14 +207,12 @@ def hold(
             pool = facts[item.id].element.model_copy(deep=True)
             pool.reserved += 1  # type: ignore[attr-defined]
             tx.put(pool)
-    note = f"{res.id} holds {', '.join(res.resources)} until {utc(valid_until).isoformat()}"
-    held = [facts[i.id].element for i in allocation.items]
-    partners = sorted({el.owner for el in held if el.is_partner})
+    note = f"{res.id} holds {', '.join(res.resources)} until {utc(res.valid_until).isoformat()}"
     new_order = record(order, "resourcesReserved", now, note, to=OS.IN_PROGRESS)
     new_order.reservations = [*order.reservations, res.id]
     new_order.partners = partners  # every event of the order while this hold lives names them
     events = [order_event(new_order, "resourcesReserved", now, note, reservation=res.id)]
-    if Technology(order.technology) in LONG_PROCESS:
+    if long_process:
         assignee, assignee_type = _assignee(order, partners)
         wo = WorkOrder(
             id=f"WO-{order.crm_order_id}-{attempt}",
@@ -184,10 +221,22 @@ def hold(
             reservation=res.id,
             assignee=assignee,
             assignee_type=assignee_type,  # type: ignore[arg-type]
-            sla_hours=sla_hours,
+            skill=SKILL_FOR[Technology(order.technology)],
+            site=order.site or order.a_site,
+            product=order.product,
+            sla_tier=tier,
+            sla_hours=max(1, math.ceil(clock.rule.hours)),
             created_at=now,
-            due_at=now + timedelta(hours=sla_hours),
-            history=[Event(at=now, event="dispatched", state=WS.OPEN, note=assignee).dumps()],
+            due_at=due,
+            history=[
+                Event(
+                    at=now,
+                    event="dispatched",
+                    state=WS.OPEN,
+                    note=f"{assignee}; SLA {clock.rule.id}: {clock.rule.hours:g} h "
+                    f"{clock.rule.clock}",
+                ).dumps()
+            ],
         )
         tx.put(wo, new=True)
         tx.link(Edge(type="FOR_ORDER", src=wo.id, dst=order.id))
@@ -368,6 +417,12 @@ def release(
     if res.state != RS.HELD or (expire and not res.is_lapsed(now)):
         return Outcome(res, changed=False)
     _, wos = of_order(tx, order)
+    paused = [w for w in wos if w.reservation == res.id and w.state == WS.HELD and w.held_since]
+    if expire and paused:  # construction paused for the customer: the hold waits with it
+        kept = res.model_copy(deep=True)
+        kept.valid_until = now + PAUSED_HOLD_RECHECK
+        tx.put(kept)
+        return Outcome(kept, changed=False)
     [freed] = gather_holds(tx, [res])
     state = RS.EXPIRED if expire else RS.RELEASED
     closed = free(tx, freed, state, now, reason)

@@ -104,7 +104,7 @@ def test_a_candidate_taken_after_ranking_is_skipped_under_lock_and_explained(
             plan=stale,
             now=now,
             valid_until=now + timedelta(minutes=30),
-            sla_hours=48,
+            catalog=svc.catalog,
         ),
         actor="test",
         reason="hold",

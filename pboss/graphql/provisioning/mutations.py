@@ -5,12 +5,16 @@ Expired, Conflict, NotFound, Forbidden, ValidationError).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from pydantic import ValidationError as PydanticError
 
+from pboss.field.clock import HeldFor
 from pboss.graphql.business.addresses import NoSuchAddress, site_by_address
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import ValidationError
+from pboss.graphql.field.types import HeldForEnum
 from pboss.graphql.provisioning.access import hidden_from_partner, refused, service_of, write
 from pboss.graphql.provisioning.inputs import SITE_ADDRESSES, SubmitOrderInput
 from pboss.graphql.provisioning.types import (
@@ -130,16 +134,23 @@ class ProvisioningMutation:
         milestone: MilestoneEnum,
         outcome: MilestoneOutcome = MilestoneOutcome.DONE,
         note: str = "",
+        held_for: Annotated[
+            HeldForEnum,
+            strawberry.argument(
+                description="for a hold: whose side it is on (only CUSTOMER pauses the SLA clock)"
+            ),
+        ] = HeldFor.US,
     ) -> MilestonePayload:
         ctx = info.context
         svc = service_of(ctx)
         args = (work_order_id, milestone, outcome.value, note[:500])
+        kwargs = {"actor": ctx.principal.actor, "held_for": held_for.value}
         if ctx.principal.is_partner:
             hidden = await hidden_from_partner(ctx, svc, work_order_id)
             if hidden is not None:
                 return hidden
             try:
-                return work_order_of(await ctx.call(svc.record_milestone, *args))
+                return work_order_of(await ctx.call(svc.record_milestone, *args, **kwargs))
             except EXPECTED as exc:
                 return error_of(exc)
             finally:
@@ -150,4 +161,5 @@ class ProvisioningMutation:
             work_order_of,
             svc.record_milestone,
             *args,
+            **kwargs,
         )

@@ -13,6 +13,8 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from pboss.field.clock import clock_of, escalated_to
+from pboss.field.work import steps_of
 from pboss.graphql.connections import PageInfo
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import Error, Forbidden, Issue, NotFound, ValidationError
@@ -297,6 +299,62 @@ class WorkOrder:
     @strawberry.field(description="Dispatch, milestones, holds, jeopardy, oldest first.")
     def history(self) -> list[HistoryEntry]:
         return history_of(self._w.events())
+
+    @strawberry.field(description="The skill the job needs (ftthInstall, mstpSdh, cableTv ...).")
+    def skill(self) -> str | None:
+        return self._w.skill
+
+    @strawberry.field(description="Where the work is done (a Site id).")
+    def site(self) -> str | None:
+        return self._w.site
+
+    @strawberry.field(description="The product the work is for (its SLA depends on it).")
+    def product(self) -> str | None:
+        return self._w.product
+
+    @strawberry.field(description="The customer's SLA tier when dispatched.")
+    def sla_tier(self) -> str | None:
+        return self._w.sla_tier
+
+    @strawberry.field(description="Since when the job is held for the customer (clock paused).")
+    def held_since(self) -> datetime | None:
+        return self._w.held_since
+
+    @strawberry.field(description="SLA seconds the clock was paused for the customer so far.")
+    def paused_seconds(self) -> float:
+        return self._w.paused_seconds
+
+    @strawberry.field(description="Escalation level after a breach (0: none, 1: the first queue).")
+    def escalation(self) -> int:
+        return self._w.escalation
+
+    @strawberry.field(description="The queue a breached job is escalated to (null: none).")
+    def escalated_to(self, info: Info) -> str | None:
+        if not self._w.escalation:
+            return None
+        return escalated_to(self._w, clock_of(info.context.catalog, self._w))
+
+    @strawberry.field(description="When the work was accepted by the customer.")
+    def completed_at(self) -> datetime | None:
+        return self._w.completed_at
+
+    @strawberry.field(description="Field steps reported so far, with who and when.")
+    def steps(self) -> list[FieldStepEntry]:
+        return [
+            FieldStepEntry(
+                step=e.step, at=e.at, actor=e.actor, reason=e.reason, held_for=e.held_for
+            )
+            for e in steps_of(self._w)
+        ]
+
+
+@strawberry.type(description="One field step as the crew reported it: what, when, who, why.")
+class FieldStepEntry:
+    step: str
+    at: datetime
+    actor: str
+    reason: str
+    held_for: str | None = strawberry.field(description="customer or us, for a hold")
 
 
 def work_order_of(w: pm.WorkOrder) -> WorkOrder:
