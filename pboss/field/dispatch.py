@@ -358,3 +358,19 @@ __all__ = [
     "Inputs",
     "Skipped",
 ]
+
+
+def reassign_released(
+    dispatcher: Dispatcher, work_orders: Sequence[str], actor: str
+) -> Dispatch | None:
+    """Place the open ones of the work orders an unavailable crew gave up (`FieldService`'s
+    `reassign` hook), optimised together; held ones wait for their resume."""
+    got = dispatcher.store.get_many(list(work_orders))
+    open_ids = [
+        i
+        for i in work_orders
+        if isinstance(w := got.get(i), WorkOrder) and w.state == WorkOrderState.OPEN
+    ]
+    if not open_ids:
+        return None
+    return dispatcher.assign_open(actor=actor, reason="crew unavailable", only=open_ids)

@@ -302,3 +302,21 @@ def test_a_work_order_says_which_queue_it_is_escalated_to(
     got = {e["node"]["id"]: e["node"] for e in field_api.data(query)["workOrders"]["edges"]}
     assert got["WO-X"]["escalatedTo"] == "partner-manager"  # build-partner: supervisor, then it
     assert got["WO-B"] == {"id": "WO-B", "escalation": 0, "escalatedTo": None}
+
+
+def test_a_sick_crews_work_goes_to_a_crew_that_can_take_it(
+    field_api: Api, demo_store: GraphStore
+) -> None:
+    spare = Crew(
+        id="CREW-DH-2", name="都华有线二班", site="B-DH", skills=["cableTv"], areas=["B-DH"],
+        work_days=[1, 2, 3, 4, 5, 6, 7],
+    )  # fmt: skip
+    demo_store.upsert(
+        [spare], [Edge(type="COVERS", src="CREW-DH-2", dst="B-DH")], actor="t", reason="t"
+    )
+    out = field_api.data(SICK, id="CREW-LJZ-T")["setCrewState"]
+    assert out["unassigned"] == ["WO-A", "WO-B"]
+    moved = demo_store.get("WO-B")
+    assert isinstance(moved, WorkOrder) and moved.crew == "CREW-DH-2"  # same skill, covers B-DH
+    stays = demo_store.get("WO-A")
+    assert isinstance(stays, WorkOrder) and stays.crew is None  # nobody else covers CP-XX

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from functools import partial
 
 import strawberry
 
 from pboss.field.crews import FieldService, WorkFilter, partner_of, queue_key
+from pboss.field.dispatch import reassign_released
 from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor, page_size
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import NotFound, UserInputError
+from pboss.graphql.field.assignment import dispatcher_of
 from pboss.graphql.field.types import (
     CrewList,
     CrewResult,
@@ -34,13 +37,15 @@ _SEP = "|"
 
 
 def field_of(ctx: Context) -> FieldService:
-    """The app's field service (made once on first use, on the provisioning service's clock)."""
+    """The app's field service (made once on first use, on the provisioning service's clock):
+    a crew made unavailable has its open work placed again by the dispatcher."""
     svc = ctx.state.get("field")
     if svc is None:
         with FIELD_LOCK:
             svc = ctx.state.get("field")
             if svc is None:
-                svc = FieldService(ctx.store, clock=service_of(ctx).clock)
+                reassign = partial(reassign_released, dispatcher_of(ctx))
+                svc = FieldService(ctx.store, clock=service_of(ctx).clock, reassign=reassign)
                 ctx.state["field"] = svc
     return svc
 
