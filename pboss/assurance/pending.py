@@ -30,17 +30,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from pboss.assurance.incidents import riders_of
+from pboss.assurance.incidents import ACTOR, riders_of
 from pboss.assurance.model import (
     ACTIVE_INCIDENT_STATES,
     Alarm,
     AlarmState,
+    Entry,
     Incident,
     TicketState,
     TroubleTicket,
 )
 from pboss.assurance.seam import Correlator
 from pboss.assurance.tallies import CauseTally, tally_id
+from pboss.inventory.errors import PbossError
 from pboss.inventory.events import NewEvent
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.store import GraphStore
@@ -293,6 +295,51 @@ def correlate_batch(
     return tickets, alarms
 
 
+def set_aside(tx: GraphTx, rid: str, *, why: str, now: datetime) -> bool:
+    """Take one record out of the queue with a history entry saying why its correlation was
+    refused (so one bad record never stops the ones behind it); False if it no longer waits."""
+    rec = tx.lock([rid]).get(rid)
+    if not isinstance(rec, TroubleTicket | Alarm) or rec.correlate_due is None:
+        return False
+    rec = rec.model_copy(deep=True)
+    rec.correlate_due = None
+    note = f"correlation refused: {why}"[:2000]
+    entry = Entry(at=now, event="notCorrelated", actor=ACTOR, note=note)
+    rec.history = [*rec.history, entry.dumps()]
+    tx.put(rec)
+    return True
+
+
+def _run_batch(
+    store: GraphStore, correlator: Correlator, ids: Sequence[str], now: datetime
+) -> tuple[int, int]:
+    """One batch in one transaction; refused as a whole (a typed error of one record), each
+    record again alone, and one still refused alone is set aside (`set_aside`)."""
+    records = list(store.get_many(ids).values())
+    riders = _riders(store, records) if correlator.live else {}
+    reason = f"correlate {len(ids)} waiting ticket(s) and alarm(s)"
+    try:
+        return store.transact(
+            partial(correlate_batch, ids=ids, correlator=correlator, riders=riders, now=now),
+            actor=ACTOR,
+            reason=reason,
+        )
+    except PbossError as exc:
+        if len(ids) == 1:
+            store.transact(
+                partial(set_aside, rid=ids[0], why=f"{exc.code}: {exc}", now=now),
+                actor=ACTOR,
+                reason=f"set {ids[0]} aside",
+            )
+            log.warning("correlation of %s refused: %s", ids[0], exc)
+            return 0, 0
+    tickets = alarms = 0
+    for rid in ids:
+        t, a = _run_batch(store, correlator, [rid], now)
+        tickets, alarms = tickets + t, alarms + a
+    return tickets, alarms
+
+
 def correlate_pending(
     store: GraphStore,
     correlator: Correlator,
@@ -308,13 +355,7 @@ def correlate_pending(
         ids = waiting(store, batch)
         if not ids:
             break
-        records = list(store.get_many(ids).values())
-        riders = _riders(store, records) if correlator.live else {}
-        t, a = store.transact(
-            partial(correlate_batch, ids=ids, correlator=correlator, riders=riders, now=now()),
-            actor="pboss-correlation",
-            reason=f"correlate {len(ids)} waiting ticket(s) and alarm(s)",
-        )
+        t, a = _run_batch(store, correlator, ids, now())
         tickets, alarms, batches = tickets + t, alarms + a, batches + 1
         if t + a == 0 and len(ids) < batch:
             break  # all taken by another correlator since the read: its commit ends them

@@ -25,9 +25,11 @@ from pboss.assurance.model import (
     TroubleTicket,
 )
 from pboss.assurance.pending import Drained, waiting
+from pboss.assurance.seam import default_correlator
 from pboss.assurance.service import AssuranceService
 from pboss.assurance.tallies import CauseTally, tally_id
 from pboss.assurance.tickets import TicketRequest, open_ticket, resolve
+from pboss.inventory.errors import Issue, ValidationFailed
 from pboss.inventory.model import Element
 from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
@@ -222,3 +224,26 @@ def test_a_storm_through_the_service_ends_in_one_incident(
     assert all(a.incident == inc.id for a in alarmed)
     olt = net.get(tally_id("OLT-A"))
     assert isinstance(olt, CauseTally) and (olt.complaints, olt.alarms) == (len(homes), 2)
+
+
+def test_a_record_whose_correlation_is_refused_is_set_aside_not_blocking_the_rest(
+    net: GraphStore,
+) -> None:
+    live = default_correlator()
+
+    def refuse_second(tx: Any, ticket: TroubleTicket, **kw: Any) -> Incident | None:
+        if ticket.crm_ticket_id == "SPL-A2a-2":
+            raise ValidationFailed([Issue(ticket.id, "refused for the test", "path")])
+        return live.correlate_ticket(tx, ticket, **kw)  # type: ignore[call-arg]
+
+    svc = AssuranceService(net, _Clock(), correlator=replace(live, correlate_ticket=refuse_second))
+    for h in (1, 2, 3):
+        svc.open_ticket(_req("SPL-A2a", h), actor="crm")
+    drained = svc.correlate_pending()
+    assert drained.tickets == 2 and waiting(net) == []
+    [inc] = active(net)
+    assert sorted(inc.tickets) == ["TT-SPL-A2a-1", "TT-SPL-A2a-3"]
+    bad = net.get("TT-SPL-A2a-2")
+    assert isinstance(bad, TroubleTicket) and bad.incident is None and bad.correlate_due is None
+    [entry] = [e for e in bad.entries() if e.event == "notCorrelated"]
+    assert "refused for the test" in entry.note
