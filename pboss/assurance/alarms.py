@@ -136,6 +136,8 @@ def _set_faulty(
 ) -> Element | None:
     """Move the resource to faulty for this alarm when the rules say so; the changed resource,
     or None (the alarm's history says why when the lifecycle refused)."""
+    if alarm.origin == "utilisation":
+        return None  # capacity running out is no failure
     if not cfg.sets_faulty(alarm.alarm_type, alarm.probable_cause, alarm.severity):
         return None
     status = str(res.status)

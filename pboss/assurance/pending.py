@@ -278,14 +278,14 @@ def correlate_batch(
     tickets = alarms = 0
     for _, rid in order:
         rec = view.lock([rid])[rid]  # as the batch left it (an absorb may have moved it)
-        kw: dict[str, object] = (
-            {"riders": riders.get(rid, {}), "now": now} if correlator.live else {}
-        )
+        kw: dict[str, object] = {"now": now}
+        if correlator.live:
+            kw["riders"] = riders.get(rid, {})
         if isinstance(rec, TroubleTicket):
-            correlator.correlate_ticket(view, rec, **kw)  # type: ignore[call-arg]
+            correlator.correlate_ticket(view, rec, **kw)
             tickets += 1
         elif isinstance(rec, Alarm):
-            correlator.correlate_alarm(view, rec, **kw)  # type: ignore[call-arg]
+            correlator.correlate_alarm(view, rec, **kw)
             alarms += 1
         else:  # pragma: no cover - filtered above
             continue

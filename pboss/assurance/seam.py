@@ -17,14 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pboss.assurance.model import ACTIVE_INCIDENT_STATES, Alarm, Incident, TroubleTicket
+from pboss.assurance.model import ACTIVE_INCIDENT_STATES, Incident, TroubleTicket
 from pboss.inventory.transaction import GraphTx
 
-TicketHook = Callable[[GraphTx, TroubleTicket], Incident | None]
-AlarmHook = Callable[[GraphTx, Alarm], Incident | None]
+#: Called as hook(tx, record, now=now).
+TicketHook = Callable[..., Incident | None]
+AlarmHook = Callable[..., Incident | None]
 
 
-def known_incident(tx: GraphTx, ticket: TroubleTicket) -> Incident | None:
+def known_incident(tx: GraphTx, ticket: TroubleTicket, **_: Any) -> Incident | None:
     """An active incident suspecting a resource on the ticket's path (the nearest the customer
     end first), or None: what the stand-in answers with."""
     for resource in ticket.path:
@@ -34,7 +35,7 @@ def known_incident(tx: GraphTx, ticket: TroubleTicket) -> Incident | None:
     return None
 
 
-def _none(tx: GraphTx, record: Any) -> Incident | None:
+def _none(tx: GraphTx, record: Any, **_: Any) -> Incident | None:
     return None
 
 

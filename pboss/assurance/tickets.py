@@ -307,10 +307,10 @@ def change_state(
     elif to == TicketState.IN_PROGRESS:
         ticket.resolved_at = None
     if current in OPEN_TICKET_STATES and to not in OPEN_TICKET_STATES:
-        correlator.release_ticket(tx, ticket)
+        correlator.release_ticket(tx, ticket, now=now)
         ticket.correlate_due = None  # not yet correlated: now never to be
     elif current not in OPEN_TICKET_STATES and to in OPEN_TICKET_STATES:
-        correlator.correlate_ticket(tx, ticket)
+        correlator.correlate_ticket(tx, ticket, now=now)
     ticket.history = [
         *ticket.history,
         Entry(at=now, event="state", state=to, actor=actor, note=note).dumps(),

@@ -36,8 +36,10 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from pboss.config import Settings
+from pboss.graphql.assurance.alarms import AlarmMutation, AlarmQuery
 from pboss.graphql.assurance.incident_actions import IncidentActionMutation
 from pboss.graphql.assurance.incidents import IncidentMutation, IncidentQuery
+from pboss.graphql.assurance.tickets import TicketMutation, TicketQuery
 from pboss.graphql.business.queries import BusinessQuery
 from pboss.graphql.crm.mutations import CrmMutation
 from pboss.graphql.crm.queries import CrmQuery
@@ -79,6 +81,8 @@ QUERY_TYPES.append(CutoverQuery)
 MUTATION_TYPES.append(CutoverMutation)
 QUERY_TYPES.append(IncidentQuery)
 MUTATION_TYPES.append(IncidentMutation)
+QUERY_TYPES += [TicketQuery, AlarmQuery]
+MUTATION_TYPES += [TicketMutation, AlarmMutation]
 MUTATION_TYPES.append(IncidentActionMutation)
 
 

@@ -25,10 +25,12 @@ from pboss.bootstrap import open_store, register_kinds, seed_store
 from pboss.config import Settings, get_settings
 from pboss.crm.publisher import start_publisher
 from pboss.crm.touch import Touches, TouchingStore
+from pboss.graphql.assurance.access import assurance_of
 from pboss.graphql.business.partners import PartnerNames
 from pboss.graphql.connections import CursorSeal
 from pboss.graphql.network.sites import SiteIndex
 from pboss.graphql.schema import build_schema
+from pboss.http.alarms import add_alarm_ingest
 from pboss.http.auth import load_keyring, require_keys
 from pboss.http.endpoint import Unauthenticated, graphql_router
 from pboss.http.graphiql import mount_graphiql_assets
@@ -42,7 +44,7 @@ from pboss.metrics import Metrics, instrument
 from pboss.provisioning.runtime import start_sweeper
 
 log = logging.getLogger(__name__)
-ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
+ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/alarms")
 
 
 class HttpMetrics:
@@ -148,6 +150,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         repair = RepairService(state["store"], state["catalog"], sweeper.service.clock)
         state["repair"] = repair  # graphql/assurance; its sweeper dispatches and watches SLAs
         repairs = start_repair_sweeper(repair, sweeper.service.settings.sweep_interval_seconds)
+        assurance = assurance_of(state)  # its batch correlator groups tickets and alarms
+        assurance.start_correlator()
         publisher = start_publisher(served, state["catalog"], settings, touches)
         hub = _start_delivery(state, settings)
         try:
@@ -159,7 +163,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 publisher.stop()
             sweeper.stop()
             repairs.stop()
+            assurance.stop_correlator()
             schema.close()
+            ingest.shutdown(wait=False, cancel_futures=True)
             executor.shutdown(wait=False, cancel_futures=True)
             if owned:
                 raw.close()
@@ -177,6 +183,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     router = graphql_router(schema, state)
     app.include_router(router, prefix="/graphql")
     add_probes(app, state)
+    ingest = add_alarm_ingest(app, state)  # POST /alarms (pboss.http.alarms)
     if settings.graphiql_enabled:
         mount_graphiql_assets(app)
     _add_unauthenticated(app)

@@ -37,7 +37,7 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
     # tickets and alarms (pboss.assurance): a partner hears of those on its own resources,
     # through its view (hub.views: no customer, contact or path)
     **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in TICKET_EVENT_TYPES},
-    **{t: frozenset({*OPERATOR_ROLES, "partner", "network"}) for t in ALARM_EVENT_TYPES},
+    **{t: frozenset({*OPERATOR_ROLES, "partner"}) for t in ALARM_EVENT_TYPES},
     # incidents (pboss.assurance.incidents): the operator's roles (no partner view yet)
     **{t: OPERATOR_ROLES for t in INCIDENT_EVENT_TYPES},
     # repair work (pboss.assurance.repair_events): tickets' and incidents' state to the operator;

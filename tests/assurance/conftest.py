@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from pboss.assurance.service import AssuranceService
+from pboss.http.app import create_app
 from pboss.inventory.store import GraphStore
+from tests.api.conftest import Api, api_settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -37,3 +41,10 @@ def clock() -> Clock:
 def assurance(demo_store: GraphStore, clock: Clock) -> AssuranceService:
     """The assurance service over the demo network (either store)."""
     return AssuranceService(demo_store, clock)
+
+
+@pytest.fixture
+def api(demo_store: GraphStore) -> Iterator[Api]:
+    """The app over HTTP on the demo network (either store), with tests/api's keys."""
+    with TestClient(create_app(api_settings(), store=demo_store)) as client:
+        yield Api(client)

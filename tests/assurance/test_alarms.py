@@ -10,7 +10,12 @@ import pytest
 from pboss.assurance.alarms import AlarmOp
 from pboss.assurance.config import parse_config
 from pboss.assurance.model import Alarm, AlarmState, AlarmType, Severity
-from pboss.assurance.record_events import ALARM_CHANGED, ALARM_CLEARED, ALARM_CREATED
+from pboss.assurance.record_events import (
+    ALARM_CHANGED,
+    ALARM_CLEARED,
+    ALARM_CREATED,
+    ALARM_EVENT_TYPES,
+)
 from pboss.assurance.service import AlarmFilter, AssuranceService
 from pboss.inventory.errors import NotFound, ValidationFailed
 from pboss.inventory.store import GraphStore
@@ -27,7 +32,8 @@ def op(action: str, resource: str = "OLT-1/0/1", minutes: int = 0, **kw: object)
 
 
 def _types(store: GraphStore) -> list[str]:
-    return [e.type for e in store.events_after(0)]
+    """The alarm events in the log, oldest first (incidents' own events are left out)."""
+    return [e.type for e in store.events_after(0, types=list(ALARM_EVENT_TYPES))]
 
 
 def test_critical_raise_sets_faulty_and_the_clear_restores(

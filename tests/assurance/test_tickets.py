@@ -13,8 +13,10 @@ from pboss.assurance.errors import (
 )
 from pboss.assurance.model import Incident, Priority, Symptom, TicketState, TroubleTicket
 from pboss.assurance.record_events import TICKET_CREATED, TICKET_STATE_CHANGED
+from pboss.assurance.seam import STAND_IN
 from pboss.assurance.service import AssuranceService, TicketFilter
 from pboss.assurance.tickets import TicketRequest
+from pboss.hub.views import body_for
 from pboss.inventory.errors import NotFound
 from pboss.inventory.model import Customer, Edge
 from pboss.inventory.store import GraphStore
@@ -164,9 +166,12 @@ def test_states_follow_the_table_with_history_and_events(
         assurance.set_ticket_state("TT-NONE", TicketState.CLOSED, actor="eng")
 
 
-def test_a_known_incident_on_the_path_is_answered_at_once(
-    assurance: AssuranceService, demo_store: GraphStore
+def test_the_stand_in_answers_with_a_known_incident_on_the_path(
+    demo_store: GraphStore, clock: Clock
 ) -> None:
+    """Without correlation (the seam's stand-in), an active incident suspecting a resource on
+    the path is still the answer."""
+    assurance = AssuranceService(demo_store, clock, correlator=STAND_IN)
     restore = T0.replace(hour=14)
     inc = Incident(
         id="INC-1", suspected="SPL-JZ-1", created_at=T0, updated_at=T0,
@@ -185,6 +190,32 @@ def test_a_known_incident_on_the_path_is_answered_at_once(
     assert other.incident is None
 
 
+def test_tickets_are_correlated_and_answered_with_their_incident(
+    assurance: AssuranceService, demo_store: GraphStore
+) -> None:
+    """With correlation (pboss.assurance.incidents, run by the batch correlator): tickets under
+    one splitter share an incident, and a later caller's answer names it at once."""
+    assert assurance.correlator.live
+    first = assurance.open_ticket(TicketRequest("A", Symptom.NO_SYNC, customer="H-1"), actor="crm")
+    second = assurance.open_ticket(TicketRequest("B", Symptom.NO_SYNC, customer="H-3"), actor="crm")
+    assert first.incident is None and first.ticket.correlate_due is not None  # nothing known yet
+    assert assurance.correlate_pending().tickets == 2
+    a, b = demo_store.get("TT-A"), demo_store.get("TT-B")
+    assert isinstance(a, TroubleTicket) and isinstance(b, TroubleTicket)
+    assert b.incident is not None and a.incident == b.incident
+    stored = demo_store.get(b.incident)
+    assert isinstance(stored, Incident) and {"TT-A", "TT-B"} <= set(stored.tickets)
+    assert stored.suspected in second.ticket.path
+    third = assurance.open_ticket(TicketRequest("C", Symptom.NO_SYNC, customer="H-2"), actor="crm")
+    assert third.incident is not None and third.incident.id == stored.id
+    events = demo_store.events_after(0, types=[TICKET_CREATED])
+    assert events[-1].body["event"]["troubleTicket"]["knownIncident"]["id"] == stored.id
+    # a ticket leaving the open states leaves the evidence
+    assurance.set_ticket_state("TT-A", TicketState.CANCELLED, actor="crm")
+    after = demo_store.get(stored.id)
+    assert isinstance(after, Incident) and "TT-A" not in after.tickets
+
+
 def test_ticket_lists_filter_and_count(assurance: AssuranceService) -> None:
     services = ("SVC-H1-BB", "SVC-H2-BB", "SVC-H4-BB", "SVC-E1-LL")
     for crm, svc in zip("1234", services, strict=True):
@@ -198,3 +229,18 @@ def test_ticket_lists_filter_and_count(assurance: AssuranceService) -> None:
     assert [t.id for t in rest.items] == ["TT-4"] and not rest.has_next
     assert [t.id for t in assurance.tickets(TicketFilter(partner="P-TT")).items] == ["TT-4"]
     assert assurance.tickets(TicketFilter(site="B-DH")).total == 2  # TT-3 and TT-4 (NE-Z)
+
+
+def test_partners_hear_of_tickets_on_their_resources_without_household_data(
+    assurance: AssuranceService, demo_store: GraphStore
+) -> None:
+    req = TicketRequest("P", Symptom.LEASED_LINE_DOWN, customer="E-1", contact_name="张经理",
+                        contact_phone="13900000000", description="专线中断")  # fmt: skip
+    assurance.open_ticket(req, actor="crm")
+    [event] = demo_store.events_after(0, types=[TICKET_CREATED])
+    assert event.partners == ["P-TT"]
+    seen = body_for(event, "P-TT")["event"]["troubleTicket"]
+    assert seen["id"] == "TT-P" and seen["symptom"] == "leasedLineDown"
+    hidden = {"customer", "contactName", "contactPhone", "description", "path", "service"}
+    assert not hidden & set(seen)
+    assert body_for(event, None)["event"]["troubleTicket"]["contactPhone"] == "13900000000"

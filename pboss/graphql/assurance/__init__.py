@@ -1,1 +1,2 @@
-"""GraphQL for assurance: trouble tickets, alarms and incidents with their repair (issue 19)."""
+"""GraphQL for assurance: trouble tickets and alarms (`tickets.py`, `alarms.py`), incidents
+with their repair (issue 19)."""
