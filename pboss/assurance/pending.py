@@ -314,8 +314,9 @@ def set_aside(tx: GraphTx, rid: str, *, why: str, now: datetime) -> bool:
 def _run_batch(
     store: GraphStore, correlator: Correlator, ids: Sequence[str], now: datetime
 ) -> tuple[int, int]:
-    """One batch in one transaction; refused as a whole (a typed error of one record), each
-    record again alone, and one still refused alone is set aside (`set_aside`)."""
+    """One batch in one transaction; refused as a whole (a typed error of one record, or an id
+    it would create taken), each record again alone, and one still refused alone is set aside
+    (`set_aside`)."""
     records = list(store.get_many(ids).values())
     riders = _riders(store, records) if correlator.live else {}
     reason = f"correlate {len(ids)} waiting ticket(s) and alarm(s)"
@@ -325,10 +326,11 @@ def _run_batch(
             actor=ACTOR,
             reason=reason,
         )
-    except PbossError as exc:
+    except (PbossError, AlreadyExists) as exc:
         if len(ids) == 1:
+            code = getattr(exc, "code", type(exc).__name__)
             store.transact(
-                partial(set_aside, rid=ids[0], why=f"{exc.code}: {exc}", now=now),
+                partial(set_aside, rid=ids[0], why=f"{code}: {exc}", now=now),
                 actor=ACTOR,
                 reason=f"set {ids[0]} aside",
             )

@@ -33,6 +33,7 @@ from pboss.inventory.errors import Issue, ValidationFailed
 from pboss.inventory.model import Element
 from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
+from pboss.inventory.transaction import AlreadyExists
 from tests.assurance.network import T0, active, build
 
 
@@ -226,15 +227,23 @@ def test_a_storm_through_the_service_ends_in_one_incident(
     assert isinstance(olt, CauseTally) and (olt.complaints, olt.alarms) == (len(homes), 2)
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        lambda tid: ValidationFailed([Issue(tid, "refused for the test", "path")]),
+        lambda tid: AlreadyExists(f"INC-{tid} refused for the test"),
+    ],
+    ids=["typed", "id-taken"],
+)
 def test_a_record_whose_correlation_is_refused_is_set_aside_not_blocking_the_rest(
-    net: GraphStore,
+    net: GraphStore, refusal: Any
 ) -> None:
     live = default_correlator()
 
     def refuse_second(tx: Any, ticket: TroubleTicket, **kw: Any) -> Incident | None:
         if ticket.crm_ticket_id == "SPL-A2a-2":
-            raise ValidationFailed([Issue(ticket.id, "refused for the test", "path")])
-        return live.correlate_ticket(tx, ticket, **kw)  # type: ignore[call-arg]
+            raise refusal(ticket.id)
+        return live.correlate_ticket(tx, ticket, **kw)
 
     svc = AssuranceService(net, _Clock(), correlator=replace(live, correlate_ticket=refuse_second))
     for h in (1, 2, 3):
