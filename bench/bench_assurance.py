@@ -11,17 +11,19 @@ It loads the network (as bench_reserve.py does), picks the OLT with the most cus
 2. **storm**: `--tickets` of the OLT's customers (one service each, at random) open a ticket, and
    `--alarms` critical alarms are raised (on its lit PON ports, then on the OLT itself), at
    random instants spread over `--seconds` (open-loop arrival: a late start counts in the
-   latency), by `--clients` worker threads; the probes keep running. Each ticket's answer is
-   what the ticket opening does: trace the service (its path), count the path's riders
-   (`incidents.riders_of`, cached a minute), then one write transaction that correlates the
-   ticket (`incidents.correlate_ticket`) and writes it; an alarm is one transaction through
-   `incidents.correlate_alarm`. Until a-core's ticket opening is merged, this is the bench's
-   own, equivalent sequence (the figure is the correlation's cost plus a trace and riders).
-3. **checks**: every ticket and alarm is in one active incident suspecting the OLT; the rest
-   were absorbed (cancelled, with a note naming it); no node is left locked.
+   latency), by `--clients` worker threads; the probes keep running. Tickets and alarms go
+   through the real service (`AssuranceService.open_ticket`: resolve and trace the service,
+   one transaction writing the ticket and reading, unlocked, the incident known on its path;
+   `apply_alarm`), with the batch correlator (`pending.py`, `--batch` per transaction) running
+   on its thread as in a server. A watcher polls every `--watch` seconds which tickets are
+   correlated, for each ticket's correlation lag (answered -> in its incident);
+3. **drain**: after the last answer, the time until nothing waits for correlation;
+4. **checks**: every ticket and alarm is in one active incident suspecting the OLT; the rest
+   were absorbed (cancelled, with a note naming it); nothing waits; no node is left locked.
 
-Figures: ticket answer p50/p95/p99/max (target p99 <= 200 ms), alarm p99, probe p99 quiet vs
-storm (target <= 2x). Exit status 1 when a check fails or a target is missed.
+Figures: ticket answer p50/p95/p99/max (target p99 <= 200 ms), alarm p99, correlation lag
+p50/p99/max and the drain after the storm, probe p99 quiet vs storm (target <= 2x). Exit
+status 1 when a check fails or a target is missed.
 """
 
 from __future__ import annotations
@@ -43,10 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_reserve as r  # the loading helpers, beside this file
 
-from pboss.assurance.incidents import correlate_alarm, correlate_ticket, riders_of
-from pboss.assurance.model import Alarm, Incident, TroubleTicket, alarm_id
+from pboss.assurance.alarms import AlarmOp
+from pboss.assurance.model import AlarmType, Incident, Severity, Symptom
+from pboss.assurance.pending import waiting
+from pboss.assurance.service import AssuranceService
+from pboss.assurance.tickets import TicketRequest
 from pboss.bootstrap import register_kinds
-from pboss.inventory.model import Edge
 from pboss.inventory.neo4j import local as neo4j_local
 from pboss.inventory.neo4j.store import Neo4jStore
 from pboss.inventory.results import FindQuery
@@ -129,52 +133,51 @@ class Probes:
 RUN = f"{int(time.time())}"
 
 
-def open_ticket(store: Neo4jStore, n: int, svc: str, customer: str, at: datetime) -> str | None:
-    """What the ticket opening does: trace, count riders, then one correlating transaction."""
-    hops = [h.element for h in store.trace(svc).hops]
-    path = [el.id for el in hops]
-    riders = riders_of(store, hops)
-    ticket = TroubleTicket(
-        id=f"TT-BENCH-{RUN}-{n}",
-        crm_ticket_id=f"BENCH-{RUN}-{n}",
-        subject="service",
-        service=svc,
-        customer=customer,
-        symptom="noSync",
-        opened_at=at,
-        updated_at=at,
-        path=path,
-    )
-
-    def work(tx: Any) -> str | None:
-        inc = correlate_ticket(tx, ticket, riders=riders, now=at)
-        tx.put(ticket, new=True)
-        tx.link(Edge(type="ABOUT", src=ticket.id, dst=svc))
-        return inc.id if inc else None
-
-    return store.transact(work, actor="crm", reason="fault report")
+CORRELATED = """
+MATCH (t:TroubleTicket) WHERE t.crm_ticket_id STARTS WITH $prefix AND t.correlate_due IS NULL
+  AND t.incident IS NOT NULL
+RETURN t.id AS id
+"""
 
 
-def raise_alarm(store: Neo4jStore, resource: str, cause: str, at: datetime) -> str | None:
-    """One alarm raised and correlated in one transaction."""
-    aid = alarm_id(resource, "communicationsAlarm", cause, f"{RUN}:{resource}:{cause}")
-    riders = riders_of(store, [resource])
-    alarm = Alarm(
-        id=aid,
+class Watcher:
+    """Polls which of the run's tickets are correlated, noting when each was first seen so."""
+
+    def __init__(self, store: Neo4jStore, prefix: str, every: float):
+        self.store, self.prefix, self.every = store, prefix, every
+        self.seen: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            rows = self.store.read("bench.correlated", CORRELATED, prefix=self.prefix)
+            now = time.perf_counter()
+            for row in rows:
+                self.seen.setdefault(row["id"], now)
+            self.stop.wait(self.every)
+
+
+def open_ticket(svc: AssuranceService, n: int, service: str) -> tuple[str, str | None]:
+    """CRM opens a ticket through the service; (its id, the incident it was answered with)."""
+    req = TicketRequest(f"BENCH-{RUN}-{n}", Symptom.NO_SYNC, service=service)
+    opened = svc.open_ticket(req, actor="crm")
+    return opened.ticket.id, opened.incident.id if opened.incident else None
+
+
+def raise_alarm(svc: AssuranceService, resource: str, cause: str) -> str | None:
+    """The NMS raises a critical alarm through the service; the incident it is in so far."""
+    op = AlarmOp(
+        action="raise",
         resource=resource,
-        alarm_type="communicationsAlarm",
+        alarm_type=AlarmType.COMMUNICATIONS,
         probable_cause=cause,
-        severity="critical",
-        raised_at=at,
+        at=datetime.now(UTC),
+        severity=Severity.CRITICAL,
+        source_alarm_id=f"{RUN}:{resource}:{cause}",
     )
-
-    def work(tx: Any) -> str | None:
-        inc = correlate_alarm(tx, alarm, riders=riders, now=at)
-        tx.put(alarm, new=True)
-        tx.link(Edge(type="ON", src=aid, dst=resource))
-        return inc.id if inc else None
-
-    return store.transact(work, actor="nms", reason="alarm")
+    got = svc.apply_alarm(op, actor="nms")
+    return got.incident.id if got.incident else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--probe-clients", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=25, help="records per correlation batch")
+    parser.add_argument("--watch", type=float, default=0.25, help="correlation poll, seconds")
     parser.add_argument("--quiet-seconds", type=float, default=20.0)
     parser.add_argument("--home", default=".pboss/bench-assurance-neo4j")
     parser.add_argument("--port", type=int, default=7717)
@@ -226,8 +231,13 @@ def main(argv: list[str] | None = None) -> int:
         probes = Probes(store, targets["pons"], targets["sites"], args.probe_clients)
         probes.start()
         time.sleep(args.quiet_seconds)
+        svc = AssuranceService(store)
+        runner = svc.start_correlator(interval=1.0, batch=args.batch)
+        watcher = Watcher(store, f"BENCH-{RUN}-", args.watch)
+        watcher.thread.start()
         probes.phase = "storm"
         lat: dict[str, list[float]] = {"ticket": [], "alarm": []}
+        answered: dict[str, float] = {}
         errors: list[str] = []
         incidents: dict[str, int] = {}
         t_start = time.perf_counter()
@@ -237,13 +247,13 @@ def main(argv: list[str] | None = None) -> int:
             delay = t_start + at_s - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            now = datetime.now(UTC)
             try:
                 if what == "ticket":
                     n, row = arg
-                    got = open_ticket(store, n, row["svc"], row["customer"], now)
+                    tid, got = open_ticket(svc, n, row["svc"])
+                    answered[tid] = time.perf_counter()
                 else:
-                    got = raise_alarm(store, arg[0], arg[1], now)
+                    got = raise_alarm(svc, arg[0], arg[1])
             except Exception as exc:
                 errors.append(f"{what}: {type(exc).__name__}: {exc}"[:300])
                 return
@@ -252,8 +262,18 @@ def main(argv: list[str] | None = None) -> int:
 
         with ThreadPoolExecutor(args.clients) as pool:
             list(pool.map(run, plan))
-        storm_s = time.perf_counter() - t_start
+        storm_end = time.perf_counter()
+        storm_s = storm_end - t_start
+        while waiting(store, 1) and time.perf_counter() - storm_end < 600:
+            time.sleep(0.05)
+        drain_s = time.perf_counter() - storm_end
+        time.sleep(2 * args.watch)
+        watcher.stop.set()
+        watcher.thread.join()
+        runner.stop()
         probes.finish()
+        left_waiting = len(waiting(store))
+        lag = [watcher.seen[t] - a for t, a in answered.items() if t in watcher.seen]
 
         active = [
             el
@@ -277,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
                 for q, v in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
             },
             "alarm_ms": {q: pct(lat["alarm"], v) for q, v in (("p50", 0.5), ("p99", 0.99))},
+            "correlation_lag_ms": {
+                q: pct(lag, v) for q, v in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))
+            },
+            "lag_seen": len(lag),
+            "drain_after_storm_s": round(drain_s, 1),
+            "waiting_left": left_waiting,
+            "answered_with_an_incident": sum(v for k, v in incidents.items() if k != "-"),
             "probe_p99_ms": {
                 op: {
                     "quiet": pct(quiet.get(op, []), 0.99),
@@ -308,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             and len(on_olt) == 1
             and grouped == len(chosen) + len(alarm_on)
             and left["locked"] == 0
+            and left_waiting == 0
             and result["ticket_ms"]["p99"] <= TICKET_P99_MS
             and all(
                 v["storm"] <= PROBE_RATIO * max(v["quiet"], 1.0)

@@ -2,8 +2,10 @@
 resource's `faulty` status they set and restore.
 
 One unit of work per operation: lock the alarm id and the resource (in sorted-id order), read the
-resource's other alarms when clearing, correlate (`seam`), then write the alarm, its ON edge,
-the resource's status and the event together. What each case does:
+resource's other alarms when clearing, then write the alarm (a raise or clear that changes it is
+marked `correlate_due`: the batch correlator of `pending.py` adds or takes away its evidence soon
+after, so the ingest never waits on an incident's lock), its ON edge, the resource's status and
+the event together. What each case does:
 
 - a first raise records the alarm; when the configuration (`config.AssuranceConfig.sets_faulty`:
   `[[alarm_rule]]` per alarm type and probable cause, with a minimum severity) says so and the
@@ -170,7 +172,7 @@ def raise_alarm(
         alarm = _new_alarm(op, res, now, actor)
         alarm.history.append(_entry(now, "raised", actor, str(op.severity), AlarmState.RAISED))
         changed = _set_faulty(alarm, res, config, now, actor)
-        incident = correlator.correlate_alarm(tx, alarm, now=now)
+        incident = _queue(tx, alarm, now, correlator)
         tx.put(alarm, new=True)
         tx.link(Edge(type="ON", src=alarm.id, dst=res.id))
         if changed is not None:
@@ -189,7 +191,7 @@ def raise_alarm(
         alarm.previous_status = None
         alarm.history.append(_entry(now, "raised", actor, str(op.severity), AlarmState.RAISED))
         changed = _set_faulty(alarm, res, config, now, actor)
-        incident = correlator.correlate_alarm(tx, alarm, now=now)
+        incident = _queue(tx, alarm, now, correlator)
         tx.put(alarm)
         if changed is not None:
             tx.put(changed)
@@ -201,7 +203,7 @@ def raise_alarm(
     alarm.severity = op.severity
     alarm.history.append(_entry(now, "severity", actor, f"{before} -> {op.severity}"))
     changed = None if alarm.previous_status else _set_faulty(alarm, res, config, now, actor)
-    incident = correlator.correlate_alarm(tx, alarm, now=now)
+    incident = _queue(tx, alarm, now, correlator)
     tx.put(alarm)
     if changed is not None:
         tx.put(changed)
@@ -210,10 +212,18 @@ def raise_alarm(
 
 
 def _incident(tx: GraphTx, alarm: Alarm) -> Incident | None:
+    """The incident the alarm is in, read without a lock (correlation may be writing it)."""
     if not alarm.incident:
         return None
-    found = tx.lock([alarm.incident]).get(alarm.incident)
+    found = tx.peek([alarm.incident]).get(alarm.incident)
     return found if isinstance(found, Incident) else None
+
+
+def _queue(tx: GraphTx, alarm: Alarm, now: datetime, correlator: Correlator) -> Incident | None:
+    """Mark the changed alarm for the batch correlator; the incident it is in so far."""
+    if correlator.live:
+        alarm.correlate_due = now
+    return _incident(tx, alarm)
 
 
 def clear_alarm(
@@ -270,7 +280,7 @@ def clear_alarm(
         note = f"{restore} cannot follow faulty: not restored"
         restore = None
     alarm.history.append(_entry(now, "cleared", actor, note, AlarmState.CLEARED))
-    incident = correlator.correlate_alarm(tx, alarm, now=now)
+    incident = _queue(tx, alarm, now, correlator)
     if heir is not None:
         heir.previous_status = alarm.previous_status
         heir.history.append(_entry(now, "holds_status", actor, f"after {alarm.id} cleared"))

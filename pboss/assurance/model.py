@@ -191,6 +191,8 @@ class TroubleTicket(_Record):
     products: list[str] = Field(default_factory=list)
     partners: list[str] = Field(default_factory=list)
     incident: str | None = None
+    #: Set while the ticket waits for the batch correlator (`pending.py`): since when; None after.
+    correlate_due: datetime | None = None
     work_order: str | None = None
     due_at: datetime | None = None
     jeopardy: bool = False
@@ -216,6 +218,8 @@ class Alarm(_Record):
     #: The resource's status before this alarm set it faulty (restored on clear), if it did.
     previous_status: str | None = None
     incident: str | None = None
+    #: Set while the raise or clear waits for the batch correlator (`pending.py`); None after.
+    correlate_due: datetime | None = None
     sites: list[str] = Field(default_factory=list)
     partners: list[str] = Field(default_factory=list)
 

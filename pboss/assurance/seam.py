@@ -1,8 +1,10 @@
 """The seam to correlation: tickets and alarms call `correlate_ticket` / `correlate_alarm` /
 `release_ticket` of `pboss.assurance.incidents` (built beside this package) through here.
 
-Those functions run inside the ticket's or alarm's unit of work, after its reads and before its
-writes; they set the record's `incident`, link GROUPED_IN and return the incident (or None). Until
+Those functions run in the batch correlator's transaction (`pending.py`; the ticket opening and
+the alarm ingest only mark their record `correlate_due` and answer with `known`), after its reads
+and before its writes; they set the record's `incident`, link GROUPED_IN and return the incident
+(or None). A ticket's state change still releases or re-correlates inside its own transaction. Until
 that module is present, the stand-in correlates nothing and only answers, for a ticket, with an
 active incident already suspecting a resource on its path (read through SUSPECTS), so the
 "known incident at first contact" answer works with or without correlation.
@@ -46,6 +48,8 @@ class Correlator:
     release_ticket: TicketHook
     #: True when the incidents module is present (False: the stand-in).
     live: bool = True
+    #: The incident known on a new ticket's path, read without locks (what opening answers).
+    known: TicketHook = known_incident
 
 
 #: Correlates nothing; a ticket is still told of a known incident on its path.
@@ -60,4 +64,7 @@ def default_correlator() -> Correlator:
         if exc.name != "pboss.assurance.incidents":
             raise
         return STAND_IN
-    return Correlator(mod.correlate_ticket, mod.correlate_alarm, mod.release_ticket)
+    pending = importlib.import_module("pboss.assurance.pending")
+    return Correlator(
+        mod.correlate_ticket, mod.correlate_alarm, mod.release_ticket, known=pending.known_incident
+    )

@@ -3,7 +3,9 @@
 Every write is one `GraphStore.transact` of a unit of work in tickets.py or alarms.py; reads a
 unit of work needs that never change under it (a service's trace) happen just before it. Time
 comes from one injectable clock (like the provisioning and cutover services); correlation from
-`seam.default_correlator()` unless one is passed.
+`seam.default_correlator()` unless one is passed. Opening a ticket and ingesting an alarm do not
+correlate: they mark the record and wake the batch correlator (`pending.py`) when one runs
+(`start_correlator`); `correlate_pending` drains the waiting records now.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Generic, TypeVar
 from pboss.assurance.alarms import AlarmOp, AlarmResult, clear_alarm, raise_alarm
 from pboss.assurance.config import SEVERITY_RANK, AssuranceConfig, default_config
 from pboss.assurance.model import Alarm, AlarmState, TicketState, TroubleTicket
+from pboss.assurance.pending import BATCH, Drained, Runner, correlate_pending
 from pboss.assurance.seam import Correlator, default_correlator
 from pboss.assurance.tickets import Opened, TicketRequest, change_state, open_ticket, resolve
 from pboss.assurance.tickets import ticket_id as ticket_id_of
@@ -111,18 +114,42 @@ class AssuranceService:
         self.clock = clock
         self.config = config or default_config()
         self.correlator = correlator or default_correlator()
+        self.runner: Runner | None = None
+
+    # ---- correlation ----------------------------------------------------------------------
+
+    def correlate_pending(self, *, batch: int = BATCH) -> Drained:
+        """Correlate every ticket and alarm waiting for it now, `batch` per transaction."""
+        return correlate_pending(self.store, self.correlator, now=self.clock, batch=batch)
+
+    def start_correlator(self, interval: float = 1.0, *, batch: int = BATCH) -> Runner:
+        """Run the batch correlator on its own thread (one per process), woken after every
+        ticket or alarm this service commits and polling every `interval` seconds."""
+        if self.runner is None or not self.runner.running:
+            self.runner = Runner(partial(self.correlate_pending, batch=batch), interval).start()
+        return self.runner
+
+    def stop_correlator(self) -> None:
+        """Stop the correlator thread, if one runs."""
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
+
+    def _wake(self) -> None:
+        if self.runner is not None:
+            self.runner.wake()
 
     # ---- tickets --------------------------------------------------------------------------
 
     def open_ticket(self, req: TicketRequest, *, actor: str) -> Opened:
         """Open CRM's ticket (or return it again for the same request), attached to its
-        service's path, correlated, with the incident known on that path."""
+        service's path, with the incident known on that path; correlated by the batch after."""
         subject = resolve(self.store, req)
         reason = f"trouble ticket {req.crm_ticket_id}"
         for attempt in (1, 2):
             now = self.clock()
             try:
-                return self.store.transact(
+                opened = self.store.transact(
                     partial(
                         open_ticket,
                         req=req,
@@ -134,6 +161,9 @@ class AssuranceService:
                     actor=actor,
                     reason=reason,
                 )
+                if opened.created:
+                    self._wake()
+                return opened
             except AlreadyExists:
                 if attempt == 2:
                     raise
@@ -170,13 +200,13 @@ class AssuranceService:
     # ---- alarms ---------------------------------------------------------------------------
 
     def apply_alarm(self, op: AlarmOp, *, actor: str) -> AlarmResult:
-        """Raise or clear one alarm in its own transaction (one per operation: correlation reads
-        and writes inside it, and a unit of work reads everything before it writes)."""
+        """Raise or clear one alarm in its own transaction (one per operation), marked for the
+        batch correlator."""
         work = raise_alarm if op.action == "raise" else clear_alarm
         for attempt in (1, 2):
             now = self.clock()
             try:
-                return self.store.transact(
+                result = self.store.transact(
                     partial(
                         work,
                         op=op,
@@ -188,6 +218,9 @@ class AssuranceService:
                     actor=actor,
                     reason=f"alarm {op.action} {op.resource} {op.probable_cause}",
                 )
+                if result.alarm.correlate_due is not None:
+                    self._wake()
+                return result
             except AlreadyExists:  # another source raised it first: now it is a repeat
                 if attempt == 2:
                     raise

@@ -6,8 +6,10 @@ a customer's service, the one the symptom names; or the customer at a normalised
 the service's trace, whose hops become the ticket's `path`, customer end first. The unit of work
 then locks the ticket id, the service and the customer, re-checks they exist (NotFound, writing
 nothing), returns an existing ticket for a repeated request (TicketConflict for a different
-request under the same CRM id), correlates (`seam`), and writes the ticket, its ABOUT edges, its
-history and its TroubleTicketCreateEvent together.
+request under the same CRM id), reads without a lock the incident already known on the path
+(`Correlator.known`), and writes the ticket (marked `correlate_due`: the batch correlator of
+`pending.py` groups it into an incident soon after, so no caller waits on an incident's lock), its
+ABOUT edges, its history and its TroubleTicketCreateEvent together.
 """
 
 from __future__ import annotations
@@ -208,10 +210,11 @@ def resolve(store: GraphStore, req: TicketRequest) -> Subject:
     )
 
 
-def _incident_of(tx: GraphTx, ticket: TroubleTicket) -> Incident | None:
+def _incident_of(tx: GraphTx, ticket: TroubleTicket, correlator: Correlator) -> Incident | None:
+    """The incident the ticket is in (read unlocked), else the one known on its path."""
     if not ticket.incident:
-        return None
-    found = tx.lock([ticket.incident]).get(ticket.incident)
+        return correlator.known(tx, ticket)
+    found = tx.peek([ticket.incident]).get(ticket.incident)
     return found if isinstance(found, Incident) else None
 
 
@@ -235,7 +238,7 @@ def open_ticket(
         diff = req.differences(existing)
         if diff:
             raise TicketConflict(tid, diff)
-        return Opened(existing, _incident_of(tx, existing), created=False)
+        return Opened(existing, _incident_of(tx, existing, correlator), created=False)
     if subject.service.id not in locked:
         raise NotFound(subject.service.id, "Service")
     if cust_id and cust_id not in locked:
@@ -264,8 +267,9 @@ def open_ticket(
         products=[product] if product else [],
         partners=subject.partners,
         history=[Entry(at=now, event="opened", state=_OPENED, actor=actor).dumps()],
+        correlate_due=now if correlator.live else None,
     )
-    incident = correlator.correlate_ticket(tx, ticket, now=now)
+    incident = correlator.known(tx, ticket)
     tx.put(ticket, new=True)
     tx.link(Edge(type="ABOUT", src=tid, dst=service.id))
     if cust_id:
@@ -304,6 +308,7 @@ def change_state(
         ticket.resolved_at = None
     if current in OPEN_TICKET_STATES and to not in OPEN_TICKET_STATES:
         correlator.release_ticket(tx, ticket, now=now)
+        ticket.correlate_due = None  # not yet correlated: now never to be
     elif current not in OPEN_TICKET_STATES and to in OPEN_TICKET_STATES:
         correlator.correlate_ticket(tx, ticket, now=now)
     ticket.history = [

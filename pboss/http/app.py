@@ -157,6 +157,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         utilisation = start_utilisation_sweeper(
             assurance_of(state), settings.utilisation_sweep_seconds
         )
+        assurance = assurance_of(state)  # its batch correlator groups tickets and alarms
+        assurance.start_correlator()
         publisher = start_publisher(served, state["catalog"], settings, touches)
         hub = _start_delivery(state, settings)
         try:
@@ -170,6 +172,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             repairs.stop()
             if utilisation is not None:
                 utilisation.stop()
+            assurance.stop_correlator()
             schema.close()
             ingest.shutdown(wait=False, cancel_futures=True)
             executor.shutdown(wait=False, cancel_futures=True)

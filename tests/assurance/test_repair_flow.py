@@ -94,6 +94,7 @@ def test_the_whole_flow_through_ticket_opening_and_alarm_ingest(demo_store: Grap
         ),
         actor="nms",
     )
+    assurance.correlate_pending()  # the batch correlator's work (a thread in a server)
     clock.now = T0 + timedelta(minutes=5)
     opened = assurance.open_ticket(
         TicketRequest(
@@ -105,6 +106,7 @@ def test_the_whole_flow_through_ticket_opening_and_alarm_ingest(demo_store: Grap
         actor="crm",
     )
     assert opened.incident is not None and opened.incident.suspected == "PL-1"
+    assurance.correlate_pending()
     clock.now = T0 + timedelta(minutes=6)
     repair.sweep()
     inc = store.get(opened.incident.id)
@@ -122,6 +124,7 @@ def test_the_whole_flow_through_ticket_opening_and_alarm_ingest(demo_store: Grap
     )
     assert again.incident is not None and again.incident.id == inc.id
     assert again.incident.estimated_restoration == wo.due_at
+    assurance.correlate_pending()
     assert assurance.ticket(opened.ticket.id).state == TicketState.IN_PROGRESS
     clock.now = T0 + timedelta(hours=1)
     repair.resolve_incident(inc.id, actor="tietong", partner="P-TT", note="spliced")

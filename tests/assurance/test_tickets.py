@@ -193,16 +193,21 @@ def test_the_stand_in_answers_with_a_known_incident_on_the_path(
 def test_tickets_are_correlated_and_answered_with_their_incident(
     assurance: AssuranceService, demo_store: GraphStore
 ) -> None:
-    """With correlation (pboss.assurance.incidents): tickets under one splitter share an
-    incident, and each answer names it at once."""
+    """With correlation (pboss.assurance.incidents, run by the batch correlator): tickets under
+    one splitter share an incident, and a later caller's answer names it at once."""
     assert assurance.correlator.live
     first = assurance.open_ticket(TicketRequest("A", Symptom.NO_SYNC, customer="H-1"), actor="crm")
     second = assurance.open_ticket(TicketRequest("B", Symptom.NO_SYNC, customer="H-3"), actor="crm")
-    assert first.incident is not None and second.incident is not None
-    assert second.ticket.incident == second.incident.id
-    stored = demo_store.get(second.incident.id)
+    assert first.incident is None and first.ticket.correlate_due is not None  # nothing known yet
+    assert assurance.correlate_pending().tickets == 2
+    a, b = demo_store.get("TT-A"), demo_store.get("TT-B")
+    assert isinstance(a, TroubleTicket) and isinstance(b, TroubleTicket)
+    assert b.incident is not None and a.incident == b.incident
+    stored = demo_store.get(b.incident)
     assert isinstance(stored, Incident) and {"TT-A", "TT-B"} <= set(stored.tickets)
     assert stored.suspected in second.ticket.path
+    third = assurance.open_ticket(TicketRequest("C", Symptom.NO_SYNC, customer="H-2"), actor="crm")
+    assert third.incident is not None and third.incident.id == stored.id
     events = demo_store.events_after(0, types=[TICKET_CREATED])
     assert events[-1].body["event"]["troubleTicket"]["knownIncident"]["id"] == stored.id
     # a ticket leaving the open states leaves the evidence

@@ -50,6 +50,18 @@ STATEMENTS = (
         WRITE,
         "CREATE INDEX work_order_state IF NOT EXISTS FOR (w:WorkOrder) ON (w.state)",
     ),
+    # the batch correlator's queue (`assurance/pending.py`): records waiting, oldest first
+    Query(
+        "schema.ticket_correlate_due",
+        WRITE,
+        "CREATE INDEX ticket_correlate_due IF NOT EXISTS "
+        "FOR (t:TroubleTicket) ON (t.correlate_due)",
+    ),
+    Query(
+        "schema.alarm_correlate_due",
+        WRITE,
+        "CREATE INDEX alarm_correlate_due IF NOT EXISTS FOR (a:Alarm) ON (a.correlate_due)",
+    ),
     # the event log (`queries/events.py`): ids unique, sequence numbers unique and indexed
     Query(
         "schema.event_id",
