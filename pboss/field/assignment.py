@@ -439,7 +439,7 @@ def _solve(
         raise RuntimeError(f"assignment flow not solved: {status}")
     where = {node: key for key, node in index.items()}
     sent: dict[str, list[tuple[str, int, int]]] = {}
-    ends = [*first_job_arc[1:], len(tails)]
+    ends = [*first_job_arc[1:], len(tails)][: len(first_job_arc)]  # no jobs: no arcs to read
     for j, a, b in zip(jobs, first_job_arc, ends, strict=True):
         sent[j.id] = [(*where[heads[x]], f) for x in range(a + 1, b) if (f := flow.flow(x))]
     return sent

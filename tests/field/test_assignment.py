@@ -235,3 +235,11 @@ def test_duplicate_ids_and_bad_jobs_are_refused() -> None:
         job("x", slots=0)
     with pytest.raises(ValueError, match="priority"):
         job("x", priority="urgent")
+
+
+def test_nothing_to_place_places_nothing() -> None:
+    """An empty queue (the demo network has no open work) is an empty answer, not an error."""
+    from pboss.field.assignment import assign
+
+    result = assign([], [])
+    assert (result.placements, result.breaches, result.unplaced) == ((), 0, 0)
