@@ -58,7 +58,7 @@ def history(demo_store: GraphStore) -> GraphStore:
     orders = [_order(n, f"CUST-{n}") for n in (1, 2, 3, 4, 5, 6, 40)]
     repeat = TroubleTicket(
         id="TT-R", crm_ticket_id="R", subject="customer", customer="CUST-2", symptom=Symptom.SLOW,
-        opened_at=T0 + timedelta(days=10), updated_at=T0 + timedelta(days=10),
+        state="closed", opened_at=T0 + timedelta(days=10), updated_at=T0 + timedelta(days=10),
     )  # fmt: skip
     demo_store.upsert([*crews, *orders, *jobs, repeat], [], actor="test", reason="history")
     return demo_store
