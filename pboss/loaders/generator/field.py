@@ -70,8 +70,7 @@ def emit_crews(
                 work_days=list(days), members=json.dumps(members, ensure_ascii=False),
                 supervisor=person_name(rng),
             )  # fmt: skip
-            for area in areas:
-                em.edge("COVERS", crew_id, area)
+            # the loader derives the COVERS edges from `areas` (docs/interchange-format.md)
             crews.append(
                 CrewInfo(crew_id, owner, skill, d.code, base, 3, days, rng.uniform(0.6, 0.98))
             )
