@@ -25,19 +25,23 @@ def test_sla_sweepers_in_several_replicas_flag_each_work_order_once(
     ]
     first = replicas[0]
     orders = []
+    hours = set()
     for i in range(3):
         first.reserve(first.submit_order(leased(f"SLA{i}", n=1)).id)
-        orders += [wo.id for wo in first.work_orders_of(f"ORD-SLA{i}")]
-    assert len(orders) == 3
+        wos = first.work_orders_of(f"ORD-SLA{i}")
+        orders += [wo.id for wo in wos]
+        hours |= {wo.sla_hours for wo in wos}
+    assert len(orders) == 3 and len(hours) == 1  # the catalog's one rule for these lines
+    sla = hours.pop()
     outbox.drain()
-    now = clock.advance(hours=36)  # 75 % of the 48-hour SLA: jeopardy
+    now = clock.advance(hours=sla * 0.75)  # the rule's jeopardy share (75 %) of its hours
 
     reports = race(lambda s: s.sweep_expired(now), replicas)
 
     flagged = [wid for rep in reports for wid in rep.flagged]
     assert sorted(flagged) == sorted(orders)  # each once, by whichever replica came first
     assert Counter(e.event for e in outbox.drain()) == {"jeopardy": 3}
-    later = clock.advance(hours=12)  # breached
+    later = clock.advance(hours=sla * 0.25)  # breached
     reports = race(lambda s: s.sweep_expired(later), replicas)
     assert sorted(w for rep in reports for w in rep.flagged) == sorted(orders)
     assert Counter(e.event for e in outbox.drain()) == {"slaBreached": 3}
