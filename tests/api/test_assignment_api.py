@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from pboss.assurance.model import TroubleTicket
 from pboss.field.model import Crew
 from pboss.inventory.model import Site
 from pboss.inventory.store import GraphStore
@@ -49,6 +50,12 @@ def _field(store: GraphStore) -> None:
                       skill=skill, site=at, created_at=now, due_at=now + timedelta(hours=72))
             for w, skill, at in (("WO-A", "repair", "FS-1"), ("WO-B", "mstpSdh", "FS-2"),
                                  ("WO-C", "repair", "FS-2"))
+        ]
+        + [  # the repairs' tickets (without them the repair sweeper cancels the orphans)
+            TroubleTicket(id=f"TT-{w}", crm_ticket_id=w, subject="address", address="x",
+                          symptom="noSync", state="inProgress", opened_at=now, updated_at=now,
+                          work_order=w)
+            for w in ("WO-A", "WO-B", "WO-C")
         ],
         actor="test",
         reason="field",
@@ -88,4 +95,4 @@ def test_assign_one_through_graphql_refuses_typed(api: Api, demo_store: GraphSto
         "id": "CR-X",
     }
     ok = api.data(ONE, w="WO-B", c="CR-SDH")["assignWorkOrder"]
-    assert ok["__typename"] == "WorkOrderPlacement" and ok["crew"] == "CR-SDH"
+    assert ok["__typename"] == "WorkOrderPlacement" and ok["crew"] == "CR-SDH", ok
