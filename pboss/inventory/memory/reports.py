@@ -3,7 +3,7 @@ occupancy rules as `occupancy.py` (the contract tests keep them equal to Neo4j's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ import networkx as nx
 from pboss.inventory.memory.occupancy import SLOT_EDGES, has_in
 from pboss.inventory.model import Element
 from pboss.inventory.reports import TakeUpRow, UtilisationRow
-from pboss.inventory.timestamps import stamp
+from pboss.inventory.timestamps import stamp, utc
 from pboss.inventory.transaction import BUSY_BY
 
 _SPLITTER_USERS = BUSY_BY["SplitterPort"] - {"HOLDS"}
@@ -134,12 +134,14 @@ def has_in_out(graph: nx.MultiDiGraph, node_id: str, edge_type: str) -> bool:
 def records(
     elements: Iterable[Element], time_field: str, since: datetime, until: datetime
 ) -> list[dict[str, Any]]:
-    """The stored properties of each element whose `time_field` is in [since, until), by time."""
-    lo, hi = stamp(since), stamp(until)
-    out: list[tuple[str, str, Mapping[str, Any]]] = []
+    """The stored properties of each element whose `time_field` is in [since, until), by time
+    (times as `stamp`s, as Neo4j stores them)."""
+    lo, hi = utc(since), utc(until)
+    out: list[tuple[datetime, str, dict[str, Any]]] = []
     for el in elements:
-        props = el.props()
-        at = props.get(time_field)
-        if isinstance(at, str) and lo <= at < hi:
-            out.append((at, el.id, props))
-    return [p for _, _, p in sorted(out, key=lambda t: (t[0], t[1]))]  # type: ignore[misc]
+        at = getattr(el, time_field, None)
+        if isinstance(at, datetime) and lo <= utc(at) < hi:
+            props = {k: stamp(v) if isinstance(v, datetime) else v for k, v in el.props().items()}
+            out.append((utc(at), el.id, props))
+    out.sort(key=lambda t: (t[0], t[1]))
+    return [p for _, _, p in out]
