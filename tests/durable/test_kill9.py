@@ -6,21 +6,15 @@ history and the events with their gap-free numbers."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.neo4j_server import free_port
+from tests.serve_process import ServeProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY = "durable-test-admin-key-0123456789"
 
 SUBMIT = """mutation($input: SubmitOrderInput!) { submitOrder(input: $input) {
@@ -40,68 +34,17 @@ EVENTS = """query($after: String) { events(after: $after, first: 500) {
 PORT = "NE-A/E1-1"  # a port the demo network leaves available: flipped to maintenance and back
 
 
-class Serve:
+class Serve(ServeProcess):
     """`pboss serve` on the embedded store with a data directory, as a child process."""
 
     def __init__(self, tmp: Path):
-        self.port = free_port()
-        self.tmp = tmp
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PBOSS_")}
-        self.env.update(
-            PYTHONPATH=str(ROOT),
-            PBOSS_STORE="memory",
-            PBOSS_DATA_DIR=str(tmp / "data"),
-            PBOSS_API_KEYS=json.dumps({KEY: "admin"}),
-            PBOSS_HUB_DELIVER="false",
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.client = httpx.Client(
-            base_url=f"http://127.0.0.1:{self.port}",
-            headers={"Authorization": f"Bearer {KEY}"},
-            timeout=30,
-        )
-
-    def start(self) -> None:
-        code = "from pboss.cli.main import app; app()"
-        log = open(self.tmp / "pboss.log", "ab")  # noqa: SIM115 (the child writes it)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=self.tmp,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            if self.proc.poll() is not None:
-                pytest.fail(f"pboss serve exited {self.proc.returncode}: {self.log()}")
-            try:
-                if self.client.get("/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"pboss serve did not answer: {self.log()}")
-            time.sleep(0.1)
-
-    def log(self) -> str:
-        return (self.tmp / "pboss.log").read_text(errors="replace")[-3000:]
-
-    def kill(self) -> None:
-        """SIGKILL: nothing is flushed, compacted or closed."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
-        self.client.close()
+        settings = {
+            "PBOSS_STORE": "memory",
+            "PBOSS_DATA_DIR": str(tmp / "data"),
+            "PBOSS_API_KEYS": json.dumps({KEY: "admin"}),
+            "PBOSS_HUB_DELIVER": "false",
+        }
+        super().__init__(tmp, KEY, settings)
 
     def __call__(self, query: str, field: str, **variables: Any) -> dict[str, Any]:
         answer = self.client.post("/graphql", json={"query": query, "variables": variables})

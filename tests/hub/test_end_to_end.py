@@ -12,17 +12,11 @@ the log's order, every signature valid.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from pboss.hub.service import HubService
@@ -33,10 +27,9 @@ from pboss.provisioning.events import ORDER_EVENT_TYPES
 from pboss.provisioning.service import ProvisioningService
 from tests.hub.conftest import Workers, hub_settings, listen, wait_for
 from tests.hub.receiver import ReceiverServer
-from tests.neo4j_server import free_port
 from tests.provisioning.conftest import add_ports, ftth, leased
+from tests.serve_process import ServeProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY = "hub-end-to-end-crm-key-0123456789"
 MILESTONES = ("survey", "installation", "remoteTest", "acceptance")
 
@@ -123,74 +116,23 @@ MILESTONE = """mutation($id: ID!, $m: Milestone!) {
     __typename ... on WorkOrder { milestonesDone } ... on Error { message } } }"""
 
 
-class Pboss:
+class Pboss(ServeProcess):
     """`pboss serve` on the test's Neo4j as a child process; killable and restartable."""
 
     def __init__(self, endpoint: Any, tmp: Path):
-        self.port = free_port()
-        self.tmp = tmp
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PBOSS_")}
         user, password = endpoint.auth if endpoint.auth else (None, None)
-        self.env.update(
-            PYTHONPATH=str(ROOT),
-            PBOSS_STORE="neo4j",
-            PBOSS_NEO4J_URI=endpoint.uri,
-            PBOSS_API_KEYS=json.dumps({KEY: "crm"}),
-            PBOSS_HUB_ALLOWED_HOSTS='["127.0.0.1"]',
-            PBOSS_HUB_LEASE_SECONDS="2",  # how long the killed process's lease blocks the new one
-            PBOSS_HUB_POLL_SECONDS="0.1",
-            PBOSS_HUB_BACKOFF_SECONDS="0.05",
-        )
+        settings = {
+            "PBOSS_STORE": "neo4j",
+            "PBOSS_NEO4J_URI": endpoint.uri,
+            "PBOSS_API_KEYS": json.dumps({KEY: "crm"}),
+            "PBOSS_HUB_ALLOWED_HOSTS": '["127.0.0.1"]',
+            "PBOSS_HUB_LEASE_SECONDS": "2",  # how long the killed process's lease blocks the next
+            "PBOSS_HUB_POLL_SECONDS": "0.1",
+            "PBOSS_HUB_BACKOFF_SECONDS": "0.05",
+        }
         if user:
-            self.env.update(PBOSS_NEO4J_USER=user, PBOSS_NEO4J_PASSWORD=password or "")
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.client = httpx.Client(
-            base_url=f"http://127.0.0.1:{self.port}",
-            headers={"Authorization": f"Bearer {KEY}"},
-            timeout=30,
-        )
-
-    def start(self) -> None:
-        code = "from pboss.cli.main import app; app()"
-        log = open(self.tmp / "pboss.log", "ab")  # noqa: SIM115 (the child writes it)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=self.tmp,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            if self.proc.poll() is not None:
-                pytest.fail(f"pboss serve exited {self.proc.returncode}: {self.log()}")
-            try:
-                if self.client.get("/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"pboss serve did not answer: {self.log()}")
-            time.sleep(0.1)
-
-    def log(self) -> str:
-        return (self.tmp / "pboss.log").read_text(errors="replace")[-3000:]
-
-    def kill(self) -> None:
-        """SIGKILL: nothing is recorded or released."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
-        self.client.close()
+            settings |= {"PBOSS_NEO4J_USER": user, "PBOSS_NEO4J_PASSWORD": password or ""}
+        super().__init__(tmp, KEY, settings)
 
     def __call__(self, query: str, field: str, expect: str, **variables: Any) -> dict[str, Any]:
         answer = self.client.post("/graphql", json={"query": query, "variables": variables})
