@@ -45,14 +45,14 @@ query L($states: [IncidentState!], $site: String, $resource: ID, $partner: Strin
 """
 
 
-def setup(store: GraphStore) -> None:
+def open_repairs(store: GraphStore) -> None:
     """A Tietong link incident (a platinum leased line) and a splitter incident (two homes)."""
     open_incident(store, "INC-TT", "PL-1", [ticket("SVC-E1-LL", 1)])
     open_incident(store, "INC-JZ", "SPL-JZ-2A", [ticket("SVC-H1-BB", 2), ticket("SVC-H2-BB", 3)])
 
 
 def test_dispatch_resolve_and_close_through_graphql(api: Api, demo_store: GraphStore) -> None:
-    setup(demo_store)
+    open_repairs(demo_store)
     tt = api.data(DISPATCH, ENGINEER, id="INC-TT")["dispatchIncident"]
     assert (tt["repair"]["assignee"], tt["repair"]["assigneeType"]) == ("P-TT", "partner")
     assert tt["repair"]["slaHours"] == 4 and tt["repair"]["crew"] is None
@@ -84,7 +84,7 @@ def test_dispatch_resolve_and_close_through_graphql(api: Api, demo_store: GraphS
 
 
 def test_the_list_filters_pages_and_counts(api: Api, demo_store: GraphStore) -> None:
-    setup(demo_store)
+    open_repairs(demo_store)
     api.data(DISPATCH, ENGINEER, id="INC-TT")
     every = api.data(LIST, ENGINEER, first=1)["incidents"]
     assert every["totalCount"] == 2 and every["pageInfo"]["hasNextPage"]
@@ -108,7 +108,7 @@ def test_the_list_filters_pages_and_counts(api: Api, demo_store: GraphStore) -> 
 def test_a_partner_key_sees_only_its_incidents_without_customers(
     api: Api, demo_store: GraphStore
 ) -> None:
-    setup(demo_store)
+    open_repairs(demo_store)
     api.data(DISPATCH, ENGINEER, id="INC-TT")
     page = api.data(LIST, PARTNER_TT, first=50)["incidents"]
     assert [e["node"]["id"] for e in page["edges"]] == ["INC-TT"] and page["totalCount"] == 1
@@ -126,7 +126,7 @@ def test_a_partner_key_sees_only_its_incidents_without_customers(
 
 
 def test_a_partner_reads_its_repairs_events_in_its_view(api: Api, demo_store: GraphStore) -> None:
-    setup(demo_store)
+    open_repairs(demo_store)
     api.data(DISPATCH, ENGINEER, id="INC-TT")
     api.data(DISPATCH, ENGINEER, id="INC-JZ")
     page = events(api, key=PARTNER_TT, first=50)
