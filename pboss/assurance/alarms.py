@@ -172,12 +172,7 @@ def raise_alarm(
         alarm = _new_alarm(op, res, now, actor)
         alarm.history.append(_entry(now, "raised", actor, str(op.severity), AlarmState.RAISED))
         changed = _set_faulty(alarm, res, config, now, actor)
-        incident = _queue(tx, alarm, now, correlator)
-        tx.put(alarm, new=True)
-        tx.link(Edge(type="ON", src=alarm.id, dst=res.id))
-        if changed is not None:
-            tx.put(changed)
-        tx.emit(alarm_event(alarm, ALARM_CREATED, now))
+        incident = _write(tx, alarm, changed, ALARM_CREATED, now, correlator, new=True)
         return AlarmResult("raised", alarm, incident)
     if alarm.state == AlarmState.CLEARED:
         if alarm.cleared_at is not None and utc(op.at) <= utc(alarm.cleared_at):
@@ -191,11 +186,7 @@ def raise_alarm(
         alarm.previous_status = None
         alarm.history.append(_entry(now, "raised", actor, str(op.severity), AlarmState.RAISED))
         changed = _set_faulty(alarm, res, config, now, actor)
-        incident = _queue(tx, alarm, now, correlator)
-        tx.put(alarm)
-        if changed is not None:
-            tx.put(changed)
-        tx.emit(alarm_event(alarm, ALARM_CREATED, now))
+        incident = _write(tx, alarm, changed, ALARM_CREATED, now, correlator)
         return AlarmResult("raised", alarm, incident)
     if alarm.severity == op.severity:
         return AlarmResult("unchanged", alarm, _incident(tx, alarm))
@@ -203,12 +194,30 @@ def raise_alarm(
     alarm.severity = op.severity
     alarm.history.append(_entry(now, "severity", actor, f"{before} -> {op.severity}"))
     changed = None if alarm.previous_status else _set_faulty(alarm, res, config, now, actor)
+    incident = _write(tx, alarm, changed, ALARM_CHANGED, now, correlator)
+    return AlarmResult("updated", alarm, incident)
+
+
+def _write(
+    tx: GraphTx,
+    alarm: Alarm,
+    changed: Element | None,
+    event_type: str,
+    now: datetime,
+    correlator: Correlator,
+    *,
+    new: bool = False,
+) -> Incident | None:
+    """Write a raised or changed alarm (queued for correlation; a new one `ON` its resource),
+    the resource it set faulty if any, and its event; the incident it is in so far."""
     incident = _queue(tx, alarm, now, correlator)
-    tx.put(alarm)
+    tx.put(alarm, new=new)
+    if new:
+        tx.link(Edge(type="ON", src=alarm.id, dst=alarm.resource))
     if changed is not None:
         tx.put(changed)
-    tx.emit(alarm_event(alarm, ALARM_CHANGED, now))
-    return AlarmResult("updated", alarm, incident)
+    tx.emit(alarm_event(alarm, event_type, now))
+    return incident
 
 
 def _incident(tx: GraphTx, alarm: Alarm) -> Incident | None:

@@ -8,7 +8,7 @@ partner reads only alarms on its own resources (scope `partners`), without actor
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import strawberry
 
@@ -246,26 +246,11 @@ class AlarmMutation:
         "resource faulty (its status before kept for the clear)."
     )
     async def raise_alarm(self, info: Info, input: RaiseAlarmInput) -> AlarmPayload:
-        ctx = info.context
-        if ctx.principal.role not in ALARM_WRITE_ROLES:
-            return Forbidden.of("raise alarms", ctx.principal.role)
-        bad = _text_issue(
-            {"probableCause": input.probable_cause, "sourceAlarmId": input.source_alarm_id}
-        )
-        if bad is not None:
-            return bad
-        svc = assurance_of(ctx.state)
-        op = AlarmOp(
-            action="raise",
-            resource=str(input.resource),
-            alarm_type=am.AlarmType(input.alarm_type),
-            probable_cause=input.probable_cause,
-            at=input.time or svc.clock(),
-            severity=am.Severity(input.severity),
-            source_alarm_id=input.source_alarm_id,
-            specific_problem=input.specific_problem[:TEXT_MAX],
-        )
-        return await _apply(ctx, op)
+        extra = {
+            "severity": am.Severity(input.severity),
+            "specific_problem": input.specific_problem[:TEXT_MAX],
+        }
+        return await _alarm_op(info.context, "raise", input, **extra)
 
     @strawberry.mutation(
         description="Read the utilisation measures (PON split budget, splitter fill, trunk VC-12 "
@@ -293,21 +278,26 @@ class AlarmMutation:
         "still faulty and no other alarm holds it; a clear with no raise is recorded, ignored."
     )
     async def clear_alarm(self, info: Info, input: ClearAlarmInput) -> AlarmPayload:
-        ctx = info.context
-        if ctx.principal.role not in ALARM_WRITE_ROLES:
-            return Forbidden.of("clear alarms", ctx.principal.role)
-        bad = _text_issue(
-            {"probableCause": input.probable_cause, "sourceAlarmId": input.source_alarm_id}
-        )
-        if bad is not None:
-            return bad
-        svc = assurance_of(ctx.state)
-        op = AlarmOp(
-            action="clear",
-            resource=str(input.resource),
-            alarm_type=am.AlarmType(input.alarm_type),
-            probable_cause=input.probable_cause,
-            at=input.time or svc.clock(),
-            source_alarm_id=input.source_alarm_id,
-        )
-        return await _apply(ctx, op)
+        return await _alarm_op(info.context, "clear", input)
+
+
+async def _alarm_op(
+    ctx: Context, action: Literal["raise", "clear"], input: Any, **extra: Any
+) -> AlarmPayload:
+    """One raise or clear from its input: the role, the texts' limits, then the service."""
+    if ctx.principal.role not in ALARM_WRITE_ROLES:
+        return Forbidden.of(f"{action} alarms", ctx.principal.role)
+    texts = {"probableCause": input.probable_cause, "sourceAlarmId": input.source_alarm_id}
+    bad = _text_issue(texts)
+    if bad is not None:
+        return bad
+    op = AlarmOp(
+        action=action,
+        resource=str(input.resource),
+        alarm_type=am.AlarmType(input.alarm_type),
+        probable_cause=input.probable_cause,
+        at=input.time or assurance_of(ctx.state).clock(),
+        source_alarm_id=input.source_alarm_id,
+        **extra,
+    )
+    return await _apply(ctx, op)

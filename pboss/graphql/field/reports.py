@@ -8,9 +8,8 @@ in any of them). CRM rates jobs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -165,7 +164,7 @@ class FieldReportQuery:
     async def open_work_by_age_report(self, info: Info, first: int = 500) -> ReportTable:
         ctx = info.context
         _operator_only(ctx, "reading open work")
-        now = service_of(ctx).clock() if "provisioning" in ctx.state else datetime.now(UTC)
+        now = service_of(ctx).clock()  # the app's one clock (tests move it)
         report = await ctx.call(reports.open_work_by_age, ctx.store, now)
         return _table(report, first)
 
@@ -226,7 +225,7 @@ class FieldReportMutation:
         try:
             wo, _ = await ctx.call(
                 rate, ctx.store, str(work_order_id), rating, comment, actor=ctx.principal.actor,
-                clock=_clock(ctx),
+                clock=service_of(ctx).clock,
             )  # fmt: skip
         except (inv.NotFound, prov.InvalidState) as exc:
             return error_of(exc)
@@ -235,8 +234,3 @@ class FieldReportMutation:
         finally:
             ctx.loaders.forget()
         return work_order_of(wo)
-
-
-def _clock(ctx: Context) -> Any:
-    """The provisioning service's clock (tests move it), so ratings share the app's time."""
-    return service_of(ctx).clock
