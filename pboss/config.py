@@ -78,6 +78,10 @@ class Settings(BaseSettings):
         description="serve GraphiQL at /graphql to browsers; unset: only while no API keys are "
         "configured (the development keys), so a production setup has it off unless asked",
     )
+    console: bool = Field(
+        default=True,
+        description="serve the console for people at /ui (same API keys and roles as the API)",
+    )
     metrics_open: bool | None = Field(
         default=None,
         description="serve /metrics without a key; unset: only while no API keys are configured",

@@ -81,6 +81,7 @@ FORBIDDEN_IMPORTS = {
     "pboss.crm": ("pboss.graphql", "pboss.http", "pboss.cli"),
     "pboss.loaders": ("pboss.graphql", "pboss.http", "pboss.cli"),
     "pboss.graphql": ("pboss.http", "pboss.cli"),
+    "pboss.console": ("pboss.cli",),
 }
 
 

@@ -26,6 +26,7 @@ from pboss.assurance.repair import RepairService, start_repair_sweeper
 from pboss.assurance.utilisation import start_utilisation_sweeper
 from pboss.bootstrap import open_store, register_kinds, seed_store
 from pboss.config import Settings, get_settings
+from pboss.console.mount import mount_console
 from pboss.crm.publisher import start_publisher
 from pboss.crm.touch import Touches, TouchingStore
 from pboss.graphql.assurance.access import assurance_of
@@ -63,7 +64,7 @@ class HttpMetrics:
             await self.app(scope, receive, send)
             return
         path = scope["path"].rstrip("/") or "/"
-        route = path if path in ROUTES else "other"
+        route = path if path in ROUTES else "/ui" if path.startswith("/ui") else "other"
         status = 500
         loop = asyncio.get_running_loop()
         start = loop.time()
@@ -193,8 +194,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(router, prefix="/graphql")
     add_probes(app, state)
     ingest = add_alarm_ingest(app, state)  # POST /alarms (pboss.http.alarms)
-    if settings.graphiql_enabled:
-        mount_graphiql_assets(app)
+    if settings.graphiql_enabled or settings.console:
+        mount_graphiql_assets(app)  # the console's GraphiQL uses the same assets
+    if settings.console:
+        mount_console(app, schema)  # /ui (pboss.console)
     _add_unauthenticated(app)
     app.add_middleware(CausalConsistency)  # X-Pboss-Bookmark in and out
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -22,33 +22,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.conftest import CHROMIUM
 from tests.neo4j_server import free_port
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("PBOSS_TEST_CHROMIUM", "/usr/bin/chromium")
 KEY = "browser-engineer-key"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _need(reason: str) -> None:
-    """Skip locally, fail under CI=true: CI must run this test."""
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    """Playwright's sync API (the pip package; `playwright install` is never run)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need("the playwright package is not installed (pip install -e '.[dev]')")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _need(f"{CHROMIUM} is missing (apt-get install chromium; scripts/test.sh does it)")
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")
