@@ -4,8 +4,12 @@ verified), roll back and cancel; each answers with the plan or a typed error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
 
+from pboss.cutover.service import CutoverService
 from pboss.graphql.context import Info
 from pboss.graphql.cutover.access import service_of, write
 from pboss.graphql.cutover.inputs import RehomePlanInput, ReroutePlanInput
@@ -13,6 +17,18 @@ from pboss.graphql.cutover.types import CutoverPayload
 from pboss.graphql.errors import ValidationError
 
 NOTE_MAX = 500
+
+
+async def _step(
+    info: Info, action: str, step: Callable[..., Any], plan_id: strawberry.ID, note: str
+) -> Any:
+    """One step of a plan's life (a CutoverService method: approve, schedule, cancel, roll
+    back) taken by the caller, with its note."""
+    ctx = info.context
+    return await write(
+        ctx, action, step, service_of(ctx), str(plan_id), actor=ctx.principal.actor,
+        note=note[:NOTE_MAX],
+    )  # fmt: skip
 
 
 @strawberry.type
@@ -58,32 +74,17 @@ class CutoverMutation:
     async def approve_cutover(
         self, info: Info, id: strawberry.ID, note: str = ""
     ) -> CutoverPayload:
-        ctx = info.context
-        svc = service_of(ctx)
-        return await write(
-            ctx, "approve cutovers", svc.approve, str(id),
-            actor=ctx.principal.actor, note=note[:NOTE_MAX],
-        )  # fmt: skip
+        return await _step(info, "approve cutovers", CutoverService.approve, id, note)
 
     @strawberry.mutation(description="Schedule an approved plan for its window.")
     async def schedule_cutover(
         self, info: Info, id: strawberry.ID, note: str = ""
     ) -> CutoverPayload:
-        ctx = info.context
-        svc = service_of(ctx)
-        return await write(
-            ctx, "schedule cutovers", svc.schedule, str(id),
-            actor=ctx.principal.actor, note=note[:NOTE_MAX],
-        )  # fmt: skip
+        return await _step(info, "schedule cutovers", CutoverService.schedule, id, note)
 
     @strawberry.mutation(description="Cancel a plan not yet executed; its holds are released.")
     async def cancel_cutover(self, info: Info, id: strawberry.ID, note: str = "") -> CutoverPayload:
-        ctx = info.context
-        svc = service_of(ctx)
-        return await write(
-            ctx, "cancel cutovers", svc.cancel, str(id),
-            actor=ctx.principal.actor, note=note[:NOTE_MAX],
-        )  # fmt: skip
+        return await _step(info, "cancel cutovers", CutoverService.cancel, id, note)
 
     @strawberry.mutation(
         description="Execute a scheduled plan in its window: every assumption re-checked under "
@@ -104,9 +105,4 @@ class CutoverMutation:
     async def rollback_cutover(
         self, info: Info, id: strawberry.ID, note: str = ""
     ) -> CutoverPayload:
-        ctx = info.context
-        svc = service_of(ctx)
-        return await write(
-            ctx, "roll back cutovers", svc.rollback, str(id),
-            actor=ctx.principal.actor, note=note[:NOTE_MAX],
-        )  # fmt: skip
+        return await _step(info, "roll back cutovers", CutoverService.rollback, id, note)
