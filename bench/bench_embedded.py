@@ -8,8 +8,9 @@ Steps, each timed:
 1. generate the metro (cached under --work) and load it with the pboss loader into a MemoryStore
    with a data directory (every batch journaled), then close it (a compaction: the snapshot);
 2. in a fresh child process (so its memory is its own): open the store from the data directory
-   (load the snapshot), then riders of every OLT once (cold: computed) and again (warm: kept
-   answers), p50 / p99, and the child's peak RSS;
+   (load the snapshot), then riders of every OLT once (first: the answers the snapshot kept),
+   again (warm) and once more with every kept answer dropped (computed), p50 / p99, and the
+   child's RSS and peak RSS;
 3. write throughput with and without the journal in the same process, taking turns in blocks:
    status flips (one small commit each) and CRM orders submitted (a transaction writing an order,
    a customer and an event) on the reference network, on a store with a data directory and on
@@ -58,6 +59,7 @@ def load(bundle: Path, data: Path, compare: bool) -> dict[str, float]:
     import gc
 
     from pboss.bootstrap import register_kinds
+    from pboss.inventory.memory.durable import SNAPSHOT
     from pboss.inventory.memory.store import MemoryStore
     from pboss.loaders.loader import load_directory
 
@@ -78,7 +80,7 @@ def load(bundle: Path, data: Path, compare: bool) -> dict[str, float]:
     started = time.perf_counter()
     store.close()
     closed = time.perf_counter() - started
-    snapshot = (data / "snapshot.pickle").stat().st_size
+    snapshot = (data / SNAPSHOT).stat().st_size
     if compare:
         out["load_ratio_without_over_with"] = out["load_without_journal_s"] / loaded
     return out | {
@@ -94,7 +96,9 @@ def load(bundle: Path, data: Path, compare: bool) -> dict[str, float]:
 
 
 def open_and_ask(data: Path) -> dict[str, Any]:
-    """Open the store from `data` and ask riders of every OLT, cold then warm (child process)."""
+    """Open the store from `data` and ask riders of every OLT: first (as the snapshot left them:
+    kept answers), warm (asked again), then computed (every kept answer dropped first), in a
+    child process."""
     from pboss.bootstrap import register_kinds
     from pboss.inventory.memory.store import MemoryStore
 
@@ -104,9 +108,11 @@ def open_and_ask(data: Path) -> dict[str, Any]:
     opened = time.perf_counter() - started
     rss_open = _rss_now_mb()
     olts = sorted(i for i in store.scan_ids("OLT", "self"))
-    runs: dict[str, list[float]] = {"cold": [], "warm": []}
+    runs: dict[str, list[float]] = {"cold": [], "warm": [], "computed": []}
     services = []
-    for phase in ("cold", "warm"):
+    for phase in ("cold", "warm", "computed"):
+        if phase == "computed":
+            store._riders_cache.clear()
         for olt in olts:
             t = time.perf_counter()
             answer = store.riders([olt])
