@@ -128,8 +128,47 @@ def open_and_ask(data: Path) -> dict[str, Any]:
     counts = store.counts()
     out["nodes"] = sum(v for k, v in counts.items() if not k.startswith("edge:"))
     out["edges"] = sum(v for k, v in counts.items() if k.startswith("edge:"))
+    try:
+        from pboss.inventory.memory import snapshot
+
+        out["open_steps_s"] = dict(snapshot.last_read)
+    except ImportError:  # a revision before the snapshot of rows
+        pass
+    out["memory_mb"] = memory_breakdown(store)
     store.durable.close(compact=False)  # type: ignore[union-attr]
     return out
+
+
+def memory_breakdown(store: Any) -> dict[str, float]:
+    """MB of Python objects per part of the store, each object counted once, in this order
+    (an id string is counted with the nodes): nodes (keys, attribute dicts, rows or elements),
+    the adjacency (edges and their dicts), indexes, history, events and listeners, kept riders
+    answers. Walks every object: run after the timed steps."""
+    import gc
+
+    seen: set[int] = set()
+
+    def size(*roots: Any) -> float:
+        total, stack = 0, list(roots)
+        while stack:
+            obj = stack.pop()
+            if id(obj) in seen or isinstance(obj, type):
+                continue
+            seen.add(id(obj))
+            total += sys.getsizeof(obj)
+            stack.extend(gc.get_referents(obj))
+        return total / 1e6
+
+    graph = vars(store.graph)
+    state = vars(store)
+    return {
+        "nodes": size(graph["_node"]),
+        "adjacency_and_edges": size(graph["_succ"], graph["_pred"]),
+        "indexes": size(state["_by_kind"], state["_by_site"]),
+        "history": size(state["_history"], state["_history_of"]),
+        "events_and_listeners": size(state["events"], state["listeners"]),
+        "kept_riders": size(state["_riders_cache"]),
+    }
 
 
 # ---- 3. the journal's cost on writes -------------------------------------------------------------

@@ -221,10 +221,11 @@ class Durability:
         self.events_mark = len(self.store.events)
         self._journal = journal.open("ab")
         log.info(
-            "embedded store opened from %s in %.1f s (%d journal records applied)",
+            "embedded store opened from %s in %.1f s (%d journal records applied; snapshot: %s)",
             self.dir,
             time.perf_counter() - started,
             applied,
+            ", ".join(f"{step} {s:.1f} s" for step, s in codec.last_read.items()),
         )
 
     def _apply(self, body: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 from pboss.inventory import history
@@ -71,7 +72,10 @@ def shape_of(kind: str) -> Shape:
 
 
 def _frozen(value: Any) -> Any:
-    """A field value as a row keeps it: lists become tuples (so the row is immutable)."""
+    """A field value as a row keeps it: lists become tuples (so the row is immutable), and
+    short text is interned (sites, specs, owners repeat on thousands of rows: one object)."""
+    if type(value) is str and len(value) <= 64:
+        return intern(value)
     return tuple(value) if isinstance(value, list) else value
 
 
