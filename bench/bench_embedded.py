@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -103,28 +104,32 @@ def open_and_ask(data: Path) -> dict[str, Any]:
     from pboss.inventory.memory.store import MemoryStore
 
     register_kinds()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     store = MemoryStore(data_dir=data)
-    opened = time.perf_counter() - started
+    opened, opened_cpu = time.perf_counter() - started, time.process_time() - cpu
     rss_open = _rss_now_mb()
     olts = sorted(i for i in store.scan_ids("OLT", "self"))
     runs: dict[str, list[float]] = {"cold": [], "warm": [], "computed": []}
+    cpu_runs: dict[str, list[float]] = {"cold": [], "warm": [], "computed": []}
     services = []
     for phase in ("cold", "warm", "computed"):
         if phase == "computed":
             store._riders_cache.clear()
         for olt in olts:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             answer = store.riders([olt])
             runs[phase].append((time.perf_counter() - t) * 1000)
+            cpu_runs[phase].append((time.process_time() - c) * 1000)
             services.append(answer.totals.services)
-    out = {"open_s": opened, "rss_after_open_mb": rss_open}
+    out = {"open_s": opened, "open_cpu_s": opened_cpu, "rss_after_open_mb": rss_open}
+    out["load_average_at_open"] = os.getloadavg()[0]  # a shared machine: wall time follows it
     out |= {"rss_after_riders_mb": _rss_now_mb(), "rss_peak_mb": _rss_mb()}
     out["olts"] = len(olts)
     out["services_per_olt_p50"] = statistics.median(services)
     for phase, ms in runs.items():
         out[f"riders_{phase}_p50_ms"] = statistics.median(ms)
         out[f"riders_{phase}_p99_ms"] = _pct(ms, 0.99)
+        out[f"riders_{phase}_cpu_p50_ms"] = statistics.median(cpu_runs[phase])
     counts = store.counts()
     out["nodes"] = sum(v for k, v in counts.items() if not k.startswith("edge:"))
     out["edges"] = sum(v for k, v in counts.items() if k.startswith("edge:"))
@@ -132,6 +137,7 @@ def open_and_ask(data: Path) -> dict[str, Any]:
         from pboss.inventory.memory import snapshot
 
         out["open_steps_s"] = dict(snapshot.last_read)
+        out["open_steps_cpu_s"] = dict(snapshot.last_read_cpu)
     except ImportError:  # a revision before the snapshot of rows
         pass
     out["memory_mb"] = memory_breakdown(store)
