@@ -114,3 +114,13 @@ def test_riders_kept_in_the_snapshot_answer_the_first_ask_and_a_journaled_write_
     assert third.riders(["OLT-1"]).model_dump() == changed != computed
     assert third._riders_cache.hits == 0  # dropped when the journal touched what it read
     assert state_of(third) == before
+
+
+def test_a_row_holds_plain_values_even_from_enum_members() -> None:
+    """marshal refuses a str subclass: an enum member left in a field must not break a commit."""
+    from pboss.field.model import Crew, Skill
+    from pboss.inventory.memory.rows import pack, unpack
+
+    crew = Crew.model_construct(id="C-1", skills=[Skill.FTTH_INSTALL], status="available")
+    row = codec.decode_row(codec.loads(codec.dumps(codec.encode_row(pack(crew)))))
+    assert unpack(row).skills == ["ftthInstall"]  # type: ignore[attr-defined]

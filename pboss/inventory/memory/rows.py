@@ -74,9 +74,12 @@ def shape_of(kind: str) -> Shape:
 def _frozen(value: Any) -> Any:
     """A field value as a row keeps it: lists become tuples (so the row is immutable), and
     short text is interned (sites, specs, owners repeat on thousands of rows: one object)."""
-    if type(value) is str and len(value) <= 64:
-        return intern(value)
-    return tuple(value) if isinstance(value, list) else value
+    if isinstance(value, str):  # an enum member left as one becomes its plain text
+        value = str.__str__(value)
+        return intern(value) if len(value) <= 64 else value
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def pack(el: Element) -> Row:
