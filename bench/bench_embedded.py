@@ -8,8 +8,9 @@ Steps, each timed:
 1. generate the metro (cached under --work) and load it with the pboss loader into a MemoryStore
    with a data directory (every batch journaled), then close it (a compaction: the snapshot);
 2. in a fresh child process (so its memory is its own): open the store from the data directory
-   (load the snapshot), then riders of every OLT once (cold: computed) and again (warm: kept
-   answers), p50 / p99, and the child's peak RSS;
+   (load the snapshot), then riders of every OLT once (first: the answers the snapshot kept),
+   again (warm) and once more with every kept answer dropped (computed), p50 / p99, and the
+   child's RSS and peak RSS;
 3. write throughput with and without the journal in the same process, taking turns in blocks:
    status flips (one small commit each) and CRM orders submitted (a transaction writing an order,
    a customer and an event) on the reference network, on a store with a data directory and on
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -58,6 +60,7 @@ def load(bundle: Path, data: Path, compare: bool) -> dict[str, float]:
     import gc
 
     from pboss.bootstrap import register_kinds
+    from pboss.inventory.memory.durable import SNAPSHOT
     from pboss.inventory.memory.store import MemoryStore
     from pboss.loaders.loader import load_directory
 
@@ -78,7 +81,7 @@ def load(bundle: Path, data: Path, compare: bool) -> dict[str, float]:
     started = time.perf_counter()
     store.close()
     closed = time.perf_counter() - started
-    snapshot = (data / "snapshot.pickle").stat().st_size
+    snapshot = (data / SNAPSHOT).stat().st_size
     if compare:
         out["load_ratio_without_over_with"] = out["load_without_journal_s"] / loaded
     return out | {
@@ -94,36 +97,84 @@ def load(bundle: Path, data: Path, compare: bool) -> dict[str, float]:
 
 
 def open_and_ask(data: Path) -> dict[str, Any]:
-    """Open the store from `data` and ask riders of every OLT, cold then warm (child process)."""
+    """Open the store from `data` and ask riders of every OLT: first (as the snapshot left them:
+    kept answers), warm (asked again), then computed (every kept answer dropped first), in a
+    child process."""
     from pboss.bootstrap import register_kinds
     from pboss.inventory.memory.store import MemoryStore
 
     register_kinds()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     store = MemoryStore(data_dir=data)
-    opened = time.perf_counter() - started
+    opened, opened_cpu = time.perf_counter() - started, time.process_time() - cpu
     rss_open = _rss_now_mb()
     olts = sorted(i for i in store.scan_ids("OLT", "self"))
-    runs: dict[str, list[float]] = {"cold": [], "warm": []}
+    runs: dict[str, list[float]] = {"cold": [], "warm": [], "computed": []}
+    cpu_runs: dict[str, list[float]] = {"cold": [], "warm": [], "computed": []}
     services = []
-    for phase in ("cold", "warm"):
+    for phase in ("cold", "warm", "computed"):
+        if phase == "computed":
+            store._riders_cache.clear()
         for olt in olts:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             answer = store.riders([olt])
             runs[phase].append((time.perf_counter() - t) * 1000)
+            cpu_runs[phase].append((time.process_time() - c) * 1000)
             services.append(answer.totals.services)
-    out = {"open_s": opened, "rss_after_open_mb": rss_open}
+    out = {"open_s": opened, "open_cpu_s": opened_cpu, "rss_after_open_mb": rss_open}
+    out["load_average_at_open"] = os.getloadavg()[0]  # a shared machine: wall time follows it
     out |= {"rss_after_riders_mb": _rss_now_mb(), "rss_peak_mb": _rss_mb()}
     out["olts"] = len(olts)
     out["services_per_olt_p50"] = statistics.median(services)
     for phase, ms in runs.items():
         out[f"riders_{phase}_p50_ms"] = statistics.median(ms)
         out[f"riders_{phase}_p99_ms"] = _pct(ms, 0.99)
+        out[f"riders_{phase}_cpu_p50_ms"] = statistics.median(cpu_runs[phase])
     counts = store.counts()
     out["nodes"] = sum(v for k, v in counts.items() if not k.startswith("edge:"))
     out["edges"] = sum(v for k, v in counts.items() if k.startswith("edge:"))
+    try:
+        from pboss.inventory.memory import snapshot
+
+        out["open_steps_s"] = dict(snapshot.last_read)
+        out["open_steps_cpu_s"] = dict(snapshot.last_read_cpu)
+    except ImportError:  # a revision before the snapshot of rows
+        pass
+    out["memory_mb"] = memory_breakdown(store)
     store.durable.close(compact=False)  # type: ignore[union-attr]
     return out
+
+
+def memory_breakdown(store: Any) -> dict[str, float]:
+    """MB of Python objects per part of the store, each object counted once, in this order
+    (an id string is counted with the nodes): nodes (keys, attribute dicts, rows or elements),
+    the adjacency (edges and their dicts), indexes, history, events and listeners, kept riders
+    answers. Walks every object: run after the timed steps."""
+    import gc
+
+    seen: set[int] = set()
+
+    def size(*roots: Any) -> float:
+        total, stack = 0, list(roots)
+        while stack:
+            obj = stack.pop()
+            if id(obj) in seen or isinstance(obj, type):
+                continue
+            seen.add(id(obj))
+            total += sys.getsizeof(obj)
+            stack.extend(gc.get_referents(obj))
+        return total / 1e6
+
+    graph = vars(store.graph)
+    state = vars(store)
+    return {
+        "nodes": size(graph["_node"]),
+        "adjacency_and_edges": size(graph["_succ"], graph["_pred"]),
+        "indexes": size(state["_by_kind"], state["_by_site"]),
+        "history": size(state["_history"], state["_history_of"]),
+        "events_and_listeners": size(state["events"], state["listeners"]),
+        "kept_riders": size(state["_riders_cache"]),
+    }
 
 
 # ---- 3. the journal's cost on writes -------------------------------------------------------------

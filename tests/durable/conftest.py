@@ -19,7 +19,7 @@ def state_of(store: MemoryStore) -> dict[str, Any]:
         if name in TRANSIENT:
             continue
         if name == "graph":
-            out["nodes"] = {n: d["el"] for n, d in value.nodes(data=True)}
+            out["nodes"] = {n: d["row"] for n, d in value.nodes(data=True)}
             out["edges"] = sorted(
                 (u, v, k, sorted(d.items(), key=repr))
                 for u, v, k, d in value.edges(keys=True, data=True)

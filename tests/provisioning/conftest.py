@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pboss.inventory.memory.rows import unpack
 from pboss.inventory.model import KINDS, Category, parse_edge, parse_node
 from pboss.inventory.store import GraphStore
 from pboss.provisioning.notify import Outbox
@@ -119,7 +120,7 @@ def _raw_graph(store: GraphStore) -> tuple[list[dict[str, Any]], list[tuple[Any,
     """All node properties and all edges, read in bulk (one query on Neo4j)."""
     if hasattr(store, "graph"):  # MemoryStore
         graph = store.graph  # type: ignore[attr-defined]
-        nodes = [data["el"].props() for _, data in graph.nodes(data=True)]
+        nodes = [unpack(data["row"]).props() for _, data in graph.nodes(data=True)]
         edges = [(k, a, b, dict(d)) for a, b, k, d in graph.edges(keys=True, data=True)]
         return nodes, edges
     nodes = [

@@ -10,19 +10,20 @@ lock is released, so before the write is acknowledged and in commit order. Recor
 states, so applying one is the same whatever wrote it: any kind, any edge, any new store method.
 
 Files in the data directory:
-- `snapshot.pickle`: `{"format", "lsn", "state"}`, the store's state (every attribute of the
-  MemoryStore but its lock, catalog and this object) pickled: loading it revalidates nothing,
-  which is what makes start-up fast. Written to a temporary file, fsynced, then renamed over.
-- `journal.log`: records of `length (4 bytes) | crc32 (4 bytes) | pickle((lsn, body))`. Start-up
-  loads the snapshot and applies the records whose lsn is newer. A torn last record (a crash in
+- `snapshot.pboss`: the store's state as of a journal position (`snapshot.py`: the element rows,
+  edges, history rows, events and listeners as plain values, no code, nothing validated again on
+  loading, which is what makes start-up fast). Written to a temporary file, fsynced, then renamed
+  over.
+- `journal.log`: records of `length (4 bytes) | crc32 (4 bytes) | marshal((lsn, body))` (plain
+  values, `snapshot.py`'s encoding). Start-up loads the snapshot and applies the records whose
+  lsn is newer. A torn last record (a crash in
   the middle of writing it) is cut off and ignored; a bad record with good data after it is
   damage, not a crash, and start-up refuses with the file and offset.
 - `lock`: held (flock) while a process has the directory open, so two never share it.
 
 Compaction (`compact`) writes a new snapshot and empties the journal; it runs when the journal
 outgrows `compact_bytes` (at a commit, under the lock: writers wait for it) and at a clean close.
-The pickles are pboss's own files in a directory only pboss writes: like a database's files,
-they are trusted, and they follow the model's classes (`pboss export` is the portable form).
+Neither file can name a class or run code when read; `pboss export` stays the portable form.
 
 Leases of listeners are not kept: they name a process, and after a restart the new process must
 be able to take its listeners at once instead of waiting for the dead one's lease to run out.
@@ -33,7 +34,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import pickle
 import struct
 import threading
 import time
@@ -44,19 +44,21 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pboss.inventory.errors import PbossError, StoreUnavailable
+from pboss.inventory.memory import snapshot as codec
+from pboss.inventory.memory.events import Packed
 
 if TYPE_CHECKING:
     from pboss.inventory.memory.store import MemoryStore
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
-SNAPSHOT = "snapshot.pickle"
+SNAPSHOT = "snapshot.pboss"
+OLD_SNAPSHOT = "snapshot.pickle"  # format 1 (a pickle), before the rows
 JOURNAL = "journal.log"
 LOCK = "lock"
 _HEAD = struct.Struct(">II")  # payload length, crc32 of the payload
-#: attributes of a MemoryStore that are not its data (see `Durability.state`)
-TRANSIENT = frozenset({"lock", "catalog", "durable", "_riders_cache", "_entered"})
+#: attributes of a MemoryStore that are not its data (the snapshot holds `codec.STATE`)
+TRANSIENT = codec.TRANSIENT
 DEFAULT_COMPACT_BYTES = 256 * 1024 * 1024
 
 
@@ -179,18 +181,27 @@ class Durability:
             ) from None
         started = time.perf_counter()
         snap = self.dir / SNAPSHOT
+        if (self.dir / OLD_SNAPSHOT).exists():
+            raise DataDirError(
+                f"{self.dir} holds a snapshot of an older pboss ({OLD_SNAPSHOT}, a pickle, which "
+                "this version does not read): export it with that version (`pboss export`) and "
+                "load the export into an empty data directory"
+            )
         if snap.exists():
-            with snap.open("rb") as f:
-                saved = pickle.load(f)  # pboss's own file (see the module docstring)
-            if saved.get("format") != FORMAT:
-                raise DataDirError(f"{snap}: format {saved.get('format')!r}, expected {FORMAT}")
-            self.store.__dict__.update(saved["state"])
-            self.lsn = saved["lsn"]
+            try:
+                self.lsn = codec.read(snap, self.store)
+            except codec.SnapshotError as exc:
+                raise DataDirError(str(exc)) from exc
         journal = self.dir / JOURNAL
         applied, good_end = 0, 0
         if journal.exists():
             for offset, payload in _records(journal):
-                lsn, body = pickle.loads(payload)
+                try:
+                    lsn, body = codec.loads(payload)
+                except (ValueError, EOFError, TypeError) as exc:
+                    raise DataDirError(
+                        f"{journal}: record at byte {offset} cannot be read ({exc})"
+                    ) from exc
                 good_end = offset + _HEAD.size + len(payload)
                 if lsn <= self.lsn:
                     continue  # already in the snapshot (a crash between rename and truncate)
@@ -202,13 +213,19 @@ class Durability:
                 with journal.open("r+b") as f:
                     f.truncate(good_end)
                     os.fsync(f.fileno())
+        cleared, touched, _ = self.store.graph.take_touched()  # what the journal changed
+        if cleared:
+            self.store._riders_cache.clear()
+        self.store._riders_cache.invalidate(touched | self.store._entered)
+        self.store._entered = set()
         self.events_mark = len(self.store.events)
         self._journal = journal.open("ab")
         log.info(
-            "embedded store opened from %s in %.1f s (%d journal records applied)",
+            "embedded store opened from %s in %.1f s (%d journal records applied; snapshot: %s)",
             self.dir,
             time.perf_counter() - started,
             applied,
+            ", ".join(f"{step} {s:.1f} s" for step, s in codec.last_read.items()),
         )
 
     def _apply(self, body: dict[str, Any]) -> None:
@@ -216,8 +233,8 @@ class Durability:
         store = self.store
         if body.get("clear"):
             store.clear_state()
-        for el in body["nodes"]:
-            store.place_node(el)
+        for row in body["nodes"]:
+            store.place_node(codec.decode_row(row))
         for (src, dst, key), data in body["edges"]:
             if store.graph.has_edge(src, dst, key=key):
                 store.graph.remove_edge(src, dst, key=key)
@@ -226,15 +243,16 @@ class Durability:
         for node_id in body["gone"]:
             store.drop_node(node_id)
         for op, arg in body["history"]:
+            op, arg = codec.decode_history_op(op, arg)
             if op == "add":
                 store.keep_history(arg)
             else:
                 store.forget_history(*arg)
-        store.events.extend(body["events"])
+        store.events.extend([Packed(*p) for p in body["events"]])
         for listener_id, listener in body["listeners"]:
-            store.listeners.put_listener(listener_id, listener)
+            store.listeners.put_listener(listener_id, codec.decode_listener(listener))
         for dead_id, dead in body["dead"]:
-            store.listeners.put_dead(dead_id, dead)
+            store.listeners.put_dead(dead_id, codec.decode_dead(dead))
 
     # ---- committing -----------------------------------------------------------------------------
 
@@ -257,7 +275,7 @@ class Durability:
             return
         listeners, dead = book.take_touched()
         changes, self.changes = self.changes, Changes()
-        present = [graph.nodes[n]["el"] for n in nodes if n in graph]
+        present = [codec.encode_row(graph.nodes[n]["row"]) for n in nodes if n in graph]
         gone = [n for n in nodes if n not in graph]
         edge_states = [
             ((u, v, k), None if (data := graph.get_edge_data(u, v, key=k)) is None else dict(data))
@@ -270,10 +288,12 @@ class Durability:
             "nodes": present,
             "edges": edge_states,
             "gone": gone,
-            "history": changes.history,
-            "events": store.events.rows_from(self.events_mark),
-            "listeners": [(i, book.kept_listener(i)) for i in sorted(listeners)],
-            "dead": [(i, book.kept_dead(i)) for i in sorted(dead)],
+            "history": [codec.encode_history_op(op, arg) for op, arg in changes.history],
+            "events": [tuple(p) for p in store.events.rows_from(self.events_mark)],
+            "listeners": [
+                (i, codec.encode_model(book.kept_listener(i))) for i in sorted(listeners)
+            ],
+            "dead": [(i, codec.encode_model(book.kept_dead(i))) for i in sorted(dead)],
         }
         self.events_mark = events
         self._append(body)
@@ -282,7 +302,7 @@ class Durability:
 
     def _append(self, body: dict[str, Any]) -> None:
         assert self._journal is not None, "the data directory is closed"
-        payload = pickle.dumps((self.lsn + 1, body), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = codec.dumps((self.lsn + 1, body))
         self._journal.write(_HEAD.pack(len(payload), zlib.crc32(payload)) + payload)
         self._journal.flush()
         os.fdatasync(self._journal.fileno())
@@ -290,19 +310,14 @@ class Durability:
 
     # ---- compacting -----------------------------------------------------------------------------
 
-    def state(self) -> dict[str, Any]:
-        """Everything the store holds: all its attributes but the transient ones, so whatever
-        a future version keeps on the store is snapshotted without being listed here."""
-        return {k: v for k, v in vars(self.store).items() if k not in TRANSIENT}
-
     def compact(self) -> None:
         """Write a new snapshot atomically (temp file, fsync, rename), then empty the journal;
         the caller holds the store's lock (a commit, or `close`)."""
         started = time.perf_counter()
+        self.store.warm_riders()  # kept in the snapshot: the first ask after a start-up is cheap
         tmp = self.dir / f"{SNAPSHOT}.tmp"
         with tmp.open("wb") as f:
-            saved = {"format": FORMAT, "lsn": self.lsn, "state": self.state()}
-            pickle.dump(saved, f, protocol=pickle.HIGHEST_PROTOCOL)
+            codec.write(f, self.store, self.lsn)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.dir / SNAPSHOT)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pboss.inventory.edges import EdgeChanges, EdgeFacts, EdgeMove, EdgeRequest, plan_edge_changes
 from pboss.inventory.impact import Acknowledgement, check
+from pboss.inventory.memory.rows import element
 from pboss.inventory.model import SINGLE_UPSTREAM
 from pboss.inventory.rules import PORT_EDGE_TYPES, Known
 from pboss.inventory.undo import EdgeKey
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 def facts_of(store: MemoryStore, request: EdgeRequest) -> EdgeFacts:
     """What `plan_edge_changes` reads, from the graph as it is (under the store's lock)."""
     graph = store.graph
-    nodes: dict[str, Known] = {i: graph.nodes[i]["el"] for i in request.node_ids if i in graph}
+    nodes: dict[str, Known] = {i: element(graph, i) for i in request.node_ids if i in graph}
     edges = {
         k: dict(graph.edges[k[1], k[2], k[0]])
         for k in request.keys

@@ -11,6 +11,8 @@ from collections.abc import Collection
 
 import networkx as nx
 
+from pboss.inventory.memory.rows import kind_of
+
 #: Edges that take VC-12 slots of a trunk section or partner link: circuits and holds.
 SLOT_EDGES = ("ROUTED_OVER", "HOLDS")
 #: Edges that lead from a PON port down to what it feeds.
@@ -46,6 +48,6 @@ def pon_load(graph: nx.MultiDiGraph, pon_id: str) -> int:
             if key in _PON_TREE and src not in seen:
                 seen.add(src)
                 queue.append(src)
-                kind = graph.nodes[src]["el"].kind
+                kind = kind_of(graph, src)
                 load += kind == "ONT" or (kind == "SplitterPort" and has_in(graph, src, ("HOLDS",)))
     return load

@@ -10,6 +10,7 @@ from typing import Any
 import networkx as nx
 
 from pboss.inventory.memory.occupancy import SLOT_EDGES, has_in
+from pboss.inventory.memory.rows import element, kind_of, row_of, value_of
 from pboss.inventory.model import Element
 from pboss.inventory.reports import TakeUpRow, UtilisationRow
 from pboss.inventory.timestamps import stamp, utc
@@ -40,7 +41,7 @@ def _pon(graph: nx.MultiDiGraph, pon_id: str) -> tuple[int, int]:
     """ONTs below a PON port, and held splitter outputs below it."""
     onts = held = 0
     for i in _below(graph, pon_id):
-        kind = graph.nodes[i]["el"].kind
+        kind = kind_of(graph, i)
         onts += kind == "ONT"
         held += kind == "SplitterPort" and has_in(graph, i, ("HOLDS",))
     return onts, held
@@ -50,7 +51,7 @@ def _parts(graph: nx.MultiDiGraph, node_id: str, kind: str) -> list[str]:
     return sorted(
         src
         for src, _, key in graph.in_edges(node_id, keys=True)
-        if key == "PART_OF" and graph.nodes[src]["el"].kind == kind
+        if key == "PART_OF" and kind_of(graph, src) == kind
     )
 
 
@@ -63,7 +64,7 @@ def utilisation_row(graph: nx.MultiDiGraph, el: Element) -> UtilisationRow:
         capacity = used = held = 0
         for pon in _parts(graph, el.id, "PonPort"):
             onts, kept = _pon(graph, pon)
-            capacity += int(graph.nodes[pon]["el"].max_split)
+            capacity += int(value_of(row_of(graph, pon), "max_split"))
             used, held = used + onts, held + kept
         return _row(el, capacity, used, held, used)
     if el.kind == "Splitter":
@@ -94,7 +95,7 @@ def utilisation(
     graph: nx.MultiDiGraph, ids: Iterable[str], site: str | None
 ) -> list[UtilisationRow]:
     """Every resource of `ids` (one kind), optionally at one site, by id."""
-    els = [graph.nodes[i]["el"] for i in ids]
+    els = [element(graph, i) for i in ids]
     return [
         utilisation_row(graph, el)
         for el in sorted(els, key=lambda e: e.id)
@@ -106,12 +107,12 @@ def take_up(graph: nx.MultiDiGraph, sites: Iterable[str], onts: Iterable[str]) -
     """Households passed against ONTs in service (fed by a splitter output), per building/estate."""
     connected: dict[str, int] = {}
     for i in onts:
-        el = graph.nodes[i]["el"]
-        if el.site and has_in_out(graph, i, "FED_BY"):
-            connected[el.site] = connected.get(el.site, 0) + 1
+        site = value_of(row_of(graph, i), "site")
+        if site and has_in_out(graph, i, "FED_BY"):
+            connected[site] = connected.get(site, 0) + 1
     rows = []
     for sid in sorted(sites):
-        s: Any = graph.nodes[sid]["el"]
+        s: Any = element(graph, sid)
         if s.site_type in ("building", "estate") and (s.households or connected.get(sid)):
             rows.append(
                 TakeUpRow(

@@ -57,6 +57,11 @@ class RidersCache:
         for key in stale:
             del self._answers[key]
 
+    def entries(self) -> list[tuple[RidersKey, Riders, frozenset[Hashable]]]:
+        """Every kept answer with the nodes it read, the least recently used first (a snapshot
+        keeps them)."""
+        return [(key, answer, reads) for key, (answer, reads) in self._answers.items()]
+
     def clear(self) -> None:
         """Drop every answer (the store was cleared)."""
         self._answers.clear()

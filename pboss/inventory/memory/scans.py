@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from pboss.inventory.memory.rows import row_of, unpack, value_of
 from pboss.inventory.model import Element
 from pboss.inventory.timestamps import utc
 
@@ -27,9 +28,9 @@ def nodes_of(
     with lock:
         wanted = sorted(ids.get(kind, ()))
     for i in wanted:
-        el = graph.nodes[i].get("el") if i in graph else None
-        if el is not None:
-            yield el.props()
+        row = graph.nodes[i].get("row") if i in graph else None
+        if row is not None:
+            yield unpack(row).props()
 
 
 def ids_of(
@@ -41,7 +42,7 @@ def ids_of(
 ) -> Iterator[str]:
     """Ids of the nodes of one kind and owner, ordered."""
     with lock:
-        found = sorted(i for i in ids.get(kind, ()) if graph.nodes[i]["el"].owner == owner)
+        found = sorted(i for i in ids.get(kind, ()) if value_of(row_of(graph, i), "owner") == owner)
     yield from found
 
 

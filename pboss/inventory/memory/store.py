@@ -25,7 +25,7 @@ from pboss.inventory.edges import EdgeChanges, EdgeMove, EdgeNotFound, onto_exis
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
 from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement, Impact, check, impact_of, status_needs_ack
-from pboss.inventory.lifecycle import check_transition, health_of
+from pboss.inventory.lifecycle import DEGRADED, DOWN, check_transition, health_of
 from pboss.inventory.listeners import DeadLetter, DeadLetterState, DeliveryReport, Listener
 from pboss.inventory.memory import edges as edge_changes
 from pboss.inventory.memory import reports, scans, views
@@ -35,6 +35,22 @@ from pboss.inventory.memory.listeners import ListenerBook
 from pboss.inventory.memory.occupancy import slot_holdings, used_slots
 from pboss.inventory.memory.recording import RecordingGraph
 from pboss.inventory.memory.riders_cache import RidersCache
+from pboss.inventory.memory.rows import (
+    H_ACTOR,
+    H_AT,
+    H_EDGE_SRC,
+    H_ELEMENT,
+    H_REASON,
+    HistoryRow,
+    Row,
+    kind_of,
+    pack,
+    pack_entry,
+    row_of,
+    unpack,
+    unpack_entry,
+    value_of,
+)
 from pboss.inventory.memory.transaction import MemoryTx
 from pboss.inventory.model import (
     FAILURE_EDGES,
@@ -70,22 +86,25 @@ from pboss.inventory.rules import (
     slot_clashes,
 )
 from pboss.inventory.store import Direction, known_edge_type, known_kind
-from pboss.inventory.tracing import build_trace, impairments, rider_totals
+from pboss.inventory.tracing import build_trace, rider_totals
 from pboss.inventory.transaction import GraphTx
 from pboss.inventory.undo import EdgeKey, Snapshot, Undo
 
 _FAILURE = frozenset(FAILURE_EDGES)
+#: resources whose riders a snapshot keeps computed: the ones with thousands of riders
+WARMED_RIDERS = ("OLT",)
 T = TypeVar("T")
 
 
-def _matches_text(el: Element, needle: str) -> bool:
-    hay = [el.id, el.name, getattr(el, "code", None) or "", getattr(el, "address", None) or ""]
+def _matches_text(row: Row, needle: str) -> bool:
+    """True when the element's id, name, code or address contains the (lower-case) needle."""
+    hay = [value_of(row, name) or "" for name in ("id", "name", "code", "address")]
     return any(needle in h.lower() for h in hay)
 
 
-def _matches_phone(el: Element, digits: str) -> bool:
+def _matches_phone(row: Row, digits: str) -> bool:
     """True when the element's phone, punctuation ignored, contains these digits."""
-    phone = getattr(el, "phone", None)
+    phone = value_of(row, "phone")
     return bool(phone) and digits in "".join(c for c in phone if c.isdigit())
 
 
@@ -105,8 +124,8 @@ class MemoryStore:
         self.catalog = catalog or default_catalog()
         self.graph: RecordingGraph = RecordingGraph()
         self.lock = CommitLock(self._on_commit)
-        self._history: list[ChangeRecord] = []
-        self._history_of: dict[str, list[ChangeRecord]] = {}
+        self._history: list[HistoryRow] = []  # packed (rows.py), shared with _history_of
+        self._history_of: dict[str, list[HistoryRow]] = {}
         self._by_kind: dict[str, set[str]] = {}
         self._by_site: dict[str, set[str]] = {}
         self.events = EventLog()
@@ -137,7 +156,8 @@ class MemoryStore:
     # ---- helpers --------------------------------------------------------------------------------
 
     def _el(self, element_id: str) -> Element:
-        return self.graph.nodes[element_id]["el"]
+        """A fresh element of a node (built from its row: the caller may change it)."""
+        return unpack(self.graph.nodes[element_id]["row"])
 
     def _enter(
         self, entries: Sequence[ChangeRecord], actor: str, reason: str
@@ -147,60 +167,71 @@ class MemoryStore:
         out = []
         for e in history.stamped(entries, actor, reason):
             if e.to_status is None:
-                now = str(self._el(e.element_id).status) if e.element_id in self.graph else None
+                here = e.element_id in self.graph
+                now = str(value_of(row_of(self.graph, e.element_id), "status")) if here else None
                 e = e.model_copy(update={"from_status": now, "to_status": now or "deleted"})
             out.append(e)
             self._entered.add(e.element_id)
-        self.keep_history(out)
+        packed = [pack_entry(e) for e in out]
+        self.keep_history(packed)
         if self.durable is not None:
-            self.durable.changes.history.append(("add", out))
+            self.durable.changes.history.append(("add", packed))
         return out
 
-    def keep_history(self, entries: list[ChangeRecord]) -> None:
-        """Append stamped entries to the history and to each element's own list."""
+    def keep_history(self, entries: list[HistoryRow]) -> None:
+        """Append stamped, packed entries to the history and to each element's own list."""
         for e in entries:
-            self._history_of.setdefault(e.element_id, []).append(e)
+            self._history_of.setdefault(e[H_ELEMENT], []).append(e)
         self._history += entries
 
     def forget_history(self, ids: set[str], actor: str, reason: str, since: datetime) -> None:
         """Drop the entries of these elements by this actor and reason since then (an undone
         load's, `restore`), from the history and from each element's own list."""
 
-        def undone(r: ChangeRecord) -> bool:
-            return r.element_id in ids and r.actor == actor and r.reason == reason and r.at >= since
+        def undone(r: HistoryRow) -> bool:
+            return (r[H_ELEMENT] in ids and r[H_ACTOR] == actor and r[H_REASON] == reason) and r[
+                H_AT
+            ] >= since
 
         self._history = [r for r in self._history if not undone(r)]
         for i in ids & self._history_of.keys():  # each element's own list too
-            self._history_of[i] = [r for r in self._history_of[i] if not undone(r)]
+            kept = [r for r in self._history_of[i] if not undone(r)]
+            if kept:
+                self._history_of[i] = kept
+            else:  # as a snapshot rebuilds it: no empty lists
+                del self._history_of[i]
         if self.durable is not None:
             self.durable.changes.history.append(("forget", (ids, actor, reason, since)))
 
-    def place_node(self, node: Element) -> None:
-        """Put this very element (not a copy) in the graph and the indexes (a journal's)."""
-        if node.id in self.graph:
-            self._unindex(self._el(node.id))
-        self.graph.add_node(node.id, el=node)
-        self._by_kind.setdefault(node.kind, set()).add(node.id)
-        if node.site:
-            self._by_site.setdefault(node.site, set()).add(node.id)
+    def place_node(self, row: Row) -> None:
+        """Put an element's row in the graph and the indexes (a write's, a journal's)."""
+        node_id = value_of(row, "id")
+        if node_id in self.graph:
+            self._unindex(row_of(self.graph, node_id))
+        self.graph.add_node(node_id, row=row)
+        self._by_kind.setdefault(row[0], set()).add(node_id)
+        site = value_of(row, "site")
+        if site:
+            self._by_site.setdefault(site, set()).add(node_id)
 
     def drop_node(self, element_id: str) -> None:
         """Remove a node, its edges and its index entries, if it is there (a journal's)."""
         if element_id in self.graph:
-            self._unindex(self._el(element_id))
+            self._unindex(row_of(self.graph, element_id))
             self.graph.remove_node(element_id)
 
     def _put_node(self, node: Element) -> None:
-        self.place_node(node.model_copy(deep=True))
+        self.place_node(pack(node))
 
-    def _unindex(self, el: Element) -> None:
-        self._by_kind[el.kind].discard(el.id)
-        if el.site:
-            self._by_site.get(el.site, set()).discard(el.id)
+    def _unindex(self, row: Row) -> None:
+        node_id, site = value_of(row, "id"), value_of(row, "site")
+        self._by_kind[row[0]].discard(node_id)
+        if site:
+            self._by_site.get(site, set()).discard(node_id)
 
     def used_of(self, element_id: str) -> int | None:
         """How much of a pool is taken: VC-12 slots of a section, occupied outputs of a splitter."""
-        kind = self._el(element_id).kind
+        kind = kind_of(self.graph, element_id)
         if kind in ("TrunkSection", "PartnerLink"):
             return len(used_slots(self.graph, element_id))
         if kind == "Splitter":
@@ -241,13 +272,10 @@ class MemoryStore:
         """The riders of these elements (as `riders` finds them) that a write would affect."""
         rows = []
         for sid in self._reverse_closure(element_ids):
-            svc = self._el(sid)
-            if svc.kind != "Service":
+            if kind_of(self.graph, sid) != "Service":
                 continue
             cust = next((d for _, d, k in self.graph.out_edges(sid, keys=True) if k == "FOR"), None)
-            rows.append(
-                (svc.model_copy(deep=True), self._el(cust).model_copy(deep=True) if cust else None)
-            )
+            rows.append((self._el(sid), self._el(cust) if cust else None))
         return impact_of(list(element_ids), action, rows)
 
     def _require(self, element_id: str) -> Element:
@@ -399,11 +427,11 @@ class MemoryStore:
         with self.lock:
             if element_id not in self.graph:
                 return None
-            return self._el(element_id).model_copy(deep=True)
+            return self._el(element_id)
 
     def get_many(self, element_ids: Sequence[str]) -> dict[str, Element]:
         with self.lock:
-            return {i: self._el(i).model_copy(deep=True) for i in element_ids if i in self.graph}
+            return {i: self._el(i) for i in element_ids if i in self.graph}
 
     def find(self, query: FindQuery) -> Page[Element]:
         with self.lock:
@@ -412,17 +440,17 @@ class MemoryStore:
             )
             needle = query.text.lower() if query.text else None
             hits = []
-            for i in ids:
-                el = self._el(i)
-                if query.site is not None and el.site != query.site:
+            for i in ids:  # read from the rows: an element is built only for the page
+                row = row_of(self.graph, i)
+                if query.site is not None and value_of(row, "site") != query.site:
                     continue
-                if query.owner is not None and el.owner != query.owner:
+                if query.owner is not None and value_of(row, "owner") != query.owner:
                     continue
-                if query.status is not None and el.status != query.status:
+                if query.status is not None and value_of(row, "status") != query.status:
                     continue
                 if (needle or query.phone) and not (
-                    (needle and _matches_text(el, needle))
-                    or (query.phone and _matches_phone(el, query.phone))
+                    (needle and _matches_text(row, needle))
+                    or (query.phone and _matches_phone(row, query.phone))
                 ):
                     continue
                 hits.append(i)
@@ -431,7 +459,7 @@ class MemoryStore:
             page = hits[start : start + query.limit]
             more = start + query.limit < len(hits)
             return Page(
-                items=[self._el(i).model_copy(deep=True) for i in page],
+                items=[self._el(i) for i in page],
                 total=len(hits),
                 next_cursor=page[-1] if more and page else None,
             )
@@ -449,7 +477,7 @@ class MemoryStore:
             out = [
                 (
                     Edge.from_props(key, src, dst, data),
-                    self._el(dst if direction == "out" else src).model_copy(deep=True),
+                    self._el(dst if direction == "out" else src),
                 )
                 for src, dst, key, data in raw
                 if not types or key in types
@@ -478,7 +506,7 @@ class MemoryStore:
                     if key in _FAILURE and dst in depth:
                         edges.append((key, nid, dst, data.get("seq"), data.get("slots")))
             used = {n: u for n in depth if (u := self.used_of(n)) is not None}
-            nodes = {n: self._el(n).model_copy(deep=True) for n in depth}
+            nodes = {n: self._el(n) for n in depth}
         return Closure(root=element_id, nodes=nodes, depth=depth, edges=edges, used=used)
 
     def trace(self, element_id: str) -> Trace:
@@ -505,29 +533,40 @@ class MemoryStore:
             self._riders_cache.put(key, answer, reads)
             return answer
 
+    def warm_riders(self, kinds: Sequence[str] = WARMED_RIDERS) -> None:
+        """Compute and keep the riders (first page, as the API asks) of every resource of these
+        kinds not kept yet: a compaction does it, so the snapshot holds them and the first ask
+        after a start-up is a kept answer (each dropped as soon as a write touches what it read)."""
+        room = self._riders_cache.size // 2  # the rest for answers asked since
+        with self.lock:
+            for kind in kinds:
+                for rid in sorted(self._by_kind.get(kind, ()))[:room]:
+                    self.riders([rid])
+
     def _riders(
         self, element_ids: Sequence[str], first: int, after: str | None, reads: set[str]
     ) -> Riders:
         """`riders` under the lock, noting in `reads` every node it read."""
         reached = self._reverse_closure(element_ids)
         reads |= reached
-        services = sorted(i for i in reached if self._el(i).kind == "Service")
+        nodes = self.graph.nodes
+        services = sorted(i for i in reached if nodes[i]["row"][0] == "Service")
         rows: list[RiderRow] = []
         customer_of: dict[str, str | None] = {}
-        for sid in services:
-            svc = self._el(sid)
+        for sid in services:  # counted from the rows: no element is built for the totals
             cust_id = next((d for d, keys in self.graph.succ[sid].items() if "FOR" in keys), None)
             customer_of[sid] = cust_id
+            cust = None
             if cust_id is not None:
                 reads.add(cust_id)
-            cust = self._el(cust_id) if cust_id else None
+                cust = nodes[cust_id]["row"]
             rows.append(
                 RiderRow(
                     service_id=sid,
-                    product=getattr(svc, "product", None),
+                    product=value_of(nodes[sid]["row"], "product"),
                     customer_id=cust_id,
-                    customer_type=getattr(cust, "customer_type", None),
-                    sla_tier=getattr(cust, "sla_tier", None),
+                    customer_type=value_of(cust, "customer_type") if cust else None,
+                    sla_tier=value_of(cust, "sla_tier") if cust else None,
                 )
             )
         start = bisect_right(services, after) if after is not None else 0
@@ -536,14 +575,14 @@ class MemoryStore:
         for sid in page:
             ids = self._forward_closure(sid)
             reads.update(ids)
-            chain = [self._el(n) for n in ids]
+            status = {n: value_of(nodes[n]["row"], "status") for n in ids}
             cust_id = customer_of[sid]
             items.append(
                 Rider(
-                    service=self._el(sid).model_copy(deep=True),
-                    customer=self._el(cust_id).model_copy(deep=True) if cust_id else None,
-                    health=health_of([e.status for e in chain]),
-                    impaired_by=impairments(chain),
+                    service=self._el(sid),
+                    customer=self._el(cust_id) if cust_id else None,
+                    health=health_of(list(status.values())),
+                    impaired_by=sorted(n for n, s in status.items() if s in DOWN | DEGRADED),
                 )
             )
         more = start + first < len(services)
@@ -572,6 +611,7 @@ class MemoryStore:
             if ack is not None and status_needs_ack(old, status):
                 check(ack, self._impact([element_id], f"status change to {status}"))
             el.status = status  # type: ignore[assignment]
+            self.place_node(pack(el))  # the element is a copy: its row is the stored state
             return self._enter([history.status_changed(element_id, old, status)], actor, reason)[0]
 
     def history(
@@ -579,13 +619,16 @@ class MemoryStore:
     ) -> list[ChangeRecord]:
         with self.lock:
             mine = self._history if element_id is None else self._history_of.get(element_id, [])
-            rows = [
-                r
-                for r in reversed(mine)
-                if (element_id is not None or history.listed_once(r))
-                and (actor is None or r.actor == actor)
-            ]
-        return rows[:limit]
+            rows = []
+            for r in reversed(mine):  # the newest first, unpacked only up to the limit
+                if len(rows) >= limit:
+                    break
+                if actor is not None and r[H_ACTOR] != actor:
+                    continue
+                if element_id is None and r[H_EDGE_SRC] is not None and r[H_EDGE_SRC] != r[0]:
+                    continue  # an edge's entry is listed once, at its source (listed_once)
+                rows.append(unpack_entry(r))
+        return rows
 
     def history_many(
         self, element_ids: Sequence[str], *, limit: int = 100
@@ -633,7 +676,7 @@ class MemoryStore:
                         entries += history.edge_entries(kind, key, src, dst, data, None, [other])
                 (asked if i in element_ids else cascaded).extend(entries)
             for i in doomed:
-                self._unindex(self._el(i))
+                self._unindex(row_of(self.graph, i))
                 self.graph.remove_node(i)
             self._enter(asked, actor, "delete")
             self._enter(cascaded, actor, "cascade delete")
@@ -858,7 +901,7 @@ class MemoryStore:
                 self._put_node(from_props(props))
             for i in undo.created_nodes:
                 if i in self.graph:
-                    self._unindex(self._el(i))
+                    self._unindex(row_of(self.graph, i))
                     self.graph.remove_node(i)
             if undo.history_ids and undo.since is not None:
                 self.forget_history(set(undo.history_ids), undo.actor, undo.reason, undo.since)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pboss.inventory.errors import TxConflict
 from pboss.inventory.events import NewEvent
 from pboss.inventory.memory.occupancy import pon_load, used_slots
+from pboss.inventory.memory.rows import element
 from pboss.inventory.model import Edge, Element
 from pboss.inventory.transaction import AlreadyExists, Direction, Facts
 
@@ -40,14 +41,14 @@ class MemoryTx:
             raise RuntimeError("a transaction read after writing (not allowed: see transaction.py)")
 
     def _el(self, element_id: str) -> Element:
-        return self.graph.nodes[element_id]["el"]
+        return element(self.graph, element_id)
 
     def lock(self, ids: Iterable[str]) -> dict[str, Element]:
         return self.peek(ids)
 
     def peek(self, ids: Iterable[str]) -> dict[str, Element]:
         self._reading()
-        return {i: self._el(i).model_copy(deep=True) for i in sorted(set(ids)) if i in self.graph}
+        return {i: self._el(i) for i in sorted(set(ids)) if i in self.graph}
 
     def claim(
         self, ids: Sequence[str], *, lead: Sequence[str] = ()
@@ -59,7 +60,7 @@ class MemoryTx:
                 continue
             el = self._el(i)
             facts = Facts(
-                element=el.model_copy(deep=True),
+                element=el,
                 incoming=sorted({k for _, _, k in self.graph.in_edges(i, keys=True)}),
             )
             if el.kind in _SECTIONS:

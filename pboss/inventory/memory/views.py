@@ -10,13 +10,14 @@ import networkx as nx
 
 from pboss.inventory.errors import NotFound
 from pboss.inventory.memory.occupancy import SLOT_EDGES, has_in, pon_load, used_slots
+from pboss.inventory.memory.rows import element, kind_of
 from pboss.inventory.model import Element
 from pboss.inventory.results import PortView, SiteView, SlotUse, SplitterView, TransportLink
 from pboss.inventory.transaction import BUSY_BY
 
 
 def _el(graph: nx.MultiDiGraph, element_id: str) -> Element:
-    return graph.nodes[element_id]["el"]
+    return element(graph, element_id)
 
 
 def at_site(
@@ -80,9 +81,7 @@ def site_view(graph: nx.MultiDiGraph, by_site: Mapping[str, set[str]], site_id: 
         for p, _, k in graph.in_edges(ne.id, keys=True):
             if k == "PART_OF":
                 busy = has_in(graph, p, BUSY_BY["Port"])
-                ports.append(
-                    PortView(port=_el(graph, p).model_copy(deep=True), ne=ne.id, busy=busy)
-                )
+                ports.append(PortView(port=_el(graph, p), ne=ne.id, busy=busy))
     ports.sort(key=lambda v: v.port.id)
     return SiteView(
         site=site.model_copy(deep=True),
@@ -104,7 +103,7 @@ def transport_links(graph: nx.MultiDiGraph, by_kind: Mapping[str, set[str]]) -> 
             for _, dst, k in graph.out_edges(lid, keys=True):
                 if k != "TERMINATES":
                     continue
-                if _el(graph, dst).kind == "NE":
+                if kind_of(graph, dst) == "NE":
                     ends.append(dst)
                 else:
                     ends += [d for _, d, k2 in graph.out_edges(dst, keys=True) if k2 == "PART_OF"]
@@ -112,7 +111,7 @@ def transport_links(graph: nx.MultiDiGraph, by_kind: Mapping[str, set[str]]) -> 
             used = used_slots(graph, lid)
             out.append(
                 TransportLink(
-                    link=_el(graph, lid).model_copy(deep=True),
+                    link=_el(graph, lid),
                     a_ne=ends[0] if ends else None,
                     z_ne=ends[1] if len(ends) > 1 else None,
                     used_slots=used,
