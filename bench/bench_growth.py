@@ -321,22 +321,29 @@ def _stopped(stop: Stopped, bundle: Path, results: dict[str, dict[str, Any]]) ->
     whole from it and the per-element rates of the last scale measured to the end."""
     rows, size = _manifest_elements(bundle)
     out: dict[str, Any] = {"seconds": stop.seconds, "progress": stop.progress, "rows": rows}
-    got = re.search(r"\] (\d+)% ([\d,]+) rows", stop.progress)
+    got = re.search(r"rows, ([\d.]+) (B|KB|MB|GB) ", stop.progress)
     text = f"stopped after {stop.seconds:.0f} s, pass 1 at {stop.progress or 'its start'}"
-    if got and int(got.group(1)) > 0:
-        done = int(got.group(1)) / 100
+    if got and float(got.group(1)) > 0:
+        unit = 1024 ** ("B", "KB", "MB", "GB").index(got.group(2))
+        done = float(got.group(1)) * unit / size
+        out["pass1_fraction"] = done
         out["pass1_estimate"] = pass1 = stop.seconds / done
         text += f"; pass 1 extrapolated: {pass1:.0f} s for {size / 2**20:,.0f} MB"
         measured = [r["import"] for r in results.values() if "import" in r]
         if measured:
             ref = measured[-1]
             ratio = rows / ref["elements"]
-            rest = {k: v * ratio for k, v in ref["phases"].items() if k not in ("validate", "csv")}
+            rest = {  # the server's stop and start do not grow with the graph
+                k: v * (ratio if k in ("import", "schema", "check") else 1)
+                for k, v in ref["phases"].items()
+                if k not in ("validate", "csv")
+            }
             out["rest_estimate"] = rest
             total = pass1 + sum(rest.values())
             out["estimate"] = total
             text += (
-                f"; the other phases scaled by elements from the scale before (x{ratio:.1f}): "
+                f"; import, schema and check scaled by rows from the scale before (x{ratio:.1f}), "
+                f"stop and start as measured there: "
                 f"{sum(rest.values()):.0f} s; ESTIMATED end to end {total:.0f} s (not measured)"
             )
     out["text"] = text
