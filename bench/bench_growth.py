@@ -99,6 +99,9 @@ def child_baseline(bundle: Path, uri: str, batch: int) -> None:
     """bench_load.py's bare UNWIND loop into the (empty) database; print one JSON line."""
     import bench_load
 
+    from pboss.bootstrap import register_kinds
+
+    register_kinds()  # kinds other packages add (Crew): the bundle has their files
     started = time.perf_counter()
     elements = bench_load._baseline(bundle, uri, batch)
     seconds = time.perf_counter() - started
