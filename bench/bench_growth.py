@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--work", default=str(ROOT / ".pboss" / "bench-data"))
     p.add_argument("--importer-heap", default="2g")
     p.add_argument("--importer-off-heap", default="4g", help="the importer's off-heap cap")
-    p.add_argument("--workers", type=int, help="pass 1's processes (default: one per core)")
+    p.add_argument("--workers", type=int, help="pass 1's processes (default 1)")
     p.add_argument(
         "--limit",
         type=float,

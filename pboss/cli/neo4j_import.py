@@ -38,8 +38,11 @@ def import_bundles(
     port: int = typer.Option(7687, help="Bolt port, when the instance must be started first"),
     heap: str = typer.Option("1g", help="server heap, when the instance must be started first"),
     pagecache: str = typer.Option("512m", help="page cache, when it must be started first"),
-    workers: int | None = typer.Option(
-        None, min=1, help="processes reading and parsing rows in pass 1 (default: one per core)"
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="processes reading and parsing rows in pass 1 (same result; measured no faster: "
+        "see bench/README.md)",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
 ) -> None:

@@ -12,12 +12,18 @@ the serial pass would write, and a refused load writes nothing either way.
 
 Memory stays flat: at most `2 x workers + 1` segments are parsed and not yet checked, and workers
 send rows back stripped of what the checks no longer read (raw input mappings).
+
+Measured (bench/README.md, "Growth"): it does not pay on this design's terms. Taking a parsed
+row back from a worker (unpickling its record, facts and properties, and the garbage collector's
+passes over them) costs this process about what reading and parsing it did, so the process that
+checks and writes, the one every row goes through, is no faster, and the pass needs twice the
+CPU and memory. It is therefore not the default (`workers=1`); it stays for the record and for
+measuring, with tests that hold it to the serial pass's issues, order and files.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -50,14 +56,6 @@ class Segment:
     #: the file's last segment: its lines (blank ones included) and the file's line count
     last: bool
     lines_in_file: int
-
-
-def default_workers() -> int:
-    """Worker processes for pass 1: one per core the process may run on (at least one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def split(source: int, path: Path, segment_bytes: int | None = None) -> list[Segment]:
