@@ -67,7 +67,7 @@ def child_import(
         home,
         max_off_heap=off_heap,
         importer_heap=heap,
-        workers=workers,
+        workers=workers or 1,
         progress=PlainProgress(every=10),
     )
     seconds = time.perf_counter() - started
