@@ -247,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         "--limit",
         type=float,
         help="stop an import after this many seconds and estimate it from how far pass 1 got "
-        "and the per-element rates of the scale before it (said so in the output)",
+        "and the per-element rates of the scale before it (said so in the output); not the "
+        "first scale's, which is that base",
     )
     p.add_argument("--child", choices=["import", "baseline"], help=argparse.SUPPRESS)
     p.add_argument("--bundle", help=argparse.SUPPRESS)
@@ -285,7 +286,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.workers is not None:
             cmd += ["--workers", str(args.workers)]
         try:
-            imp = _child(cmd, args.limit)
+            # the limit is for the scales after one measured to the end (the estimate's base)
+            measured = any("import" in r for r in results.values())
+            imp = _child(cmd, args.limit if measured else None)
         except Stopped as stop:
             results[scale]["stopped"] = _stopped(stop, bundle, results)
             print(f"{scale} import: {results[scale]['stopped']['text']}", flush=True)
