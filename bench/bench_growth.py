@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -49,16 +50,29 @@ TARGETS = {
 # ---- children: one import, one baseline load ---------------------------------------------------
 
 
-def child_import(bundle: Path, home: Path, off_heap: str | None, heap: str) -> None:
-    """Bulk-import the bundle into `home`'s empty database; print one JSON line."""
+def child_import(
+    bundle: Path, home: Path, off_heap: str | None, heap: str, workers: int | None
+) -> None:
+    """Bulk-import the bundle into `home`'s empty database; print one JSON line (and pass 1's
+    progress on stderr, so a run stopped part-way still shows how far it got)."""
     from pboss.bootstrap import register_kinds
     from pboss.loaders.initial import initial_import
+    from pboss.loaders.progress import PlainProgress
 
     register_kinds()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    report = initial_import([bundle], home, max_off_heap=off_heap, importer_heap=heap)
+    report = initial_import(
+        [bundle],
+        home,
+        max_off_heap=off_heap,
+        importer_heap=heap,
+        workers=workers or 1,
+        progress=PlainProgress(every=10),
+    )
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     written = report.written
     elements = sum(written.nodes_by_kind.values()) + sum(written.edges_by_type.values())
     print(
@@ -72,6 +86,10 @@ def child_import(bundle: Path, home: Path, off_heap: str | None, heap: str) -> N
                 "patched": report.settled.patched if report.settled else None,
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,
                 "maxrss_mb": usage.ru_maxrss / 1024,
+                # pass 1's workers and the importer's JVM (the largest of them)
+                "children_cpu_seconds": children.ru_utime + children.ru_stime,
+                "children_maxrss_mb": children.ru_maxrss / 1024,
+                "load_average": [load_before, os.getloadavg()[0]],
             }
         )
     )
@@ -81,19 +99,43 @@ def child_baseline(bundle: Path, uri: str, batch: int) -> None:
     """bench_load.py's bare UNWIND loop into the (empty) database; print one JSON line."""
     import bench_load
 
+    from pboss.bootstrap import register_kinds
+
+    register_kinds()  # kinds other packages add (Crew): the bundle has their files
     started = time.perf_counter()
     elements = bench_load._baseline(bundle, uri, batch)
     seconds = time.perf_counter() - started
     print(json.dumps({"elements": elements, "seconds": seconds}))
 
 
-def _child(args: list[str]) -> dict[str, Any]:
-    """Run this script as a child with `args`; its last stdout line as JSON."""
+class Stopped(Exception):
+    """A child ran past its time limit; `progress` is the last progress line it printed."""
+
+    def __init__(self, seconds: float, progress: str):
+        super().__init__(f"stopped after {seconds:.0f} s at {progress!r}")
+        self.seconds = seconds
+        self.progress = progress
+
+
+def _child(args: list[str], limit: float | None = None) -> dict[str, Any]:
+    """Run this script as a child with `args`; its last stdout line as JSON; Stopped when it
+    runs past `limit` seconds (killed, with its whole process group)."""
     cmd = [sys.executable, __file__, *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
-    if done.returncode != 0:
-        raise SystemExit(f"{args[0]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        out, err = proc.communicate()
+        lines = [ln for ln in err.splitlines() if ln.startswith("[")]
+        raise Stopped(time.perf_counter() - started, lines[-1] if lines else "") from None
+    if proc.returncode != 0:
+        raise SystemExit(f"{args[0]} failed:\n{out[-2000:]}\n{err[-4000:]}")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # ---- the instance ------------------------------------------------------------------------------
@@ -200,13 +242,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--work", default=str(ROOT / ".pboss" / "bench-data"))
     p.add_argument("--importer-heap", default="2g")
     p.add_argument("--importer-off-heap", default="4g", help="the importer's off-heap cap")
+    p.add_argument("--workers", type=int, help="pass 1's processes (default 1)")
+    p.add_argument(
+        "--limit",
+        type=float,
+        help="stop an import after this many seconds and estimate it from how far pass 1 got "
+        "and the per-element rates of the scale before it (said so in the output); not the "
+        "first scale's, which is that base",
+    )
     p.add_argument("--child", choices=["import", "baseline"], help=argparse.SUPPRESS)
     p.add_argument("--bundle", help=argparse.SUPPRESS)
     p.add_argument("--uri", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     home = Path(args.home).resolve()
     if args.child == "import":
-        child_import(Path(args.bundle), home, args.importer_off_heap, args.importer_heap)
+        child_import(
+            Path(args.bundle), home, args.importer_off_heap, args.importer_heap, args.workers
+        )
         return
     if args.child == "baseline":
         child_baseline(Path(args.bundle), args.uri, args.batch_size)
@@ -228,14 +280,28 @@ def main(argv: list[str] | None = None) -> None:
         if scale not in args.scales:
             continue
         _fresh_database(home, args.port, args.heap, args.pagecache)
-        imp = _child(["--child", "import", "--bundle", str(bundle), "--home", str(home),
-                      "--importer-heap", args.importer_heap,
-                      "--importer-off-heap", args.importer_off_heap])  # fmt: skip
+        cmd = ["--child", "import", "--bundle", str(bundle), "--home", str(home),
+               "--importer-heap", args.importer_heap,
+               "--importer-off-heap", args.importer_off_heap]  # fmt: skip
+        if args.workers is not None:
+            cmd += ["--workers", str(args.workers)]
+        try:
+            # the limit is for the scales after one measured to the end (the estimate's base)
+            measured = any("import" in r for r in results.values())
+            imp = _child(cmd, args.limit if measured else None)
+        except Stopped as stop:
+            results[scale]["stopped"] = _stopped(stop, bundle, results)
+            print(f"{scale} import: {results[scale]['stopped']['text']}", flush=True)
+            continue
         results[scale]["import"] = imp
         phases = ", ".join(f"{k} {v:.1f} s" for k, v in imp["phases"].items())
         print(f"{scale} import: {imp['nodes']:,} nodes + {imp['edges']:,} edges in "
               f"{imp['seconds']:.1f} s end to end ({phases}); pboss peak RSS "
-              f"{imp['maxrss_mb']:.0f} MB", flush=True)  # fmt: skip
+              f"{imp['maxrss_mb']:.0f} MB, largest child (pass 1 worker or importer JVM) "
+              f"{imp['children_maxrss_mb']:.0f} MB; CPU {imp['cpu_seconds']:.0f} s + children "
+              f"{imp['children_cpu_seconds']:.0f} s; load average "
+              f"{imp['load_average'][0]:.1f} -> {imp['load_average'][1]:.1f}",
+              flush=True)  # fmt: skip
         info = local.status(home) or {}
         reads = measure_reads(str(info["uri"]), local.credentials(home), args.samples, args.seed)
         results[scale]["reads"] = reads
@@ -248,10 +314,55 @@ def main(argv: list[str] | None = None) -> None:
     _summary(results, args.scales, baselines)
 
 
+def _manifest_elements(bundle: Path) -> tuple[int, int]:
+    """(rows, bytes) of a bundle, from its manifest's row counts and its files' sizes."""
+    meta = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    rows = sum(int(f.get("rows") or 0) for f in meta.get("files", []))
+    size = sum(p.stat().st_size for p in bundle.rglob("*.ndjson"))
+    return rows, size
+
+
+def _stopped(stop: Stopped, bundle: Path, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What a stopped import measured (pass 1's bytes and rows so far) and an estimate of the
+    whole from it and the per-element rates of the last scale measured to the end."""
+    rows, size = _manifest_elements(bundle)
+    out: dict[str, Any] = {"seconds": stop.seconds, "progress": stop.progress, "rows": rows}
+    got = re.search(r"rows, ([\d.]+) (B|KB|MB|GB) ", stop.progress)
+    text = f"stopped after {stop.seconds:.0f} s, pass 1 at {stop.progress or 'its start'}"
+    if got and float(got.group(1)) > 0:
+        unit = 1024 ** ("B", "KB", "MB", "GB").index(got.group(2))
+        done = float(got.group(1)) * unit / size
+        out["pass1_fraction"] = done
+        out["pass1_estimate"] = pass1 = stop.seconds / done
+        text += f"; pass 1 extrapolated: {pass1:.0f} s for {size / 2**20:,.0f} MB"
+        measured = [r["import"] for r in results.values() if "import" in r]
+        if measured:
+            ref = measured[-1]
+            ratio = rows / ref["elements"]
+            rest = {  # the server's stop and start do not grow with the graph
+                k: v * (ratio if k in ("import", "schema", "check") else 1)
+                for k, v in ref["phases"].items()
+                if k not in ("validate", "csv")
+            }
+            out["rest_estimate"] = rest
+            total = pass1 + sum(rest.values())
+            out["estimate"] = total
+            text += (
+                f"; import, schema and check scaled by rows from the scale before (x{ratio:.1f}), "
+                f"stop and start as measured there: "
+                f"{sum(rest.values()):.0f} s; ESTIMATED end to end {total:.0f} s (not measured)"
+            )
+    out["text"] = text
+    return out
+
+
 def _summary(results: dict[str, dict[str, Any]], scales: list[str], baselines: list[str]) -> None:
     """The table: load phases, the import step against the baseline, reads and their ratios."""
     print()
     for scale in scales:
+        if "import" not in results[scale]:
+            print(f"{scale:7s} {results[scale]['stopped']['text']}")
+            continue
         imp = results[scale]["import"]
         ph = imp["phases"]
         rate = imp["elements"] / ph["import"]
@@ -267,7 +378,8 @@ def _summary(results: dict[str, dict[str, Any]], scales: list[str], baselines: l
     if len(scales) >= 2:
         a, b = scales[0], scales[-1]
         for op in OPS:
-            ra, rb = results[a]["reads"].get(op), results[b]["reads"].get(op)
+            ra = results[a].get("reads", {}).get(op)
+            rb = results[b].get("reads", {}).get(op)
             if not ra or not rb:
                 continue
             line = (f"{op:12s} {a} p50 {ra['p50']:.2f} / p99 {ra['p99']:.2f} ms, {b} p50 "

@@ -38,6 +38,12 @@ def import_bundles(
     port: int = typer.Option(7687, help="Bolt port, when the instance must be started first"),
     heap: str = typer.Option("1g", help="server heap, when the instance must be started first"),
     pagecache: str = typer.Option("512m", help="page cache, when it must be started first"),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="processes reading and parsing rows in pass 1 (same result; measured no faster: "
+        "see bench/README.md)",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
 ) -> None:
     """First load of an EMPTY database with Neo4j's bulk importer (validated as `pboss load`)."""
@@ -55,7 +61,7 @@ def import_bundles(
         if csv_only is not None:
             report = write_import_files(
                 paths, csv_only, catalog=catalog, encoding=encoding, max_issues=max_issues,
-                index_entries=index_entries, progress=progress,
+                index_entries=index_entries, progress=progress, workers=workers,
             )  # fmt: skip
         else:
             where = home if home is not None else neo4j_local.default_home()
@@ -63,7 +69,7 @@ def import_bundles(
                 paths, where, catalog=catalog, encoding=encoding, max_issues=max_issues,
                 index_entries=index_entries, importer_heap=importer_heap, threads=threads,
                 max_off_heap=max_off_heap, port=port, heap=heap, pagecache=pagecache,
-                progress=progress,
+                progress=progress, workers=workers,
             )  # fmt: skip
     except LoadRefused as exc:
         progress.close()

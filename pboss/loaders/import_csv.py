@@ -49,13 +49,17 @@ def _quote(text: str) -> str:
 def encode(value: Any) -> tuple[str, str] | None:
     """(the importer's type, the field) of a property value, or None when CSV cannot carry it
     exactly (it is then patched in after the import)."""
+    if type(value) is str:  # the common case first, without a generator per value
+        if "\n" in value or "\r" in value or "\x00" in value:
+            return None
+        return "string", (_quote(value) if '"' in value else f'"{value}"')
     if isinstance(value, bool):
         return "boolean", "true" if value else "false"
     if isinstance(value, int):
         return "long", str(value)
     if isinstance(value, float):
         return ("double", repr(value)) if math.isfinite(value) else None
-    if isinstance(value, str):
+    if isinstance(value, str):  # a str subclass
         if any(c in value for c in _UNSAFE_TEXT):
             return None
         return "string", _quote(value)

@@ -29,11 +29,13 @@ from pboss.inventory.neo4j.imported import INDEX_WAIT_SECONDS, Settled, first_no
 from pboss.inventory.neo4j.queries.imports import AWAIT_INDEXES
 from pboss.inventory.neo4j.store import Neo4jStore
 from pboss.inventory.store import GraphStore
+from pboss.loaders import loader
 from pboss.loaders.chunks import batched
 from pboss.loaders.import_csv import CsvSink, Written, read_patches
 from pboss.loaders.issues import LoadError, LoadRefused
 from pboss.loaders.lines import check_encoding
-from pboss.loaders.loader import CHUNK, NativeSource, _checked
+from pboss.loaders.loader import NativeSource, _checked
+from pboss.loaders.parallel import validate_in_parallel
 from pboss.loaders.progress import NoProgress, Progress
 from pboss.loaders.validate import Validation, Validator
 
@@ -83,8 +85,11 @@ def _pass1(
     max_issues: int,
     index_entries: int | None,
     progress: Progress,
+    workers: int,
 ) -> tuple[list[str], Validation, Written, dict[str, float]]:
-    """Validate the bundles as `pboss load` does, writing accepted rows as CSV at once."""
+    """Validate the bundles as `pboss load` does, writing accepted rows as CSV at once; with
+    more than one worker, reading and parsing rows runs in that many processes (`parallel.py`:
+    the same result, measured no faster, so not the default)."""
     started = time.perf_counter()
     source = NativeSource(paths)
     enc = check_encoding(encoding or source.default_encoding())
@@ -100,18 +105,11 @@ def _pass1(
     )
     try:
         progress.phase("validate", sum(f.path.stat().st_size for f in files))
-        for i in range(len(files)):
-            validator.begin_file(i, source.kinds_done(i))
-            records = source.records(i, enc, progress)
-            stop = False
-            for rows in _checked(validator, batched(records, CHUNK)):
-                progress.advance(rows=rows)
-                if validator.too_many:
-                    stop = True
-                    break
-            validator.end_file()
-            if stop:
-                break
+        if workers > 1:
+            kinds_done = [source.kinds_done(i) for i in range(len(files))]
+            validate_in_parallel(validator, files, kinds_done, enc, progress, workers=workers)
+        else:
+            _serial(validator, source, enc, progress)
         validation = validator.finish()
         progress.done()
     finally:
@@ -120,6 +118,22 @@ def _pass1(
     total = time.perf_counter() - started
     seconds = {"validate": total - written.seconds, "csv": written.seconds}
     return [f.display for f in files], validation, written, seconds
+
+
+def _serial(validator: Validator, source: NativeSource, enc: str, progress: Progress) -> None:
+    """Pass 1 in this process alone, file by file, as `pboss load` runs it."""
+    for i in range(len(source.files)):
+        validator.begin_file(i, source.kinds_done(i))
+        records = source.records(i, enc, progress)
+        stop = False
+        for rows in _checked(validator, batched(records, loader.CHUNK)):
+            progress.advance(rows=rows)
+            if validator.too_many:
+                stop = True
+                break
+        validator.end_file()
+        if stop:
+            break
 
 
 def _refuse_unless_empty(store: Neo4jStore, where: str) -> None:
@@ -143,6 +157,7 @@ def write_import_files(
     max_issues: int = 1000,
     index_entries: int | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ImportReport:
     """Validate and write the importer's files and command line to `out_dir` (for a server run
     elsewhere); LoadRefused (and no files) when a row is invalid."""
@@ -158,6 +173,7 @@ def write_import_files(
         max_issues=max_issues,
         index_entries=index_entries,
         progress=progress or NoProgress(),
+        workers=workers,
     )
     if not validation.ok:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -183,6 +199,7 @@ def initial_import(
     pagecache: str = "512m",
     timeout: float = 600,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ImportReport:
     """Bulk-import bundles into the empty database of the launcher's `home` (started first if
     it is not running, with `port`, `heap`, `pagecache`); see the module docstring.
@@ -215,6 +232,7 @@ def initial_import(
             max_issues=max_issues,
             index_entries=index_entries,
             progress=progress,
+            workers=workers,
         )
         if not validation.ok:
             shutil.rmtree(work, ignore_errors=True)

@@ -53,13 +53,29 @@ def read_lines(
     encoding: str,
     display: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    first_line: int = 1,
 ) -> Iterator[Line]:
-    """Yield the file's lines (endings stripped); undecodable lines carry an issue, not text."""
+    """Yield the file's lines (endings stripped); undecodable lines carry an issue, not text.
+
+    `start`, `end` and `first_line` read one segment of the file: the lines from byte `start`
+    (a line's first byte, numbered `first_line`) to byte `end` (a line's first byte, or the end),
+    as parallel pass 1 does (`parallel.py`).
+    """
     codec = check_encoding(encoding)
     shown = display or str(path)
     pending = 0
+    left = end - start if end is not None else -1
     with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
+        if start:
+            fh.seek(start)
+        for number, raw in enumerate(fh, start=first_line):
+            if left >= 0:
+                if left == 0:
+                    break
+                left -= len(raw)
             pending += len(raw)
             if on_bytes is not None and number % _REPORT_EVERY == 0:
                 on_bytes(pending)

@@ -260,12 +260,28 @@ def _salvage_id(rec: Record) -> None:
 
 
 def read_records(
-    source: int, file: InputFile, encoding: str, on_bytes: Callable[[int], None] | None = None
+    source: int,
+    file: InputFile,
+    encoding: str,
+    on_bytes: Callable[[int], None] | None = None,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    first_line: int = 1,
+    count_rows: bool = True,
 ) -> Iterator[Record]:
-    """Yield one record per non-blank line; bad JSON, bad bytes and truncation become issues."""
+    """Yield one record per non-blank line; bad JSON, bad bytes and truncation become issues.
+
+    For a segment of the file (`start`, `end`, `first_line`: see `lines.read_lines`), with
+    `count_rows` false, rows are not counted against the manifest: whoever reads the segments
+    does that (`parallel.py`).
+    """
     rows = 0
     last = 0
-    for line in read_lines(file.path, encoding, file.display, on_bytes):
+    lines = read_lines(
+        file.path, encoding, file.display, on_bytes, start=start, end=end, first_line=first_line
+    )
+    for line in lines:
         last = line.number
         if line.issue is not None:
             rows += 1
@@ -298,8 +314,18 @@ def read_records(
         else:
             _node_input(rec, row, file.kind)
         yield rec
-    if file.expected_rows is not None and rows != file.expected_rows:
-        reason = f"{rows} row(s) but the manifest lists {file.expected_rows} (truncated or edited?)"
-        yield Record(
-            source, file.display, last + 1, "", issues=[RowIssue(file.display, last + 1, 1, reason)]
-        )
+    if count_rows:
+        mismatch = rows_mismatch(source, file, rows, last)
+        if mismatch is not None:
+            yield mismatch
+
+
+def rows_mismatch(source: int, file: InputFile, rows: int, last: int) -> Record | None:
+    """The record reporting that a file has `rows` rows (its last line `last`) where the
+    manifest lists another count, or None when they agree (or it lists none)."""
+    if file.expected_rows is None or rows == file.expected_rows:
+        return None
+    reason = f"{rows} row(s) but the manifest lists {file.expected_rows} (truncated or edited?)"
+    return Record(
+        source, file.display, last + 1, "", issues=[RowIssue(file.display, last + 1, 1, reason)]
+    )

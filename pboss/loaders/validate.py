@@ -42,7 +42,8 @@ _SLOT_HOLDERS = ["ROUTED_OVER", "HOLDS"]
 
 #: One reference of a record: (the field holding it, the id, the kind it must be or None).
 #: A plain tuple: a million rows make a couple of million of them.
-_Ref = tuple[str, str, str | None]
+Ref = tuple[str, str, str | None]
+_Ref = Ref
 
 
 @dataclass
@@ -97,6 +98,13 @@ class Validation:
     def ok(self) -> bool:
         """True when every row is valid."""
         return not self.bad and self.issue_count == 0
+
+
+def parse_chunk(records: Sequence[Record], catalog: Catalog) -> Chunk:
+    """The part of pass 1 no earlier row affects: the model's and the catalog's checks and the
+    references each row makes (`Validator.parse`; parallel pass 1 runs it in other processes)."""
+    parsed = [parse_record(r, catalog) for r in records]
+    return Chunk(records, parsed, [Validator._refs(p) for p in parsed])
 
 
 def _digest(element_id: str) -> int:
@@ -221,8 +229,7 @@ class Validator:
         """Step 1 of `check`: the model and catalog, and the references rows make (nothing here
         depends on earlier chunks, so the next chunk can be parsed while this one's look-ups
         run on disk)."""
-        parsed = [parse_record(r, self.catalog) for r in records]
-        return Chunk(records, parsed, [self._refs(p) for p in parsed])
+        return parse_chunk(records, self.catalog)
 
     def prefetch(self, chunk: Chunk) -> None:
         """Step 2 of `check`: start reading the index entries the chunk will look up (after
