@@ -22,6 +22,7 @@ from fastapi.responses import Response
 
 from pboss.console.ask import ask, caller
 from pboss.console.render import page
+from pboss.console.trace_svg import partner_colour
 from pboss.console.validate import check_text
 from pboss.graphql.inventory.queries import phone_digits
 from pboss.graphql.permissions import sees_phones
@@ -73,6 +74,12 @@ class Hit:
     element: dict[str, Any]
     href: str | None
     rank: int
+
+    @property
+    def colour(self) -> str | None:
+        """A partner's element in that partner's colour, as on the trace pictures."""
+        owner = self.element.get("owner") or "self"
+        return partner_colour(owner)[0] if owner != "self" else None
 
 
 @dataclass

@@ -35,7 +35,7 @@ fragment HopFields on Hop {
   partner { id name }
 }
 fragment TraceFields on Trace {
-  root { id kind name ... on Service { product } }
+  root { id kind name owner partner { name } ... on Service { product } }
   health impairedBy
   hops { ...HopFields }
 }
@@ -130,6 +130,8 @@ def _row(trace: dict[str, Any], faults: dict[str, list[str]]) -> TraceRow:
         )
     what = root.get("product") or root["kind"]
     name = f" {root['name']}" if root.get("name") and root["name"] != root["id"] else ""
+    if root.get("owner", "self") != "self":
+        what += f", {(root.get('partner') or {}).get('name') or root['owner']}"
     return TraceRow(
         id=root["id"],
         heading=f"{root['id']}{name} ({what})",

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 #: Box size and spacing (px); a line holds at most `PER_LINE` boxes before it wraps.
-BOX_W, BOX_H, GAP, MARGIN = 176, 112, 34, 16
+BOX_W, BOX_H, GAP, MARGIN = 168, 112, 30, 16
 PER_LINE = 6
 ROW_TITLE_H, LINE_GAP = 30, 26
 #: Text units (a CJK character counts two) that fit on one line of a box.
-BOX_TEXT_UNITS = 27
+BOX_TEXT_UNITS = 26
 FONT = (
     'system-ui, "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", '
     '"Microsoft YaHei", "PingFang SC", sans-serif'
@@ -95,6 +95,11 @@ class HopBox:
         if not self.is_partner:
             return "own network"
         return self.partner_name or self.owner
+
+    @property
+    def colour(self) -> str:
+        """The colour its owner is drawn in (a partner's own colour, else neutral ink)."""
+        return partner_colour(self.owner)[0] if self.is_partner else OWN_STROKE
 
     @property
     def use_label(self) -> str:
