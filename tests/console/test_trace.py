@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import Any
+from urllib.parse import quote
 
 from pboss.console.trace_svg import (
     FAULTY_STROKE,
@@ -16,6 +17,7 @@ from pboss.console.trace_svg import (
     partner_colour,
     render_trace_svg,
 )
+from pboss.inventory.demo import demo_network
 from tests.api.conftest import CRM, ENGINEER, PARTNER_OC, PARTNER_TT
 from tests.console.conftest import Console
 
@@ -196,3 +198,27 @@ def test_texts_are_escaped_and_long_paths_wrap() -> None:
                  if g.get("class") == "hop"})  # fmt: skip
     assert len(ys) == 3  # three lines of at most PER_LINE boxes
     assert drawn[1]["data-partner"] == "伙伴<&>"
+
+
+def test_every_element_of_the_network_answers_without_a_500(console: Console) -> None:
+    """Trace, picture and search for every element id, as an engineer and as a partner: a page
+    or a clear 404, never an error; and the partner's answers hold no household data."""
+    nodes, _ = demo_network()
+    household = [n.name for n in nodes if n.kind == "Customer"]
+    household += [n.phone for n in nodes if n.kind == "Customer"]  # type: ignore[attr-defined]
+    for key in (ENGINEER, PARTNER_TT):
+        console.client.cookies.clear()
+        console.login(key)
+        for node in nodes:
+            quoted = quote(node.id, safe="")
+            for path in (f"/ui/trace?id={quoted}", f"/ui/trace/{quoted}.svg"):
+                answer = console.client.get(path)
+                assert answer.status_code in (200, 404), (key, path, answer.text[:300])
+                if answer.headers["content-type"].startswith("image/svg+xml"):
+                    ET.fromstring(answer.text)
+                if key == PARTNER_TT:
+                    assert not [h for h in household if h in answer.text], (path, household)
+            found = console.client.get("/ui/search", params={"q": node.id})
+            assert found.status_code == 200, (key, node.id)
+            if key == PARTNER_TT:
+                assert not [h for h in household if h in found.text], node.id
