@@ -91,3 +91,68 @@ def test_a_partner_key_sees_no_household_data(chromium: Any, server: str, tmp_pa
     page.goto(server + "/ui/trace?id=PL-1", wait_until="load")
     assert "中国铁通" in page.locator("main").inner_text()
     view.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """`pboss serve` on the generated `small` network (seed 1), embedded store in memory."""
+    from pboss.loaders.generator import generate
+
+    tmp = tmp_path_factory.mktemp("console-trace-small")
+    generate(tmp / "small", "small", 1, overwrite=True)
+    serve = ServeProcess(
+        tmp,
+        ENGINEER,
+        {
+            "PBOSS_API_KEYS": json.dumps(KEYS),
+            "PBOSS_DEMO": "false",
+            "PBOSS_DATA_DIR": "",
+            "PBOSS_LOAD_DIR": str(tmp / "small"),
+        },
+    )
+    serve.start(timeout=600)  # it loads the bundle before it listens
+    try:
+        yield serve
+    finally:
+        serve.stop()
+
+
+def _partner_circuit(serve: ServeProcess) -> tuple[str, str, str, str]:
+    """A circuit of the network routed over a partner link: (circuit, link, partner id, name)."""
+    document = """{ elements(kind: "PartnerLink", first: 50) { edges { node {
+        id owner partner { name } dependants(types: [ROUTED_OVER]) { node { id kind } } } } } }"""
+    answer = serve.client.post("/graphql", json={"query": document}).json()
+    for edge in answer["data"]["elements"]["edges"]:
+        link = edge["node"]
+        circuits = sorted(
+            d["node"]["id"] for d in link["dependants"] if d["node"]["kind"] == "Circuit"
+        )
+        if circuits:
+            return circuits[0], link["id"], link["owner"], link["partner"]["name"]
+    pytest.fail("the small network has no circuit over a partner link")
+
+
+@pytest.mark.timeout(900)  # the fixture loads `small` (about 2 min on a busy machine)
+def test_on_the_small_network_a_partner_circuit_is_traced(
+    chromium: Any, small_server: ServeProcess
+) -> None:
+    circuit, link, partner, name = _partner_circuit(small_server)
+    base = f"http://127.0.0.1:{small_server.port}"
+    view = offline_page(chromium, 1366, 768)
+    page = view.page
+    console_login(page, base, ENGINEER)
+    page.goto(base + "/ui/search", wait_until="load")
+    page.fill("#search-q", circuit)
+    page.press("#search-q", "Enter")
+    page.click(f"section[data-group=circuits] li[data-id='{circuit}'] a.result-link")
+    page.wait_for_selector("svg g.hop")
+    hops = drawn_hops(page)
+    roles = [h["role"] for h in hops]
+    order = {"a_end": 0, "trunk": 1, "z_end": 2}
+    assert roles[0] == "a_end" and roles[-1] == "z_end"
+    assert [order[r] for r in roles] == sorted(order[r] for r in roles)
+    marked = [(h["id"], h["owner"], h["partner"]) for h in hops if h["partner"]]
+    assert (link, partner, name) in marked
+    assert all(h["role"] == "trunk" for h in hops if h["partner"])
+    view.screenshot("trace-small")
+    view.assert_clean()
