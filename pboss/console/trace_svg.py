@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 #: Box size and spacing (px); a line holds at most `PER_LINE` boxes before it wraps.
-BOX_W, BOX_H, GAP, MARGIN = 168, 112, 30, 16
+BOX_W, BOX_H, GAP, MARGIN = 180, 112, 28, 16
 PER_LINE = 6
 ROW_TITLE_H, LINE_GAP = 30, 26
-#: Text units (a CJK character counts two) that fit on one line of a box.
-BOX_TEXT_UNITS = 26
+#: Text units (a CJK character counts two) that fit on one line of a box at 12 px (Latin
+#: capitals and digits are about 7 px wide; a CJK character 12 px).
+BOX_TEXT_UNITS = 23
 FONT = (
     'system-ui, "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", '
     '"Microsoft YaHei", "PingFang SC", sans-serif'
@@ -196,7 +197,10 @@ def _hop(hop: HopBox, position: int, x: float, y: float) -> str:
         "data-health": hop.health,
     }
     head = "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
-    health_text = hop.status if not hop.reasons else f"{hop.status}: {hop.reasons[0]}"
+    # the most telling reason in the box (an alarm or incident before the bare status); all of
+    # them in its tooltip and in the page's table
+    telling = [r for r in hop.reasons if not r.startswith("status ")] or list(hop.reasons)
+    health_text = f"{hop.status}: {telling[0]}" if telling else hop.status
     health_colour = FAULTY_STROKE if hop.health == "faulty" else INK
     if hop.health == "degraded":
         health_colour = DEGRADED_STROKE
@@ -205,11 +209,11 @@ def _hop(hop: HopBox, position: int, x: float, y: float) -> str:
         _text(
             x + 8,
             y + 16,
-            clip(f"{ROLE_LABELS.get(hop.role, hop.role)} · {hop.kind}"),
+            clip(f"{ROLE_LABELS.get(hop.role, hop.role)} · {hop.kind}", 26),
             fill=MUTED,
             font_size="11",
         ),
-        _text(x + 8, y + 34, clip(hop.id, 24), fill=INK, font_size="13", font_weight="700"),
+        _text(x + 8, y + 34, clip(hop.id, 21), fill=INK, font_size="12.5", font_weight="700"),
         _text(x + 8, y + 52, clip(hop.place_label), fill=INK, font_size="12"),
         _text(
             x + 8,

@@ -100,7 +100,7 @@ def test_a_faulty_hop_is_red_with_its_reason(console: Console) -> None:
     assert list(drawn) == ["NE-2", "NE-2/E1-1", "TS-2", "NE-1/E1-1", "NE-1"]
     faulty = drawn["TS-2"]
     assert faulty["data-health"] == "faulty" and faulty["stroke"] == FAULTY_STROKE
-    assert any(t.startswith("FAULTY: status FAULTY") for t in faulty["texts"])
+    assert any(t.startswith("FAULTY: alarm LOS") for t in faulty["texts"])
     body = console.get("/ui/trace", id="CIR-2")
     assert 'class="hop-faulty"' in body and "alarm LOS (CRITICAL" in body
     assert "health DOWN" in body
