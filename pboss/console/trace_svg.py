@@ -168,6 +168,14 @@ def _colours(hop: HopBox) -> tuple[str, str]:
     return (DEGRADED_STROKE if hop.health == "degraded" else OWN_STROKE), OWN_FILL
 
 
+def role_line(hop: HopBox) -> str:
+    """The box's first line: its role on the path and its kind (once when they say the same)."""
+    role = ROLE_LABELS.get(hop.role, hop.role)
+    if role.replace(" ", "").casefold() == hop.kind.casefold():
+        return hop.kind
+    return f"{role} · {hop.kind}"
+
+
 def hop_description(hop: HopBox) -> str:
     """The hop in one line of words (the box's tooltip and the picture's description)."""
     parts = [f"{ROLE_LABELS.get(hop.role, hop.role)} {hop.kind} {hop.id}"]
@@ -204,12 +212,12 @@ def _hop(hop: HopBox, position: int, x: float, y: float) -> str:
     health_colour = FAULTY_STROKE if hop.health == "faulty" else INK
     if hop.health == "degraded":
         health_colour = DEGRADED_STROKE
-    owner_colour = stroke if hop.is_partner else MUTED
+    owner_colour = hop.colour if hop.is_partner else MUTED  # a partner's own colour, even faulty
     lines = [
         _text(
             x + 8,
             y + 16,
-            clip(f"{ROLE_LABELS.get(hop.role, hop.role)} · {hop.kind}", 26),
+            clip(role_line(hop), 26),
             fill=MUTED,
             font_size="11",
         ),
