@@ -135,9 +135,9 @@ def _rider_fields(ctx: Context) -> r.RiderFields:
     `can_see` needs, and nothing of a customer (as `graphql.network.types.rider_fields`)."""
     if not ctx.principal.is_partner:
         return r.RiderFields(_SERVICE_FIELDS, _CUSTOMER_FIELDS)
-    service = _SERVICE_FIELDS | CAN_SEE_READS
-    customer = frozenset() if "Customer" in HIDDEN_FROM_PARTNERS else _CUSTOMER_FIELDS
-    return r.RiderFields(service, customer | CAN_SEE_READS if customer else customer)
+    hidden = "Customer" in HIDDEN_FROM_PARTNERS
+    customer = frozenset() if hidden else _CUSTOMER_FIELDS | CAN_SEE_READS
+    return r.RiderFields(_SERVICE_FIELDS | CAN_SEE_READS, customer)
 
 
 async def _walk(
