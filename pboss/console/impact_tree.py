@@ -4,17 +4,17 @@ first, in the caller's view.
 
 Why not through `ask`: an OLT carries thousands of riders, and the API pages them by at most 500
 (`connections.MAX_PAGE`), each page one riders query that walks the whole closure again (≈ 90 ms
-each on the medium network in Neo4j, so ≈ 0.8 s for 4,000 riders before any tree), and the path
-from the resource to each service is only reachable through `dependants`, nested once per level
-(an OLT's tree is 7 levels deep: over `max_depth`'s 12 selection levels with its fields, and over
-`max_cost` and `max_response_bytes` (2 MB) for thousands of elements). So the page calls the same
-store functions the resolvers call, once each: `GraphStore.riders` (what `riders`/`impact` call,
-for every rider in one call) and `GraphStore.neighbours_many` (what `dependants` calls, once per
-level), and applies the same masking: an id the caller may not see is "not found" (as `_riders`
-answers a partner), every element passes `Context.sees` (`permissions.can_see`), a hidden service
-or customer is shown only as its product and health (as `build_riders` blanks them), and a
-partner's customers never leave the store with any property but id and kind (as `rider_fields`
-asks for a partner).
+each on the medium network in Neo4j), and the path from the resource to each service is only
+reachable through `dependants`, nested once per level (an OLT's tree is 7 levels deep: over
+`max_depth`'s 12 selection levels with its fields, and over `max_cost` and `max_response_bytes`
+(2 MB) for thousands of elements). So the page makes three store calls, at once: `get_many` and
+`riders` (what the `riders`/`impact` resolvers call, here for every rider in one call) and
+`dependants` (the tree as light rows in one round trip; `neighbours_many`, what `dependants`
+resolves with, took ≈ 10 times as long level by level). It applies the resolvers' masking: an id
+the caller may not see is "not found" (as `_riders` answers a partner), every element passes
+`permissions.can_see` (as `Context.sees`), a hidden service or customer is shown only as its
+product and health (as `build_riders` blanks them), and a partner's customers leave the store
+with no property but id and kind (as `rider_fields` asks for a partner).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pboss.graphql.context import Context
-from pboss.graphql.permissions import CAN_SEE_READS, HIDDEN_FROM_PARTNERS
+from pboss.graphql.permissions import CAN_SEE_READS, HIDDEN_FROM_PARTNERS, can_see, sees_all
 from pboss.inventory import results as r
-from pboss.inventory.model import FAILURE_EDGES, Element
+from pboss.inventory.dependants import Dependant
+from pboss.inventory.model import KINDS, Element
 
 #: SLA tiers in the order customers are listed (premium first); "premium" means the first two.
 TIER_ORDER = ("platinum", "gold", "standard")
@@ -36,8 +37,6 @@ PREMIUM = frozenset(TIER_ORDER[:2])
 MAX_RIDERS = 50_000
 #: Resources one picture may be asked about (as the `impact` query allows).
 MAX_RESOURCES = 1000
-#: Deepest dependency chain followed (as the stores' riders queries: 32 hops).
-MAX_DEPTH = 32
 
 _SERVICE_FIELDS = frozenset({"product", "status", "owner", "name"})
 _CUSTOMER_FIELDS = frozenset({"name", "customer_type", "sla_tier", "owner"})
@@ -140,35 +139,6 @@ def _rider_fields(ctx: Context) -> r.RiderFields:
     return r.RiderFields(_SERVICE_FIELDS | CAN_SEE_READS, customer)
 
 
-async def _walk(
-    ctx: Context, ids: Sequence[str]
-) -> tuple[dict[str, str], dict[str, Element], dict[str, int]]:
-    """Breadth-first down the failure edges from the resources (one `neighbours_many` per
-    level): each dependant's parent (the first, by id, of the level above that reached it), the
-    elements, and their depth. A dependant reached twice (a circuit over two trunk sections of
-    the same NE) is placed once, so every service is counted once."""
-    parent: dict[str, str] = {}
-    elements: dict[str, Element] = {}
-    depth = {i: 0 for i in ids}
-    frontier = sorted(ids)
-    for level in range(1, MAX_DEPTH + 1):
-        if not frontier:
-            break
-        links = await ctx.call(ctx.store.neighbours_many, frontier, "in", FAILURE_EDGES)
-        nxt: list[str] = []
-        for pid in frontier:
-            for _edge, child in links.get(pid, ()):
-                if child.id in depth:
-                    continue
-                depth[child.id] = level
-                parent[child.id] = pid
-                elements[child.id] = child
-                if child.kind != "Service":
-                    nxt.append(child.id)
-        frontier = sorted(nxt)
-    return parent, elements, depth
-
-
 def _view(ctx: Context, rider: r.Rider) -> RiderView:
     """A rider as the caller may see it."""
     svc, cust = rider.service, rider.customer
@@ -185,37 +155,73 @@ def _view(ctx: Context, rider: r.Rider) -> RiderView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What the tree shows of a resource (a `Dependant`'s fields, or an asked resource's)."""
+
+    id: str
+    kind: str
+    name: str
+    status: str
+    owner: str
+    depth: int
+
+    @classmethod
+    def of(cls, el: Element) -> _Shown:
+        """An element asked about (depth 0)."""
+        return cls(el.id, el.kind, el.name, str(el.status), el.owner, 0)
+
+
+def _sees(ctx: Context, row: _Shown | None) -> bool:
+    """`Context.sees` of a tree row: asked once for a role that sees everything or nothing,
+    else `can_see` of the element the row stands for (its id, kind and owner, what `can_see`
+    reads of a resource)."""
+    if row is None:
+        return False
+    every = sees_all(ctx.principal)
+    if every is not None:
+        return every
+    kind = KINDS.get(row.kind)
+    if kind is None:
+        return False
+    return can_see(ctx.principal, kind.model_construct(id=row.id, owner=row.owner))
+
+
 async def impact_view(ctx: Context, resource_ids: Sequence[str]) -> ImpactView:
     """The impact of some resources for the context's caller (UnknownResources when an id names
-    nothing the caller may see)."""
+    nothing the caller may see): the resources, their riders and their dependants' tree, read
+    at once (three store calls in parallel)."""
     ids = list(dict.fromkeys(resource_ids))
     found = await ctx.call(ctx.store.get_many, ids)
     missing = [i for i in ids if not ctx.sees(found.get(i))]
     if missing:
         raise UnknownResources(missing)
-    riders, (parent, elements, depth) = await asyncio.gather(
+    riders, tree = await asyncio.gather(
         ctx.call(ctx.store.riders, ids, first=MAX_RIDERS, fields=_rider_fields(ctx)),
-        _walk(ctx, ids),
+        ctx.call(ctx.store.dependants, ids),
     )
-    elements.update(found)
-    return build_view(ctx, ids, riders, parent, elements, depth)
+    return build_view(ctx, ids, riders, tree, found)
 
 
 def build_view(
     ctx: Context,
     ids: list[str],
     riders: r.Riders,
-    parent: dict[str, str],
-    elements: dict[str, Element],
-    depth: dict[str, int],
+    tree: list[Dependant],
+    found: dict[str, Element],
 ) -> ImpactView:
-    """The tree from the riders and the walk's parents (pure: no store call)."""
+    """The view from the riders and the dependants' tree (pure: no store call)."""
     roots = sorted(ids)
+    rows: dict[str, _Shown] = {i: _Shown.of(el) for i, el in found.items()}
+    parent: dict[str, str] = {}
+    for d in tree:
+        rows[d.id] = _Shown(d.id, d.kind, d.name, d.status, d.owner, d.depth)
+        parent[d.id] = d.parent
     views = {x.service.id: _view(ctx, x) for x in riders.items}
     below: dict[str, list[str]] = defaultdict(list)  # node -> services in its subtree
     kids: dict[str, set[str]] = defaultdict(set)  # node -> children carrying a service
     for sid in views:
-        if depth.get(sid) == 0:  # a service asked about rides itself
+        if sid in found:  # a service asked about rides itself
             below[sid].append(sid)
             continue
         node = sid
@@ -224,15 +230,16 @@ def build_view(
             kids[up].add(node)
             below[up].append(sid)
             node = up
-        if node not in depth or depth[node] != 0:  # not reached by the walk: under the first
+        if node not in found:  # not in the tree (changed between the reads): under the first
             kids[roots[0]].add(node)
             below[roots[0]].append(sid)
-    tree = [_node(ctx, rid, views, below, kids, elements, depth) for rid in roots]
+            rows.setdefault(node, _Shown(node, "Service", "", "", "self", 1))
+    built = [_node(ctx, rid, views, below, kids, rows) for rid in roots]
     return ImpactView(
         resource_ids=roots,
-        roots=tree,
+        roots=built,
         totals=riders.totals,
-        premium=_premium(ctx, views, parent, elements),
+        premium=_premium(ctx, views, parent, rows),
         listed=len(views),
         partial=riders.next_cursor is not None,
         partner=ctx.principal.is_partner,
@@ -252,19 +259,13 @@ def _node(
     views: dict[str, RiderView],
     below: dict[str, list[str]],
     kids: dict[str, set[str]],
-    elements: dict[str, Element],
-    depth: dict[str, int],
+    rows: dict[str, _Shown],
 ) -> ImpactNode:
     """One visible node and what hangs from it, in the caller's view: a child the caller may
     not see is dissolved into this node (its nodes and riders hang from here)."""
-    el = elements[nid]
+    row = rows[nid]
     node = ImpactNode(
-        id=nid,
-        kind=el.kind,
-        name=el.name or "",
-        status=str(el.status),
-        owner=el.owner,
-        depth=depth.get(nid, 0),
+        id=nid, kind=row.kind, name=row.name, status=row.status, owner=row.owner, depth=row.depth
     )
     _counts(node, below.get(nid, []), views)
     if nid in views:
@@ -275,9 +276,9 @@ def _node(
         if cid in views:
             node.riders.append(views[cid])
         elif len(below.get(cid, ())) == 1:
-            node.riders.append(_folded(ctx, cid, views, kids, elements))
-        elif ctx.sees(elements.get(cid)):
-            node.children.append(_node(ctx, cid, views, below, kids, elements, depth))
+            node.riders.append(_folded(ctx, cid, views, kids, rows))
+        elif _sees(ctx, rows.get(cid)):
+            node.children.append(_node(ctx, cid, views, below, kids, rows))
         else:
             pending = sorted(kids.get(cid, ())) + pending
     node.children.sort(key=lambda c: (-c.premium, -c.services, c.id))
@@ -290,13 +291,13 @@ def _folded(
     cid: str,
     views: dict[str, RiderView],
     kids: dict[str, set[str]],
-    elements: dict[str, Element],
+    rows: dict[str, _Shown],
 ) -> RiderView:
     """The one service below `cid`, with the visible elements on the way to it as its `via`."""
     via: list[str] = []
     node = cid
     while node not in views:
-        if ctx.sees(elements.get(node)):
+        if _sees(ctx, rows.get(node)):
             via.append(node)
         node = next(iter(kids[node]))
     rider = views[node]
@@ -316,7 +317,7 @@ def _premium(
     ctx: Context,
     views: dict[str, RiderView],
     parent: dict[str, str],
-    elements: dict[str, Element],
+    rows: dict[str, _Shown],
 ) -> list[PremiumCustomer]:
     """Platinum then gold customers, each with its services and the visible path from the
     resource asked about down to each service."""
@@ -333,7 +334,7 @@ def _premium(
             path, node = [], sid
             while node in parent:
                 node = parent[node]
-                if ctx.sees(elements.get(node)):
+                if _sees(ctx, rows.get(node)):
                     path.append(node)
             paths.append(tuple(reversed(path)))
         out.append(
