@@ -23,6 +23,8 @@ from pboss.console.render import PRIVATE_HEADERS, page, svg
 
 router = APIRouter()
 
+#: Premium customers listed open on the page; the rest are one click away (a closed <details>).
+PREMIUM_LISTED = 20
 _SPLIT = re.compile(r"[\s,]+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -104,6 +106,7 @@ async def impact_page(
         svg_url=svg_path(wanted),
         filename=filename(wanted),
         tiers=_tiers(view),
+        premium_listed=PREMIUM_LISTED,
     )
 
 

@@ -28,13 +28,13 @@ LEFT = 16
 #: Right edges of the count columns: services, customers, premium customers.
 COLUMNS = (820, 905, 985)
 #: Rows the picture opens branches for, beyond the premium customers' paths.
-ROW_BUDGET = 60
-#: Premium customer rows at most (the page's list has all of them).
-PREMIUM_ROWS = 150
-#: Rows at most, whatever opens them.
-MAX_ROWS = 400
-SHOWN_CHILDREN = 12
-SHOWN_RIDERS = 6
+ROW_BUDGET = 40
+#: Premium customers the picture opens branches to (the page lists all of them).
+PREMIUM_ROWS = 8
+#: Rows at most, whatever opens them (about 2,400 px).
+MAX_ROWS = 80
+SHOWN_CHILDREN = 8
+SHOWN_RIDERS = 4
 #: Products and tiers drawn as bars (the rest are summed in "other").
 BARS = 8
 FONT = (
@@ -99,36 +99,34 @@ def _cost(node: ImpactNode) -> int:
 
 
 def plan(view: ImpactView) -> set[int]:
-    """The nodes (by `id()`) the picture opens: the roots, the nodes above premium customers
-    (within `PREMIUM_ROWS` of them and `MAX_ROWS` in all), then the biggest branches, shallowest
-    first, while the picture stays within `ROW_BUDGET` rows."""
+    """The nodes (by `id()`) the picture opens: the roots; then, richest branch first, nodes
+    above platinum and gold customers until `PREMIUM_ROWS` of them are drawn; then the biggest
+    branches, shallowest first, while the picture stays within `ROW_BUDGET` rows (never more
+    than `MAX_ROWS`)."""
     opened: set[int] = set()
-    heap: list[tuple[int, int, int, str, int, ImpactNode]] = []
+    heap: list[tuple[int, int, int, int, str, ImpactNode]] = []
     rows = len(view.roots)
     premium_rows = 0
 
     def open_(node: ImpactNode) -> None:
-        nonlocal rows
+        nonlocal rows, premium_rows
         opened.add(id(node))
         rows += _cost(node)
+        premium_rows += sum(x.premium for x in _shown_riders(node))
         for child in node.children[:SHOWN_CHILDREN]:
             rank = 0 if child.premium else 1
-            entry = (rank, child.depth, -child.services, child.id, len(opened) + len(heap), child)
-            heapq.heappush(heap, entry)
+            key = (rank, -child.premium, child.depth, -child.services, child.id, child)
+            heapq.heappush(heap, key)
 
     for root in view.roots:
         open_(root)
     while heap:
-        _rank, _depth, _size, _id, _seq, node = heapq.heappop(heap)
+        rank, *_, node = heapq.heappop(heap)
         cost = _cost(node)
-        premium = sum(x.premium for x in node.riders)
         if rows + cost > MAX_ROWS:
             continue
-        if node.premium and premium_rows + premium <= PREMIUM_ROWS:
-            premium_rows += premium
-        elif rows + cost > ROW_BUDGET:
-            continue
-        open_(node)
+        if (rank == 0 and premium_rows < PREMIUM_ROWS) or rows + cost <= ROW_BUDGET:
+            open_(node)
     return opened
 
 
