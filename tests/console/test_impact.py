@@ -168,3 +168,27 @@ def test_the_empty_form_and_no_key(console: Console) -> None:
     html = console.get("/ui/impact")
     assert '<label for="impact-ids">Resource ids</label>' in html
     assert "<svg" not in html
+
+
+def test_the_picture_escapes_what_it_draws() -> None:
+    """Names and ids come from loads and partner feeds: drawn as text, never as markup."""
+    from pboss.console.impact_svg import draw
+    from pboss.console.impact_tree import ImpactNode, ImpactView, RiderView
+    from pboss.inventory.results import RiderTotals
+
+    evil = '<script>alert("x")</script>&"'
+    rider = RiderView("SVC-1", "FTTH-100M", "down", "C-1", evil, "household", "gold", ("ONT-1",))
+    root = ImpactNode(
+        id="OLT-<1>", kind="OLT", name=evil, status="faulty", owner="self", depth=0,
+        services=1, customers=1, premium=1, riders=[rider],
+    )  # fmt: skip
+    totals = RiderTotals(services=1, customers=1, by_product={evil: 1}, by_sla_tier={"gold": 1})
+    view = ImpactView(["OLT-<1>"], [root], totals, [], 1, False, False)
+    picture = ET.fromstring(draw(view))
+    assert not list(picture.iter(f"{SVG}script"))
+    texts = "".join(t.text or "" for t in picture.iter(f"{SVG}text"))
+    assert evil[:20] in texts
+    groups = {g.get("class"): g for g in picture.iter(f"{SVG}g")}
+    assert groups["node"].get("data-id") == "OLT-<1>"
+    assert groups["node"].get("data-status") == "faulty"
+    assert groups["customer"].get("data-health") == "down"
