@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from pboss.inventory.dependants import Dependant
 from pboss.inventory.edges import EdgeChanges, EdgeMove
 from pboss.inventory.events import EventFilter, StoredEvent
 from pboss.inventory.impact import Acknowledgement
@@ -108,6 +109,12 @@ class GraphStore(Protocol):
     ) -> dict[str, list[tuple[Edge, Element]]]:
         """`neighbours` of many elements in one call (a page's `dependants`): each id's answer
         as `neighbours` gives it; ids of no element are absent."""
+        ...
+
+    def dependants(self, element_ids: Sequence[str]) -> list[Dependant]:
+        """The tree of what depends on these resources over the failure edges, as light rows:
+        each dependant once, under the smallest id among its nearest parents (`dependants.py`);
+        unknown ids have none."""
         ...
 
     def trace(self, element_id: str) -> Trace:

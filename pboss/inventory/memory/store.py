@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from pboss.inventory import history
 from pboss.inventory.catalog import Catalog, default_catalog
+from pboss.inventory.dependants import Dependant, breadth_first
 from pboss.inventory.edges import EdgeChanges, EdgeMove, EdgeNotFound, onto_existing
 from pboss.inventory.errors import HasDependants, Issue, NotFound, PortInUse, ValidationFailed
 from pboss.inventory.events import EventFilter, StoredEvent
@@ -494,6 +495,11 @@ class MemoryStore:
         with self.lock:
             known = [i for i in dict.fromkeys(element_ids) if i in self.graph]
             return {i: self.neighbours(i, direction, types) for i in known}
+
+    def dependants(self, element_ids: Sequence[str]) -> list[Dependant]:
+        """What depends on these resources, breadth first (`inventory.dependants`)."""
+        with self.lock:
+            return breadth_first(self.graph.pred, self._el, element_ids)
 
     def closure(self, element_id: str) -> Closure:
         """The forward dependency closure of one element, with pool usage."""

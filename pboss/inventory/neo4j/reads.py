@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from pboss.inventory.dependants import Dependant, nearest
 from pboss.inventory.errors import NotFound
 from pboss.inventory.history import from_row
 from pboss.inventory.lifecycle import DEGRADED, DOWN, health_of
@@ -14,6 +15,7 @@ from pboss.inventory.model import Edge, Element, from_props, from_stored
 from pboss.inventory.neo4j.client import Neo4jClient
 from pboss.inventory.neo4j.projection import _Projection, _rider_keys
 from pboss.inventory.neo4j.queries import lookups
+from pboss.inventory.neo4j.queries.dependants import DEPENDANTS
 from pboss.inventory.neo4j.queries.fragments import IMPAIRING
 from pboss.inventory.neo4j.queries.riders import RIDERS
 from pboss.inventory.neo4j.queries.site_view import SITE_VIEW
@@ -131,6 +133,12 @@ class Neo4jReads:
             out.sort(key=lambda pair: (pair[0].type, pair[0].seq or 0, pair[1].id))
             found[element_id] = out
         return found
+
+    def dependants(self, element_ids: Sequence[str]) -> list[Dependant]:
+        """What depends on these resources, as light rows, in one query (`queries.dependants`)."""
+        ids = list(dict.fromkeys(element_ids))
+        rows = self.client.read(DEPENDANTS, ids=ids)
+        return nearest(rows[0]["rows"] if rows else [], ids)
 
     def trace(self, element_id: str) -> Trace:
         """The trace of a circuit or service from one query that reads only what it shows (see
