@@ -9,14 +9,13 @@ hops). A partner key sees what the API shows it: customers are NotFound, other o
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from pboss.console.ask import ask, caller, console_state
+from pboss.console.ask import ask
 from pboss.console.render import PRIVATE_HEADERS, page, svg
 from pboss.console.trace_svg import HopBox, TracePicture, TraceRow, render_trace_svg
 from pboss.console.validate import check_text
@@ -49,62 +48,6 @@ query ConsoleTrace($id: ID!) {
   }
 }
 """
-
-
-#: The same for callers who see every site (any role but a partner): hops name their site's id
-#: only, and the page names it from `SiteNames` (saves the site loader's round trip per page).
-TRACE_QUERY_SITE_IDS = TRACE_QUERY.replace(
-    "element { id kind name site { id name } }", "element { id kind name siteId }"
-)
-#: How long a site's name is reused before it is asked again (s), and names asked per query.
-SITE_NAMES_TTL = 300.0
-SITE_NAMES_PER_QUERY = 40
-
-
-class SiteNames:
-    """Site id -> name, kept for `SITE_NAMES_TTL` seconds: sites are few and rarely renamed, and
-    every trace names several. Only for callers who see every site (a partner's view of a site
-    depends on it, so a partner's page asks the API each time)."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, tuple[float, str | None]] = {}
-
-    def known(self, site_id: str) -> bool:
-        """True when the name of this site is held and fresh."""
-        held = self.names.get(site_id)
-        return held is not None and time.monotonic() - held[0] < SITE_NAMES_TTL
-
-    def name(self, site_id: str | None) -> str | None:
-        """The held name of a site (None when unknown or not a site)."""
-        held = self.names.get(site_id) if site_id else None
-        return held[1] if held else None
-
-    async def fill(self, request: Request, site_ids: set[str]) -> None:
-        """Ask the API, in the caller's context, for the names not held (aliased, few queries)."""
-        missing = sorted(s for s in site_ids if not self.known(s))
-        for start in range(0, len(missing), SITE_NAMES_PER_QUERY):
-            chunk = missing[start : start + SITE_NAMES_PER_QUERY]
-            params = ", ".join(f"$s{i}: ID!" for i in range(len(chunk)))
-            fields = " ".join(
-                f"s{i}: element(id: $s{i}) {{ ... on Site {{ name }} }}" for i in range(len(chunk))
-            )
-            data = await ask(
-                request,
-                f"query ConsoleSiteNames({params}) {{ {fields} }}",
-                {f"s{i}": sid for i, sid in enumerate(chunk)},
-            )
-            now = time.monotonic()
-            for i, sid in enumerate(chunk):
-                self.names[sid] = (now, (data.get(f"s{i}") or {}).get("name"))
-
-
-def site_names(request: Request) -> SiteNames:
-    """The app's site name cache (one per app)."""
-    state = console_state(request)
-    held = state.get("console_site_names")
-    if not isinstance(held, SiteNames):
-        held = state["console_site_names"] = SiteNames()
-    return held
 
 
 class TraceNotFound(Exception):
@@ -199,19 +142,11 @@ def _row(trace: dict[str, Any], faults: dict[str, list[str]]) -> TraceRow:
 
 async def trace_picture(request: Request, element_id: str) -> TracePicture:
     """The picture of one circuit, service or customer for this caller (TraceNotFound else)."""
-    names = None if caller(request).is_partner else site_names(request)
-    data = await ask(request, TRACE_QUERY_SITE_IDS if names else TRACE_QUERY, {"id": element_id})
+    data = await ask(request, TRACE_QUERY, {"id": element_id})
     result = data["trace"]
     if result["__typename"] == "NotFound":
         raise TraceNotFound(result["message"])
     traces = result["traces"] if result["__typename"] == "CustomerTrace" else [result]
-    if names is not None:
-        elements = [hop["element"] for t in traces for hop in t["hops"]]
-        await names.fill(request, {el["siteId"] for el in elements if el.get("siteId")})
-        for el in elements:
-            el["site"] = (
-                {"id": el["siteId"], "name": names.name(el["siteId"])} if el.get("siteId") else None
-            )
     unhealthy = list(
         dict.fromkeys(
             hop["element"]["id"]
