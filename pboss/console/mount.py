@@ -7,12 +7,12 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from strawberry import Schema
 
-from pboss.console import login, reports
+from pboss.console import graphiql, login, reports
 from pboss.console.ask import ConsoleQueryError
 from pboss.console.render import STATIC_DIR, STATIC_PATH, page
 
 #: Every page's router, in the order they are matched.
-ROUTERS = (login.router, reports.router)
+ROUTERS = (login.router, reports.router, graphiql.router)
 
 
 def mount_console(app: FastAPI, schema: Schema) -> None:
