@@ -271,7 +271,7 @@ async def take_up_chart(request: Request, f: Filters, partners: dict[str, str]) 
     table = await _table(request, "takeUpReport(first: $first) " + TABLE, "($first: Int!)", {})
     cols = table["columns"]
     at = {c: cols.index(c) for c in cols}
-    rows = [r for r in table["rows"] if f.site in (None, r[at["site"]], r[at["region"]])]
+    rows = [r for r in table["rows"] if f.site in (None, r[at["site"]])]
     rows.sort(key=lambda r: (-r[at["households"]], r[at["site"]]))
     columns = ("site", "name", "site_type", "region", "households", "connected", "take_up")
     out = [tuple(r[at[c]] for c in columns) for r in rows[:TOP]]

@@ -10,6 +10,7 @@ import io
 import re
 from html import unescape
 
+from pboss.console import charts
 from pboss.field import reports as field_reports
 from pboss.inventory.demo import demo_network
 from pboss.inventory.store import GraphStore
@@ -137,3 +138,16 @@ def test_bad_params_say_what_is_wrong(console: Console, demo_store: GraphStore) 
     assert missing.status_code == 404 and "there are utilisation, take-up" in missing.text
     console.client.cookies.clear()
     assert console.client.get("/ui/reports/sla.svg").status_code == 401
+
+
+def test_a_chart_keeps_chinese_as_text_and_is_drawn_once_per_figures() -> None:
+    labels = ["财富国际金座 (B-JZ)", "都华名苑 (B-DH)"]
+    before = charts._drawn.cache_info()
+    first = charts.bar_chart("Take-up", labels, [charts.Series("take-up", [0.025, 0.005])], "x")
+    again = charts.bar_chart("Take-up", labels, [charts.Series("take-up", (0.025, 0.005))], "x")
+    after = charts._drawn.cache_info()
+    assert first == again and (after.hits, after.misses) == (before.hits + 1, before.misses + 1)
+    assert ">财富国际金座 (B-JZ)</text>" in first  # a <text>, not glyph outlines
+    assert "<path" in first and "<dc:date>" not in first  # no timestamp: the same every time
+    other = charts.bar_chart("Take-up", labels, [charts.Series("take-up", [0.5, 0.005])], "x")
+    assert other != first
