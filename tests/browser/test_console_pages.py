@@ -61,6 +61,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def neo4j_server(
+    neo4j_store_session: Any, neo4j_endpoint: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`pboss serve` on the test Neo4j holding the demo network (loaded here, cleared after)."""
+    store = neo4j_store_session
+    store.clear()
+    nodes, edges = demo_network()
+    store.upsert(nodes, edges, actor="test", reason="console pages")
+    settings = {
+        "PBOSS_STORE": "neo4j",
+        "PBOSS_NEO4J_URI": neo4j_endpoint.uri,
+        "PBOSS_DEMO": "false",
+        "PBOSS_API_KEYS": json.dumps({ENGINEER: "engineer", PARTNER: "partner:P-TT"}),
+    }
+    if neo4j_endpoint.auth is not None:
+        settings["PBOSS_NEO4J_USER"], settings["PBOSS_NEO4J_PASSWORD"] = neo4j_endpoint.auth
+    serve = ServeProcess(tmp_path_factory.mktemp("console-pages-neo4j"), ENGINEER, settings)
+    serve.start()
+    try:
+        yield f"http://127.0.0.1:{serve.port}"
+    finally:
+        serve.stop()
+        store.clear()
+
+
+@pytest.fixture(scope="module")
 def pages(server: str) -> list[tuple[str, str]]:
     """The navigation's pages this server has (a 404 is a page not merged on this branch)."""
     here = []
@@ -121,7 +147,9 @@ def test_every_page_is_accessible_readable_and_shows_chinese(
     view.page.close()
 
 
-def test_reports_page_draws_its_charts(chromium: Any, server: str) -> None:
+@pytest.mark.parametrize("on", ["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def test_reports_page_draws_its_charts(chromium: Any, request: Any, on: str) -> None:
+    server = request.getfixturevalue("server" if on == "memory" else "neo4j_server")
     view = offline_page(chromium, 1366, 768)
     console_login(view.page, server, ENGINEER)
     _visit(view.page, server + "/ui/reports?kind=SPLITTER")
@@ -140,8 +168,17 @@ def test_reports_page_draws_its_charts(chromium: Any, server: str) -> None:
     view.page.click("form.report-filters button[type=submit]")
     view.page.wait_for_url("**partner=P-OC**")
     assert "PA-DH-OC" in view.page.locator("#h-utilisation + p + figure img").get_attribute("alt")
+    assert_accessible(view.page)
     view.assert_clean()
     view.page.close()
+    partner = offline_page(chromium, 800, 1280)  # and a partner on a tablet: its own line only
+    console_login(partner.page, server, PARTNER)
+    _visit(partner.page, server + "/ui/reports?period=2026-11")
+    assert partner.page.locator("text=Not shown to you").count() == 3
+    assert partner.page.locator("#partner option").all_inner_texts() == ["中国铁通 (P-TT)"]
+    assert_no_sideways_scroll(partner.page)
+    partner.assert_clean()
+    partner.page.close()
 
 
 def test_a_partner_sees_no_household_data_on_any_page(
