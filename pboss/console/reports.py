@@ -155,10 +155,12 @@ async def _ask(request: Request, document: str, variables: dict[str, Any]) -> An
 TABLE = "{ columns rows totalCount truncated }"
 
 
-async def _table(request: Request, field: str, args: str, variables: dict[str, Any]) -> Any:
-    """One of the API's report tables (at most MAX_ROWS rows)."""
+async def _table(
+    request: Request, field: str, args: str, variables: dict[str, Any], first: int = MAX_ROWS
+) -> Any:
+    """One of the API's report tables (its first `first` rows; totalCount counts all)."""
     document = f"query Report{args} {{ report: {field} }}"
-    data = await _ask(request, document, {**variables, "first": MAX_ROWS})
+    data = await _ask(request, document, {**variables, "first": first})
     return data["report"]
 
 
@@ -240,10 +242,13 @@ async def utilisation_chart(request: Request, f: Filters, partners: dict[str, st
         "utilisationReport(kind: $kind, site: $site, first: $first) " + TABLE,
         "($kind: UtilisationKind!, $site: ID, $first: Int!)",
         {"kind": f.kind, "site": f.site},
+        # the API answers fullest first: without a partner to filter on, the top rows suffice
+        first=MAX_ROWS if f.partner else TOP,
     )
     cols = table["columns"]
     at = {c: cols.index(c) for c in cols}
     rows = [r for r in table["rows"] if f.partner in (None, r[at["owner"]])]
+    total = len(rows) if f.partner else table["totalCount"]
     shown = rows[:TOP]
     columns = ("id", "name", "site", "owner", "capacity", "used", "held", "free", "share")
     out = [tuple(r[at[c]] for c in columns) for r in shown]
@@ -252,7 +257,7 @@ async def utilisation_chart(request: Request, f: Filters, partners: dict[str, st
     return Chart(
         name="utilisation",
         title=f"Utilisation: fullest {what}{where}{_of(f.partner, partners)}",
-        note=f"The {len(out)} fullest of {len(rows)} {what}{where}{_of(f.partner, partners)}, "
+        note=f"The {len(out)} fullest of {total} {what}{where}{_of(f.partner, partners)}, "
         "by share of capacity used or held; now (not by period).",
         columns=columns,
         rows=out,

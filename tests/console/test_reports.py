@@ -10,7 +10,10 @@ import io
 import re
 from html import unescape
 
+import pytest
+
 from pboss.console import charts
+from pboss.console import reports as console_reports
 from pboss.field import reports as field_reports
 from pboss.inventory.demo import demo_network
 from pboss.inventory.store import GraphStore
@@ -151,3 +154,17 @@ def test_a_chart_keeps_chinese_as_text_and_is_drawn_once_per_figures() -> None:
     assert "<path" in first and "<dc:date>" not in first  # no timestamp: the same every time
     other = charts.bar_chart("Take-up", labels, [charts.Series("take-up", [0.5, 0.005])], "x")
     assert other != first
+
+
+def test_a_chart_shows_the_top_rows_and_says_of_how_many(
+    console: Console, demo_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_reports, "TOP", 2)
+    console.login(ENGINEER)
+    expected = field_reports.utilisation(demo_store, "Splitter").rows
+    assert len(expected) == 5
+    top = _csv(console, "utilisation", kind="SPLITTER")
+    assert [r[0] for r in top[1:]] == [r[0] for r in expected[:2]]
+    assert "The 2 fullest of 5 splitters" in console.get("/ui/reports", kind="SPLITTER")
+    mine = console.get("/ui/reports", kind="SPLITTER", partner="self")  # filtered: counted here
+    assert "The 2 fullest of 5 splitters of own (operator)" in mine
