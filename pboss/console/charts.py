@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
-from matplotlib import font_manager
+from matplotlib.font_manager import get_font_names
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
@@ -48,7 +48,7 @@ _lock = threading.Lock()
 
 def _font_stack() -> list[str]:
     """The CJK fonts this machine has (matplotlib measures text with them), then DejaVu Sans."""
-    known = {entry.name for entry in font_manager.fontManager.ttflist}
+    known = set(get_font_names())
     return [name for name in CJK_FONTS if name in known] + ["DejaVu Sans"]
 
 
