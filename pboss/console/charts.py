@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
-from matplotlib.font_manager import get_font_names
 from matplotlib.figure import Figure
+from matplotlib.font_manager import get_font_names
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 #: Fonts the charts' text asks for, CJK first; the browser sets the text with what it has.
