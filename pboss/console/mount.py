@@ -7,12 +7,19 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from strawberry import Schema
 
-from pboss.console import impact, login, search, trace
+from pboss.console import graphiql, impact, login, reports, search, trace
 from pboss.console.ask import ConsoleQueryError
 from pboss.console.render import STATIC_DIR, STATIC_PATH, page
 
 #: Every page's router, in the order they are matched.
-ROUTERS = (login.router, search.router, trace.router, impact.router)
+ROUTERS = (
+    login.router,
+    search.router,
+    trace.router,
+    impact.router,
+    reports.router,
+    graphiql.router,
+)
 
 
 def mount_console(app: FastAPI, schema: Schema) -> None:

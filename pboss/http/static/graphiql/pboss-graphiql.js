@@ -5,11 +5,13 @@
   "use strict";
 
   var STORAGE_KEY = "pboss.apiKey";
-  var endpoint = window.location.pathname;
+  // The console's page (/ui/graphiql) names its endpoint; the API's own page posts to itself.
+  var mount = document.getElementById("graphiql");
+  var endpoint = mount.getAttribute("data-endpoint") || window.location.pathname;
   var form = document.getElementById("pboss-keybar");
   var input = document.getElementById("pboss-key");
   var status = document.getElementById("pboss-status");
-  var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+  var root = ReactDOM.createRoot(mount);
   var generation = 0;
 
   function show(text, kind) {
