@@ -45,7 +45,11 @@ def test_graphiql_is_off_by_default_once_real_keys_are_configured(demo_store: Gr
         assert client.get("/graphql", headers=HTML).status_code == 401
         page = client.get("/graphql", headers={**HTML, "X-API-Key": ENGINEER})
         assert "graphiql" not in page.text.lower()
+    # Its static assets (no data in them) are served only for the console's GraphiQL, behind
+    # the console's login; with the console off too, nothing of GraphiQL is served.
+    with _app(demo_store, api_keys=KEYS, console=False) as client:
         assert client.get(f"{ASSETS_PATH}/graphiql.min.js").status_code == 404
+        assert client.get("/ui/graphiql").status_code == 404
 
 
 def test_graphiql_can_be_switched_on_with_real_keys(demo_store: GraphStore) -> None:
