@@ -1,0 +1,196 @@
+"""What the site map draws: every site the caller may see, its availability for one product by the
+API's own rule (`pboss.inventory.business.qualify` over the store's site view, as the
+`availability` query answers it), and the open incidents naming it (asked through GraphQL, so a
+partner key counts only its own).
+
+Qualifying every site of a `medium` network (~1,600 sites) is one site view each, so the answers
+are kept per product while the store's event log has not moved (every write through pboss adds
+an event) and for at most `MAX_AGE` seconds (a bulk load writes no events), and computed on a few
+store threads at once. The cache holds facts about the network, not about a caller: who may see
+which site and its availability is decided on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from pboss.console.ask import ask, console_state
+from pboss.console.sitemap_svg import MapSite
+from pboss.graphql.business.partners import PartnerNames
+from pboss.graphql.context import Context
+from pboss.graphql.permissions import Action
+from pboss.inventory import business as biz
+from pboss.inventory.model import Element
+from pboss.inventory.results import FindQuery
+from pboss.inventory.store import GraphStore
+
+#: Seconds an availability map is reused even when the event log has not moved.
+MAX_AGE = 60.0
+#: Site views computed at once (each chunk on one store thread).
+CHUNKS = 4
+#: Open incidents read for the map, at most (pages of 200).
+MAX_INCIDENTS = 5000
+OPEN_STATES = ["OPEN", "CONFIRMED"]
+OPEN_INCIDENTS = """
+query MapIncidents($states: [IncidentState!], $after: String) {
+  incidents(states: $states, first: 200, after: $after) {
+    totalCount edges { node { id sites } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Qualified:
+    """One site's answer for a product: the qualification result and the free capacity."""
+
+    result: str
+    free: int
+
+
+@dataclass
+class _Entry:
+    seq: int
+    at: float
+    answers: dict[str, Qualified]
+
+
+@dataclass
+class AvailabilityCache:
+    """Availability of every site per product, reused while the network has not changed."""
+
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+
+def _cache(request: Request) -> AvailabilityCache:
+    """The app's availability cache (made on first use)."""
+    state = request.app.state
+    cache = getattr(state, "pboss_sitemap_cache", None)
+    if cache is None:
+        cache = AvailabilityCache()
+        state.pboss_sitemap_cache = cache
+    return cache
+
+
+def all_sites(store: GraphStore) -> list[Element]:
+    """Every site in the store, by id (blocking: run it on the store threads)."""
+    sites: list[Element] = []
+    after = None
+    while True:
+        page = store.find(FindQuery(kind="Site", after=after, limit=1000))
+        sites.extend(page.items)
+        if page.next_cursor is None:
+            return sites
+        after = page.next_cursor
+
+
+def _qualify_all(
+    store: GraphStore,
+    catalog: Any,
+    product: str,
+    names: dict[str, str],
+    site_ids: Sequence[str],
+) -> dict[str, Qualified]:
+    """Qualify each site for the product, as the availability query does (blocking)."""
+    out: dict[str, Qualified] = {}
+    for site_id in site_ids:
+        q = biz.qualify(store.site_view(site_id), catalog, product, names)
+        out[site_id] = Qualified(q.result, sum(o.free for o in q.options))
+    return out
+
+
+async def _partner_names(ctx: Context) -> dict[str, str]:
+    """Partner id -> name, as the business view resolvers read them."""
+    names: PartnerNames = ctx.state["partner_names"]
+    return names.cached() if names.fresh else await ctx.call(names.refresh, ctx.store)
+
+
+async def availability(
+    request: Request, ctx: Context, product: str, sites: Sequence[Element]
+) -> dict[str, Qualified]:
+    """Every site's qualification for `product` (cached per product while the network holds)."""
+    cache = _cache(request)
+    lock = cache.locks.setdefault(product, asyncio.Lock())
+    async with lock:
+        seq = await ctx.call(ctx.store.last_event_seq)
+        entry = cache.entries.get(product)
+        wanted = {s.id for s in sites}
+        fresh = entry is not None and entry.seq == seq and time.monotonic() - entry.at < MAX_AGE
+        if entry is not None and fresh and wanted <= entry.answers.keys():
+            return entry.answers
+        names = await _partner_names(ctx)
+        ids = sorted(wanted)
+        size = max(1, -(-len(ids) // CHUNKS))
+        parts = await asyncio.gather(
+            *(
+                ctx.call(_qualify_all, ctx.store, ctx.catalog, product, names, ids[i : i + size])
+                for i in range(0, len(ids), size)
+            )
+        )
+        answers = {k: v for part in parts for k, v in part.items()}
+        cache.entries[product] = _Entry(seq, time.monotonic(), answers)
+        return answers
+
+
+async def open_incidents_by_site(request: Request) -> tuple[dict[str, list[str]], bool]:
+    """Open incidents (open or confirmed) the caller may see, by site; and whether all were read."""
+    by_site: dict[str, list[str]] = {}
+    after: str | None = None
+    read = 0
+    while True:
+        data = await ask(request, OPEN_INCIDENTS, {"states": OPEN_STATES, "after": after})
+        page = data["incidents"]
+        for edge in page["edges"]:
+            for site in edge["node"]["sites"]:
+                by_site.setdefault(site, []).append(edge["node"]["id"])
+        read += len(page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return by_site, True
+        if read >= MAX_INCIDENTS:
+            return by_site, False
+        after = page["pageInfo"]["endCursor"]
+
+
+@dataclass(frozen=True)
+class MapData:
+    """The map's sites (located or not) and what the page says about them."""
+
+    sites: list[MapSite]
+    shows_availability: bool
+    incidents_complete: bool
+
+
+async def map_data(request: Request, ctx: Context, product: str) -> MapData:
+    """Every site the caller may see with its availability for `product` and open incidents."""
+    visible = [s for s in await ctx.call(all_sites, ctx.store) if ctx.sees(s)]
+    shows = ctx.allows(Action.BUSINESS_VIEW)
+    answers = await availability(request, ctx, product, visible) if shows else {}
+    incidents, complete = await open_incidents_by_site(request)
+    sites = []
+    for s in visible:
+        q = answers.get(s.id)
+        sites.append(
+            MapSite(
+                id=s.id,
+                name=s.name or s.id,
+                site_type=str(getattr(s, "site_type", "") or "site"),
+                lat=getattr(s, "lat", None),
+                lon=getattr(s, "lon", None),
+                availability=q.result if q else "hidden",
+                free=q.free if q else None,
+                incidents=len(incidents.get(s.id, ())),
+            )
+        )
+    return MapData(sites, shows, complete)
+
+
+def catalog_products(request: Request) -> list[Any]:
+    """The catalog's products (the same list the `products` query gives)."""
+    return list(console_state(request)["catalog"].products.values())
