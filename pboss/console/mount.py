@@ -7,12 +7,12 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from strawberry import Schema
 
-from pboss.console import login, sitemap
+from pboss.console import login, queues, sitemap
 from pboss.console.ask import ConsoleQueryError
 from pboss.console.render import STATIC_DIR, STATIC_PATH, page
 
 #: Every page's router, in the order they are matched.
-ROUTERS = (login.router, sitemap.router)
+ROUTERS = (login.router, sitemap.router, queues.router)
 
 
 def mount_console(app: FastAPI, schema: Schema) -> None:
