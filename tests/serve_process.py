@@ -33,8 +33,8 @@ class ServeProcess:
             timeout=30,
         )
 
-    def start(self) -> None:
-        """Start the process and wait (up to 90 s) until it answers /healthz."""
+    def start(self, timeout: float = 90) -> None:
+        """Start the process and wait (up to `timeout` s) until it answers /healthz."""
         code = "from pboss.cli.main import app; app()"
         log = open(self.tmp / "pboss.log", "ab")  # noqa: SIM115 (the child writes it)
         self.proc = subprocess.Popen(
@@ -44,7 +44,7 @@ class ServeProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 pytest.fail(f"pboss serve exited {self.proc.returncode}: {self.log()}")
