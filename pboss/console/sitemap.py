@@ -14,7 +14,13 @@ from fastapi.responses import Response
 
 from pboss.console.ask import ask, context_for
 from pboss.console.render import page, svg
-from pboss.console.sitemap_data import OPEN_STATES, MapData, catalog_products, map_data
+from pboss.console.sitemap_data import (
+    OPEN_STATES,
+    MapData,
+    UnknownRegion,
+    catalog_products,
+    map_data,
+)
 from pboss.console.sitemap_svg import CLASSES, MapSite, draw_map
 
 router = APIRouter()
@@ -72,30 +78,51 @@ def _product_of(request: Request, product: str | None) -> tuple[str, list[Any]]:
     return product, products
 
 
-def _href(product: str) -> Any:
-    """The link of a site on the map for `product`."""
-    return lambda site_id: "/ui/map?" + urlencode({"site": site_id, "product": product})
+def _href(product: str, region: str | None) -> Any:
+    """The link of a site on the map for `product` (in `region`)."""
+    zoom = {"region": region} if region else {}
+    return lambda site_id: "/ui/map?" + urlencode({"site": site_id, "product": product, **zoom})
+
+
+def _region_href(product: str) -> Any:
+    """The link that zooms the map into a region."""
+    return lambda region: "/ui/map?" + urlencode({"product": product, "region": region})
 
 
 def _title(product: str) -> str:
     return f"Sites by availability of {product} and open incidents"
 
 
-async def _picture(request: Request, product: str, selected: str | None) -> tuple[MapData, str]:
-    """The map's data and its SVG for `product`, with `selected` highlighted."""
-    data = await map_data(request, context_for(request), product)
-    return data, draw_map(data.sites, _href(product), _title(product), selected)
+async def _picture(
+    request: Request, product: str, selected: str | None, region: str | None
+) -> tuple[MapData, str]:
+    """The map's data and its SVG for `product` (in `region`), with `selected` highlighted;
+    UnknownRegion for a region the caller has no site in."""
+    data = await map_data(request, context_for(request), product, region)
+    picture = draw_map(
+        data.sites,
+        _href(product, region),
+        _title(product) + (f" in {data.regions[region]}" if region else ""),
+        selected,
+        regions=data.regions,
+        region_href=_region_href(product),
+    )
+    return data, picture
 
 
 @router.get("/ui/map.svg")
-async def map_svg(request: Request, product: str | None = None) -> Response:
+async def map_svg(
+    request: Request, product: str | None = None, region: str | None = None
+) -> Response:
     """The map alone as SVG (for embedding); `?download=1` offers it as a file."""
     context_for(request)  # LoginRequired first
     try:
         chosen, _ = _product_of(request, product)
+        _, body = await _picture(request, chosen, None, region or None)
     except BadMapRequest as bad:
         return Response(bad.message, status_code=bad.status, media_type="text/plain")
-    _, body = await _picture(request, chosen, None)
+    except UnknownRegion as bad:
+        return Response(str(bad), status_code=400, media_type="text/plain")
     name = f"site-map-{chosen}.svg" if request.query_params.get("download") else None
     return svg(body, name)
 
@@ -109,7 +136,10 @@ def _counts(sites: list[MapSite]) -> list[tuple[str, str, int]]:
 
 @router.get("/ui/map")
 async def site_map(
-    request: Request, product: str | None = None, site: str | None = None
+    request: Request,
+    product: str | None = None,
+    site: str | None = None,
+    region: str | None = None,
 ) -> Response:
     """The map, its legend and summary, the sites without coordinates, and a site's detail."""
     context_for(request)  # LoginRequired first
@@ -125,7 +155,19 @@ async def site_map(
             products=catalog_products(request),
             product=product,
         )
-    data, picture = await _picture(request, chosen, site or None)
+    region = region or None
+    try:
+        data, picture = await _picture(request, chosen, site or None, region)
+    except UnknownRegion as bad:
+        return page(
+            request,
+            "sitemap.html",
+            "Site map",
+            status_code=400,
+            problem=str(bad),
+            products=products,
+            product=chosen,
+        )
     detail: dict[str, Any] | None = None
     status = 200
     problem = None
@@ -155,6 +197,9 @@ async def site_map(
         located=sum(1 for s in data.sites if s.located),
         with_incidents=[s for s in data.sites if s.incidents],
         detail=detail,
-        href=_href(chosen),
-        svg_link="/ui/map.svg?" + urlencode({"product": chosen, "download": "1"}),
+        href=_href(chosen, region),
+        region=region,
+        regions=data.regions,
+        svg_link="/ui/map.svg?"
+        + urlencode({"product": chosen, "download": "1", **({"region": region} if region else {})}),
     )

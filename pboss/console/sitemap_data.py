@@ -79,15 +79,15 @@ def _cache(request: Request) -> AvailabilityCache:
     return cache
 
 
-def all_sites(store: GraphStore) -> list[Element]:
-    """Every site in the store, by id (blocking: run it on the store threads)."""
-    sites: list[Element] = []
+def all_of(store: GraphStore, kind: str) -> list[Element]:
+    """Every element of a kind in the store, by id (blocking: run it on the store threads)."""
+    found: list[Element] = []
     after = None
     while True:
-        page = store.find(FindQuery(kind="Site", after=after, limit=1000))
-        sites.extend(page.items)
+        page = store.find(FindQuery(kind=kind, after=after, limit=1000))
+        found.extend(page.items)
         if page.next_cursor is None:
-            return sites
+            return found
         after = page.next_cursor
 
 
@@ -165,11 +165,26 @@ class MapData:
     sites: list[MapSite]
     shows_availability: bool
     incidents_complete: bool
+    regions: dict[str, str]  # region id -> name, of every region with a site the caller sees
 
 
-async def map_data(request: Request, ctx: Context, product: str) -> MapData:
-    """Every site the caller may see with its availability for `product` and open incidents."""
-    visible = [s for s in await ctx.call(all_sites, ctx.store) if ctx.sees(s)]
+class UnknownRegion(ValueError):
+    """A region filter naming no region with a site this caller may see."""
+
+
+async def map_data(
+    request: Request, ctx: Context, product: str, region: str | None = None
+) -> MapData:
+    """Every site the caller may see (in `region`, when given) with its availability for
+    `product` and its open incidents."""
+    every = [s for s in await ctx.call(all_of, ctx.store, "Site") if ctx.sees(s)]
+    named = {r.id: r.name or r.id for r in await ctx.call(all_of, ctx.store, "Region")}
+    present = sorted({str(r) for s in every if (r := getattr(s, "region", None))})
+    regions = {r: named.get(r, r) for r in present}
+    if region is not None and region not in regions:
+        known = ", ".join(regions) or "none"
+        raise UnknownRegion(f"Unknown region {region!r}: the sites you may see are in {known}.")
+    visible = [s for s in every if region is None or getattr(s, "region", None) == region]
     shows = ctx.allows(Action.BUSINESS_VIEW)
     answers = await availability(request, ctx, product, visible) if shows else {}
     incidents, complete = await open_incidents_by_site(request)
@@ -186,9 +201,10 @@ async def map_data(request: Request, ctx: Context, product: str) -> MapData:
                 availability=q.result if q else "hidden",
                 free=q.free if q else None,
                 incidents=len(incidents.get(s.id, ())),
+                region=getattr(s, "region", None),
             )
         )
-    return MapData(sites, shows, complete)
+    return MapData(sites, shows, complete, regions)
 
 
 def catalog_products(request: Request) -> list[Any]:

@@ -31,8 +31,9 @@ WIDTH = 960
 MAX_MAP_HEIGHT = 640
 PAD = 28
 LEGEND_HEIGHT = 92
-#: Exchanges are labelled by name while there are at most this many (else the labels pile up).
-MAX_LABELS = 80
+#: Exchanges are labelled by name while the map holds at most this many sites (else the labels
+#: pile up: a whole `medium` metro is 16 dense districts); regions are labelled instead.
+MAX_LABELLED_SITES = 400
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class MapSite:
     availability: str  # a key of COLOURS
     free: int | None  # free capacity for the product (None: not shown)
     incidents: int  # open incidents naming the site
+    region: str | None = None
 
     @property
     def located(self) -> bool:
@@ -157,8 +159,41 @@ def _legend(top: float, width: int, counts: dict[str, int]) -> list[str]:
     out.append(
         f'<circle cx="20" cy="{y}" r="9" fill="none" stroke="{INCIDENT_COLOUR}" '
         f'stroke-width="3"/><text x="36" y="{y + 5}" font-size="13" fill="#1f2328">'
-        f"ring and count: open incidents ({counts.get('incident', 0)} sites)</text>"
+        f"ring and count: open incidents (sites: {counts.get('incident', 0)})</text>"
     )
+    out.append("</g>")
+    return out
+
+
+def _region_labels(
+    located: Sequence[MapSite],
+    proj: Projection,
+    names: dict[str, str],
+    href: Callable[[str], str] | None,
+) -> list[str]:
+    """Each region's name and site count at the centre of its sites (a link to zoom in)."""
+    groups: dict[str, list[MapSite]] = {}
+    for s in located:
+        if s.region:
+            groups.setdefault(s.region, []).append(s)
+    out = ['<g class="regions">']
+    for region, members in sorted(groups.items()):
+        lat = sum(m.lat or 0.0 for m in members) / len(members)
+        lon = sum(m.lon or 0.0 for m in members) / len(members)
+        x, y = proj.point(lat, lon)
+        text = f"{names.get(region, region)} · {len(members)}"
+        label = (
+            f'<text x="{x}" y="{round(y - 30, 1)}" text-anchor="middle" font-size="13" '
+            f'font-weight="700" fill="#0d2538" stroke="#fff" stroke-width="4" '
+            f'paint-order="stroke">{escape(text)}</text>'
+        )
+        if href is not None:
+            said = f"Zoom into {names.get(region, region)} ({len(members)} sites)"
+            label = (
+                f'<a class="region" href="{escape(href(region))}" data-region="{escape(region)}" '
+                f'aria-label="{escape(said)}">{label}</a>'
+            )
+        out.append(label)
     out.append("</g>")
     return out
 
@@ -169,8 +204,11 @@ def draw_map(
     title: str,
     selected: str | None = None,
     width: int = WIDTH,
+    regions: dict[str, str] | None = None,
+    region_href: Callable[[str], str] | None = None,
 ) -> str:
-    """The map of every located site, each a link to `href(site id)`, with its legend."""
+    """The map of every located site, each a link to `href(site id)`, with its legend; on a map
+    too dense to name exchanges, each region is named at its centre (a link to `region_href`)."""
     proj = project(sites, width)
     located = [s for s in sites if s.located]
     counts: dict[str, int] = {}
@@ -204,8 +242,7 @@ def draw_map(
             f'<text x="{width - 12}" y="16" font-size="11" text-anchor="end" fill="#57606a">'
             "N ↑</text></g>"
         )
-    labelled = [s for s in located if s.site_type == "exchange"]
-    label_them = len(labelled) <= MAX_LABELS
+    label_them = len(located) <= MAX_LABELLED_SITES
     order = sorted(
         located, key=lambda s: (s.id == selected, s.incidents > 0, s.site_type == "exchange")
     )
@@ -243,6 +280,8 @@ def draw_map(
         parts.append("</a>")
         out.append("".join(parts))
     out.append("</g>")
+    if not label_them:
+        out.extend(_region_labels(located, proj, regions or {}, region_href))
     out.extend(_legend(proj.height, width, counts))
     out.append("</svg>")
     return "\n".join(out)

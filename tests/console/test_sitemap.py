@@ -96,7 +96,7 @@ def test_a_site_with_an_open_incident_is_ringed(console: Console, demo_store: Gr
     ]
     assert len(rings) == 1
     legend = "".join(svg.find(f"{SVG_NS}g[@class='legend']").itertext())  # type: ignore[union-attr]
-    assert "open incidents (1 sites)" in legend and "qualified" in legend
+    assert "open incidents (sites: 1)" in legend and "qualified" in legend
 
 
 def test_a_sites_detail_shows_its_business_resources_and_free_capacity(
@@ -140,6 +140,25 @@ def test_partner_keys_see_only_what_the_api_gives_them(
     assert not listed & customer_premises
     console.login(PARTNER_OC)
     assert "INC-TT" not in console.get("/ui/map")
+
+
+def test_a_region_zooms_the_map_to_its_sites(console: Console, demo_store: GraphStore) -> None:
+    other = Site(id="B-XH", name="徐汇测试楼", region="R-XH", lat=31.19, lon=121.43)
+    demo_store.upsert([other], [], actor="test", reason="a second region")
+    console.login(ENGINEER)
+    sites = _sites(demo_store)
+    regions = {s.region for s in sites if s.region}
+    assert regions == {"R-PD", "R-XH"}
+    assert "B-XH" in _drawn(_svg(console.get("/ui/map")))
+    for region in regions:
+        html = console.get("/ui/map", region=region)
+        inside = {s.id for s in sites if s.region == region}
+        drawn, listed = set(_drawn(_svg(html))), set(_listed(html))
+        assert drawn | listed == inside and not drawn & listed
+        assert f'<option value="{region}" selected>' in html
+        assert all(f"region={region}" in a["href"] for a in _drawn(_svg(html)).values())
+    wrong = console.client.get("/ui/map", params={"region": "R-NOWHERE"})
+    assert wrong.status_code == 400 and "Unknown region &#39;R-NOWHERE&#39;" in wrong.text
 
 
 def test_bad_parameters_are_answered_plainly(console: Console) -> None:
