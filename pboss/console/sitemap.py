@@ -198,6 +198,9 @@ async def site_map(
         with_incidents=[s for s in data.sites if s.incidents],
         detail=detail,
         href=_href(chosen, region),
+        pending=sum(1 for s in data.sites if s.availability == "pending"),
+        age=round(data.availability_age_s),
+        reload=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
         region=region,
         regions=data.regions,
         svg_link="/ui/map.svg?"

@@ -13,6 +13,7 @@ which site and its availability is decided on every request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ from pboss.inventory.store import GraphStore
 MAX_AGE = 60.0
 #: Site views computed at once (each chunk on one store thread).
 CHUNKS = 4
+#: Seconds a page waits for the availability of every site before it answers with what it has
+#: (the rest is still computed, in the background, and the page says so and reloads itself).
+WAIT_S = 2.0
 #: Open incidents read for the map, at most (pages of 200).
 MAX_INCIDENTS = 5000
 OPEN_STATES = ["OPEN", "CONFIRMED"]
@@ -56,17 +60,31 @@ class Qualified:
 
 @dataclass
 class _Entry:
+    """One product's answers: complete once `done`, else filling in (a computation running)."""
+
     seq: int
     at: float
-    answers: dict[str, Qualified]
+    answers: dict[str, Qualified] = field(default_factory=dict)
+    done: bool = False
+    task: asyncio.Task[None] | None = None
 
 
 @dataclass
 class AvailabilityCache:
-    """Availability of every site per product, reused while the network has not changed."""
+    """Availability of every site per product, reused while the network has not changed; at
+    most one computation per product runs at a time."""
 
     entries: dict[str, _Entry] = field(default_factory=dict)
-    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    computing: dict[str, _Entry] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Availabilities:
+    """What the map knows of every site's availability now."""
+
+    answers: dict[str, Qualified]
+    complete: bool  # every site answered, and fresh
+    age_s: float  # how old the answers are (0 while being computed)
 
 
 def _cache(request: Request) -> AvailabilityCache:
@@ -97,13 +115,13 @@ def _qualify_all(
     product: str,
     names: dict[str, str],
     site_ids: Sequence[str],
-) -> dict[str, Qualified]:
-    """Qualify each site for the product, as the availability query does (blocking)."""
-    out: dict[str, Qualified] = {}
+    into: dict[str, Qualified],
+) -> None:
+    """Qualify each site for the product as the availability query does, filling `into`
+    (blocking; run it on the store threads)."""
     for site_id in site_ids:
         q = biz.qualify(store.site_view(site_id), catalog, product, names)
-        out[site_id] = Qualified(q.result, sum(o.free for o in q.options))
-    return out
+        into[site_id] = Qualified(q.result, sum(o.free for o in q.options))
 
 
 async def _partner_names(ctx: Context) -> dict[str, str]:
@@ -112,31 +130,73 @@ async def _partner_names(ctx: Context) -> dict[str, str]:
     return names.cached() if names.fresh else await ctx.call(names.refresh, ctx.store)
 
 
-async def availability(
-    request: Request, ctx: Context, product: str, sites: Sequence[Element]
-) -> dict[str, Qualified]:
-    """Every site's qualification for `product` (cached per product while the network holds)."""
-    cache = _cache(request)
-    lock = cache.locks.setdefault(product, asyncio.Lock())
-    async with lock:
-        seq = await ctx.call(ctx.store.last_event_seq)
-        entry = cache.entries.get(product)
-        wanted = {s.id for s in sites}
-        fresh = entry is not None and entry.seq == seq and time.monotonic() - entry.at < MAX_AGE
-        if entry is not None and fresh and wanted <= entry.answers.keys():
-            return entry.answers
-        names = await _partner_names(ctx)
-        ids = sorted(wanted)
-        size = max(1, -(-len(ids) // CHUNKS))
-        parts = await asyncio.gather(
-            *(
-                ctx.call(_qualify_all, ctx.store, ctx.catalog, product, names, ids[i : i + size])
-                for i in range(0, len(ids), size)
+async def _compute(ctx: Context, entry: _Entry, product: str, ids: list[str]) -> None:
+    """Fill `entry` with every site's answer, a few store threads at once."""
+    names = await _partner_names(ctx)
+    size = max(1, -(-len(ids) // CHUNKS))
+    await asyncio.gather(
+        *(
+            ctx.call(
+                _qualify_all,
+                ctx.store,
+                ctx.catalog,
+                product,
+                names,
+                ids[i : i + size],
+                entry.answers,
             )
+            for i in range(0, len(ids), size)
         )
-        answers = {k: v for part in parts for k, v in part.items()}
-        cache.entries[product] = _Entry(seq, time.monotonic(), answers)
-        return answers
+    )
+    entry.done = True
+
+
+async def availability(
+    request: Request,
+    ctx: Context,
+    product: str,
+    sites: Sequence[Element],
+    wait_s: float | None = None,
+) -> Availabilities:
+    """Every site's qualification for `product`: the cached answers while the network holds;
+    else a computation is started (one per product) and awaited up to `wait_s`, after which the
+    page gets the last complete answers (or those computed so far) and says they are not final."""
+    cache = _cache(request)
+    seq = await ctx.call(ctx.store.last_event_seq)
+    now = time.monotonic()
+    wanted = {s.id for s in sites}
+    entry = cache.entries.get(product)
+    if (
+        entry is not None
+        and entry.seq == seq
+        and now - entry.at < MAX_AGE
+        and wanted <= entry.answers.keys()
+    ):
+        return Availabilities(entry.answers, True, now - entry.at)
+    running = cache.computing.get(product)
+    if running is None or running.task is None or running.task.done():
+        running = _Entry(seq, now)
+        ids = sorted(wanted | (entry.answers.keys() if entry else set()))
+        running.task = asyncio.ensure_future(_compute(ctx, running, product, ids))
+        cache.computing[product] = running
+
+        def finished(task: asyncio.Task[None], done: _Entry = running) -> None:
+            if not task.cancelled() and task.exception() is None:
+                cache.entries[product] = done
+            if cache.computing.get(product) is done:
+                del cache.computing[product]
+
+        running.task.add_done_callback(finished)
+    task = running.task
+    assert task is not None
+    with contextlib.suppress(TimeoutError):  # not yet: answer with what there is
+        await asyncio.wait_for(asyncio.shield(task), WAIT_S if wait_s is None else wait_s)
+    if task.done():
+        task.result()  # a failed computation fails the page (the store's error, not a guess)
+        return Availabilities(running.answers, wanted <= running.answers.keys(), 0.0)
+    if entry is not None:  # the last complete answers while new ones are computed
+        return Availabilities(entry.answers, False, now - entry.at)
+    return Availabilities(dict(running.answers), False, 0.0)
 
 
 async def open_incidents_by_site(request: Request) -> tuple[dict[str, list[str]], bool]:
@@ -165,6 +225,8 @@ class MapData:
     sites: list[MapSite]
     shows_availability: bool
     incidents_complete: bool
+    availability_final: bool  # every site's answer is there and current
+    availability_age_s: float  # how old the answers shown are
     regions: dict[str, str]  # region id -> name, of every region with a site the caller sees
 
 
@@ -186,7 +248,8 @@ async def map_data(
         raise UnknownRegion(f"Unknown region {region!r}: the sites you may see are in {known}.")
     visible = [s for s in every if region is None or getattr(s, "region", None) == region]
     shows = ctx.allows(Action.BUSINESS_VIEW)
-    answers = await availability(request, ctx, product, visible) if shows else {}
+    known = await availability(request, ctx, product, visible) if shows else None
+    answers = known.answers if known else {}
     incidents, complete = await open_incidents_by_site(request)
     sites = []
     for s in visible:
@@ -198,13 +261,15 @@ async def map_data(
                 site_type=str(getattr(s, "site_type", "") or "site"),
                 lat=getattr(s, "lat", None),
                 lon=getattr(s, "lon", None),
-                availability=q.result if q else "hidden",
+                availability=q.result if q else ("pending" if shows else "hidden"),
                 free=q.free if q else None,
                 incidents=len(incidents.get(s.id, ())),
                 region=getattr(s, "region", None),
             )
         )
-    return MapData(sites, shows, complete, regions)
+    final = known is None or known.complete
+    age = known.age_s if known else 0.0
+    return MapData(sites, shows, complete, final, age, regions)
 
 
 def catalog_products(request: Request) -> list[Any]:

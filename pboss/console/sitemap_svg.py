@@ -21,6 +21,7 @@ CLASSES: tuple[tuple[str, str, str], ...] = (
     ("alternate", "alternate: only via a partner or another product", "#9a6700"),
     ("unqualified", "unqualified: cannot be sold here", "#b42318"),
     ("hidden", "availability not shown to this role", "#57606a"),
+    ("pending", "availability being computed", "#57606a"),
 )
 COLOURS = {key: colour for key, _, colour in CLASSES}
 INCIDENT_COLOUR = "#6f2dbd"
@@ -57,7 +58,10 @@ class MapSite:
 
     def label(self) -> str:
         """What a screen reader (and the tooltip) says about the site."""
-        said = {"hidden": "availability not shown"}.get(self.availability, self.availability)
+        said = {
+            "hidden": "availability not shown",
+            "pending": "availability being computed",
+        }.get(self.availability, self.availability)
         parts = [f"{self.name} ({self.id}), {self.site_type}", said]
         if self.free is not None:
             parts.append(f"{self.free} free")
@@ -127,6 +131,13 @@ def _marker(kind: str, x: float, y: float, r: float, extra: str = "") -> str:
             f'<rect x="{round(x - s / 2, 1)}" y="{round(y - s / 2, 1)}" width="{round(s, 1)}" '
             f'height="{round(s, 1)}" fill="{colour}" stroke="#fff"{extra}/>'
         )
+    if kind == "pending":
+        s = r * 1.6
+        return (
+            f'<rect x="{round(x - s / 2, 1)}" y="{round(y - s / 2, 1)}" width="{round(s, 1)}" '
+            f'height="{round(s, 1)}" fill="#fff" stroke="{colour}" stroke-width="1.5" '
+            f'stroke-dasharray="2 1.5"{extra}/>'
+        )
     return (
         f'<circle cx="{x}" cy="{y}" r="{r}" fill="#fff" stroke="{colour}" stroke-width="2"{extra}/>'
     )
@@ -147,7 +158,8 @@ def _legend(top: float, width: int, counts: dict[str, int]) -> list[str]:
         f'<rect x="0" y="0" width="{width}" height="{LEGEND_HEIGHT}" fill="#f6f8fa"/>',
     ]
     col_w = width / 2
-    for i, (key, label, _) in enumerate(CLASSES):
+    shown = [c for c in CLASSES if c[0] != "pending" or counts.get("pending")]
+    for i, (key, label, _) in enumerate(shown):
         x = 20 + (i % 2) * col_w
         y = 20 + (i // 2) * 24
         out.append(_marker(key, x, y, 6))
@@ -155,10 +167,11 @@ def _legend(top: float, width: int, counts: dict[str, int]) -> list[str]:
             f'<text x="{x + 16}" y="{y + 5}" font-size="13" fill="#1f2328">'
             f"{escape(label)} ({counts.get(key, 0)})</text>"
         )
-    y = 20 + 2 * 24
+    x = 20 + (len(shown) % 2) * col_w
+    y = 20 + (len(shown) // 2) * 24
     out.append(
-        f'<circle cx="20" cy="{y}" r="9" fill="none" stroke="{INCIDENT_COLOUR}" '
-        f'stroke-width="3"/><text x="36" y="{y + 5}" font-size="13" fill="#1f2328">'
+        f'<circle cx="{x}" cy="{y}" r="9" fill="none" stroke="{INCIDENT_COLOUR}" '
+        f'stroke-width="3"/><text x="{x + 16}" y="{y + 5}" font-size="13" fill="#1f2328">'
         f"ring and count: open incidents (sites: {counts.get('incident', 0)})</text>"
     )
     out.append("</g>")

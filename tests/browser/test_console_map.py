@@ -131,11 +131,17 @@ def test_the_small_network_map_and_queues(chromium: Any, small: ServeProcess) ->
     base = _base(small)
     console_login(page, base, ENGINEER)
     check_map(page, small)
+    view.screenshot("map")
     page.select_option("#product", "MSTP-LL")
     page.click("form.toolbar button[type=submit]")
     page.wait_for_url("**product=MSTP-LL**")
     assert page.locator("svg.site-map a.site").count() == len(api_sites(small)[0])
-    view.screenshot("map")
+    region = page.eval_on_selector("#region option:nth-child(2)", "o => o.value")
+    page.select_option("#region", region)
+    page.click("form.toolbar button[type=submit]")
+    page.wait_for_url(f"**region={region}**")
+    zoomed = set(drawn(page))
+    assert zoomed and zoomed < api_sites(small)[0]
 
     page.goto(base + "/ui/queues?tab=work-orders", wait_until="load")
     every = small.client.post("/graphql", json={"query": WORK}).json()

@@ -6,9 +6,13 @@ plainly, and the picture well-formed XML."""
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
+
+from pboss.console import sitemap_data
 from pboss.inventory.model import Site
 from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
@@ -140,6 +144,31 @@ def test_partner_keys_see_only_what_the_api_gives_them(
     assert not listed & customer_premises
     console.login(PARTNER_OC)
     assert "INC-TT" not in console.get("/ui/map")
+
+
+def test_a_map_answers_before_every_site_is_qualified_and_fills_in(
+    console: Console, demo_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = sitemap_data._qualify_all
+
+    def slowly(*args: Any) -> None:
+        time.sleep(0.5)
+        slow(*args)
+
+    monkeypatch.setattr(sitemap_data, "_qualify_all", slowly)
+    monkeypatch.setattr(sitemap_data, "WAIT_S", 0.0)
+    console.login(ENGINEER)
+    first = console.get("/ui/map", product="IPTV")
+    assert 'id="map-pending"' in first and '<meta http-equiv="refresh" content="5" />' in first
+    assert {a["data-availability"] for a in _drawn(_svg(first)).values()} == {"pending"}
+    deadline = time.monotonic() + 30
+    while 'id="map-pending"' in (html := console.get("/ui/map", product="IPTV")):
+        assert time.monotonic() < deadline, "the availability was never computed"
+        time.sleep(0.2)
+    for site, attrs in _drawn(_svg(html)).items():
+        api = _api(console, AVAILABILITY, site=site, product="IPTV")["availability"]
+        assert attrs["data-availability"] == api["qualificationResult"]
+    assert "refresh" not in html
 
 
 def test_a_region_zooms_the_map_to_its_sites(console: Console, demo_store: GraphStore) -> None:
