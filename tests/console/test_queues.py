@@ -75,34 +75,53 @@ def queues(console: Console, demo_store: GraphStore) -> Console:
 
 
 def test_work_orders_filter_count_and_page(queues: Console) -> None:
+    # construction work only: the repair sweeper may dispatch the incidents' repairs meanwhile
     queues.login(ENGINEER)
-    every = queues.get("/ui/queues", tab="work-orders")
+    every = queues.get("/ui/queues", tab="work-orders", purpose="construction")
     assert rows(every) == ["WO-B", "WO-A", "WO-D", "WO-E", "WO-C"]
     assert totals(every) == {
         "work orders": 5, "open": 3, "held": 1, "in jeopardy": 2, "breached": 1,
     }  # fmt: skip
-    assert rows(queues.get("/ui/queues", tab="work-orders", state="OPEN", site="B-DH")) == [
+    assert rows(
+        queues.get(
+            "/ui/queues", tab="work-orders", purpose="construction", state="OPEN", site="B-DH"
+        )
+    ) == [
         "WO-B",
         "WO-C",
     ]
-    assert rows(queues.get("/ui/queues", tab="work-orders", site="CP-XX")) == ["WO-A"]
-    assert rows(queues.get("/ui/queues", tab="work-orders", breached="yes")) == ["WO-B"]
-    assert rows(queues.get("/ui/queues", tab="work-orders", jeopardy="yes", breached="no")) == [
-        "WO-A"
-    ]
-    assert rows(queues.get("/ui/queues", tab="work-orders", unassigned="yes")) == ["WO-E"]
-    assert rows(queues.get("/ui/queues", tab="work-orders", partner="P-OC")) == ["WO-C"]
-    assert rows(queues.get("/ui/queues", tab="work-orders", purpose="repair")) == []
+    assert rows(
+        queues.get("/ui/queues", tab="work-orders", purpose="construction", site="CP-XX")
+    ) == ["WO-A"]
+    assert rows(
+        queues.get("/ui/queues", tab="work-orders", purpose="construction", breached="yes")
+    ) == ["WO-B"]
+    assert rows(
+        queues.get(
+            "/ui/queues", tab="work-orders", purpose="construction", jeopardy="yes", breached="no"
+        )
+    ) == ["WO-A"]
+    assert rows(
+        queues.get("/ui/queues", tab="work-orders", purpose="construction", unassigned="yes")
+    ) == ["WO-E"]
+    assert rows(
+        queues.get("/ui/queues", tab="work-orders", purpose="construction", partner="P-OC")
+    ) == ["WO-C"]
     # the filter is kept in the form and in the links; paging follows the API's cursor
-    first = queues.get("/ui/queues", tab="work-orders", state="OPEN", first="2")
+    first = queues.get(
+        "/ui/queues", tab="work-orders", purpose="construction", state="OPEN", first="2"
+    )
     assert rows(first) == ["WO-B", "WO-A"] and totals(first)["work orders"] == 3
     assert '<option value="OPEN" selected>' in first
     link = re.search(r'<a href="([^"]+)" rel="next"', first)
     assert link and "state=OPEN" in link.group(1) and "first=2" in link.group(1)
+    assert "purpose=construction" in link.group(1)
     rest = queues.client.get(link.group(1).replace("&amp;", "&"))
     assert rest.status_code == 200 and rows(rest.text) == ["WO-C"]
     assert 'rel="next"' not in rest.text and "First page" in rest.text
     assert '<a href="/ui/map?site=CP-XX">CP-XX</a>' in every
+    repairs = rows(queues.get("/ui/queues", tab="work-orders", purpose="repair"))
+    assert all(w.startswith("WO-R-INC-") for w in repairs), repairs
 
 
 def test_incidents_orders_and_cutover_plans(queues: Console) -> None:
@@ -132,16 +151,20 @@ def test_incidents_orders_and_cutover_plans(queues: Console) -> None:
 
 def test_partner_keys_see_their_own_rows_and_no_household_data(queues: Console) -> None:
     queues.login(PARTNER_OC)
-    work = queues.get("/ui/queues", tab="work-orders")
+    work = queues.get("/ui/queues", tab="work-orders", purpose="construction")
     assert rows(work) == ["WO-C"] and totals(work)["work orders"] == 1
     assert rows(queues.get("/ui/queues", tab="work-orders", crew="CREW-LJZ-T")) == []
+    assert rows(queues.get("/ui/queues", tab="work-orders", purpose="repair")) == []
     orders = queues.get("/ui/queues", tab="orders")
     assert rows(orders) == [] and "does not read orders" in orders
     assert rows(queues.get("/ui/queues", tab="incidents")) == []
     queues.login(PARTNER_TT)
     incidents = queues.get("/ui/queues", tab="incidents")
     assert rows(incidents) == ["INC-TT"] and totals(incidents) == {"incidents": 1}
-    assert rows(queues.get("/ui/queues", tab="work-orders")) == []
+    # Tietong's own work only: none of the operator's construction (its incident's repair, once
+    # the repair sweeper dispatches it, is Tietong's)
+    tt_work = rows(queues.get("/ui/queues", tab="work-orders"))
+    assert all(w.startswith("WO-R-INC-TT") for w in tt_work), tt_work
     assert rows(queues.get("/ui/queues", tab="cutover")) == []  # the plan is not on its lines
     for tab in ("orders", "work-orders", "incidents", "cutover"):
         html = queues.get("/ui/queues", tab=tab)
