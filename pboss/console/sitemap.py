@@ -6,6 +6,7 @@ alone, for other tools to embed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -78,13 +79,13 @@ def _product_of(request: Request, product: str | None) -> tuple[str, list[Any]]:
     return product, products
 
 
-def _href(product: str, region: str | None) -> Any:
+def _href(product: str, region: str | None) -> Callable[[str], str]:
     """The link of a site on the map for `product` (in `region`)."""
     zoom = {"region": region} if region else {}
     return lambda site_id: "/ui/map?" + urlencode({"site": site_id, "product": product, **zoom})
 
 
-def _region_href(product: str) -> Any:
+def _region_href(product: str) -> Callable[[str], str]:
     """The link that zooms the map into a region."""
     return lambda region: "/ui/map?" + urlencode({"product": product, "region": region})
 
