@@ -96,8 +96,8 @@ def check_map(page: Any, serve: ServeProcess, partner: bool = False) -> str:
     on_map = drawn(page)
     assert len(on_map) == len(located) and set(on_map) == located
     assert set(listed(page)) == unlocated
-    # keyboard: from the last control of the toolbar, Tab lands on a site of the map, Enter opens it
-    page.focus("a[href^='/ui/map.svg']")
+    # keyboard: from the link that skips the map, Tab lands on a site of the map, Enter opens it
+    page.focus("#skip-map")
     page.keyboard.press("Tab")
     focused = page.evaluate("() => document.activeElement.dataset.site || ''")
     assert focused in located
