@@ -28,6 +28,13 @@ RESOURCES = """query B($site: ID!) { businessResources(site: $site) {
   ... on BusinessResources { packages { name free } } } }"""
 
 
+@pytest.fixture(autouse=True)
+def patient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages wait for every site's availability (a busy machine's Neo4j may take over the 2 s a
+    page waits by default; the test of that wait sets its own)."""
+    monkeypatch.setattr(sitemap_data, "WAIT_S", 120.0)
+
+
 def _svg(html: str) -> ET.Element:
     """The map's SVG inside a page, parsed as XML (it must be well-formed)."""
     match = re.search(r"<svg .*?</svg>", html, re.S)
