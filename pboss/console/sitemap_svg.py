@@ -31,7 +31,7 @@ DEFAULT_RADIUS = 3.5
 WIDTH = 960
 MAX_MAP_HEIGHT = 640
 PAD = 28
-LEGEND_HEIGHT = 92
+LEGEND_HEIGHT = 104
 #: Exchanges are labelled by name while the map holds at most this many sites (else the labels
 #: pile up: a whole `medium` metro is 16 dense districts); regions are labelled instead.
 MAX_LABELLED_SITES = 400
@@ -161,17 +161,17 @@ def _legend(top: float, width: int, counts: dict[str, int]) -> list[str]:
     shown = [c for c in CLASSES if c[0] != "pending" or counts.get("pending")]
     for i, (key, label, _) in enumerate(shown):
         x = 20 + (i % 2) * col_w
-        y = 20 + (i // 2) * 24
-        out.append(_marker(key, x, y, 6))
+        y = 22 + (i // 2) * 28
+        out.append(_marker(key, x, y, 7))
         out.append(
-            f'<text x="{x + 16}" y="{y + 5}" font-size="13" fill="#1f2328">'
+            f'<text x="{x + 18}" y="{y + 6}" font-size="16" fill="#1f2328">'
             f"{escape(label)} ({counts.get(key, 0)})</text>"
         )
     x = 20 + (len(shown) % 2) * col_w
-    y = 20 + (len(shown) // 2) * 24
+    y = 22 + (len(shown) // 2) * 28
     out.append(
-        f'<circle cx="{x}" cy="{y}" r="9" fill="none" stroke="{INCIDENT_COLOUR}" '
-        f'stroke-width="3"/><text x="{x + 16}" y="{y + 5}" font-size="13" fill="#1f2328">'
+        f'<circle cx="{x}" cy="{y}" r="10" fill="none" stroke="{INCIDENT_COLOUR}" '
+        f'stroke-width="3"/><text x="{x + 18}" y="{y + 6}" font-size="16" fill="#1f2328">'
         f"ring and count: open incidents (sites: {counts.get('incident', 0)})</text>"
     )
     out.append("</g>")
