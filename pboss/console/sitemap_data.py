@@ -3,11 +3,12 @@ API's own rule (`pboss.inventory.business.qualify` over the store's site view, a
 `availability` query answers it), and the open incidents naming it (asked through GraphQL, so a
 partner key counts only its own).
 
-Qualifying every site of a `medium` network (~1,600 sites) is one site view each, so the answers
-are kept per product while the store's event log has not moved (every write through pboss adds
-an event) and for at most `MAX_AGE` seconds (a bulk load writes no events), and computed on a few
-store threads at once. The cache holds facts about the network, not about a caller: who may see
-which site and its availability is decided on every request.
+Qualifying every site of a `medium` network (~1,600 sites) is one site view each (tens of
+seconds on a busy machine), so the answers are kept per product: shown as current for `REUSE_S`,
+or while the store's event log has not moved up to `MAX_AGE`; older ones are shown at once (the
+page says how old) while new ones are computed behind, on a few store threads. Only a page with
+no answer for some site waits, at most `WAIT_S`. The cache holds facts about the network, not
+about a caller: who may see which site and its availability is decided on every request.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ from pboss.inventory.model import Element
 from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
 
-#: Seconds an availability map is reused even when the event log has not moved.
-MAX_AGE = 60.0
+#: Seconds answers are shown as current, whatever was written meanwhile (a live network writes
+#: events all the time: its sweepers dispatch, hold and time out work).
+REUSE_S = 60.0
+#: Seconds after which answers are recomputed even when no event says the network changed
+#: (a bulk load writes no events).
+MAX_AGE = 600.0
 #: Site views computed at once (each chunk on one store thread).
 CHUNKS = 4
 #: Seconds a page waits for the availability of every site before it answers with what it has
@@ -158,21 +163,20 @@ async def availability(
     sites: Sequence[Element],
     wait_s: float | None = None,
 ) -> Availabilities:
-    """Every site's qualification for `product`: the cached answers while the network holds;
-    else a computation is started (one per product) and awaited up to `wait_s`, after which the
-    page gets the last complete answers (or those computed so far) and says they are not final."""
+    """Every site's qualification for `product`: answers younger than REUSE_S (or unchanged
+    since, up to MAX_AGE) as they are; older ones at once while new ones are computed behind;
+    without answers for every site, a computation is started (one per product) and awaited up
+    to `wait_s`, after which the page gets what is known and says it is not final."""
     cache = _cache(request)
     seq = await ctx.call(ctx.store.last_event_seq)
     now = time.monotonic()
     wanted = {s.id for s in sites}
     entry = cache.entries.get(product)
-    if (
-        entry is not None
-        and entry.seq == seq
-        and now - entry.at < MAX_AGE
-        and wanted <= entry.answers.keys()
-    ):
-        return Availabilities(entry.answers, True, now - entry.at)
+    known = entry is not None and wanted <= entry.answers.keys()
+    if entry is not None and known:
+        age = now - entry.at
+        if age < REUSE_S or (entry.seq == seq and age < MAX_AGE):
+            return Availabilities(entry.answers, True, age)
     running = cache.computing.get(product)
     if running is None or running.task is None or running.task.done():
         running = _Entry(seq, now)
@@ -189,6 +193,8 @@ async def availability(
         running.task.add_done_callback(finished)
     task = running.task
     assert task is not None
+    if entry is not None and known:  # every site has an answer, if older: show it, refresh behind
+        return Availabilities(entry.answers, False, now - entry.at)
     with contextlib.suppress(TimeoutError):  # not yet: answer with what there is
         await asyncio.wait_for(asyncio.shield(task), WAIT_S if wait_s is None else wait_s)
     if task.done():

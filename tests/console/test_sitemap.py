@@ -178,6 +178,30 @@ def test_a_map_answers_before_every_site_is_qualified_and_fills_in(
     assert "refresh" not in html
 
 
+def test_older_answers_are_shown_at_once_while_newer_ones_are_computed(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    console.login(ENGINEER)
+    current = console.get("/ui/map", product="FTTH-1000M")
+    assert 'id="map-pending"' not in current
+    monkeypatch.setattr(sitemap_data, "REUSE_S", 0.0)
+    monkeypatch.setattr(sitemap_data, "MAX_AGE", 0.0)
+    monkeypatch.setattr(sitemap_data, "WAIT_S", 0.0)
+    slow = sitemap_data._qualify_all
+
+    def slowly(*args: Any) -> None:
+        time.sleep(1.0)
+        slow(*args)
+
+    monkeypatch.setattr(sitemap_data, "_qualify_all", slowly)
+    older = console.get("/ui/map", product="FTTH-1000M")
+    assert "newer ones are being computed" in older and "refresh" not in older
+    assert _drawn(_svg(older)) and all(
+        a["data-availability"] != "pending" for a in _drawn(_svg(older)).values()
+    )
+    assert _drawn(_svg(older)).keys() == _drawn(_svg(current)).keys()
+
+
 def test_a_region_zooms_the_map_to_its_sites(console: Console, demo_store: GraphStore) -> None:
     other = Site(id="B-XH", name="徐汇测试楼", region="R-XH", lat=31.19, lon=121.43)
     demo_store.upsert([other], [], actor="test", reason="a second region")
