@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from strawberry import Schema
 
-from pboss.console import graphiql, impact, login, reports, search, trace
+from pboss.console import graphiql, impact, login, queues, reports, search, sitemap, trace
 from pboss.console.ask import ConsoleQueryError
 from pboss.console.render import STATIC_DIR, STATIC_PATH, page
 
@@ -17,6 +17,8 @@ ROUTERS = (
     search.router,
     trace.router,
     impact.router,
+    sitemap.router,
+    queues.router,
     reports.router,
     graphiql.router,
 )
