@@ -16,8 +16,10 @@ statement and commit show what waiting on each other (the event counter's lock) 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import random
 import statistics
 import sys
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=30)
     parser.add_argument("--busy", type=int, default=0, help="threads opening tickets meanwhile")
     parser.add_argument("--correlate", action="store_true", help="run the batch correlator")
+    parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions")
     args = parser.parse_args(argv)
     register_kinds()
     if args.uri:
@@ -105,7 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         helpers = [threading.Thread(target=busy, args=(k,)) for k in range(args.busy)]
         for h in helpers:
             h.start()
+        prof = cProfile.Profile() if args.cprofile else None
+        if prof is not None:
+            prof.enable()
         got = [open_one(svc, i, row["svc"], prefix) for i, row in enumerate(picked[: args.tickets])]
+        if prof is not None:
+            prof.disable()
         stop.set()
         for h in helpers:
             h.join()
@@ -140,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{statistics.median(driver) * 1000:8.2f} {max(driver) * 1000:8.2f} "
             f"{sum(driver) / whole:6.1%}"
         )
+        if prof is not None:
+            pstats.Stats(prof).sort_stats("tottime").print_stats(args.cprofile)
     finally:
         store.close()
     return 0

@@ -90,5 +90,4 @@ class Sequencer:
 
 def _round(tx: WriteTx) -> list[dict[str, object]]:
     """One numbering round: lock the counter, then number every due event committed by then."""
-    tx.rows(q.LOCK_COUNTER)
     return tx.rows(q.NUMBER)

@@ -5,9 +5,9 @@ alone, `APPEND`, when the step wrote nothing else): it creates one `:Event` per 
 numbered: labelled `:EventDue`, stamped with the server's clock as the statement runs (`due_at`)
 and with its transaction (`due_tx`, its first event's id) and place in it (`due_i`). It takes no
 shared lock, so writers no longer queue on one counter from their write to their commit.
-`sequencer.py` then numbers them: `LOCK_COUNTER` takes the single `:EventSeq` node's write lock
-(so numbering runs one at a time and numbers follow one another gap-free), and `NUMBER` gives
-every committed `:EventDue` event the next numbers in stamp order (a transaction that read
+`sequencer.py` then numbers them: `NUMBER` takes the single `:EventSeq` node's write lock (so
+numbering runs one at a time and numbers follow one another gap-free), then gives every
+committed `:EventDue` event the next numbers in stamp order (a transaction that read
 another's committed writes stamps after it, so cause comes before effect), then makes it an
 ordinary `:Event`; a reader sees an event only once numbered, so the log is read in numbering
 order and a number read means every lower one is readable. `AFTER` pages the log by sequence
@@ -68,24 +68,22 @@ LATEST = Query(
     """,
 )
 
-#: Take the counter's write lock (made on first use), held to the numbering's commit.
-LOCK_COUNTER = Query(
-    "events.lock_counter",
-    WRITE,
-    "MERGE (c:EventSeq {id: 1}) ON CREATE SET c.n = 0 SET c._lock = true REMOVE c._lock "
-    "RETURN c.n AS n",
-)
-
-#: Number every committed event due (read after `LOCK_COUNTER`, so under its lock) in stamp
+#: One numbering round in one statement: take the counter's write lock (made on first use; held
+#: to the round's commit), then, in the subquery run for the locked counter's row (so after the
+#: lock: it reads every event committed by then), number every committed event due in stamp
 #: order, from the counter on; the events numbered, as (id, seq).
 NUMBER = Query(
     "events.number",
     WRITE,
     """
-    MATCH (e:EventDue)
-    WITH e ORDER BY e.due_at, e.due_tx, e.due_i
-    WITH collect(e) AS due
-    MATCH (c:EventSeq {id: 1})
+    MERGE (c:EventSeq {id: 1}) ON CREATE SET c.n = 0
+    SET c._lock = true REMOVE c._lock
+    WITH c
+    CALL (c) {
+      MATCH (e:EventDue)
+      WITH e ORDER BY e.due_at, e.due_tx, e.due_i
+      RETURN collect(e) AS due
+    }
     WITH c, due, c.n AS base
     SET c.n = base + size(due)
     WITH due, base
