@@ -5,6 +5,9 @@ run through the one client (`client.py`) by name; the Cypher itself lives in `qu
 Values always travel as parameters; labels and relationship types come only from the model's own
 closed sets. Schema (uniqueness constraint, indexes) is ensured at start-up. This module holds the
 writes, the multi-step transaction, the sweeper's and the scans' reads; `reads.py` the other reads.
+
+Size: the protocol's write side in one class, just over the limit with the event log's numbering
+(itself in `sequencer.py`); reads, the hub, reports and undo are split out already.
 """
 
 from __future__ import annotations
