@@ -113,7 +113,6 @@ def test_events_committed_but_not_numbered_are_unread_until_the_next_round_order
     assert b.get("C-1") is not None  # committed
     assert b.events_after(0, first=10) == []  # but not readable before it has a number
     assert b.last_event_seq() == 0
-    assert b.latest_events("T", ["cause"]) == {}
 
     def effect(tx: GraphTx) -> None:  # reads the cause's committed write, then reports
         assert tx.lock(["C-1"])
@@ -175,3 +174,17 @@ def test_a_write_holds_no_shared_lock_through_its_commit(stores: tuple[Any, Any]
         (2, "late"),
         (3, "after"),
     ]
+
+
+def test_latest_events_sees_an_event_committed_but_not_numbered_yet(
+    stores: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that waited for another's lock (CRM's publisher re-reading a site's last
+    published package) must see what the other committed, numbered or not yet."""
+    a, b = stores
+    monkeypatch.setattr(a.sequencer, "number", _dies)
+    with pytest.raises(SystemExit):
+        _write(a, "pkg")
+    latest = b.latest_events("T", ["pkg", "none"])
+    assert list(latest) == ["pkg"] and latest["pkg"].seq == 1
+    assert [(e.seq, e.subject) for e in b.events_after(0, first=5)] == [(1, "pkg")]

@@ -6,8 +6,9 @@ inside each writing transaction made every writer take the one `:EventSeq` count
 statement to its commit, so a storm's ticket openings queued behind each other's and the batch
 correlator's commits (issue 19). Now a transaction stores its events unnumbered
 (`queries/events.py`, `:EventDue`), commits without any shared lock, and then, before
-`transact` returns, its writer makes sure they are numbered: a round (`_round`, one small
-transaction) locks the counter, numbers every committed due event in stamp order, and commits.
+`transact` returns, its writer makes sure they are numbered: a round (`queries.events.NUMBER`, one
+statement, auto-committed: one round trip) locks the counter, numbers every committed due event
+in stamp order, and commits.
 
 A round numbers whatever is due, anyone's, so rounds coalesce: in a process one round runs at a
 time (`_lock`), and the writers that waited for it usually find their events numbered by it and
@@ -24,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from pboss.inventory.neo4j.client import Neo4jClient, WriteTx
+from pboss.inventory.neo4j.client import Neo4jClient
 from pboss.inventory.neo4j.queries import events as q
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class Sequencer:
         with self._lock:
             got = self._take(event_ids)
             if len(got) < len(event_ids):
-                self._remember(self.client.write(_round))
+                self._remember(self.client.write_once(q.NUMBER))
                 self.rounds += 1
                 got.update(self._take(event_ids))
         if len(got) < len(event_ids):  # numbered by another process's round meanwhile
@@ -68,7 +69,7 @@ class Sequencer:
         if not self.client.read(q.ANY_DUE)[0]["due"]:
             return 0
         with self._lock:
-            rows = self.client.write(_round)
+            rows = self.client.write_once(q.NUMBER)
             self.rounds += 1
             self._remember(rows)
         return len(rows)
@@ -86,8 +87,3 @@ class Sequencer:
             self._numbered[str(row["id"])] = int(row["seq"])  # type: ignore[call-overload]
         while len(self._numbered) > KEEP:
             self._numbered.popitem(last=False)
-
-
-def _round(tx: WriteTx) -> list[dict[str, object]]:
-    """One numbering round: lock the counter, then number every due event committed by then."""
-    return tx.rows(q.NUMBER)

@@ -421,7 +421,7 @@ class Neo4jStore(Neo4jReads):
     # ---- the event hub (`hub.py`) -----------------------------------------------------------
 
     def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
-        return self.hub.latest_events(event_type, subjects)
+        return self.hub.latest_events(event_type, subjects, self.sequencer.catch_up)
 
     def last_event_seq(self) -> int:
         return self.hub.last_event_seq()

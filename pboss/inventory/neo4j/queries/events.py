@@ -12,7 +12,8 @@ another's committed writes stamps after it, so cause comes before effect), then 
 ordinary `:Event`; a reader sees an event only once numbered, so the log is read in numbering
 order and a number read means every lower one is readable. `AFTER` pages the log by sequence
 through the `event_seq` constraint's index, `LATEST` finds a subject's newest numbered event of a
-type through the (type, subject) index, and `LAST_SEQ` reads the counter.
+type through the (type, subject) index (one still due is numbered first: a writer that
+waited on another's lock must see what it committed), and `LAST_SEQ` reads the counter.
 """
 
 from __future__ import annotations
@@ -54,15 +55,16 @@ AFTER = Query(
 )
 
 #: The newest event of `$type` about each of `$subjects` (those that have one): an index seek
-#: on (type, subject) per subject, newest first, one row each.
+#: on (type, subject) per subject, newest first, one row each; one committed but not numbered
+#: yet (`seq` null) comes first, newest of all (the reader has it numbered and asks again).
 LATEST = Query(
     "events.latest",
     READ,
     """
     UNWIND $subjects AS s
     CALL (s) {
-      MATCH (e:Event {type: $type, subject: s}) WHERE e.seq IS NOT NULL
-      RETURN e ORDER BY e.seq DESC LIMIT 1
+      MATCH (e:Event {type: $type, subject: s})
+      RETURN e ORDER BY e.seq IS NOT NULL, e.seq DESC LIMIT 1
     }
     RETURN e.seq AS seq, e {.id, .type, .at, .subject, .body, .sites, .products, .partners} AS row
     """,
