@@ -48,6 +48,8 @@ def serve(
                 f"pboss on the {settings.store} store, {workers} workers: "
                 f"http://{settings.host}:{settings.port}/graphql"
             )
+            if settings.console:
+                typer.echo(f"console: http://{settings.host}:{settings.port}/ui")
             uvicorn.run(
                 WORKER_APP,
                 factory=True,
@@ -72,6 +74,8 @@ def serve(
     typer.echo(
         f"pboss on the {settings.store} store: http://{settings.host}:{settings.port}/graphql"
     )
+    if settings.console:
+        typer.echo(f"console: http://{settings.host}:{settings.port}/ui")
     uvicorn.run(api, host=settings.host, port=settings.port, log_level="info")
 
 
