@@ -47,7 +47,7 @@ import bench_reserve as r  # the loading helpers, beside this file
 
 from pboss.assurance.alarms import AlarmOp
 from pboss.assurance.model import AlarmType, Incident, Severity, Symptom
-from pboss.assurance.pending import BATCH, waiting
+from pboss.assurance.pending import waiting
 from pboss.assurance.service import AssuranceService
 from pboss.assurance.tickets import TicketRequest
 from pboss.bootstrap import register_kinds
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--probe-clients", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=BATCH, help="records per correlation batch")
+    parser.add_argument("--batch", type=int, default=25, help="records per correlation batch")
     parser.add_argument("--watch", type=float, default=0.25, help="correlation poll, seconds")
     parser.add_argument("--quiet-seconds", type=float, default=20.0)
     parser.add_argument("--home", default=".pboss/bench-assurance-neo4j")

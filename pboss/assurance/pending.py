@@ -50,11 +50,9 @@ from pboss.inventory.transaction import AlreadyExists, Direction, Facts, GraphTx
 
 log = logging.getLogger(__name__)
 
-#: Records correlated per transaction. While a batch's commit held the event log's counter, 200
-#: made openings wait seconds and 25 was best; since events are numbered after the commit
-#: (`inventory/neo4j/sequencer.py`) no opening waits for a batch, and 100 keeps the correlator up
-#: with the storm bench's arrivals on a loaded machine (25 fell minutes behind).
-BATCH = 100
+#: Records correlated per transaction: the storm bench's best (a batch's commit holds the
+#: event log's counter, so 200 made openings wait seconds; 25 and 10 did equally well).
+BATCH = 25
 #: `due_ids`' upper bound on `correlate_due`: every waiting record.
 _ALWAYS = datetime(9999, 12, 31, tzinfo=UTC)
 _TICKET_STATES = [str(s) for s in TicketState]

@@ -38,7 +38,7 @@ from pboss.assurance.record_events import TICKET_CREATED, TICKET_STATE_CHANGED, 
 from pboss.assurance.seam import Correlator
 from pboss.inventory.errors import NotFound
 from pboss.inventory.model import SELF, Edge, Element
-from pboss.inventory.results import FindQuery, Trace
+from pboss.inventory.results import FindQuery
 from pboss.inventory.store import GraphStore
 from pboss.inventory.transaction import GraphTx
 from pboss.loaders.feeds.address import normalise_address
@@ -176,14 +176,9 @@ def customers_at(store: GraphStore, address: str) -> list[Element]:
 def resolve(store: GraphStore, req: TicketRequest) -> Subject:
     """The service a request is about, its customer and its trace (NotFound, AddressUnresolved,
     NoServiceToTrace when there is none)."""
-    trace: Trace | None = None
     if req.service:
-        try:  # the trace's root is the service: no read of it alone (one round trip less)
-            trace = store.trace(req.service)
-        except NotFound:
-            raise NotFound(req.service, "Service") from None
-        service = trace.root
-        if service.kind != "Service":
+        service = store.get(req.service)
+        if service is None or service.kind != "Service":
             raise NotFound(req.service, "Service")
         customer = _customer_of(store, service.id)
     else:
@@ -201,8 +196,7 @@ def resolve(store: GraphStore, req: TicketRequest) -> Subject:
         if picked is None:
             raise NoServiceToTrace(customer.id)
         service = picked
-    if trace is None:
-        trace = store.trace(service.id)
+    trace = store.trace(service.id)
     hops = [h.element for h in trace.hops]
     sites = {el.site for el in hops if el.site}
     if customer is not None and customer.site:

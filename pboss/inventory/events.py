@@ -1,10 +1,9 @@
 """Durable events: the transactional outbox every store keeps beside the resource graph.
 
 A unit of work emits events (`GraphTx.emit`) inside the transaction that makes the change they
-report; the store numbers them as they commit (`seq`, gap-free and in commit order per store:
-Neo4j numbers them right after the commit, `neo4j/sequencer.py`, and shows none unnumbered) and
-keeps them with the change, so an event exists exactly when its change committed: a rollback
-writes none, and a process dying after the commit loses none. Readers page the log by sequence
+report; the store numbers them at commit (`seq`, gap-free and in commit order per store) and keeps
+them with the change, so an event exists exactly when its change committed: a rollback writes
+none, and a process dying after the commit loses none. Readers page the log by sequence
 (`GraphStore.events_after`), which is how CRM resumes after an outage and how a later delivery
 worker will know where it stands.
 """

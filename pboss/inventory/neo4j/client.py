@@ -308,27 +308,6 @@ class Neo4jClient:
                 self._committed(session, given)
                 return result
 
-    def write_once(self, query: Query, **params: Any) -> list[dict[str, Any]]:
-        """One short, idempotent write statement as an auto-commit transaction (RUN and PULL go
-        out together and the server commits as the answer ends: one round trip, where `write`
-        adds BEGIN and COMMIT); a retryable failure runs it again in a managed transaction."""
-        started = time.perf_counter()
-        text: Any = query.text
-        with self._reachable():
-            try:
-                session, given = self._session(WRITE_ACCESS)
-                with session:
-                    rows = [dict(r.items()) for r in session.run(DriverQuery(text), params)]
-                    self._committed(session, given)
-            except (Neo4jError, DriverError) as error:
-                if not error.is_retryable():
-                    raise
-                rows = self._retrying(
-                    WRITE_ACCESS, lambda tx: [dict(r.items()) for r in tx.run(text, params)]
-                )
-        self.observe(query, time.perf_counter() - started)
-        return rows
-
     def run_auto(self, query: Query, **params: Any) -> None:
         """Run one statement on its own, outside an explicit transaction: schema statements and
         `CALL { ... } IN TRANSACTIONS`, which may not run inside one."""

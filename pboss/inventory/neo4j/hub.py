@@ -85,26 +85,12 @@ class Neo4jHub:
 
     # ---- the event log's reads and its watchers ----------------------------------------------
 
-    def latest_events(
-        self,
-        event_type: str,
-        subjects: Sequence[str],
-        number_due: Callable[[], object] | None = None,
-    ) -> dict[str, StoredEvent]:
-        """Each subject's newest event of this type (`events.LATEST`). When one is committed but
-        not numbered yet, `number_due` numbers it and the read runs again: a writer that waited
-        for another's lock sees the event that other committed (events are numbered after the
-        commit, `sequencer.py`)."""
-        wanted = sorted(set(subjects))
-        rows = self.client.read(event_queries.LATEST, type=event_type, subjects=wanted)
-        if number_due is not None and any(r["seq"] is None for r in rows):
-            number_due()
-            rows = self.client.read(event_queries.LATEST, type=event_type, subjects=wanted)
-        return {
-            r["row"]["subject"]: StoredEvent.from_row(r["seq"], r["row"])
-            for r in rows
-            if r["seq"] is not None
-        }
+    def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
+        """Each subject's newest event of this type (`events.LATEST`)."""
+        rows = self.client.read(
+            event_queries.LATEST, type=event_type, subjects=sorted(set(subjects))
+        )
+        return {r["row"]["subject"]: StoredEvent.from_row(r["seq"], r["row"]) for r in rows}
 
     def last_event_seq(self) -> int:
         """The event counter's committed value (0 before the first event)."""

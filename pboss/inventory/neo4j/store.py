@@ -5,9 +5,6 @@ run through the one client (`client.py`) by name; the Cypher itself lives in `qu
 Values always travel as parameters; labels and relationship types come only from the model's own
 closed sets. Schema (uniqueness constraint, indexes) is ensured at start-up. This module holds the
 writes, the multi-step transaction, the sweeper's and the scans' reads; `reads.py` the other reads.
-
-Size: the protocol's write side in one class, just over the limit with the event log's numbering
-(itself in `sequencer.py`); reads, the hub, reports and undo are split out already.
 """
 
 from __future__ import annotations
@@ -44,7 +41,6 @@ from pboss.inventory.neo4j.queries import upsert as q
 from pboss.inventory.neo4j.queries.impact import IMPACT
 from pboss.inventory.neo4j.reads import Neo4jReads, element_of, native
 from pboss.inventory.neo4j.reports import Neo4jReports
-from pboss.inventory.neo4j.sequencer import Sequencer
 from pboss.inventory.neo4j.transaction import Neo4jTx, check_port_rows, history_rows
 from pboss.inventory.reports import TakeUpRow, UtilisationRow
 from pboss.inventory.results import ChangeRecord, UpsertResult
@@ -94,14 +90,11 @@ class Neo4jStore(Neo4jReads):
         self.database = database
         #: listener records, the event log's small reads and this process's event watchers
         self.hub = Neo4jHub(self.client)
-        #: numbers committed events, after their transaction (`sequencer.py`)
-        self.sequencer = Sequencer(self.client)
         #: the statistics reports' aggregate reads
         self.reports = Neo4jReports(self.client)
         try:
             self.ensure_schema()
             self.check_one_customer_each()
-            self.sequencer.catch_up()
         except Exception:
             self.client.close()
             raise
@@ -285,8 +278,8 @@ class Neo4jStore(Neo4jReads):
             return result
 
         result = self.client.write(in_tx)
-        if committed and committed[0].event_ids:
-            self.hub.notify(self.sequencer.number(committed[0].event_ids))
+        if committed and committed[0].last_seq:
+            self.hub.notify(committed[0].last_seq)
         return result
 
     def set_status(
@@ -389,7 +382,6 @@ class Neo4jStore(Neo4jReads):
 
     def clear(self) -> None:
         self.client.run_auto(lookups.CLEAR)
-        self.sequencer.forget()
 
     # ---- the sweeper's reads and whole-store scans -----------------------------------------------
 
@@ -421,7 +413,7 @@ class Neo4jStore(Neo4jReads):
     # ---- the event hub (`hub.py`) -----------------------------------------------------------
 
     def latest_events(self, event_type: str, subjects: Sequence[str]) -> dict[str, StoredEvent]:
-        return self.hub.latest_events(event_type, subjects, self.sequencer.catch_up)
+        return self.hub.latest_events(event_type, subjects)
 
     def last_event_seq(self) -> int:
         return self.hub.last_event_seq()

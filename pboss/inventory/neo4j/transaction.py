@@ -95,8 +95,8 @@ class Neo4jTx:
         #: Resources `claim` found with no edge making them busy, locked since.
         self._idle: set[str] = set()
         self._events: list[NewEvent] = []
-        #: The ids of the events this step stored (numbered after its commit: `sequencer.py`).
-        self.event_ids: list[str] = []
+        #: The number of the last event this step stored, once committed (0: it emitted none).
+        self.last_seq = 0
 
     def _reading(self) -> None:
         if self._new or self._changed or self._links or self._unlinks:
@@ -186,14 +186,14 @@ class Neo4jTx:
     # ---- at commit: validate, then write in one statement ----------------------------------
 
     def commit(self, actor: str, reason: str) -> None:
-        """Validate what the step wrote (as `upsert` does) and write it with its events (due
-        for numbering once committed: `sequencer.py`); see the module doc."""
+        """Validate what the step wrote (as `upsert` does) and write it, then its events (last:
+        the event counter's lock is held only from there to the commit); see the module doc."""
         events = [e.row() for e in self._events]
         if self._new or self._changed or self._links or self._unlinks:
             self._commit_writes(actor, reason, events)
         elif events:
-            self.tx.rows(event_queries.APPEND, events=events)
-        self.event_ids = [e["id"] for e in events]
+            [row] = self.tx.rows(event_queries.APPEND, events=events)
+            self.last_seq = row["last_seq"]
 
     def _commit_writes(self, actor: str, reason: str, events: list[dict[str, Any]]) -> None:
         nodes = [*self._new.values(), *self._changed.values()]
@@ -346,6 +346,8 @@ class Neo4jTx:
         except ConstraintError:
             raise AlreadyExists(", ".join(sorted(self._new))) from None
         self._check_written(row, changes, linked)
+        if events:
+            self.last_seq = row["last_seq"]
 
     @staticmethod
     def _check_written(

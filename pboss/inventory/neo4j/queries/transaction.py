@@ -116,8 +116,9 @@ def commit(
 ) -> Query:
     """One statement writing a transaction: delete edges (`$u<i>`, by type), create nodes
     (`$c<i>`, by kind), replace nodes (`$m<i>`, by kind; returns the ids it found), merge edges
-    (`$l<i>`, by type; returns the pairs it joined), record the history (`$history`) and store
-    the events (`$events`, `queries/events.py`: due for numbering after the commit, no lock)."""
+    (`$l<i>`, by type; returns the pairs it joined), record the history (`$history`) and, last,
+    number and store the events (`$events`, `queries/events.py`: the counter's lock is taken as
+    late as it can be, and no extra round trip; returns the last one's number, `last_seq`)."""
     parts = [
         f"CALL () {{ UNWIND $u{n} AS r "
         f"MATCH (:Entity {{id: r.src}})-[e:{rel_type(t)}]->(:Entity {{id: r.dst}}) DELETE e }}"
@@ -143,5 +144,7 @@ def commit(
     if events:
         parts.append(f"CALL () {{ {append('events')} }}")
     outputs = [f"m{n}" for n in range(len(changes))] + [f"l{n}" for n in range(len(links))]
+    if events:
+        outputs.append("last_seq")
     text = "\n".join(parts) + "\nRETURN " + (", ".join(outputs) or "true AS done")
     return Query("tx.commit", WRITE, text)
