@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import logging
 import secrets
+from typing import Any
 
 import strawberry
 from cryptography.exceptions import InvalidTag
@@ -31,6 +32,11 @@ MAX_PAGE = 500
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+def page_info(edges: list[Any], has_next: bool) -> PageInfo:
+    """The PageInfo of a page of `edges` (each with a `cursor`): it ends at the last edge."""
+    return PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
 
 
 #: `base64.urlsafe_b64encode`'s alphabet from the standard one.

@@ -18,7 +18,7 @@ from pboss.assurance.service import AlarmFilter
 from pboss.assurance.utilisation import UtilisationSweep
 from pboss.graphql.assurance.access import ALARM_WRITE_ROLES, READ_ROLES, assurance_of
 from pboss.graphql.assurance.tickets import AssuranceEntry, entries_of
-from pboss.graphql.connections import MAX_PAGE, PageInfo, decode_cursor, encode_cursor
+from pboss.graphql.connections import MAX_PAGE, PageInfo, decode_cursor, encode_cursor, page_info
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import Forbidden, NotFound, UserInputError, ValidationError
 from pboss.inventory import errors as inv
@@ -229,9 +229,7 @@ class AlarmQuery:
         ]
         return AlarmConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=page_info(edges, page.has_next),
             total_count=page.total,
         )
 

@@ -21,7 +21,7 @@ from pboss.assurance.model import Incident as IncidentRecord
 from pboss.assurance.model import IncidentState, Priority
 from pboss.assurance.repair import IncidentFilter, IncidentRow, RepairService, tier_rank
 from pboss.assurance.repair_errors import NotYours, RepairRefused
-from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor
+from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor, page_info
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import Error, Forbidden, NotFound, UserInputError
 from pboss.graphql.network.types import Count
@@ -387,9 +387,7 @@ class IncidentQuery:
         return IncidentConnection(
             total_count=total,
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=page_info(edges, len(rows) > first),
         )
 
 

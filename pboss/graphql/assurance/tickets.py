@@ -19,7 +19,7 @@ from pboss.assurance import model as am
 from pboss.assurance.service import TicketFilter
 from pboss.assurance.tickets import Opened, TicketRequest
 from pboss.graphql.assurance.access import READ_ROLES, TICKET_WRITE_ROLES, assurance_of
-from pboss.graphql.connections import MAX_PAGE, PageInfo, decode_cursor, encode_cursor
+from pboss.graphql.connections import MAX_PAGE, PageInfo, decode_cursor, encode_cursor, page_info
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import Error, Forbidden, NotFound, UserInputError, ValidationError
 from pboss.inventory import errors as inv
@@ -359,9 +359,7 @@ class TicketQuery:
         ]
         return TroubleTicketConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=page_info(edges, page.has_next),
             total_count=page.total,
         )
 

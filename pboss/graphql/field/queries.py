@@ -10,7 +10,7 @@ import strawberry
 
 from pboss.field.crews import FieldService, WorkFilter, partner_of, queue_key
 from pboss.field.dispatch import reassign_released
-from pboss.graphql.connections import PageInfo, decode_cursor, encode_cursor, page_size
+from pboss.graphql.connections import decode_cursor, encode_cursor, page_info, page_size
 from pboss.graphql.context import Context, Info
 from pboss.graphql.errors import NotFound, UserInputError
 from pboss.graphql.field.assignment import dispatcher_of
@@ -160,8 +160,6 @@ class FieldQuery:
         ]
         return WorkOrderConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=page_info(edges, page.has_next),
             totals=totals_of(page.totals),
         )
