@@ -54,3 +54,21 @@ def test_login_goes_on_only_to_console_pages(console: Console) -> None:
 def test_a_header_key_works_without_a_session(console: Console) -> None:
     answer = console.client.get("/ui", headers={"Authorization": f"Bearer {ENGINEER}"})
     assert answer.status_code == 200
+
+
+def test_the_session_cookie_stays_in_the_console_and_out_of_scripts(console: Console) -> None:
+    answer = console.client.post("/ui/login", data={"key": ENGINEER}, follow_redirects=False)
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "path=/ui" in cookie
+    assert "max-age=43200" in cookie
+
+
+def test_console_requests_are_counted_as_one_route(console: Console) -> None:
+    console.login(ENGINEER)
+    console.get("/ui")
+    console.client.get("/ui/no-such-page")
+    metrics = console.client.get("/metrics").text
+    assert 'route="/ui"' in metrics
+    assert 'route="/ui/no-such-page"' not in metrics
