@@ -252,20 +252,20 @@ def test_readers_never_see_a_repointed_ont_without_its_feed(demo_store: GraphSto
     readers = [threading.Thread(target=read) for _ in range(2)]
     for t in readers:
         t.start()
-    after_each: list[list[str]] = []
+    after_each: list[tuple[list[str], str]] = []  # what a read just after showed, and the aim
     try:
         at = "SPL-JZ-2A:1"
         for i in range(30):
             to = "SPL-JZ-2B:2" if i % 2 == 0 else "SPL-JZ-2A:1"
             move = EdgeMove("FED_BY", "ONT-1", at, new_dst=to)
             demo_store.change_edges(moves=[move], actor="eng", reason=f"flip {i}")
-            after_each.append(feed_of(demo_store, "ONT-1") + [to])
+            after_each.append((feed_of(demo_store, "ONT-1"), to))
             at = to
     finally:
         stop.set()
         for t in readers:
             t.join()
-    assert all(feed == [to] for *feed, to in after_each)
+    assert all(feed == [to] for feed, to in after_each)
     assert len(seen) > 30 and set(seen) <= {0, 1, 2}
     if isinstance(demo_store, MemoryStore):
         assert set(seen) == {1}
