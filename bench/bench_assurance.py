@@ -7,7 +7,8 @@ It loads the network (as bench_reserve.py does), picks the OLT with the most cus
 
 1. **quiet**: `--probe-clients` threads run ordinary reads for `--quiet-seconds` (riders of a
    random PON port of the metro, and a site's availability view, `GraphStore.site_view`, what
-   `availability(site)` reads), their latencies recorded;
+   `availability(site)` reads), their latencies recorded; with `--probe-process` they run in a
+   process of their own, as the ordinary queries another API worker serves;
 2. **storm**: `--tickets` of the OLT's customers (one service each, at random) open a ticket, and
    `--alarms` critical alarms are raised (on its lit PON ports, then on the OLT itself), at
    random instants spread over `--seconds` (open-loop arrival: a late start counts in the
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -128,6 +130,60 @@ class Probes:
             t.join()
 
 
+def _probe_child(
+    uri: str,
+    auth: Any,
+    pons: list[str],
+    sites: list[str],
+    clients: int,
+    storm: Any,
+    stop: Any,
+    out: Any,
+) -> None:
+    """The probes in a process of their own (`--probe-process`): the ordinary queries another
+    API worker serves, as in a deployment with several; their times go back through `out`."""
+    register_kinds()
+    store = Neo4jStore(uri, auth=auth)
+    probes = Probes(store, pons, sites, clients)
+    probes.start()
+    while not stop.wait(0.02):
+        probes.phase = "storm" if storm.is_set() else "quiet"
+    probes.finish()
+    store.close()
+    out.put(probes.times)
+
+
+class ProbeProcess:
+    """`Probes`' interface over a child process running them (see `_probe_child`)."""
+
+    def __init__(self, uri: str, auth: Any, pons: list[str], sites: list[str], clients: int):
+        ctx = multiprocessing.get_context("spawn")
+        self.storm, self.stop, self.out = ctx.Event(), ctx.Event(), ctx.Queue()
+        self.child = ctx.Process(
+            target=_probe_child,
+            args=(uri, auth, pons, sites, clients, self.storm, self.stop, self.out),
+            daemon=True,
+        )
+        self.times: dict[str, dict[str, list[float]]] = {}
+
+    @property
+    def phase(self) -> str:
+        return "storm" if self.storm.is_set() else "quiet"
+
+    @phase.setter
+    def phase(self, value: str) -> None:
+        if value == "storm":
+            self.storm.set()
+
+    def start(self) -> None:
+        self.child.start()
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.times = self.out.get(timeout=120)
+        self.child.join(30)
+
+
 #: Tickets' and alarms' ids carry the run, so a `--reuse` run's incidents and their events (the
 #: log is kept) never take the ids of an earlier run's.
 RUN = f"{int(time.time())}"
@@ -192,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--probe-clients", type=int, default=4)
+    parser.add_argument(
+        "--probe-process",
+        action="store_true",
+        help="run the probes in a process of their own (another API worker), not as threads "
+        "beside the storm's clients",
+    )
     parser.add_argument("--batch", type=int, default=25, help="records per correlation batch")
     parser.add_argument("--watch", type=float, default=0.25, help="correlation poll, seconds")
     parser.add_argument("--quiet-seconds", type=float, default=20.0)
@@ -228,7 +290,11 @@ def main(argv: list[str] | None = None) -> int:
         ] + [(rng.uniform(0, args.seconds), "alarm", a) for a in alarm_on]
         plan.sort(key=lambda p: p[0])
 
-        probes = Probes(store, targets["pons"], targets["sites"], args.probe_clients)
+        probes: Probes | ProbeProcess = (
+            ProbeProcess(uri, auth, targets["pons"], targets["sites"], args.probe_clients)
+            if args.probe_process
+            else Probes(store, targets["pons"], targets["sites"], args.probe_clients)
+        )
         probes.start()
         time.sleep(args.quiet_seconds)
         svc = AssuranceService(store)
@@ -320,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             "errors": len(errors),
             "error_samples": errors[:5],
             "locked_left": left["locked"],
+            "probes": "own process" if args.probe_process else "threads beside the storm",
             "load_average_1m": round(os.getloadavg()[0], 1),
             "timings": timings,
             "mean_ticket_ms": round(statistics.mean(lat["ticket"]) * 1000, 1)

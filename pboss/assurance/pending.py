@@ -85,8 +85,9 @@ def known_incident(tx: GraphTx, ticket: TroubleTicket) -> Incident | None:
                 and inc.suspected in on_path
             ):
                 return inc
+    suspecting = tx.linked_many(path, "SUSPECTS", "in")
     for resource in path:
-        for _, el in tx.linked(resource, "SUSPECTS", "in"):
+        for _, el in suspecting[resource]:
             if isinstance(el, Incident) and el.state in ACTIVE_INCIDENT_STATES:
                 return el
     return None
@@ -146,13 +147,31 @@ class BatchTx:
     def linked(
         self, element_id: str, edge_type: str, direction: Direction
     ) -> list[tuple[Edge, Element]]:
+        stored = self.tx.linked(element_id, edge_type, direction)
+        return self._overlay(element_id, stored, edge_type, direction)
+
+    def linked_many(
+        self, element_ids: Sequence[str], edge_type: str, direction: Direction
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        stored = self.tx.linked_many(element_ids, edge_type, direction)
+        return {i: self._overlay(i, rows, edge_type, direction) for i, rows in stored.items()}
+
+    def _overlay(
+        self,
+        element_id: str,
+        stored: list[tuple[Edge, Element]],
+        edge_type: str,
+        direction: Direction,
+    ) -> list[tuple[Edge, Element]]:
+        """The stored edges at a node as this batch's writes leave them (links added, unlinked
+        or moved ones hidden), with the other end as the batch sees it."""
+
         def other(e: Edge) -> str:
             return e.src if direction == "in" else e.dst
 
         def here(e: Edge) -> bool:
             return e.type == edge_type and (e.dst if direction == "in" else e.src) == element_id
 
-        stored = self.tx.linked(element_id, edge_type, direction)
         rows: dict[EdgeKey, tuple[Edge, Element | None]] = {
             e.key: (e, el) for e, el in stored if e.key not in self.hidden
         }

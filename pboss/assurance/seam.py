@@ -28,8 +28,10 @@ AlarmHook = Callable[..., Incident | None]
 def known_incident(tx: GraphTx, ticket: TroubleTicket, **_: Any) -> Incident | None:
     """An active incident suspecting a resource on the ticket's path (the nearest the customer
     end first), or None: what the stand-in answers with."""
-    for resource in ticket.path:
-        for _, el in tx.linked(resource, "SUSPECTS", "in"):
+    path = list(dict.fromkeys(ticket.path))
+    suspecting = tx.linked_many(path, "SUSPECTS", "in")
+    for resource in path:
+        for _, el in suspecting[resource]:
             if isinstance(el, Incident) and el.state in ACTIVE_INCIDENT_STATES:
                 return el
     return None

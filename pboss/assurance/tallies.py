@@ -118,7 +118,7 @@ def _upstream_types(kind: str) -> list[str]:
 
 def path_up(tx: GraphTx, resource_id: str, limit: int = 64) -> list[str]:
     """The resource and everything it depends on (following failure edges), nearest first: an
-    alarm's path. Reads one `linked` per edge type a kind may have, so a PON port costs one."""
+    alarm's path. Reads one `linked_many` per level and edge type, so a PON port costs one."""
     first = tx.peek([resource_id]).get(resource_id)
     if first is None:
         return []
@@ -127,9 +127,14 @@ def path_up(tx: GraphTx, resource_id: str, limit: int = 64) -> list[str]:
     seen = {resource_id}
     while frontier and len(out) < limit:
         nxt: list[Element] = []
+        wanted: dict[str, list[str]] = {}  # edge type -> the frontier's nodes that may have it
         for el in frontier:
             for etype in _upstream_types(el.kind):
-                for _edge, other in tx.linked(el.id, etype, "out"):
+                wanted.setdefault(etype, []).append(el.id)
+        found = {t: tx.linked_many(ids, t, "out") for t, ids in sorted(wanted.items())}
+        for el in frontier:
+            for etype in _upstream_types(el.kind):
+                for _edge, other in found[etype][el.id]:
                     if other.id not in seen:
                         seen.add(other.id)
                         out.append(other.id)

@@ -177,9 +177,13 @@ def resolve(store: GraphStore, req: TicketRequest) -> Subject:
     """The service a request is about, its customer and its trace (NotFound, AddressUnresolved,
     NoServiceToTrace when there is none)."""
     if req.service:
-        service = store.get(req.service)
-        if service is None or service.kind != "Service":
+        try:  # the trace's root is the service: no read of it alone
+            trace = store.trace(req.service)
+        except NotFound:
+            raise NotFound(req.service, "Service") from None
+        if trace.root.kind != "Service":
             raise NotFound(req.service, "Service")
+        service = trace.root
         customer = _customer_of(store, service.id)
     else:
         if req.customer:
@@ -196,7 +200,7 @@ def resolve(store: GraphStore, req: TicketRequest) -> Subject:
         if picked is None:
             raise NoServiceToTrace(customer.id)
         service = picked
-    trace = store.trace(service.id)
+        trace = store.trace(service.id)
     hops = [h.element for h in trace.hops]
     sites = {el.site for el in hops if el.site}
     if customer is not None and customer.site:

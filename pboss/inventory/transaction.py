@@ -108,6 +108,12 @@ class GraphTx(Protocol):
         """The edges of one type at a node, with the node at the other end, sorted by its id."""
         ...
 
+    def linked_many(
+        self, element_ids: Sequence[str], edge_type: str, direction: Direction
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        """`linked` of several nodes in one read: each id asked for, with its edges (maybe none)."""
+        ...
+
     def put(self, element: Element, *, new: bool = False) -> None:
         """Write a node: with `new`, create it (AlreadyExists if its id is taken); without, replace
         the properties of the node of that id and kind (TxConflict if there is none)."""

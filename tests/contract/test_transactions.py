@@ -308,3 +308,29 @@ def test_a_status_change_in_a_transaction_is_recorded_with_its_actor_and_reason(
     [change] = [h for h in demo_store.history("SPL-JZ-2B:2") if h.change == "status"]
     assert (change.from_status, change.to_status) == ("available", "maintenance")
     assert (change.actor, change.reason) == ("crew-7", "splice repair")
+
+
+def test_linked_many_is_linked_of_each_id_in_one_read(demo_store: GraphStore) -> None:
+    """Each id asked for, with the same edges and ends `linked` gives it; none for a node with
+    no such edge or no node at all."""
+    ids = ["SPL-JZ-2A:1", "SPL-JZ-2A:2", "SPL-JZ-2B:2", "NO-SUCH-NODE"]
+
+    def read(tx: GraphTx) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        many = tx.linked_many(ids, "FED_BY", "in")
+        one = {i: tx.linked(i, "FED_BY", "in") for i in ids}
+        return many, one
+
+    many, one = demo_store.transact(read, actor="test", reason="read")
+    assert list(many) == ids
+    assert many == one
+    assert [(e.src, e.dst, el.id) for e, el in many["SPL-JZ-2A:1"]] == [
+        ("ONT-1", "SPL-JZ-2A:1", "ONT-1")
+    ]
+    assert many["SPL-JZ-2B:2"] == [] and many["NO-SUCH-NODE"] == []
+    out = demo_store.transact(
+        lambda tx: tx.linked_many(["ONT-1", "ONT-2"], "FED_BY", "out"), actor="t", reason="r"
+    )
+    assert {i: [el.id for _, el in rows] for i, rows in out.items()} == {
+        "ONT-1": ["SPL-JZ-2A:1"],
+        "ONT-2": ["SPL-JZ-2A:2"],
+    }

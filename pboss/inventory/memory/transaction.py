@@ -82,6 +82,11 @@ class MemoryTx:
             if edge.type == edge_type
         ]
 
+    def linked_many(
+        self, element_ids: Sequence[str], edge_type: str, direction: Direction
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        return {i: self.linked(i, edge_type, direction) for i in dict.fromkeys(element_ids)}
+
     def put(self, element: Element, *, new: bool = False) -> None:
         if element.id not in self.graph:
             if not new:  # an update of what is not there, refused as Neo4j's transaction does

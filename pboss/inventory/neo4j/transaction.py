@@ -164,6 +164,20 @@ class Neo4jTx:
             out.append((Edge.from_props(edge_type, src, dst, props), element_of(other)))
         return out
 
+    def linked_many(
+        self, element_ids: Sequence[str], edge_type: str, direction: Direction
+    ) -> dict[str, list[tuple[Edge, Element]]]:
+        self._reading()
+        out: dict[str, list[tuple[Edge, Element]]] = {i: [] for i in element_ids}
+        if not out:
+            return out
+        query = q.linked_many(edge_type, direction)
+        for row in self.tx.rows(query, ids=list(out)):
+            here, props, other = row["id"], row["r"], row["m"]
+            src, dst = (here, other["id"]) if direction == "out" else (other["id"], here)
+            out[here].append((Edge.from_props(edge_type, src, dst, props), element_of(other)))
+        return out
+
     def put(self, element: Element, *, new: bool = False) -> None:
         (self._new if new else self._changed)[element.id] = element.model_copy(deep=True)
 

@@ -73,6 +73,19 @@ def linked(edge_type: str, direction: str) -> Query:
     )
 
 
+@lru_cache(maxsize=128)
+def linked_many(edge_type: str, direction: str) -> Query:
+    """`linked` of several nodes in one statement: (id, edge, other end) rows by id, other's id."""
+    rel = rel_type(edge_type)
+    arrow = f"-[r:{rel}]->" if direction == "out" else f"<-[r:{rel}]-"
+    return Query(
+        "tx.linked_many",
+        WRITE,
+        f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}){arrow}(m:Entity) "
+        "RETURN id, properties(r) AS r, properties(m) AS m ORDER BY id, m.id",
+    )
+
+
 #: What validating the transaction's writes needs and it has not read under lock yet: the nodes
 #: it changes (whole, write-locked first in sorted-id order, so the check and the history's
 #: `from_status` see what the write replaces), the ids it refers to (as `rules.Ref`), the
