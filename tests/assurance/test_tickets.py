@@ -3,6 +3,8 @@ typed refusals writing nothing, state changes with history and events, the known
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pboss.assurance.errors import (
@@ -17,6 +19,7 @@ from pboss.assurance.seam import STAND_IN
 from pboss.assurance.service import AssuranceService, TicketFilter
 from pboss.assurance.tickets import TicketRequest
 from pboss.hub.views import body_for
+from pboss.inventory.demo import demo_network
 from pboss.inventory.errors import NotFound
 from pboss.inventory.model import Customer, Edge
 from pboss.inventory.store import GraphStore
@@ -244,3 +247,27 @@ def test_partners_hear_of_tickets_on_their_resources_without_household_data(
     hidden = {"customer", "contactName", "contactPhone", "description", "path", "service"}
     assert not hidden & set(seen)
     assert body_for(event, None)["event"]["troubleTicket"]["contactPhone"] == "13900000000"
+
+
+@pytest.mark.neo4j
+def test_opening_a_ticket_on_neo4j_costs_six_statements_whatever_is_known(
+    neo4j_store_session: Any,
+) -> None:
+    """A storm's answer time is its statements: the trace and the customer, the lock, the
+    path's tallies, the incident they name or the path's suspects (one read for every hop),
+    and the write with its event; the same with an incident known or not."""
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network(), actor="t", reason="demo")
+    assurance = AssuranceService(store, Clock())
+    cost = {}
+    for crm_id, service in (("R1", "SVC-H1-BB"), ("R2", "SVC-H3-BB"), ("R3", "SVC-H2-BB")):
+        if crm_id == "R3":
+            assurance.correlate_pending()  # R1 and R2 make an incident R3's path passes
+        before = store.queries_run
+        opened = assurance.open_ticket(
+            TicketRequest(crm_id, Symptom.NO_SYNC, service=service), actor="crm"
+        )
+        cost[crm_id] = (store.queries_run - before, opened.incident is not None)
+    assert cost == {"R1": (6, False), "R2": (6, False), "R3": (6, True)}
+    store.clear()
