@@ -208,7 +208,7 @@ class Watcher:
     def _run(self) -> None:
         while not self.stop.is_set():
             rows = self.store.read("bench.correlated", CORRELATED, prefix=self.prefix)
-            now = time.perf_counter()
+            now = time.time()  # wall clock: the storm's workers may be other processes
             for row in rows:
                 self.seen.setdefault(row["id"], now)
             self.stop.wait(self.every)
@@ -236,6 +236,82 @@ def raise_alarm(svc: AssuranceService, resource: str, cause: str) -> str | None:
     return got.incident.id if got.incident else None
 
 
+Plan = list[tuple[float, str, Any]]  # (seconds after the start, "ticket" | "alarm", its args)
+
+
+def storm_clients(svc: AssuranceService, plan: Plan, t_start: float, clients: int) -> dict:
+    """Open the plan's tickets and raise its alarms, each at its instant after `t_start` (wall
+    clock), through `clients` threads, open-loop: a late start counts in the answer time."""
+    lat: dict[str, list[float]] = {"ticket": [], "alarm": []}
+    answered: dict[str, float] = {}
+    errors: list[str] = []
+    incidents: dict[str, int] = {}
+
+    def run(item: tuple[float, str, Any]) -> None:
+        at_s, what, arg = item
+        delay = t_start + at_s - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            if what == "ticket":
+                n, row = arg
+                tid, got = open_ticket(svc, n, row["svc"])
+                answered[tid] = time.time()
+            else:
+                got = raise_alarm(svc, arg[0], arg[1])
+        except Exception as exc:
+            errors.append(f"{what}: {type(exc).__name__}: {exc}"[:300])
+            return
+        lat[what].append(time.time() - (t_start + at_s))
+        incidents[got or "-"] = incidents.get(got or "-", 0) + 1
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(run, plan))
+    return {"lat": lat, "answered": answered, "errors": errors, "incidents": incidents}
+
+
+def _storm_child(
+    uri: str,
+    auth: Any,
+    plan: Plan,
+    start: Any,
+    clients: int,
+    batch: int,
+    out: Any,
+    stop: Any,
+    run: str,
+) -> None:
+    """One API worker of `--workers`: its share of the storm through its own store, service
+    and correlator thread (one per process, as `pboss serve --workers N` runs them); the
+    correlator keeps going until the lead has seen nothing wait."""
+    global RUN
+    RUN = run  # the lead's: this module was imported again here, at another second
+    register_kinds()
+    store = Neo4jStore(uri, auth=auth)
+    svc = AssuranceService(store)
+    runner = svc.start_correlator(interval=1.0, batch=batch)
+    out.put("ready")
+    start["go"].wait()  # the lead starts the clock once every worker is up
+    out.put(storm_clients(svc, plan, start["at"].value, clients))
+    stop.wait()
+    runner.stop()
+    store.close()
+
+
+def merged(parts: list[dict]) -> dict:
+    """The workers' results as one."""
+    total: dict = {"lat": {"ticket": [], "alarm": []}, "answered": {}, "errors": [],
+                   "incidents": {}}  # fmt: skip
+    for part in parts:
+        for what, values in part["lat"].items():
+            total["lat"][what] += values
+        total["answered"].update(part["answered"])
+        total["errors"] += part["errors"]
+        for inc, n in part["incidents"].items():
+            total["incidents"][inc] = total["incidents"].get(inc, 0) + n
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uri", help="Neo4j bolt URI (default: NEO4J_URI, else a local Neo4j)")
@@ -248,6 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--probe-clients", type=int, default=4)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API worker processes the storm's clients are spread over, each with its own "
+        "correlator (as `pboss serve --workers N`); 1: threads of this process",
+    )
     parser.add_argument(
         "--probe-process",
         action="store_true",
@@ -297,46 +380,51 @@ def main(argv: list[str] | None = None) -> int:
         )
         probes.start()
         time.sleep(args.quiet_seconds)
-        svc = AssuranceService(store)
-        runner = svc.start_correlator(interval=1.0, batch=args.batch)
         watcher = Watcher(store, f"BENCH-{RUN}-", args.watch)
         watcher.thread.start()
         probes.phase = "storm"
-        lat: dict[str, list[float]] = {"ticket": [], "alarm": []}
-        answered: dict[str, float] = {}
-        errors: list[str] = []
-        incidents: dict[str, int] = {}
-        t_start = time.perf_counter()
-
-        def run(item: tuple[float, str, Any]) -> None:
-            at_s, what, arg = item
-            delay = t_start + at_s - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            try:
-                if what == "ticket":
-                    n, row = arg
-                    tid, got = open_ticket(svc, n, row["svc"])
-                    answered[tid] = time.perf_counter()
-                else:
-                    got = raise_alarm(svc, arg[0], arg[1])
-            except Exception as exc:
-                errors.append(f"{what}: {type(exc).__name__}: {exc}"[:300])
-                return
-            lat[what].append(time.perf_counter() - (t_start + at_s))
-            incidents[got or "-"] = incidents.get(got or "-", 0) + 1
-
-        with ThreadPoolExecutor(args.clients) as pool:
-            list(pool.map(run, plan))
-        storm_end = time.perf_counter()
+        if args.workers > 1:  # the storm over API worker processes, each its own correlator
+            ctx = multiprocessing.get_context("spawn")
+            out, stop = ctx.Queue(), ctx.Event()
+            start = {"go": ctx.Event(), "at": ctx.Value("d", 0.0)}
+            share = max(1, args.clients // args.workers)
+            children = []
+            for w in range(args.workers):
+                mine = plan[w :: args.workers]
+                part = (uri, auth, mine, start, share, args.batch, out, stop, RUN)
+                children.append(ctx.Process(target=_storm_child, args=part, daemon=True))
+            for child in children:
+                child.start()
+            for _ in children:  # the workers' start-up is not the storm's
+                assert out.get(timeout=120) == "ready"
+            t_start = start["at"].value = time.time()
+            start["go"].set()
+            got = merged([out.get(timeout=args.seconds + 600) for _ in children])
+        else:
+            svc = AssuranceService(store)
+            runner = svc.start_correlator(interval=1.0, batch=args.batch)
+            t_start = time.time()
+            got = storm_clients(svc, plan, t_start, args.clients)
+        lat, answered, errors, incidents = (
+            got["lat"],
+            got["answered"],
+            got["errors"],
+            got["incidents"],
+        )
+        storm_end = time.time()
         storm_s = storm_end - t_start
-        while waiting(store, 1) and time.perf_counter() - storm_end < 600:
+        while waiting(store, 1) and time.time() - storm_end < 600:
             time.sleep(0.05)
-        drain_s = time.perf_counter() - storm_end
+        drain_s = time.time() - storm_end
         time.sleep(2 * args.watch)
         watcher.stop.set()
         watcher.thread.join()
-        runner.stop()
+        if args.workers > 1:
+            stop.set()
+            for child in children:
+                child.join(30)
+        else:
+            runner.stop()
         probes.finish()
         left_waiting = len(waiting(store))
         lag = [watcher.seen[t] - a for t, a in answered.items() if t in watcher.seen]
@@ -386,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
             "errors": len(errors),
             "error_samples": errors[:5],
             "locked_left": left["locked"],
+            "workers": args.workers,
             "probes": "own process" if args.probe_process else "threads beside the storm",
             "load_average_1m": round(os.getloadavg()[0], 1),
             "timings": timings,
