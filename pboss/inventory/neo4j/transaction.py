@@ -154,15 +154,7 @@ class Neo4jTx:
     def linked(
         self, element_id: str, edge_type: str, direction: Direction
     ) -> list[tuple[Edge, Element]]:
-        self._reading()
-        out = []
-        for row in self.tx.rows(q.linked(edge_type, direction), id=element_id):
-            props, other = row["r"], row["m"]
-            src, dst = (
-                (element_id, other["id"]) if direction == "out" else (other["id"], element_id)
-            )
-            out.append((Edge.from_props(edge_type, src, dst, props), element_of(other)))
-        return out
+        return self.linked_many([element_id], edge_type, direction)[element_id]
 
     def linked_many(
         self, element_ids: Sequence[str], edge_type: str, direction: Direction

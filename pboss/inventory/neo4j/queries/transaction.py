@@ -61,25 +61,13 @@ CLAIM = Query(
 
 
 @lru_cache(maxsize=128)
-def linked(edge_type: str, direction: str) -> Query:
-    """The edges of one type at a node, with the node at the other end, by its id."""
+def linked_many(edge_type: str, direction: str) -> Query:
+    """The edges of one type at each of several nodes, with the node at the other end: (id,
+    edge, other end) rows by id, then the other end's id (one node's `linked` asks for one)."""
     rel = rel_type(edge_type)
     arrow = f"-[r:{rel}]->" if direction == "out" else f"<-[r:{rel}]-"
     return Query(
         "tx.linked",
-        WRITE,
-        f"MATCH (n:Entity {{id: $id}}){arrow}(m:Entity) "
-        "RETURN properties(r) AS r, properties(m) AS m ORDER BY m.id",
-    )
-
-
-@lru_cache(maxsize=128)
-def linked_many(edge_type: str, direction: str) -> Query:
-    """`linked` of several nodes in one statement: (id, edge, other end) rows by id, other's id."""
-    rel = rel_type(edge_type)
-    arrow = f"-[r:{rel}]->" if direction == "out" else f"<-[r:{rel}]-"
-    return Query(
-        "tx.linked_many",
         WRITE,
         f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}){arrow}(m:Entity) "
         "RETURN id, properties(r) AS r, properties(m) AS m ORDER BY id, m.id",
