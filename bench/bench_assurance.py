@@ -12,8 +12,9 @@ It loads the network (as bench_reserve.py does), picks the OLT with the most cus
 2. **storm**: `--tickets` of the OLT's customers (one service each, at random) open a ticket, and
    `--alarms` critical alarms are raised (on its lit PON ports, then on the OLT itself), at
    random instants spread over `--seconds` (open-loop arrival: a late start counts in the
-   latency), by `--clients` worker threads; the probes keep running. Tickets and alarms go
-   through the real service (`AssuranceService.open_ticket`: resolve and trace the service,
+   latency), by `--clients` worker threads (spread over `--workers` processes, each with its
+   own correlator, as `pboss serve --workers N` runs them); the probes keep running. Tickets
+   and alarms go through the real service (`AssuranceService.open_ticket`: the service's trace,
    one transaction writing the ticket and reading, unlocked, the incident known on its path;
    `apply_alarm`), with the batch correlator (`pending.py`, `--batch` per transaction) running
    on its thread as in a server. A watcher polls every `--watch` seconds which tickets are

@@ -40,7 +40,7 @@ from pboss.assurance.model import (
     TicketState,
     TroubleTicket,
 )
-from pboss.assurance.seam import Correlator
+from pboss.assurance.seam import Correlator, suspecting
 from pboss.assurance.tallies import CauseTally, tally_id
 from pboss.inventory.errors import PbossError
 from pboss.inventory.events import NewEvent
@@ -85,12 +85,7 @@ def known_incident(tx: GraphTx, ticket: TroubleTicket) -> Incident | None:
                 and inc.suspected in on_path
             ):
                 return inc
-    suspecting = tx.linked_many(path, "SUSPECTS", "in")
-    for resource in path:
-        for _, el in suspecting[resource]:
-            if isinstance(el, Incident) and el.state in ACTIVE_INCIDENT_STATES:
-                return el
-    return None
+    return suspecting(tx, path)
 
 
 class BatchTx:

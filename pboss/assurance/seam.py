@@ -13,7 +13,7 @@ active incident already suspecting a resource on its path (read through SUSPECTS
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,16 +25,22 @@ TicketHook = Callable[..., Incident | None]
 AlarmHook = Callable[..., Incident | None]
 
 
-def known_incident(tx: GraphTx, ticket: TroubleTicket, **_: Any) -> Incident | None:
-    """An active incident suspecting a resource on the ticket's path (the nearest the customer
-    end first), or None: what the stand-in answers with."""
-    path = list(dict.fromkeys(ticket.path))
-    suspecting = tx.linked_many(path, "SUSPECTS", "in")
+def suspecting(tx: GraphTx, path: Sequence[str]) -> Incident | None:
+    """An active incident with a SUSPECTS edge to a resource on the path, the nearest the path's
+    start first, or None: one read of the whole path's edges."""
+    path = list(dict.fromkeys(path))
+    edges = tx.linked_many(path, "SUSPECTS", "in")
     for resource in path:
-        for _, el in suspecting[resource]:
+        for _, el in edges[resource]:
             if isinstance(el, Incident) and el.state in ACTIVE_INCIDENT_STATES:
                 return el
     return None
+
+
+def known_incident(tx: GraphTx, ticket: TroubleTicket, **_: Any) -> Incident | None:
+    """An active incident suspecting a resource on the ticket's path (the nearest the customer
+    end first), or None: what the stand-in answers with."""
+    return suspecting(tx, ticket.path)
 
 
 def _none(tx: GraphTx, record: Any, **_: Any) -> Incident | None:

@@ -127,14 +127,15 @@ def path_up(tx: GraphTx, resource_id: str, limit: int = 64) -> list[str]:
     seen = {resource_id}
     while frontier and len(out) < limit:
         nxt: list[Element] = []
+        types = [(el.id, _upstream_types(el.kind)) for el in frontier]
         wanted: dict[str, list[str]] = {}  # edge type -> the frontier's nodes that may have it
-        for el in frontier:
-            for etype in _upstream_types(el.kind):
-                wanted.setdefault(etype, []).append(el.id)
+        for el_id, etypes in types:
+            for etype in etypes:
+                wanted.setdefault(etype, []).append(el_id)
         found = {t: tx.linked_many(ids, t, "out") for t, ids in sorted(wanted.items())}
-        for el in frontier:
-            for etype in _upstream_types(el.kind):
-                for _edge, other in found[etype][el.id]:
+        for el_id, etypes in types:
+            for etype in etypes:
+                for _edge, other in found[etype][el_id]:
                     if other.id not in seen:
                         seen.add(other.id)
                         out.append(other.id)

@@ -4,6 +4,7 @@ configured rules, clears with no raise, stale operations, typed refusals writing
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,8 @@ from pboss.assurance.record_events import (
     ALARM_EVENT_TYPES,
 )
 from pboss.assurance.service import AlarmFilter, AssuranceService
+from pboss.assurance.tallies import path_up
+from pboss.inventory.demo import demo_network
 from pboss.inventory.errors import NotFound, ValidationFailed
 from pboss.inventory.store import GraphStore
 from tests.assurance.conftest import T0, Clock
@@ -204,3 +207,23 @@ def test_unknown_or_wrong_resources_are_refused_and_write_nothing(
     assert not isinstance(good, Exception) and good.outcome == "raised"
     assert demo_store.get("ONT-1").status == "faulty"  # type: ignore[union-attr]
     assert demo_store.counts().get("Alarm", 0) == before[0] + 1
+
+
+@pytest.mark.neo4j
+def test_an_alarms_path_is_read_one_statement_per_level_and_edge_type(
+    neo4j_store_session: Any,
+) -> None:
+    """A circuit's path fans out (sections, ends, their NEs): walking it reads each level's
+    nodes together, one statement per edge type, never one per node."""
+    store = neo4j_store_session
+    store.clear()
+    store.upsert(*demo_network(), actor="t", reason="demo")
+    names: list[str] = []
+    store.client.on_query = lambda name, _seconds: names.append(name)
+    try:
+        path = store.transact(lambda tx: path_up(tx, "CIR-1"), actor="t", reason="walk")
+    finally:
+        store.client.on_query = None
+    assert len(path) == 14 and path[:5] == ["CIR-1", "NE-A/E1-1", "PL-1", "TS-1", "TS-2"]
+    assert [n for n in names if n.startswith("tx.")] == ["tx.peek"] + ["tx.linked"] * 6
+    store.clear()

@@ -11,6 +11,12 @@ from pboss.assurance.correlation import (
     cluster,
     correlate,
 )
+from pboss.assurance.model import Incident
+from pboss.assurance.pending import BatchTx
+from pboss.inventory.model import Edge
+from pboss.inventory.store import GraphStore
+from pboss.inventory.transaction import GraphTx
+from tests.assurance.conftest import T0
 
 
 class Tree:
@@ -175,3 +181,27 @@ def test_the_explanation_round_trips() -> None:
     assert Correlation.loads(corr.dumps()) == corr
     assert Correlation.loads("") is None
     assert corr.considered == 9 and len(corr.alternatives) == 8
+
+
+def test_a_batchs_linked_many_sees_its_own_links_and_not_its_unlinks(
+    demo_store: GraphStore,
+) -> None:
+    """The batch correlator's units of work share one transaction whose writes are buffered:
+    a read of several nodes' edges shows what the batch linked and hides what it unlinked."""
+    demo_store.upsert(
+        [Incident(id="INC-OLD", suspected="SPL-JZ-1", created_at=T0, updated_at=T0)],
+        [Edge(type="SUSPECTS", src="INC-OLD", dst="SPL-JZ-1")],
+        actor="t",
+        reason="an incident",
+    )
+
+    def read(tx: GraphTx) -> dict[str, list[str]]:
+        batch = BatchTx(tx)
+        batch.put(Incident(id="INC-NEW", suspected="SPL-JZ-2A", created_at=T0, updated_at=T0))
+        batch.link(Edge(type="SUSPECTS", src="INC-NEW", dst="SPL-JZ-2A"))
+        batch.unlink("SUSPECTS", "INC-OLD", "SPL-JZ-1")
+        got = batch.linked_many(["SPL-JZ-2A", "SPL-JZ-1", "OLT-1"], "SUSPECTS", "in")
+        return {i: [el.id for _, el in rows] for i, rows in got.items()}
+
+    seen = demo_store.transact(read, actor="t", reason="read")
+    assert seen == {"SPL-JZ-2A": ["INC-NEW"], "SPL-JZ-1": [], "OLT-1": []}
